@@ -1,0 +1,57 @@
+namespace Sift.Core.Filtering;
+
+/// <summary>
+/// Conditions on document metadata: every key must match (AND), and a key matches when the document's value is one of
+/// the allowed values (set membership; one value is plain equality).
+/// </summary>
+public sealed class MetadataFilter
+{
+    private readonly Dictionary<string, HashSet<string>> _allowed;
+
+    public MetadataFilter(IEnumerable<KeyValuePair<string, string>> conditions)
+    {
+        _allowed = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (key, value) in conditions)
+        {
+            if (!_allowed.TryGetValue(key, out var values))
+            {
+                _allowed[key] = values = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            values.Add(value);
+        }
+    }
+
+    public IReadOnlyDictionary<string, HashSet<string>> Conditions => _allowed;
+
+    public bool Matches(IReadOnlyDictionary<string, string> metadata)
+    {
+        foreach (var (key, values) in _allowed)
+        {
+            if (!metadata.TryGetValue(key, out var actual) || !values.Contains(actual))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Parses "key=value" conditions; a key given twice means either value.</summary>
+    public static MetadataFilter Parse(IEnumerable<string> expressions)
+    {
+        var conditions = new List<KeyValuePair<string, string>>();
+        foreach (var expression in expressions)
+        {
+            var equals = expression.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new SiftException($"filter '{expression}' is not of the form key=value");
+            }
+
+            conditions.Add(new(expression[..equals].Trim(), expression[(equals + 1)..].Trim()));
+        }
+
+        return new MetadataFilter(conditions);
+    }
+}

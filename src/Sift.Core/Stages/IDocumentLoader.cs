@@ -1,0 +1,36 @@
+using Sift.Core.Documents;
+
+namespace Sift.Core.Stages;
+
+/// <summary>Turns one file into documents. Most formats give one document per file; JSONL gives one per line.</summary>
+public interface IDocumentLoader
+{
+    /// <summary>File extensions this loader reads, lowercase with the dot (".md").</summary>
+    IReadOnlyList<string> Extensions { get; }
+
+    /// <param name="path">The file to read.</param>
+    /// <param name="documentId">Id for a single-document file (its path relative to the ingest root).</param>
+    /// <param name="problems">Where recoverable per-record problems go when the caller chose to skip bad records.</param>
+    IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems);
+}
+
+/// <summary>Collects per-record problems (a bad JSONL line) when bad records are skipped rather than fatal.</summary>
+public sealed class LoadProblems(bool skipBadRecords)
+{
+    private readonly List<string> _messages = [];
+
+    public bool SkipBadRecords { get; } = skipBadRecords;
+
+    public IReadOnlyList<string> Messages => _messages;
+
+    /// <summary>Records the problem when skipping, otherwise throws it as a <see cref="SiftException"/>.</summary>
+    public void Report(string message)
+    {
+        if (!SkipBadRecords)
+        {
+            throw new SiftException(message);
+        }
+
+        _messages.Add(message);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Sift.Core.Stages;
+
+/// <summary>Turns text into index terms (lowercased, stopwords removed, stemmed), keeping where each came from.</summary>
+public interface ITextAnalyzer
+{
+    /// <summary>Identity of the analysis chain; an index built with one analyzer is only valid with the same one.</summary>
+    string Name { get; }
+
+    IReadOnlyList<AnalyzedToken> Analyze(string text);
+}
+
+/// <summary>An index term and the character span of the word it came from.</summary>
+public readonly record struct AnalyzedToken(string Term, int Start, int End);

@@ -1,0 +1,183 @@
+using System.Buffers;
+
+namespace Sift.Index.Lexical;
+
+/// <summary>
+/// An in-memory inverted index scored with Okapi BM25 (Lucene's IDF, exact document lengths). Immutable once built,
+/// so any number of threads may search it. Positions in it ("slots") are dense 0..Count-1.
+/// </summary>
+public sealed class Bm25Index
+{
+    private readonly Dictionary<string, int> _termIds;
+    private readonly int[][] _postingSlots;
+    private readonly int[][] _postingFrequencies;
+    private readonly float[] _lengthNorms;
+    private readonly Bm25Parameters _parameters;
+
+    private Bm25Index(Dictionary<string, int> termIds, int[][] postingSlots, int[][] postingFrequencies, float[] lengthNorms, Bm25Parameters parameters)
+    {
+        _termIds = termIds;
+        _postingSlots = postingSlots;
+        _postingFrequencies = postingFrequencies;
+        _lengthNorms = lengthNorms;
+        _parameters = parameters;
+    }
+
+    public int Count => _lengthNorms.Length;
+
+    public int TermCount => _termIds.Count;
+
+    /// <summary>Builds from each entry's analyzed terms, in slot order.</summary>
+    public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters)
+    {
+        var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var slots = new List<List<int>>();
+        var frequencies = new List<List<int>>();
+        var lengths = new List<int>();
+        var counts = new Dictionary<int, int>();
+        foreach (var terms in entries)
+        {
+            var slot = lengths.Count;
+            lengths.Add(terms.Count);
+            counts.Clear();
+            foreach (var term in terms)
+            {
+                if (!termIds.TryGetValue(term, out var id))
+                {
+                    id = termIds[term] = termIds.Count;
+                    slots.Add([]);
+                    frequencies.Add([]);
+                }
+
+                counts[id] = counts.GetValueOrDefault(id) + 1;
+            }
+
+            foreach (var (id, count) in counts)
+            {
+                slots[id].Add(slot);
+                frequencies[id].Add(count);
+            }
+        }
+
+        var averageLength = lengths.Count == 0 ? 1f : (float)lengths.Average();
+        var norms = new float[lengths.Count];
+        for (var i = 0; i < norms.Length; i++)
+        {
+            norms[i] = parameters.K1 * (1 - parameters.B + (parameters.B * lengths[i] / averageLength));
+        }
+
+        return new Bm25Index(
+            termIds,
+            [.. slots.Select(s => s.ToArray())],
+            [.. frequencies.Select(f => f.ToArray())],
+            norms,
+            parameters);
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> best slots for a bag of query terms (a repeated term counts once per repeat), best
+    /// first, ties in slot order. <paramref name="allowed"/>, when given, excludes slots while scoring.
+    /// </summary>
+    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<string> queryTerms, int k, Func<int, bool>? allowed = null)
+    {
+        if (k <= 0 || Count == 0)
+        {
+            return [];
+        }
+
+        var scores = ArrayPool<float>.Shared.Rent(Count);
+        var touched = new List<int>();
+        try
+        {
+            Array.Clear(scores, 0, Count);
+            foreach (var (termId, weight) in QueryTermWeights(queryTerms))
+            {
+                AccumulateTerm(termId, weight, scores, touched);
+            }
+
+            return TopK(scores, touched, k, allowed);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    private Dictionary<int, int> QueryTermWeights(IReadOnlyList<string> queryTerms)
+    {
+        var weights = new Dictionary<int, int>();
+        foreach (var term in queryTerms)
+        {
+            if (_termIds.TryGetValue(term, out var id))
+            {
+                weights[id] = weights.GetValueOrDefault(id) + 1;
+            }
+        }
+
+        return weights;
+    }
+
+    private void AccumulateTerm(int termId, int queryWeight, float[] scores, List<int> touched)
+    {
+        var slots = _postingSlots[termId];
+        var frequencies = _postingFrequencies[termId];
+        var idf = MathF.Log(1 + ((Count - slots.Length + 0.5f) / (slots.Length + 0.5f)));
+        var weight = idf * queryWeight * (_parameters.K1 + 1);
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var slot = slots[i];
+            float tf = frequencies[i];
+            if (scores[slot] == 0)
+            {
+                touched.Add(slot);
+            }
+
+            scores[slot] += weight * tf / (tf + _lengthNorms[slot]);
+        }
+    }
+
+    private static List<ScoredSlot> TopK(float[] scores, List<int> touched, int k, Func<int, bool>? allowed)
+    {
+        // Min-heap of the best k so far; the root is the weakest kept (lowest score, then highest slot).
+        var heap = new PriorityQueue<int, (float Score, int Slot)>(k + 1, WeakestFirst.Instance);
+        foreach (var slot in touched)
+        {
+            if (allowed is not null && !allowed(slot))
+            {
+                continue;
+            }
+
+            var candidate = (scores[slot], slot);
+            if (heap.Count < k)
+            {
+                heap.Enqueue(slot, candidate);
+            }
+            else if (heap.TryPeek(out _, out var weakest) && WeakestFirst.Instance.Compare(candidate, weakest) > 0)
+            {
+                heap.DequeueEnqueue(slot, candidate);
+            }
+        }
+
+        var results = new List<ScoredSlot>(heap.Count);
+        while (heap.TryDequeue(out var slot, out var priority))
+        {
+            results.Add(new ScoredSlot(slot, priority.Score));
+        }
+
+        results.Reverse();
+        return results;
+    }
+
+    private sealed class WeakestFirst : IComparer<(float Score, int Slot)>
+    {
+        public static readonly WeakestFirst Instance = new();
+
+        public int Compare((float Score, int Slot) x, (float Score, int Slot) y)
+        {
+            var byScore = x.Score.CompareTo(y.Score);
+            return byScore != 0 ? byScore : y.Slot.CompareTo(x.Slot);
+        }
+    }
+}
+
+public readonly record struct ScoredSlot(int Slot, float Score);

@@ -1,0 +1,395 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Sift.Core;
+using Sift.Core.Documents;
+using Sift.Core.Stages;
+using Sift.Index.Lexical;
+
+namespace Sift.Index.Storage;
+
+/// <summary>
+/// One collection: documents, chunks and their analyzed terms in a SQLite database (WAL) inside the collection's
+/// folder. Writes are transactions, so a process killed mid-ingest leaves every document either old or new. The BM25
+/// index is derived from the stored terms and rebuilt when the collection's generation changes.
+/// </summary>
+public sealed class Collection : IDocumentSink
+{
+    public const string DatabaseFileName = "collection.db";
+    private const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+    private readonly ITextAnalyzer _analyzer;
+    private readonly Lock _indexLock = new();
+    private LexicalSnapshot? _snapshot;
+
+    private Collection(string name, string folder, ITextAnalyzer analyzer)
+    {
+        Name = name;
+        Folder = folder;
+        _analyzer = analyzer;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(folder, DatabaseFileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Name { get; }
+
+    public string Folder { get; }
+
+    internal static Collection Open(string name, string folder, ITextAnalyzer analyzer, bool create)
+    {
+        var collection = new Collection(name, folder, analyzer);
+        try
+        {
+            collection.Initialise(create);
+        }
+        catch (SqliteException ex)
+        {
+            throw new SiftException($"collection '{name}' at {folder} cannot be opened: {ex.Message}", ex);
+        }
+
+        return collection;
+    }
+
+    private void Initialise(bool create)
+    {
+        using var connection = Connect();
+        Execute(connection, "PRAGMA journal_mode=WAL;");
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, """
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS documents(
+                id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, content_hash TEXT NOT NULL,
+                metadata TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS chunks(
+                id INTEGER PRIMARY KEY AUTOINCREMENT, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+                text TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
+                heading_path TEXT NOT NULL, page INTEGER, content_hash TEXT NOT NULL, terms TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+            """, transaction);
+
+        var meta = ReadMeta(connection, transaction);
+        if (meta.Count == 0)
+        {
+            if (!create)
+            {
+                throw new SiftException($"collection '{Name}' at {Folder} is empty or was never initialised");
+            }
+
+            var now = Timestamp();
+            WriteMeta(connection, transaction, "schema_version", SchemaVersion.ToString(CultureInfo.InvariantCulture));
+            WriteMeta(connection, transaction, "analyzer", _analyzer.Name);
+            WriteMeta(connection, transaction, "generation", "0");
+            WriteMeta(connection, transaction, "created_at", now);
+            WriteMeta(connection, transaction, "updated_at", now);
+        }
+        else if (meta.GetValueOrDefault("analyzer") != _analyzer.Name)
+        {
+            throw new SiftException(
+                $"collection '{Name}' was indexed with analyzer '{meta.GetValueOrDefault("analyzer")}', this Sift uses '{_analyzer.Name}': re-ingest it into a new collection");
+        }
+
+        transaction.Commit();
+    }
+
+    public CollectionInfo Info()
+    {
+        using var connection = Connect();
+        var meta = ReadMeta(connection, null);
+        var documents = Scalar(connection, "SELECT COUNT(*) FROM documents");
+        var chunks = Scalar(connection, "SELECT COUNT(*) FROM chunks");
+        var bytes = Directory.EnumerateFiles(Folder).Sum(f => new FileInfo(f).Length);
+        return new CollectionInfo(
+            Name,
+            Folder,
+            documents,
+            chunks,
+            long.Parse(meta["generation"], CultureInfo.InvariantCulture),
+            meta.GetValueOrDefault("chunker") ?? "",
+            meta["analyzer"],
+            meta["created_at"],
+            meta["updated_at"],
+            bytes);
+    }
+
+    public IReadOnlyDictionary<string, StoredDocumentState> ListDocuments()
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, source, content_hash FROM documents";
+        using var reader = command.ExecuteReader();
+        var documents = new Dictionary<string, StoredDocumentState>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            var id = reader.GetString(0);
+            documents[id] = new StoredDocumentState(id, reader.GetString(1), reader.GetString(2));
+        }
+
+        return documents;
+    }
+
+    public void Write(IReadOnlyList<DocumentChunks> batch)
+    {
+        // Analysis is the expensive part; do it on all cores before taking the write lock.
+        var terms = new string[batch.Count][];
+        Parallel.For(0, batch.Count, i =>
+        {
+            var titleTerms = string.Join(' ', _analyzer.Analyze(batch[i].Document.Title).Select(t => t.Term));
+            terms[i] = [.. batch[i].Chunks.Select(c => Join(titleTerms, string.Join(' ', _analyzer.Analyze(c.Text).Select(t => t.Term))))];
+        });
+
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
+        using var upsertDocument = Command(connection, transaction, """
+            INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at)
+            VALUES ($id, $source, $title, $hash, $metadata, $count, $at)
+            ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title,
+                content_hash = excluded.content_hash, metadata = excluded.metadata,
+                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at
+            """, "$id", "$source", "$title", "$hash", "$metadata", "$count", "$at");
+        using var insertChunk = Command(connection, transaction, """
+            INSERT INTO chunks(document_id, ordinal, text, start_offset, end_offset, heading_path, page, content_hash, terms)
+            VALUES ($doc, $ordinal, $text, $start, $end, $headings, $page, $hash, $terms)
+            """, "$doc", "$ordinal", "$text", "$start", "$end", "$headings", "$page", "$hash", "$terms");
+
+        var now = Timestamp();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (document, chunks) = (batch[i].Document, batch[i].Chunks);
+            Run(deleteChunks, document.Id);
+            Run(upsertDocument, document.Id, document.Source, document.Title, document.ContentHash,
+                JsonSerializer.Serialize(document.Metadata), chunks.Count, now);
+            for (var c = 0; c < chunks.Count; c++)
+            {
+                var chunk = chunks[c];
+                Run(insertChunk, document.Id, chunk.Ordinal, chunk.Text, chunk.Start, chunk.End,
+                    JsonSerializer.Serialize(chunk.HeadingPath), chunk.Page, chunk.ContentHash, terms[i][c]);
+            }
+        }
+
+        BumpGeneration(connection, transaction);
+        transaction.Commit();
+    }
+
+    public void Delete(IReadOnlyCollection<string> documentIds)
+    {
+        if (documentIds.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
+        using var deleteDocument = Command(connection, transaction, "DELETE FROM documents WHERE id = $id", "$id");
+        foreach (var id in documentIds)
+        {
+            Run(deleteChunks, id);
+            Run(deleteDocument, id);
+        }
+
+        BumpGeneration(connection, transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>Records which chunker last wrote this collection (shown by <c>collections info</c>).</summary>
+    public void RecordChunker(string fingerprint)
+    {
+        using var connection = Connect();
+        WriteMeta(connection, null, "chunker", fingerprint);
+    }
+
+    /// <summary>The BM25 index over the current content; rebuilt only when the collection changed since the last call.</summary>
+    public LexicalSnapshot LexicalIndex(Bm25Parameters parameters)
+    {
+        using var connection = Connect();
+        var generation = Scalar(connection, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'");
+        lock (_indexLock)
+        {
+            if (_snapshot is { } current && current.Generation == generation && current.Parameters == parameters)
+            {
+                return current;
+            }
+
+            _snapshot = LoadSnapshot(connection, generation, parameters);
+            return _snapshot;
+        }
+    }
+
+    private static LexicalSnapshot LoadSnapshot(SqliteConnection connection, long generation, Bm25Parameters parameters)
+    {
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        using (var documents = Command(connection, transaction, "SELECT id, metadata FROM documents"))
+        using (var reader = documents.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                metadata[reader.GetString(0)] = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!;
+            }
+        }
+
+        var chunkIds = new List<long>();
+        var documentIds = new List<string>();
+        var terms = new List<string[]>();
+        using (var chunks = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY id"))
+        using (var reader = chunks.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                chunkIds.Add(reader.GetInt64(0));
+                documentIds.Add(reader.GetString(1));
+                terms.Add(reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            }
+        }
+
+        var index = Bm25Index.Build(terms, parameters);
+        return new LexicalSnapshot(generation, parameters, index, [.. chunkIds], [.. documentIds], metadata);
+    }
+
+    /// <summary>Stored chunks by id, with their document's title and source, in the order asked.</summary>
+    public IReadOnlyList<StoredChunk> GetChunks(IReadOnlyList<long> chunkIds)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page
+            FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.id IN (SELECT value FROM json_each($ids))
+            """;
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(chunkIds));
+        using var reader = command.ExecuteReader();
+        var byId = new Dictionary<long, StoredChunk>();
+        while (reader.Read())
+        {
+            var chunk = new StoredChunk(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetInt32(5), reader.GetInt32(6),
+                JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
+                reader.IsDBNull(8) ? null : reader.GetInt32(8));
+            byId[chunk.Id] = chunk;
+        }
+
+        return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
+    }
+
+    /// <summary>Runs SQLite's own consistency check; "ok" when the file is sound.</summary>
+    public string CheckIntegrity()
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        return (string)command.ExecuteScalar()!;
+    }
+
+    private SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+        return connection;
+    }
+
+    private static void BumpGeneration(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'", transaction);
+        WriteMeta(connection, transaction, "updated_at", Timestamp());
+    }
+
+    private static Dictionary<string, string> ReadMeta(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using var command = Command(connection, transaction, "SELECT key, value FROM meta");
+        using var reader = command.ExecuteReader();
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            meta[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return meta;
+    }
+
+    private static void WriteMeta(SqliteConnection connection, SqliteTransaction? transaction, string key, string value)
+    {
+        using var command = Command(connection, transaction,
+            "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", "$k", "$v");
+        Run(command, key, value);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = parameter });
+        }
+
+        return command;
+    }
+
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = Command(connection, transaction, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, null, sql);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static string Join(string title, string body) => title.Length == 0 ? body : body.Length == 0 ? title : $"{title} {body}";
+
+    private static string Timestamp() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+}
+
+public sealed record CollectionInfo(
+    string Name,
+    string Folder,
+    long Documents,
+    long Chunks,
+    long Generation,
+    string Chunker,
+    string Analyzer,
+    string CreatedAt,
+    string UpdatedAt,
+    long SizeBytes);
+
+public sealed record StoredChunk(
+    long Id,
+    string DocumentId,
+    string Source,
+    string Title,
+    string Text,
+    int Start,
+    int End,
+    IReadOnlyList<string> HeadingPath,
+    int? Page);
+
+/// <summary>The BM25 index of one collection generation, with what each slot maps back to.</summary>
+public sealed record LexicalSnapshot(
+    long Generation,
+    Bm25Parameters Parameters,
+    Bm25Index Index,
+    long[] ChunkIds,
+    string[] DocumentIds,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata);

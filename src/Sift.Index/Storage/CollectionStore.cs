@@ -1,0 +1,82 @@
+using System.Text.RegularExpressions;
+using Sift.Core;
+using Sift.Core.Stages;
+
+namespace Sift.Index.Storage;
+
+/// <summary>
+/// A folder of collections, one sub-folder each. Resolved from an explicit path, else <c>SIFT_HOME</c>, else the
+/// per-user data folder.
+/// </summary>
+public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public static string ResolveRoot(string? explicitRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitRoot))
+        {
+            return explicitRoot;
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable("SIFT_HOME");
+        return !string.IsNullOrWhiteSpace(fromEnvironment)
+            ? fromEnvironment
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "sift");
+    }
+
+    public IReadOnlyList<string> List() =>
+        Directory.Exists(Root)
+            ? Directory.EnumerateDirectories(Root)
+                .Where(d => File.Exists(Path.Combine(d, Collection.DatabaseFileName)))
+                .Select(d => Path.GetFileName(d)!)
+                .Order(StringComparer.Ordinal)
+                .ToList()
+            : [];
+
+    public bool Exists(string name) => File.Exists(Path.Combine(FolderOf(name), Collection.DatabaseFileName));
+
+    public Collection Open(string name)
+    {
+        if (!Exists(name))
+        {
+            var known = List();
+            var hint = known.Count == 0 ? $"the store {Root} has no collections" : $"known: {string.Join(", ", known)}";
+            throw new SiftException($"unknown collection '{name}' ({hint})");
+        }
+
+        return Collection.Open(name, FolderOf(name), analyzer, create: false);
+    }
+
+    public Collection OpenOrCreate(string name)
+    {
+        var folder = FolderOf(name);
+        Directory.CreateDirectory(folder);
+        return Collection.Open(name, folder, analyzer, create: true);
+    }
+
+    public void Delete(string name)
+    {
+        if (!Exists(name))
+        {
+            throw new SiftException($"unknown collection '{name}'");
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(FolderOf(name), recursive: true);
+    }
+
+    private string FolderOf(string name)
+    {
+        if (!ValidName().IsMatch(name))
+        {
+            throw new SiftException(
+                $"invalid collection name '{name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+
+        return Path.Combine(Root, name);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex ValidName();
+}

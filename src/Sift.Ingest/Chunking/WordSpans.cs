@@ -1,0 +1,43 @@
+using System.Text.RegularExpressions;
+
+namespace Sift.Ingest.Chunking;
+
+/// <summary>
+/// The whitespace-separated words of a text as character spans: the token unit chunk sizes are measured in.
+/// </summary>
+internal sealed partial class WordSpans
+{
+    private readonly int[] _starts;
+    private readonly int[] _ends;
+
+    public WordSpans(string text)
+    {
+        var matches = Word().Matches(text);
+        _starts = new int[matches.Count];
+        _ends = new int[matches.Count];
+        for (var i = 0; i < matches.Count; i++)
+        {
+            _starts[i] = matches[i].Index;
+            _ends[i] = matches[i].Index + matches[i].Length;
+        }
+    }
+
+    public int Count => _starts.Length;
+
+    public int Start(int word) => _starts[word];
+
+    public int End(int word) => _ends[word];
+
+    /// <summary>Index of the first word starting at or after <paramref name="offset"/>.</summary>
+    public int FirstAtOrAfter(int offset)
+    {
+        var index = Array.BinarySearch(_starts, offset);
+        return index >= 0 ? index : ~index;
+    }
+
+    /// <summary>How many words start inside [start, end).</summary>
+    public int CountIn(int start, int end) => FirstAtOrAfter(end) - FirstAtOrAfter(start);
+
+    [GeneratedRegex(@"\S+")]
+    private static partial Regex Word();
+}

@@ -1,0 +1,157 @@
+using System.Text;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
+using Sift.Core.Documents;
+using Sift.Core.Stages;
+
+namespace Sift.Ingest.Loading;
+
+/// <summary>
+/// HTML: visible text only. Scripts, styles and navigation are dropped; block elements become line breaks; headings
+/// open sections with their heading path.
+/// </summary>
+public sealed class HtmlLoader : IDocumentLoader
+{
+    private const string Dropped =
+        "script, style, noscript, template, nav, iframe, svg, [role=navigation], [aria-hidden=true]";
+
+    private static readonly HashSet<string> BlockElements = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "li", "ul", "ol", "dl", "dt", "dd",
+        "table", "tr", "td", "th", "blockquote", "pre", "br", "hr", "figure", "figcaption", "h1", "h2", "h3", "h4",
+        "h5", "h6",
+    };
+
+    public IReadOnlyList<string> Extensions { get; } = [".html", ".htm"];
+
+    public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var document = new HtmlParser().ParseDocument(FileText.Decode(bytes));
+        foreach (var element in document.QuerySelectorAll(Dropped).ToList())
+        {
+            element.Remove();
+        }
+
+        var walker = new TextWalker();
+        if (document.Body is { } body)
+        {
+            walker.Walk(body);
+        }
+
+        var text = walker.Finish();
+        var title = document.Title?.Trim() is { Length: > 0 } t ? t : walker.FirstHeading ?? Path.GetFileNameWithoutExtension(path);
+        yield return FileText.Document(path, documentId, title, text, bytes, "html", walker.Sections);
+    }
+
+    private sealed class TextWalker
+    {
+        private readonly StringBuilder _text = new();
+        private readonly List<(int Level, string Title)> _headings = [];
+        private int _sectionStart;
+
+        public List<DocumentSection> Sections { get; } = [];
+
+        public string? FirstHeading { get; private set; }
+
+        public void Walk(INode node)
+        {
+            foreach (var child in node.ChildNodes)
+            {
+                if (child is IText textNode)
+                {
+                    AppendCollapsed(textNode.Data);
+                }
+                else if (child is IElement element)
+                {
+                    var level = HeadingLevel(element.LocalName);
+                    if (level > 0)
+                    {
+                        StartHeading(level, Collapse(element.TextContent));
+                    }
+
+                    var block = BlockElements.Contains(element.LocalName);
+                    if (block)
+                    {
+                        NewLine();
+                    }
+
+                    if (element.LocalName == "pre")
+                    {
+                        _text.Append(element.TextContent);
+                    }
+                    else
+                    {
+                        Walk(element);
+                    }
+
+                    if (block)
+                    {
+                        NewLine();
+                    }
+                }
+            }
+        }
+
+        public string Finish()
+        {
+            var end = _text.Length;
+            Sections.Add(new DocumentSection(_sectionStart, end, [.. _headings.Select(h => h.Title)], null));
+            return _text.ToString();
+        }
+
+        private void StartHeading(int level, string title)
+        {
+            NewLine();
+            if (_text.Length > _sectionStart)
+            {
+                Sections.Add(new DocumentSection(_sectionStart, _text.Length, [.. _headings.Select(h => h.Title)], null));
+            }
+
+            _headings.RemoveAll(h => h.Level >= level);
+            _headings.Add((level, title));
+            FirstHeading ??= title;
+            _sectionStart = _text.Length;
+        }
+
+        private void AppendCollapsed(string data)
+        {
+            var collapsed = Collapse(data);
+            if (collapsed.Length == 0)
+            {
+                return;
+            }
+
+            var needsSpace = _text.Length > 0 && !char.IsWhiteSpace(_text[^1]) && char.IsWhiteSpace(data[0]);
+            if (needsSpace)
+            {
+                _text.Append(' ');
+            }
+
+            _text.Append(collapsed);
+            if (char.IsWhiteSpace(data[^1]))
+            {
+                _text.Append(' ');
+            }
+        }
+
+        private void NewLine()
+        {
+            while (_text.Length > 0 && _text[^1] == ' ')
+            {
+                _text.Length--;
+            }
+
+            if (_text.Length > 0 && _text[^1] != '\n')
+            {
+                _text.Append('\n');
+            }
+        }
+
+        private static string Collapse(string value) =>
+            string.Join(' ', value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+        private static int HeadingLevel(string name) =>
+            name.Length == 2 && name[0] == 'h' && name[1] is >= '1' and <= '6' ? name[1] - '0' : 0;
+    }
+}

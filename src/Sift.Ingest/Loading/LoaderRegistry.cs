@@ -1,0 +1,28 @@
+using Sift.Core.Stages;
+
+namespace Sift.Ingest.Loading;
+
+/// <summary>Picks the loader for a file by extension.</summary>
+public sealed class LoaderRegistry
+{
+    private readonly Dictionary<string, IDocumentLoader> _byExtension = new(StringComparer.OrdinalIgnoreCase);
+
+    public LoaderRegistry(IEnumerable<IDocumentLoader> loaders)
+    {
+        foreach (var loader in loaders)
+        {
+            foreach (var extension in loader.Extensions)
+            {
+                _byExtension[extension] = loader;
+            }
+        }
+    }
+
+    /// <summary>The loaders for txt, md, html, pdf and BEIR jsonl.</summary>
+    public static LoaderRegistry Default { get; } =
+        new([new TextLoader(), new MarkdownLoader(), new HtmlLoader(), new PdfLoader(), new BeirJsonlLoader()]);
+
+    public IEnumerable<string> Extensions => _byExtension.Keys.Order(StringComparer.Ordinal);
+
+    public IDocumentLoader? For(string path) => _byExtension.GetValueOrDefault(Path.GetExtension(path));
+}

@@ -1,0 +1,57 @@
+using Markdig;
+using Markdig.Syntax;
+using Sift.Core.Documents;
+using Sift.Core.Stages;
+
+namespace Sift.Ingest.Loading;
+
+/// <summary>
+/// Markdown: the text is kept as written (so offsets point into the file) and every heading opens a section whose
+/// heading path ("Install > Linux") travels with the chunks under it.
+/// </summary>
+public sealed class MarkdownLoader : IDocumentLoader
+{
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseYamlFrontMatter().Build();
+
+    public IReadOnlyList<string> Extensions { get; } = [".md", ".markdown"];
+
+    public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var text = FileText.Decode(bytes);
+        var parsed = Markdown.Parse(text, Pipeline);
+
+        var sections = new List<DocumentSection>();
+        var openHeadings = new List<(int Level, string Title)>();
+        var sectionStart = 0;
+        string? title = null;
+        foreach (var heading in parsed.Descendants<HeadingBlock>())
+        {
+            var headingText = HeadingText(text, heading);
+            if (heading.Span.Start > sectionStart)
+            {
+                sections.Add(new DocumentSection(sectionStart, heading.Span.Start, [.. openHeadings.Select(h => h.Title)], null));
+            }
+
+            openHeadings.RemoveAll(h => h.Level >= heading.Level);
+            openHeadings.Add((heading.Level, headingText));
+            title ??= headingText;
+            sectionStart = heading.Span.Start;
+        }
+
+        if (text.Length > sectionStart || sections.Count == 0)
+        {
+            sections.Add(new DocumentSection(sectionStart, text.Length, [.. openHeadings.Select(h => h.Title)], null));
+        }
+
+        yield return FileText.Document(
+            path, documentId, title ?? Path.GetFileNameWithoutExtension(path), text, bytes, "md", sections);
+    }
+
+    private static string HeadingText(string text, HeadingBlock heading)
+    {
+        var raw = text.Substring(heading.Span.Start, Math.Min(heading.Span.Length, text.Length - heading.Span.Start));
+        var firstLine = raw.Split('\n', 2)[0];
+        return firstLine.Trim().TrimStart('#').TrimEnd('#').Trim();
+    }
+}
