@@ -13,7 +13,7 @@ namespace Sift.Index.Storage;
 /// folder. Writes are transactions, so a process killed mid-ingest leaves every document either old or new. The BM25
 /// index is derived from the stored terms and rebuilt when the collection's generation changes.
 /// </summary>
-public sealed class Collection : IDocumentSink
+public sealed class Collection : IDocumentSink, IDisposable
 {
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
@@ -286,6 +286,13 @@ public sealed class Collection : IDocumentSink
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
         return (string)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Closes pooled connections so the collection's files are released.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 
     private SqliteConnection Connect()

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Sift.Cli.Output;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary><c>sift collections list|info|delete</c>.</summary>
+internal static class CollectionsCommand
+{
+    public static Command Create()
+    {
+        var list = new Command("list", "List the collections in the store");
+        list.SetAction(result =>
+        {
+            var store = CommonOptions.OpenStore(result);
+            var infos = store.List().Select(name =>
+            {
+                using var collection = store.Open(name);
+                return collection.Info();
+            }).ToList();
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { store = store.Root, collections = infos });
+                return 0;
+            }
+
+            if (infos.Count == 0)
+            {
+                AnsiConsole.MarkupLineInterpolated($"no collections in {store.Root}");
+                return 0;
+            }
+
+            var table = new Table().AddColumns("collection", "documents", "chunks", "size", "updated");
+            foreach (var info in infos)
+            {
+                table.AddRow(
+                    Markup.Escape(info.Name), info.Documents.ToString("N0"), info.Chunks.ToString("N0"),
+                    $"{info.SizeBytes / 1024.0 / 1024.0:0.0} MB", Markup.Escape(info.UpdatedAt));
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        });
+
+        var infoName = new Argument<string>("name") { Description = "Collection name" };
+        var info = new Command("info", "Show a collection's size, settings and history") { infoName };
+        info.SetAction(result =>
+        {
+            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(infoName)!);
+            var details = collection.Info();
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(details);
+                return 0;
+            }
+
+            var grid = new Grid().AddColumns(2);
+            foreach (var (key, value) in new (string, string)[]
+            {
+                ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
+                ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
+                ("generation", details.Generation.ToString("N0")), ("size", $"{details.SizeBytes / 1024.0 / 1024.0:0.00} MB"),
+                ("created", details.CreatedAt), ("updated", details.UpdatedAt),
+            })
+            {
+                grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value));
+            }
+
+            AnsiConsole.Write(grid);
+            return 0;
+        });
+
+        var deleteName = new Argument<string>("name") { Description = "Collection name" };
+        var delete = new Command("delete", "Delete a collection and all its data") { deleteName };
+        delete.SetAction(result =>
+        {
+            var name = result.GetValue(deleteName)!;
+            CommonOptions.OpenStore(result).Delete(name);
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { deleted = name });
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"deleted collection [bold]{name}[/]");
+            }
+
+            return 0;
+        });
+
+        return new Command("collections", "Manage collections") { list, info, delete };
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Sift.Core.Filtering;
+using Sift.Index.Analysis;
+using Sift.Index.Storage;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>Options shared by every command, and the objects they resolve to.</summary>
+internal static class CommonOptions
+{
+    public static readonly Option<string?> Store = new("--store")
+    {
+        Description = "Store folder holding the collections (default: $SIFT_HOME, else the per-user data folder)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json")
+    {
+        Description = "Write machine-readable JSON to stdout instead of tables",
+        Recursive = true,
+    };
+
+    public static Option<string> Collection(bool required = true, string? description = null) => new("--collection", "-c")
+    {
+        Description = description ?? "Collection name",
+        Required = required,
+    };
+
+    public static Option<string[]> Filter() => new("--filter")
+    {
+        Description = "Metadata condition key=value; repeat a key for any of several values, different keys must all match",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<string?> Out(string description) => new("--out")
+    {
+        Description = description,
+    };
+
+    public static EnglishTextAnalyzer Analyzer { get; } = new();
+
+    public static CollectionStore OpenStore(ParseResult result) =>
+        new(CollectionStore.ResolveRoot(result.GetValue(Store)), Analyzer);
+
+    public static MetadataFilter? ParseFilter(string[]? expressions) =>
+        expressions is { Length: > 0 } ? MetadataFilter.Parse(expressions) : null;
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Sift.Cli.Output;
+using Sift.Core;
+using Sift.Core.Stages;
+using Sift.Evaluation;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Metrics;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Retrieval.Lexical;
+using Sift.Retrieval.Snippets;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>
+/// <c>sift demo</c>: ingest the small corpus shipped with Sift into the <c>demo</c> collection, show a few searches,
+/// and evaluate retrieval on its judged queries. Offline, nothing to install.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string CollectionName = "demo";
+    private const int ShownQueries = 3;
+
+    public static Command Create()
+    {
+        var command = new Command("demo", "Ingest the bundled demo corpus, search it and evaluate retrieval");
+        command.SetAction(async (result, cancellation) =>
+        {
+            var json = result.GetValue(CommonOptions.Json);
+            var folder = Path.Combine(AppContext.BaseDirectory, "demo");
+            if (!Directory.Exists(Path.Combine(folder, "corpus")))
+            {
+                throw new SiftException($"the demo corpus is missing from {folder}; rebuild Sift");
+            }
+
+            using var collection = CommonOptions.OpenStore(result).OpenOrCreate(CollectionName);
+            var ingest = IngestCommand.Run(
+                collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json);
+            var retriever = new LexicalRetriever(collection, CommonOptions.Analyzer);
+            var judged = BeirDataset.LoadJudgedQueries(folder);
+            var snippets = new SnippetBuilder(CommonOptions.Analyzer);
+
+            var searches = new List<(string Query, IReadOnlyList<SearchCommand.SearchResult> Results)>();
+            foreach (var query in judged.Queries.Values.Take(ShownQueries))
+            {
+                var hits = await retriever.RetrieveAsync(new RetrievalQuery(query, 3), cancellation);
+                searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippets.Build(h.Text, query)))]));
+            }
+
+            var evaluation = RetrievalEvaluator.Evaluate(
+                judged, (query, depth) => retriever.RankDocuments(query, depth), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10);
+
+            if (json)
+            {
+                JsonOutput.Write(new
+                {
+                    collection = collection.Name,
+                    store = collection.Folder,
+                    ingest,
+                    searches = searches.Select(s => new { s.Query, results = s.Results.Select(r => new { r.Hit.Rank, r.Hit.Score, r.Hit.DocumentId, snippet = r.Snippet.Text }) }),
+                    metrics = evaluation.Means,
+                });
+                return 0;
+            }
+
+            IngestCommand.Render(collection.Name, ingest);
+            foreach (var (query, results) in searches)
+            {
+                AnsiConsole.WriteLine();
+                AnsiConsole.MarkupLineInterpolated($"[bold]sift search[/] \"{query}\" -c {CollectionName} -k 3");
+                SearchCommand.Render(query, results);
+            }
+
+            AnsiConsole.WriteLine();
+            EvalCommand.Render(evaluation, ingest: null, allQueries: false);
+            AnsiConsole.MarkupLineInterpolated(
+                $"\nTry: [bold]sift search \"your question\" --collection {CollectionName}[/] (store: {Path.GetDirectoryName(collection.Folder)})");
+            return 0;
+        });
+        return command;
+    }
+}

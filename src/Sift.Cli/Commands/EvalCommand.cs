@@ -1,0 +1,148 @@
+using System.CommandLine;
+using Sift.Cli.Output;
+using Sift.Evaluation;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Metrics;
+using Sift.Evaluation.Runs;
+using Sift.Index.Storage;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Retrieval.Lexical;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary><c>sift eval retrieval --dataset DIR</c>: index a BEIR dataset, run its queries, score with trec_eval metrics.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv", Required = true };
+        var split = new Option<string>("--split") { Description = "Which qrels to use", DefaultValueFactory = _ => "test" };
+        var cutoffs = new Option<int[]>("-k") { Description = "Cutoffs: report every metric at each (default: ndcg@10 mrr@10 recall@100 hit@10 map@100 p@10)", AllowMultipleArgumentsPerToken = true };
+        var metrics = new Option<string[]>("--metrics") { Description = "Exact metrics, e.g. ndcg@10 recall@1000", AllowMultipleArgumentsPerToken = true };
+        var depth = new Option<int>("--depth") { Description = "Documents retrieved per query (at least the largest cutoff)", DefaultValueFactory = _ => 100 };
+        var collection = CommonOptions.Collection(required: false, "Index the corpus into this collection and keep it (default: a temporary collection)");
+        var runOut = new Option<string?>("--run-out") { Description = "Write the ranking as a TREC run file (trec_eval input)" };
+        var output = CommonOptions.Out("Write the full report (overall and per query) as JSON");
+        var perQuery = new Option<bool>("--per-query") { Description = "Print every query's metrics, not just the 10 worst" };
+
+        var retrieval = new Command("retrieval", "Evaluate retrieval on a BEIR dataset")
+        {
+            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery,
+        };
+        retrieval.SetAction(result =>
+        {
+            var json = result.GetValue(CommonOptions.Json);
+            var specs = ChooseMetrics(result.GetValue(cutoffs), result.GetValue(metrics));
+            var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
+            var retrieveDepth = Math.Max(result.GetValue(depth), specs.Max(m => m.K));
+
+            var named = result.GetValue(collection);
+            var temporaryRoot = named is null ? Path.Combine(Path.GetTempPath(), $"sift-eval-{Guid.NewGuid():N}") : null;
+            var store = temporaryRoot is null ? CommonOptions.OpenStore(result) : new CollectionStore(temporaryRoot, CommonOptions.Analyzer);
+            try
+            {
+                using var target = store.OpenOrCreate(named ?? data.Name);
+                var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
+                var retriever = new LexicalRetriever(target, CommonOptions.Analyzer);
+                var evaluation = RetrievalEvaluator.Evaluate(data, (query, n) => retriever.RankDocuments(query, n), specs, retrieveDepth);
+
+                var runFile = result.GetValue(runOut);
+                if (runFile is not null)
+                {
+                    using var writer = new StreamWriter(runFile);
+                    TrecRun.Write(writer, evaluation.Queries, "sift-bm25");
+                }
+
+                var report = Report(evaluation, ingest, target.Info());
+                if (result.GetValue(output) is { } outFile)
+                {
+                    JsonOutput.WriteFile(outFile, report);
+                }
+
+                if (json)
+                {
+                    JsonOutput.Write(report);
+                }
+                else
+                {
+                    Render(evaluation, ingest, result.GetValue(perQuery));
+                }
+            }
+            finally
+            {
+                if (temporaryRoot is not null && Directory.Exists(temporaryRoot))
+                {
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                    Directory.Delete(temporaryRoot, recursive: true);
+                }
+            }
+
+            return 0;
+        });
+
+        return new Command("eval", "Measure quality") { retrieval };
+    }
+
+    public static IReadOnlyList<MetricSpec> ChooseMetrics(int[]? cutoffs, string[]? names) =>
+        names is { Length: > 0 } ? [.. names.Select(MetricSpec.Parse)]
+        : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
+        : MetricSpec.Defaults;
+
+    public static object Report(RetrievalEvaluation evaluation, IngestSummary ingest, CollectionInfo collection) => new
+    {
+        dataset = evaluation.Dataset,
+        split = evaluation.Split,
+        retriever = "bm25",
+        collection = new { collection.Name, collection.Documents, collection.Chunks, collection.Chunker, collection.Analyzer, collection.Generation },
+        queries = evaluation.Queries.Count,
+        indexSeconds = ingest.Elapsed.TotalSeconds,
+        querySeconds = evaluation.QueryTime.TotalSeconds,
+        queriesPerSecond = evaluation.QueriesPerSecond,
+        metrics = evaluation.Means,
+        perQuery = evaluation.Queries.Select(q => new
+        {
+            id = q.QueryId,
+            query = q.Query,
+            metrics = q.Metrics,
+            top = q.Ranked.Take(10).Select(r => r.DocumentId),
+        }),
+    };
+
+    public static void Render(RetrievalEvaluation evaluation, IngestSummary? ingest, bool allQueries)
+    {
+        var table = new Table().Title($"{evaluation.Dataset} ({evaluation.Split}, {evaluation.Queries.Count} queries)").AddColumns("metric", "mean");
+        foreach (var metric in evaluation.MetricSpecs)
+        {
+            table.AddRow(metric.ToString(), evaluation.Means[metric.ToString()].ToString("0.0000"));
+        }
+
+        AnsiConsole.Write(table);
+        if (ingest is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated(
+                $"indexed in {ingest.Elapsed.TotalSeconds:0.00}s ({ingest.Added + ingest.Updated} written, {ingest.Unchanged} unchanged); {evaluation.QueriesPerSecond:0} queries/s");
+        }
+
+        var headline = evaluation.MetricSpecs[0].ToString();
+        var shown = allQueries
+            ? evaluation.Queries
+            : [.. evaluation.Queries.OrderBy(q => q.Metrics[headline]).ThenBy(q => q.QueryId, StringComparer.Ordinal).Take(10)];
+        // A terminal fits about six metric columns; the JSON report has them all.
+        var columns = evaluation.MetricSpecs.Take(6).ToList();
+        var perQuery = new Table().Title(allQueries ? "per query" : $"10 worst queries by {headline}").AddColumn("query");
+        foreach (var metric in columns)
+        {
+            perQuery.AddColumn(metric.ToString());
+        }
+
+        foreach (var query in shown)
+        {
+            var text = query.Query.Length > 60 ? query.Query[..57] + "..." : query.Query;
+            perQuery.AddRow([Markup.Escape($"{query.QueryId}: {text}"), .. columns.Select(m => query.Metrics[m.ToString()].ToString("0.000"))]);
+        }
+
+        AnsiConsole.Write(perQuery);
+    }
+}

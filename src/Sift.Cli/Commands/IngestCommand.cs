@@ -1,0 +1,131 @@
+using System.CommandLine;
+using Sift.Cli.Output;
+using Sift.Core;
+using Sift.Core.Stages;
+using Sift.Index.Storage;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Ingest.Loading;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary><c>sift ingest PATH --collection NAME</c>: load, chunk and index files, incrementally.</summary>
+internal static class IngestCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("path") { Description = "A file or a folder (searched recursively) of .txt, .md, .html, .pdf, .jsonl" };
+        var collection = CommonOptions.Collection();
+        var chunker = new Option<string>("--chunker") { Description = "recursive | fixed | document", DefaultValueFactory = _ => "recursive" };
+        chunker.AcceptOnlyFromAmong([.. ChunkerFactory.Names]);
+        var size = new Option<int>("--chunk-size") { Description = "Chunk size in words", DefaultValueFactory = _ => ChunkerFactory.DefaultSize };
+        var overlap = new Option<int>("--chunk-overlap") { Description = "Words shared by consecutive fixed windows", DefaultValueFactory = _ => ChunkerFactory.DefaultOverlap };
+        var prune = new Option<bool>("--prune") { Description = "Remove documents from under PATH whose files are gone" };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable files and bad JSONL lines, report a count, and go on" };
+        var meta = new Option<string[]>("--meta") { Description = "key=value metadata added to every document (usable in --filter)" };
+
+        var command = new Command("ingest", "Add files to a collection; unchanged files are skipped, changed ones replaced")
+        {
+            path, collection, chunker, size, overlap, prune, skipBad, meta,
+        };
+        command.SetAction(result =>
+        {
+            var json = result.GetValue(CommonOptions.Json);
+            var chunk = ChunkerFactory.Create(result.GetValue(chunker)!, result.GetValue(size), result.GetValue(overlap));
+            var request = new IngestRequest(
+                result.GetValue(path)!,
+                result.GetValue(skipBad),
+                result.GetValue(prune),
+                ParseMetadata(result.GetValue(meta)));
+            if (!File.Exists(request.Path) && !Directory.Exists(request.Path))
+            {
+                throw new SiftException($"path not found: {request.Path}");
+            }
+
+            using var target = CommonOptions.OpenStore(result).OpenOrCreate(result.GetValue(collection)!);
+            var summary = Run(target, chunk, request, showProgress: !json);
+            if (json)
+            {
+                JsonOutput.Write(new { collection = target.Name, summary });
+            }
+            else
+            {
+                Render(target.Name, summary);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Runs an ingest with a progress bar when a person is watching.</summary>
+    public static IngestSummary Run(Collection collection, IChunker chunker, IngestRequest request, bool showProgress)
+    {
+        var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
+        IngestSummary summary;
+        if (showProgress && !Console.IsOutputRedirected)
+        {
+            summary = AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask($"ingest into {Markup.Escape(collection.Name)}");
+                    return pipeline.Run(request, new InlineProgress(p =>
+                    {
+                        task.MaxValue = Math.Max(1, p.FilesTotal);
+                        task.Value = p.FilesDone;
+                    }));
+                });
+        }
+        else
+        {
+            summary = pipeline.Run(request);
+        }
+
+        collection.RecordChunker(chunker.Fingerprint);
+        return summary;
+    }
+
+    public static void Render(string collection, IngestSummary summary)
+    {
+        AnsiConsole.MarkupLineInterpolated(
+            $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written");
+        if (summary.Skipped > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {summary.Skipped} bad file(s) or record(s):[/]");
+            foreach (var problem in summary.Problems.Take(10))
+            {
+                AnsiConsole.MarkupLineInterpolated($"  {problem}");
+            }
+
+            if (summary.Problems.Count > 10)
+            {
+                AnsiConsole.MarkupLineInterpolated($"  ... and {summary.Problems.Count - 10} more");
+            }
+        }
+    }
+
+    private static Dictionary<string, string> ParseMetadata(string[]? pairs)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs ?? [])
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new SiftException($"--meta '{pair}' is not of the form key=value");
+            }
+
+            metadata[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return metadata;
+    }
+
+    private sealed class InlineProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
+    {
+        public void Report(IngestProgress value) => report(value);
+    }
+}

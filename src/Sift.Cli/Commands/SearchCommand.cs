@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Text;
+using Sift.Cli.Output;
+using Sift.Core.Stages;
+using Sift.Retrieval.Lexical;
+using Sift.Retrieval.Snippets;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary><c>sift search "query" --collection NAME</c>: ranked chunks with highlighted snippets.</summary>
+internal static class SearchCommand
+{
+    public static Command Create()
+    {
+        var query = new Argument<string>("query") { Description = "What to search for" };
+        var collection = CommonOptions.Collection();
+        var k = new Option<int>("-k", "--top") { Description = "Number of results", DefaultValueFactory = _ => 10 };
+        var filter = CommonOptions.Filter();
+        var command = new Command("search", "Search a collection with BM25") { query, collection, k, filter };
+        command.SetAction(async (result, cancellation) =>
+        {
+            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            var text = result.GetValue(query)!;
+            var retriever = new LexicalRetriever(target, CommonOptions.Analyzer);
+            var hits = await retriever.RetrieveAsync(
+                new RetrievalQuery(text, result.GetValue(k), CommonOptions.ParseFilter(result.GetValue(filter))), cancellation);
+            var snippets = new SnippetBuilder(CommonOptions.Analyzer);
+            var results = hits.Select(h => new SearchResult(h, snippets.Build(h.Text, text))).ToList();
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new
+                {
+                    query = text,
+                    collection = target.Name,
+                    results = results.Select(r => new
+                    {
+                        rank = r.Hit.Rank,
+                        score = r.Hit.Score,
+                        chunkId = r.Hit.ChunkId,
+                        documentId = r.Hit.DocumentId,
+                        title = r.Hit.Title,
+                        source = r.Hit.Source,
+                        start = r.Hit.Start,
+                        end = r.Hit.End,
+                        headingPath = r.Hit.HeadingPath,
+                        page = r.Hit.Page,
+                        snippet = r.Snippet.Text,
+                        highlights = r.Snippet.Highlights.Select(h => new { start = h.Start, length = h.Length }),
+                    }),
+                });
+            }
+            else
+            {
+                Render(text, results);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Render(string query, IReadOnlyList<SearchResult> results)
+    {
+        if (results.Count == 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]no results for[/] {query}");
+            return;
+        }
+
+        foreach (var (hit, snippet) in results)
+        {
+            var location = hit.HeadingPath.Count > 0 ? " > " + string.Join(" > ", hit.HeadingPath) : "";
+            var page = hit.Page is { } p ? $" (page {p})" : "";
+            AnsiConsole.MarkupLine(
+                $"[bold]{hit.Rank,2}.[/] [cyan]{hit.Score:0.000}[/]  [bold]{Markup.Escape(hit.DocumentId)}[/]{Markup.Escape(location + page)}");
+            AnsiConsole.MarkupLine($"    {Highlight(snippet)}");
+            AnsiConsole.MarkupLine($"    [grey]{Markup.Escape(hit.Source)}[/]");
+        }
+    }
+
+    private static string Highlight(Snippet snippet)
+    {
+        var markup = new StringBuilder();
+        var at = 0;
+        foreach (var (start, length) in snippet.Highlights)
+        {
+            markup.Append(Markup.Escape(snippet.Text[at..start]));
+            markup.Append("[bold yellow]").Append(Markup.Escape(snippet.Text.Substring(start, length))).Append("[/]");
+            at = start + length;
+        }
+
+        return markup.Append(Markup.Escape(snippet.Text[at..])).ToString();
+    }
+
+    internal sealed record SearchResult(RetrievedChunk Hit, Snippet Snippet);
+}

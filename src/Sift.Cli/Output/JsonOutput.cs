@@ -1,0 +1,29 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sift.Cli.Output;
+
+/// <summary>The JSON written by <c>--json</c> and <c>--out</c>: camelCase, indented, stable field names.</summary>
+internal static class JsonOutput
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static void Write(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    public static void WriteFile(string path, object value)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        File.WriteAllText(path, JsonSerializer.Serialize(value, Options) + "\n");
+    }
+}

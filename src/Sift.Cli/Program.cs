@@ -1,0 +1,3 @@
+using Sift.Cli;
+
+return await SiftCli.RunAsync(args);
