@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Sift.Tests.Support;
+
+public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>Runs the real <c>sift</c> CLI as a child process against a store folder of the test's own.</summary>
+public static class SiftProcess
+{
+    private static readonly string CliPath = Path.Combine(AppContext.BaseDirectory, "sift.dll");
+
+    public static Process Start(string store, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(CliPath);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // SIFT_HOME rather than --store, so the tests also prove the environment variable is honoured.
+        start.Environment["SIFT_HOME"] = store;
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment.Remove("SIFT_DEBUG");
+        return Process.Start(start)!;
+    }
+
+    public static async Task<ProcessResult> RunAsync(string store, params string[] args)
+    {
+        using var process = Start(store, args);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+}
