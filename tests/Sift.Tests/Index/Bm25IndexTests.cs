@@ -1,0 +1,71 @@
+using Sift.Index.Lexical;
+
+namespace Sift.Tests.Index;
+
+public sealed class Bm25IndexTests
+{
+    // Three documents of lengths 3, 2 and 5 (average 10/3).
+    private static readonly string[][] Corpus =
+    [
+        ["cat", "sat", "mat"],
+        ["dog", "sat"],
+        ["cat", "cat", "dog", "bird", "fish"],
+    ];
+
+    [Fact]
+    public void ScoresMatchTheOkapiFormulaWithLuceneIdf()
+    {
+        var parameters = new Bm25Parameters(K1: 1.2f, B: 0.75f);
+        var index = Bm25Index.Build(Corpus, parameters);
+        var results = index.Search(["cat"], 10);
+
+        // idf(cat) = ln(1 + (3 - 2 + 0.5) / (2 + 0.5)) = ln(1.6); avgdl = 10/3
+        // doc 0: tf 1, dl 3: idf * 1 * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 3 / (10/3)))
+        // doc 2: tf 2, dl 5: idf * 2 * 2.2 / (2 + 1.2 * (0.25 + 0.75 * 5 / (10/3)))
+        var idf = Math.Log(1.6);
+        double Expected(int tf, int length) => idf * tf * 2.2 / (tf + (1.2 * (0.25 + (0.75 * length / (10.0 / 3)))));
+
+        Assert.Equal([2, 0], results.Select(r => r.Slot));
+        Assert.Equal(Expected(2, 5), results[0].Score, 1e-5);
+        Assert.Equal(Expected(1, 3), results[1].Score, 1e-5);
+    }
+
+    [Fact]
+    public void ScoresAddUpOverQueryTermsAndRepeatedQueryTermsCountAgain()
+    {
+        var index = Bm25Index.Build(Corpus, Bm25Parameters.Default);
+        var cat = index.Search(["cat"], 10).ToDictionary(r => r.Slot, r => r.Score);
+        var sat = index.Search(["sat"], 10).ToDictionary(r => r.Slot, r => r.Score);
+        var both = index.Search(["cat", "sat"], 10).ToDictionary(r => r.Slot, r => r.Score);
+        var twice = index.Search(["cat", "cat"], 10).ToDictionary(r => r.Slot, r => r.Score);
+
+        Assert.Equal(cat[0] + sat[0], both[0], 1e-5);
+        Assert.Equal(2 * cat[2], twice[2], 1e-5);
+    }
+
+    [Fact]
+    public void UnknownTermsAndEmptyQueriesFindNothing()
+    {
+        var index = Bm25Index.Build(Corpus, Bm25Parameters.Default);
+        Assert.Empty(index.Search(["unicorn"], 10));
+        Assert.Empty(index.Search([], 10));
+    }
+
+    [Fact]
+    public void TopKKeepsTheBestAndBreaksTiesBySlot()
+    {
+        var corpus = Enumerable.Range(0, 50).Select(i => (string[])["common", $"unique{i}"]).ToArray();
+        var index = Bm25Index.Build(corpus, Bm25Parameters.Default);
+        var results = index.Search(["common"], 5);
+        Assert.Equal([0, 1, 2, 3, 4], results.Select(r => r.Slot));
+    }
+
+    [Fact]
+    public void FilterExcludesSlotsWhileScoringSoKStillFills()
+    {
+        var corpus = Enumerable.Range(0, 20).Select(i => (string[])["term"]).ToArray();
+        var index = Bm25Index.Build(corpus, Bm25Parameters.Default);
+        var results = index.Search(["term"], 5, slot => slot % 2 == 1);
+        Assert.Equal([1, 3, 5, 7, 9], results.Select(r => r.Slot));
+    }
+}
