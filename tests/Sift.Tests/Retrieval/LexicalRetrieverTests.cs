@@ -1,0 +1,113 @@
+using Sift.Core;
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Index.Analysis;
+using Sift.Index.Storage;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Ingest.Loading;
+using Sift.Retrieval.Lexical;
+using Sift.Retrieval.Snippets;
+using Sift.Tests.Support;
+
+namespace Sift.Tests.Retrieval;
+
+public sealed class LexicalRetrieverTests : IDisposable
+{
+    private static readonly EnglishTextAnalyzer Analyzer = new();
+    private readonly TempFolder _folder = new();
+    private readonly Collection _collection;
+    private readonly LexicalRetriever _retriever;
+
+    public LexicalRetrieverTests()
+    {
+        _folder.File("corpus.jsonl", """
+            {"_id": "en-1", "title": "Running shoes", "text": "How runners choose shoes for long runs.", "metadata": {"lang": "en", "team": "a"}}
+            {"_id": "en-2", "title": "Swimming", "text": "Pool training for swimmers.", "metadata": {"lang": "en", "team": "b"}}
+            {"_id": "de-1", "title": "Laufschuhe", "text": "Running shoes in German: Laufschuhe.", "metadata": {"lang": "de", "team": "a"}}
+            {"_id": "fr-1", "title": "Chaussures", "text": "Running shoes in French.", "metadata": {"lang": "fr", "team": "c"}}
+            """);
+        _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
+        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("corpus.jsonl")));
+        _retriever = new LexicalRetriever(_collection, Analyzer);
+    }
+
+    public void Dispose()
+    {
+        _collection.Dispose();
+        _folder.Dispose();
+    }
+
+    private Task<IReadOnlyList<RetrievedChunk>> Search(string query, int k = 10, params string[] filter) =>
+        _retriever.RetrieveAsync(new RetrievalQuery(query, k, filter.Length > 0 ? MetadataFilter.Parse(filter) : null), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public async Task StemmingMatchesOtherFormsOfTheWordAndTitlesCount()
+    {
+        var hits = await Search("runner shoe");
+        Assert.Equal("en-1", hits[0].DocumentId);
+        Assert.Equal([1, 2, 3], hits.Take(3).Select(h => h.Rank));
+        Assert.True(hits[0].Score >= hits[1].Score);
+    }
+
+    [Fact]
+    public async Task EqualityFilterKeepsOnlyMatchingDocuments()
+    {
+        var hits = await Search("running shoes", 10, "lang=de");
+        Assert.Equal("de-1", Assert.Single(hits).DocumentId);
+    }
+
+    [Fact]
+    public async Task RepeatedKeyIsSetMembershipAndDifferentKeysMustAllMatch()
+    {
+        var either = await Search("running shoes", 10, "lang=de", "lang=fr");
+        Assert.Equal(["de-1", "fr-1"], either.Select(h => h.DocumentId).Order(StringComparer.Ordinal));
+
+        var both = await Search("running shoes", 10, "lang=de", "lang=fr", "team=c");
+        Assert.Equal("fr-1", Assert.Single(both).DocumentId);
+    }
+
+    [Fact]
+    public async Task FilterIsAppliedWhileScoringSoTopKIsFullOfMatchingDocuments()
+    {
+        // With k = 1 an over-fetch-then-filter design would return nothing: en-1 outranks de-1.
+        var hits = await Search("running shoes runners", 1, "lang=de");
+        Assert.Equal("de-1", Assert.Single(hits).DocumentId);
+    }
+
+    [Fact]
+    public async Task EmptyOrOversizedQueryIsAUserError()
+    {
+        await Assert.ThrowsAsync<SiftException>(() => Search("   "));
+        await Assert.ThrowsAsync<SiftException>(() => Search(new string('a', LexicalRetriever.MaxQueryLength + 1)));
+    }
+
+    [Fact]
+    public void DocumentRankingAgreesWithChunkSearch()
+    {
+        var documents = _retriever.RankDocuments("running shoes", 2);
+        Assert.Equal(2, documents.Count);
+        Assert.Equal(documents.Select(d => d.DocumentId).Distinct().Count(), documents.Count);
+    }
+
+    [Fact]
+    public async Task NewDocumentsAreSearchableWithoutReopening()
+    {
+        Assert.Empty(await Search("kayak"));
+        _folder.File("more.jsonl", """{"_id": "k", "title": "Kayak", "text": "Sea kayak trips."}""");
+        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("more.jsonl")), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("k", Assert.Single(await Search("kayak")).DocumentId);
+    }
+
+    [Fact]
+    public void SnippetHighlightsStemmedMatchesInTheBestWindow()
+    {
+        var text = string.Join(' ', Enumerable.Repeat("filler words here.", 40)) + " The runners were running fast. " + string.Join(' ', Enumerable.Repeat("more filler.", 40));
+        var snippet = new SnippetBuilder(Analyzer, width: 80).Build(text, "run");
+
+        var highlighted = snippet.Highlights.Select(h => snippet.Text.Substring(h.Start, h.Length)).ToList();
+        Assert.Equal(["running"], highlighted);
+        Assert.StartsWith("…", snippet.Text, StringComparison.Ordinal);
+        Assert.True(snippet.Text.Length <= 82);
+    }
+}
