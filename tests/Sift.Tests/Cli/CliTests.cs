@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Sift.Tests.Support;
+
+namespace Sift.Tests.Cli;
+
+/// <summary>The real <c>sift</c> binary, run as a child process, as a user would.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    private string Store => _folder.Combine("store");
+
+    public void Dispose() => _folder.Dispose();
+
+    private Task<ProcessResult> Sift(params string[] args) => SiftProcess.RunAsync(Store, args);
+
+    [Fact]
+    public async Task IngestThenSearchAsJson()
+    {
+        _folder.File("docs/guide.md", "# Setup\nInstall the package with the installer.\n\n## Troubleshooting\nIf installation fails, check the proxy settings.\n");
+        _folder.File("docs/notes.txt", "Unrelated notes about cooking pasta.");
+
+        var ingest = await Sift("ingest", _folder.Combine("docs"), "--collection", "kb", "--json");
+        Assert.Equal(0, ingest.ExitCode);
+        using var summary = JsonDocument.Parse(ingest.Stdout);
+        Assert.Equal(2, summary.RootElement.GetProperty("summary").GetProperty("added").GetInt32());
+
+        var search = await Sift("search", "installation proxy", "--collection", "kb", "-k", "5", "--json");
+        Assert.Equal(0, search.ExitCode);
+        using var results = JsonDocument.Parse(search.Stdout);
+        var top = results.RootElement.GetProperty("results")[0];
+        Assert.Equal("docs/guide.md", top.GetProperty("documentId").GetString());
+        Assert.Equal(["Setup", "Troubleshooting"], top.GetProperty("headingPath").EnumerateArray().Select(e => e.GetString()));
+        var snippet = top.GetProperty("snippet").GetString()!;
+        var highlighted = top.GetProperty("highlights").EnumerateArray()
+            .Select(h => snippet.Substring(h.GetProperty("start").GetInt32(), h.GetProperty("length").GetInt32()))
+            .ToList();
+        Assert.Contains("installation", highlighted);
+        Assert.Contains("proxy", highlighted);
+    }
+
+    [Fact]
+    public async Task SearchPrintsRankedResultsForPeople()
+    {
+        _folder.File("docs/a.txt", "Kubernetes pods restart when probes fail.");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        var search = await Sift("search", "pods restart", "-c", "kb");
+        Assert.Equal(0, search.ExitCode);
+        Assert.Contains("docs/a.txt", search.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" 1.", search.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FiltersOnIngestMetadata()
+    {
+        _folder.File("public/a.txt", "quarterly report figures");
+        _folder.File("private/b.txt", "quarterly report salaries");
+        await Sift("ingest", _folder.Combine("public"), "-c", "kb", "--meta", "access=public");
+        await Sift("ingest", _folder.Combine("private"), "-c", "kb", "--meta", "access=staff");
+
+        var search = await Sift("search", "quarterly report", "-c", "kb", "--filter", "access=public", "--json");
+        using var results = JsonDocument.Parse(search.Stdout);
+        var ids = results.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("documentId").GetString()).ToList();
+        Assert.Equal(["public/a.txt"], ids);
+    }
+
+    [Fact]
+    public async Task CollectionsListInfoDelete()
+    {
+        _folder.File("docs/a.txt", "alpha");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "one", "--chunker", "fixed");
+
+        var list = await Sift("collections", "list", "--json");
+        using (var json = JsonDocument.Parse(list.Stdout))
+        {
+            var collection = json.RootElement.GetProperty("collections")[0];
+            Assert.Equal("one", collection.GetProperty("name").GetString());
+            Assert.Equal(1, collection.GetProperty("documents").GetInt32());
+        }
+
+        var info = await Sift("collections", "info", "one", "--json");
+        using (var json = JsonDocument.Parse(info.Stdout))
+        {
+            Assert.Equal("fixed(size=200,overlap=40)", json.RootElement.GetProperty("chunker").GetString());
+        }
+
+        Assert.Equal(0, (await Sift("collections", "delete", "one")).ExitCode);
+        var after = await Sift("collections", "list", "--json");
+        using (var json = JsonDocument.Parse(after.Stdout))
+        {
+            Assert.Equal(0, json.RootElement.GetProperty("collections").GetArrayLength());
+        }
+    }
+
+    [Fact]
+    public async Task SkipBadContinuesPastBadJsonlLinesAndReportsACount()
+    {
+        _folder.File("c.jsonl", "{\"_id\":\"1\",\"text\":\"good\"}\n{broken\n{\"_id\":\"2\",\"text\":\"also good\"}\n");
+
+        var strict = await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb");
+        AssertOneLineError(strict, "c.jsonl:2");
+
+        var lenient = await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb", "--skip-bad", "--json");
+        Assert.Equal(0, lenient.ExitCode);
+        using var json = JsonDocument.Parse(lenient.Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("summary").GetProperty("skipped").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("summary").GetProperty("added").GetInt32());
+    }
+
+    [Fact]
+    public async Task BadInputGetsOneClearLineAndANonZeroExit()
+    {
+        _folder.File("docs/a.txt", "alpha");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        _folder.File("dataset/corpus.jsonl", "{\"_id\":\"1\",\"text\":\"x\"}\n");
+        _folder.File("dataset/queries.jsonl", "{\"_id\":\"q\",\"text\":\"x\"}\n");
+
+        AssertOneLineError(await Sift("ingest", _folder.Combine("missing"), "-c", "kb"), "path not found");
+        AssertOneLineError(await Sift("search", "  ", "-c", "kb"), "query is empty");
+        AssertOneLineError(await Sift("search", "alpha", "-c", "nope"), "unknown collection 'nope'");
+        AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("dataset")), "no qrels for split 'test'");
+        AssertOneLineError(await Sift("ingest", _folder.Combine("docs"), "-c", "bad/name"), "invalid collection name");
+        AssertOneLineError(await Sift("search", "alpha", "-c", "kb", "--filter", "novalue"), "key=value");
+
+        // None of that touched the collection.
+        var search = await Sift("search", "alpha", "-c", "kb", "--json");
+        Assert.Contains("docs/a.txt", search.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EncryptedPdfIsOneLineAndDoesNotDamageTheCollection()
+    {
+        _folder.File("docs/a.txt", "alpha");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        File.WriteAllBytes(_folder.Combine("docs/locked.pdf"), EncryptedPdf.Bytes());
+
+        AssertOneLineError(await Sift("ingest", _folder.Combine("docs"), "-c", "kb"), "encrypted");
+
+        var skipped = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--skip-bad", "--prune", "--json");
+        Assert.Equal(0, skipped.ExitCode);
+        Assert.Contains("docs/a.txt", (await Sift("search", "alpha", "-c", "kb", "--json")).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsageErrorsAreReportedWithoutAStackTrace()
+    {
+        var result = await Sift("search");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DemoRunsOfflineAndIsIncrementalOnTheSecondRun()
+    {
+        var first = await Sift("demo", "--json");
+        Assert.Equal(0, first.ExitCode);
+        using var report = JsonDocument.Parse(first.Stdout);
+        Assert.Equal(12, report.RootElement.GetProperty("ingest").GetProperty("added").GetInt32());
+        Assert.True(report.RootElement.GetProperty("metrics").GetProperty("hit@3").GetDouble() >= 0.9);
+        Assert.Equal(3, report.RootElement.GetProperty("searches").GetArrayLength());
+
+        var second = await Sift("demo");
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("12 unchanged", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ndcg@10", second.Stdout, StringComparison.Ordinal);
+    }
+
+    private static void AssertOneLineError(ProcessResult result, string expected)
+    {
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one error line, got: {result.Stderr}");
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+    }
+}
