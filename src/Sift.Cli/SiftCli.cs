@@ -19,6 +19,7 @@ public static class SiftCli
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
 
         try

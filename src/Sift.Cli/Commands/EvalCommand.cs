@@ -4,6 +4,7 @@ using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 using Sift.Evaluation.Runs;
+using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
@@ -26,10 +27,12 @@ internal static class EvalCommand
         var runOut = new Option<string?>("--run-out") { Description = "Write the ranking as a TREC run file (trec_eval input)" };
         var output = CommonOptions.Out("Write the full report (overall and per query) as JSON");
         var perQuery = new Option<bool>("--per-query") { Description = "Print every query's metrics, not just the 10 worst" };
+        var k1 = new Option<float>("--bm25-k1") { Description = "BM25 term-frequency saturation", DefaultValueFactory = _ => Bm25Parameters.Default.K1 };
+        var b = new Option<float>("--bm25-b") { Description = "BM25 length normalisation (0..1)", DefaultValueFactory = _ => Bm25Parameters.Default.B };
 
         var retrieval = new Command("retrieval", "Evaluate retrieval on a BEIR dataset")
         {
-            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery,
+            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b,
         };
         retrieval.SetAction(result =>
         {
@@ -45,7 +48,7 @@ internal static class EvalCommand
             {
                 using var target = store.OpenOrCreate(named ?? data.Name);
                 var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
-                var retriever = new LexicalRetriever(target, CommonOptions.Analyzer);
+                var retriever = new LexicalRetriever(target, CommonOptions.Analyzer, Bm25Parameters.Create(result.GetValue(k1), result.GetValue(b)));
                 var evaluation = RetrievalEvaluator.Evaluate(data, (query, n) => retriever.RankDocuments(query, n), specs, retrieveDepth);
 
                 var runFile = result.GetValue(runOut);

@@ -84,7 +84,7 @@ internal static class IngestCommand
             summary = pipeline.Run(request);
         }
 
-        collection.RecordChunker(chunker.Fingerprint);
+        collection.FinishIngest(chunker.Fingerprint);
         return summary;
     }
 

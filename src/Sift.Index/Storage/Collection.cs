@@ -198,11 +198,15 @@ public sealed class Collection : IDocumentSink, IDisposable
         transaction.Commit();
     }
 
-    /// <summary>Records which chunker last wrote this collection (shown by <c>collections info</c>).</summary>
-    public void RecordChunker(string fingerprint)
+    /// <summary>
+    /// Ends an ingest run: records which chunker wrote the collection (shown by <c>collections info</c>) and folds the
+    /// write-ahead log back into the database so the folder does not keep a large log file.
+    /// </summary>
+    public void FinishIngest(string chunkerFingerprint)
     {
         using var connection = Connect();
-        WriteMeta(connection, null, "chunker", fingerprint);
+        WriteMeta(connection, null, "chunker", chunkerFingerprint);
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
     /// <summary>The BM25 index over the current content; rebuilt only when the collection changed since the last call.</summary>

@@ -165,6 +165,33 @@ public sealed class CliTests : IDisposable
         Assert.Contains("ndcg@10", second.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EvalAndBenchRunOnASmallBeirDatasetAndWriteTheirFiles()
+    {
+        _folder.File("ds/corpus.jsonl", "{\"_id\":\"d1\",\"title\":\"Cats\",\"text\":\"cats purr\"}\n{\"_id\":\"d2\",\"title\":\"Dogs\",\"text\":\"dogs bark\"}\n");
+        _folder.File("ds/queries.jsonl", "{\"_id\":\"q1\",\"text\":\"purring cat\"}\n{\"_id\":\"q2\",\"text\":\"barking\"}\n");
+        _folder.File("ds/qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n");
+
+        var eval = await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "-k", "1", "5", "--out", _folder.Combine("report.json"), "--run-out", _folder.Combine("run.trec"), "--collection", "ds");
+        Assert.Equal(0, eval.ExitCode);
+        using (var report = JsonDocument.Parse(File.ReadAllText(_folder.Combine("report.json"))))
+        {
+            Assert.Equal(1.0, report.RootElement.GetProperty("metrics").GetProperty("ndcg@1").GetDouble());
+            Assert.Equal(2, report.RootElement.GetProperty("perQuery").GetArrayLength());
+        }
+
+        Assert.Equal(["q1 Q0 d1 1", "q2 Q0 d2 1"], File.ReadAllLines(_folder.Combine("run.trec")).Select(l => string.Join(' ', l.Split(' ')[..4])));
+        Assert.Contains("ds", (await Sift("collections", "list")).Stdout, StringComparison.Ordinal);
+
+        var bench = await Sift("bench", "retrieval", "--dataset", _folder.Combine("ds"), "--rounds", "1", "--json");
+        Assert.Equal(0, bench.ExitCode);
+        using var numbers = JsonDocument.Parse(bench.Stdout);
+        Assert.Equal(2, numbers.RootElement.GetProperty("documents").GetInt32());
+        Assert.True(numbers.RootElement.GetProperty("latency").GetProperty("queriesPerSecond").GetDouble() > 0);
+
+        AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "--bm25-b", "2"), "between 0 and 1");
+    }
+
     private static void AssertOneLineError(ProcessResult result, string expected)
     {
         Assert.Equal(1, result.ExitCode);

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Sift.Benchmarks.Engines;
+using Sift.Evaluation;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Metrics;
+
+// Compares BM25 engines on a BEIR dataset: quality, index time, query latency, disk size.
+// Usage: dotnet run -c Release --project benchmarks/Sift.Benchmarks -- engines DATASET_DIR [DATASET_DIR ...]
+if (args.Length < 2 || args[0] != "engines")
+{
+    Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR [DATASET_DIR ...]");
+    return 2;
+}
+
+Console.WriteLine($"machine: {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}; date {DateTime.UtcNow:yyyy-MM-dd}");
+Console.WriteLine("| dataset | engine | nDCG@10 | Recall@100 | index s | p50 ms | p95 ms | q/s (1 thread) | disk MB |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+foreach (var folder in args.Skip(1))
+{
+    var dataset = BeirDataset.Load(folder);
+    var corpus = ReadCorpus(dataset.CorpusPath!);
+    var work = Path.Combine(Path.GetTempPath(), $"sift-engines-{Guid.NewGuid():N}");
+    try
+    {
+        ILexicalEngine[] engines =
+        [
+            new SiftEngine(Path.Combine(work, "sift"), dataset.CorpusPath!),
+            new LuceneEngine(Path.Combine(work, "lucene")),
+            new Fts5Engine(Path.Combine(work, "fts5-porter"), preAnalyzed: false),
+            new Fts5Engine(Path.Combine(work, "fts5-analyzed"), preAnalyzed: true),
+        ];
+        foreach (var engine in engines)
+        {
+            using (engine)
+            {
+                var build = Stopwatch.StartNew();
+                engine.Build(corpus);
+                build.Stop();
+                var quality = RetrievalEvaluator.Evaluate(dataset, engine.Search, MetricSpec.Defaults, 100);
+                var latency = LatencyBenchmark.Measure([.. dataset.Queries.Values], q => engine.Search(q, 100));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {dataset.Name} | {engine.Name} | {quality.Means["ndcg@10"]:0.0000} | {quality.Means["recall@100"]:0.0000} | {build.Elapsed.TotalSeconds:0.00} | {latency.P50Ms:0.000} | {latency.P95Ms:0.000} | {latency.QueriesPerSecond:0} | {engine.DiskBytes / 1048576.0:0.0} |"));
+            }
+        }
+    }
+    finally
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(work, recursive: true);
+    }
+}
+
+return 0;
+
+static List<CorpusRecord> ReadCorpus(string path) =>
+    [.. File.ReadLines(path).Where(l => l.Length > 0).Select(line =>
+    {
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        return new CorpusRecord(
+            root.GetProperty("_id").GetString()!,
+            root.TryGetProperty("title", out var title) ? title.GetString() ?? "" : "",
+            root.TryGetProperty("text", out var text) ? text.GetString() ?? "" : "");
+    })];
