@@ -17,16 +17,28 @@ public sealed class SnippetBuilder(ITextAnalyzer analyzer, int width = 240)
         var matches = analyzer.Analyze(text).Where(t => queryTerms.Contains(t.Term)).ToList();
 
         var (start, end) = BestWindow(text, matches);
-        var highlights = matches
-            .Where(m => m.Start >= start && m.End <= end)
-            .Select(m => (m.Start - start, m.End - m.Start))
-            .ToList();
-        var excerpt = text[start..end].ReplaceLineEndings(" ");
         var prefix = start > 0 ? "…" : "";
         var suffix = end < text.Length ? "…" : "";
-        return new Snippet(
-            prefix + excerpt + suffix,
-            [.. highlights.Select(h => (h.Item1 + prefix.Length, h.Item2))]);
+
+        // Whitespace runs (line breaks, indentation) become one space; offsets maps each source character to the snippet.
+        var snippet = new System.Text.StringBuilder(prefix);
+        var offsets = new int[end - start + 1];
+        for (var i = start; i < end; i++)
+        {
+            offsets[i - start] = snippet.Length;
+            var whitespace = char.IsWhiteSpace(text[i]);
+            if (!whitespace || (snippet.Length > 0 && snippet[^1] != ' '))
+            {
+                snippet.Append(whitespace ? ' ' : text[i]);
+            }
+        }
+
+        offsets[end - start] = snippet.Length;
+        var highlights = matches
+            .Where(m => m.Start >= start && m.End <= end)
+            .Select(m => (offsets[m.Start - start], offsets[m.End - start] - offsets[m.Start - start]))
+            .ToList();
+        return new Snippet(snippet.Append(suffix).ToString(), highlights);
     }
 
     private (int Start, int End) BestWindow(string text, List<AnalyzedToken> matches)
