@@ -17,11 +17,14 @@ public sealed class Collection : IDocumentSink, IDisposable
 {
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
+    private const string GenerationSql = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'";
 
     private readonly string _connectionString;
     private readonly ITextAnalyzer _analyzer;
     private readonly Lock _indexLock = new();
     private LexicalSnapshot? _snapshot;
+    private SqliteConnection? _generationConnection;
+    private SqliteCommand? _generationQuery;
 
     private Collection(string name, string folder, ITextAnalyzer analyzer)
     {
@@ -210,25 +213,42 @@ public sealed class Collection : IDocumentSink, IDisposable
     }
 
     /// <summary>The BM25 index over the current content; rebuilt only when the collection changed since the last call.</summary>
+    /// <remarks>
+    /// Called once per search, so the freshness check is one prepared statement on a connection held for the purpose.
+    /// It sees writes from other processes too, because the generation lives in the database.
+    /// </remarks>
     public LexicalSnapshot LexicalIndex(Bm25Parameters parameters)
     {
-        using var connection = Connect();
-        var generation = Scalar(connection, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'");
         lock (_indexLock)
         {
+            if (_generationQuery is null)
+            {
+                _generationConnection = Connect();
+                _generationQuery = Command(_generationConnection, null, GenerationSql);
+            }
+
+            var generation = Convert.ToInt64(_generationQuery.ExecuteScalar(), CultureInfo.InvariantCulture);
             if (_snapshot is { } current && current.Generation == generation && current.Parameters == parameters)
             {
                 return current;
             }
 
-            _snapshot = LoadSnapshot(connection, generation, parameters);
+            using var connection = Connect();
+            _snapshot = LoadSnapshot(connection, parameters);
             return _snapshot;
         }
     }
 
-    private static LexicalSnapshot LoadSnapshot(SqliteConnection connection, long generation, Bm25Parameters parameters)
+    private static LexicalSnapshot LoadSnapshot(SqliteConnection connection, Bm25Parameters parameters)
     {
+        // One read transaction: the generation recorded is exactly the content read (WAL gives a stable snapshot).
         using var transaction = connection.BeginTransaction(deferred: true);
+        long generation;
+        using (var command = Command(connection, transaction, GenerationSql))
+        {
+            generation = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
         var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         using (var documents = Command(connection, transaction, "SELECT id, metadata FROM documents"))
         using (var reader = documents.ExecuteReader())
@@ -295,6 +315,13 @@ public sealed class Collection : IDocumentSink, IDisposable
     /// <summary>Closes pooled connections so the collection's files are released.</summary>
     public void Dispose()
     {
+        lock (_indexLock)
+        {
+            _generationQuery?.Dispose();
+            _generationConnection?.Dispose();
+            (_generationQuery, _generationConnection) = (null, null);
+        }
+
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
     }
