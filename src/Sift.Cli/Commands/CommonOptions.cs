@@ -26,6 +26,18 @@ internal static class CommonOptions
         Required = required,
     };
 
+    public static Option<string> Dataset() => new("--dataset")
+    {
+        Description = "BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv",
+        Required = true,
+    };
+
+    public static Option<string> Split() => new("--split")
+    {
+        Description = "Which qrels file (qrels/SPLIT.tsv) chooses the queries",
+        DefaultValueFactory = _ => "test",
+    };
+
     public static Option<string[]> Filter() => new("--filter")
     {
         Description = "Metadata condition key=value; repeat a key for any of several values, different keys must all match",

@@ -45,7 +45,7 @@ internal static class DemoCommand
             foreach (var query in judged.Queries.Values.Take(ShownQueries))
             {
                 var hits = await retriever.RetrieveAsync(new RetrievalQuery(query, 3), cancellation);
-                searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippets.Build(h.Text, query)))]));
+                searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippets.Build(h.Chunk.Text, query)))]));
             }
 
             var evaluation = RetrievalEvaluator.Evaluate(
@@ -58,7 +58,7 @@ internal static class DemoCommand
                     collection = collection.Name,
                     store = collection.Folder,
                     ingest,
-                    searches = searches.Select(s => new { s.Query, results = s.Results.Select(r => new { r.Hit.Rank, r.Hit.Score, r.Hit.DocumentId, snippet = r.Snippet.Text }) }),
+                    searches = searches.Select(s => new { s.Query, results = s.Results.Select(r => new { r.Hit.Rank, r.Hit.Score, r.Hit.Chunk.DocumentId, snippet = r.Snippet.Text }) }),
                     metrics = evaluation.Means,
                 });
                 return 0;

@@ -18,8 +18,8 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv", Required = true };
-        var split = new Option<string>("--split") { Description = "Which qrels to use", DefaultValueFactory = _ => "test" };
+        var dataset = CommonOptions.Dataset();
+        var split = CommonOptions.Split();
         var cutoffs = new Option<int[]>("-k") { Description = "Cutoffs: report every metric at each (default: ndcg@10 mrr@10 recall@100 hit@10 map@100 p@10)", AllowMultipleArgumentsPerToken = true };
         var metrics = new Option<string[]>("--metrics") { Description = "Exact metrics, e.g. ndcg@10 recall@1000", AllowMultipleArgumentsPerToken = true };
         var depth = new Option<int>("--depth") { Description = "Documents retrieved per query (at least the largest cutoff)", DefaultValueFactory = _ => 100 };
@@ -38,48 +38,37 @@ internal static class EvalCommand
         {
             var json = result.GetValue(CommonOptions.Json);
             var specs = ChooseMetrics(result.GetValue(cutoffs), result.GetValue(metrics));
+            var bm25 = Bm25Parameters.Create(result.GetValue(k1), result.GetValue(b));
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
             var retrieveDepth = Math.Max(result.GetValue(depth), specs.Max(m => m.K));
 
             var named = result.GetValue(collection);
-            var temporaryRoot = named is null ? Path.Combine(Path.GetTempPath(), $"sift-eval-{Guid.NewGuid():N}") : null;
-            var store = temporaryRoot is null ? CommonOptions.OpenStore(result) : new CollectionStore(temporaryRoot, CommonOptions.Analyzer);
-            try
+            using var temporary = named is null ? new TemporaryStore(CommonOptions.Analyzer, "eval") : null;
+            var store = temporary?.Store ?? CommonOptions.OpenStore(result);
+            using var target = store.OpenOrCreate(named ?? data.Name);
+            var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
+            var retriever = new LexicalRetriever(target, CommonOptions.Analyzer, bm25);
+            var evaluation = RetrievalEvaluator.Evaluate(data, (query, n) => retriever.RankDocuments(query, n), specs, retrieveDepth);
+
+            if (result.GetValue(runOut) is { } runFile)
             {
-                using var target = store.OpenOrCreate(named ?? data.Name);
-                var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
-                var retriever = new LexicalRetriever(target, CommonOptions.Analyzer, Bm25Parameters.Create(result.GetValue(k1), result.GetValue(b)));
-                var evaluation = RetrievalEvaluator.Evaluate(data, (query, n) => retriever.RankDocuments(query, n), specs, retrieveDepth);
-
-                var runFile = result.GetValue(runOut);
-                if (runFile is not null)
-                {
-                    using var writer = new StreamWriter(runFile);
-                    TrecRun.Write(writer, evaluation.Queries, "sift-bm25");
-                }
-
-                var report = Report(evaluation, ingest, target.Info());
-                if (result.GetValue(output) is { } outFile)
-                {
-                    JsonOutput.WriteFile(outFile, report);
-                }
-
-                if (json)
-                {
-                    JsonOutput.Write(report);
-                }
-                else
-                {
-                    Render(evaluation, ingest, result.GetValue(perQuery));
-                }
+                using var writer = new StreamWriter(runFile);
+                TrecRun.Write(writer, evaluation.Queries, "sift-bm25");
             }
-            finally
+
+            var report = Report(evaluation, ingest, target.Info());
+            if (result.GetValue(output) is { } outFile)
             {
-                if (temporaryRoot is not null && Directory.Exists(temporaryRoot))
-                {
-                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                    Directory.Delete(temporaryRoot, recursive: true);
-                }
+                JsonOutput.WriteFile(outFile, report);
+            }
+
+            if (json)
+            {
+                JsonOutput.Write(report);
+            }
+            else
+            {
+                Render(evaluation, ingest, result.GetValue(perQuery));
             }
 
             return 0;

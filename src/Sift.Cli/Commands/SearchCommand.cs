@@ -26,7 +26,7 @@ internal static class SearchCommand
             var hits = await retriever.RetrieveAsync(
                 new RetrievalQuery(text, result.GetValue(k), CommonOptions.ParseFilter(result.GetValue(filter))), cancellation);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
-            var results = hits.Select(h => new SearchResult(h, snippets.Build(h.Text, text))).ToList();
+            var results = hits.Select(h => new SearchResult(h, snippets.Build(h.Chunk.Text, text))).ToList();
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new
@@ -37,14 +37,14 @@ internal static class SearchCommand
                     {
                         rank = r.Hit.Rank,
                         score = r.Hit.Score,
-                        chunkId = r.Hit.ChunkId,
-                        documentId = r.Hit.DocumentId,
-                        title = r.Hit.Title,
-                        source = r.Hit.Source,
-                        start = r.Hit.Start,
-                        end = r.Hit.End,
-                        headingPath = r.Hit.HeadingPath,
-                        page = r.Hit.Page,
+                        chunkId = r.Hit.Chunk.Id,
+                        documentId = r.Hit.Chunk.DocumentId,
+                        title = r.Hit.Chunk.Title,
+                        source = r.Hit.Chunk.Source,
+                        start = r.Hit.Chunk.Start,
+                        end = r.Hit.Chunk.End,
+                        headingPath = r.Hit.Chunk.HeadingPath,
+                        page = r.Hit.Chunk.Page,
                         snippet = r.Snippet.Text,
                         highlights = r.Snippet.Highlights.Select(h => new { start = h.Start, length = h.Length }),
                     }),
@@ -70,12 +70,12 @@ internal static class SearchCommand
 
         foreach (var (hit, snippet) in results)
         {
-            var location = hit.HeadingPath.Count > 0 ? " > " + string.Join(" > ", hit.HeadingPath) : "";
-            var page = hit.Page is { } p ? $" (page {p})" : "";
+            var location = hit.Chunk.HeadingPath.Count > 0 ? " > " + string.Join(" > ", hit.Chunk.HeadingPath) : "";
+            var page = hit.Chunk.Page is { } p ? $" (page {p})" : "";
             AnsiConsole.MarkupLine(
-                $"[bold]{hit.Rank,2}.[/] [cyan]{hit.Score:0.000}[/]  [bold]{Markup.Escape(hit.DocumentId)}[/]{Markup.Escape(location + page)}");
+                $"[bold]{hit.Rank,2}.[/] [cyan]{hit.Score:0.000}[/]  [bold]{Markup.Escape(hit.Chunk.DocumentId)}[/]{Markup.Escape(location + page)}");
             AnsiConsole.MarkupLine($"    {Highlight(snippet)}");
-            AnsiConsole.MarkupLine($"    [grey]{Markup.Escape(hit.Source)}[/]");
+            AnsiConsole.MarkupLine($"    [grey]{Markup.Escape(hit.Chunk.Source)}[/]");
         }
     }
 

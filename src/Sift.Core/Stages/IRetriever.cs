@@ -1,3 +1,4 @@
+using Sift.Core.Documents;
 using Sift.Core.Filtering;
 
 namespace Sift.Core.Stages;
@@ -11,16 +12,5 @@ public interface IRetriever
 /// <param name="Filter">Only chunks of documents whose metadata matches are considered (applied while scoring).</param>
 public sealed record RetrievalQuery(string Text, int TopK, MetadataFilter? Filter = null);
 
-/// <summary>A chunk with its score and everything needed to show and cite it.</summary>
-public sealed record RetrievedChunk(
-    long ChunkId,
-    string DocumentId,
-    string Source,
-    string Title,
-    string Text,
-    int Start,
-    int End,
-    IReadOnlyList<string> HeadingPath,
-    int? Page,
-    double Score,
-    int Rank);
+/// <summary>A stored chunk with its score and rank for one query.</summary>
+public sealed record RetrievedChunk(StoredChunk Chunk, double Score, int Rank);

@@ -412,17 +412,6 @@ public sealed record CollectionInfo(
     string UpdatedAt,
     long SizeBytes);
 
-public sealed record StoredChunk(
-    long Id,
-    string DocumentId,
-    string Source,
-    string Title,
-    string Text,
-    int Start,
-    int End,
-    IReadOnlyList<string> HeadingPath,
-    int? Page);
-
 /// <summary>The BM25 index of one collection generation, with what each slot maps back to.</summary>
 public sealed record LexicalSnapshot(
     long Generation,

@@ -20,8 +20,7 @@ public sealed class LexicalRetriever(Collection collection, ITextAnalyzer analyz
         var slots = SearchSlots(snapshot, query.Text, query.TopK, query.Filter);
         var stored = collection.GetChunks([.. slots.Select(s => snapshot.ChunkIds[s.Slot])]);
         var scores = slots.ToDictionary(s => snapshot.ChunkIds[s.Slot], s => s.Score);
-        IReadOnlyList<RetrievedChunk> results = [.. stored.Select((c, i) => new RetrievedChunk(
-            c.Id, c.DocumentId, c.Source, c.Title, c.Text, c.Start, c.End, c.HeadingPath, c.Page, scores[c.Id], i + 1))];
+        IReadOnlyList<RetrievedChunk> results = [.. stored.Select((c, i) => new RetrievedChunk(c, scores[c.Id], i + 1))];
         return Task.FromResult(results);
     }
 

@@ -45,7 +45,7 @@ public sealed class LexicalRetrieverTests : IDisposable
     public async Task StemmingMatchesOtherFormsOfTheWordAndTitlesCount()
     {
         var hits = await Search("runner shoe");
-        Assert.Equal("en-1", hits[0].DocumentId);
+        Assert.Equal("en-1", hits[0].Chunk.DocumentId);
         Assert.Equal([1, 2, 3], hits.Take(3).Select(h => h.Rank));
         Assert.True(hits[0].Score >= hits[1].Score);
     }
@@ -54,17 +54,17 @@ public sealed class LexicalRetrieverTests : IDisposable
     public async Task EqualityFilterKeepsOnlyMatchingDocuments()
     {
         var hits = await Search("running shoes", 10, "lang=de");
-        Assert.Equal("de-1", Assert.Single(hits).DocumentId);
+        Assert.Equal("de-1", Assert.Single(hits).Chunk.DocumentId);
     }
 
     [Fact]
     public async Task RepeatedKeyIsSetMembershipAndDifferentKeysMustAllMatch()
     {
         var either = await Search("running shoes", 10, "lang=de", "lang=fr");
-        Assert.Equal(["de-1", "fr-1"], either.Select(h => h.DocumentId).Order(StringComparer.Ordinal));
+        Assert.Equal(["de-1", "fr-1"], either.Select(h => h.Chunk.DocumentId).Order(StringComparer.Ordinal));
 
         var both = await Search("running shoes", 10, "lang=de", "lang=fr", "team=c");
-        Assert.Equal("fr-1", Assert.Single(both).DocumentId);
+        Assert.Equal("fr-1", Assert.Single(both).Chunk.DocumentId);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class LexicalRetrieverTests : IDisposable
     {
         // With k = 1 an over-fetch-then-filter design would return nothing: en-1 outranks de-1.
         var hits = await Search("running shoes runners", 1, "lang=de");
-        Assert.Equal("de-1", Assert.Single(hits).DocumentId);
+        Assert.Equal("de-1", Assert.Single(hits).Chunk.DocumentId);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class LexicalRetrieverTests : IDisposable
         Assert.Empty(await Search("kayak"));
         _folder.File("more.jsonl", """{"_id": "k", "title": "Kayak", "text": "Sea kayak trips."}""");
         new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("more.jsonl")), cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal("k", Assert.Single(await Search("kayak")).DocumentId);
+        Assert.Equal("k", Assert.Single(await Search("kayak")).Chunk.DocumentId);
     }
 
     [Fact]
