@@ -1,0 +1,187 @@
+namespace Sift.Index.Vectors;
+
+/// <summary>The HNSW graph: insertion, layer search and neighbour selection.</summary>
+public sealed partial class VectorIndex
+{
+    private int MaxLinks(int level) => level == 0 ? 2 * Options.M : Options.M;
+
+    /// <summary>Greedy walk on one upper layer: move to the closest neighbour until none is closer.</summary>
+    private static int GreedyClosest(State state, ref Scorer scorer, int entry, int level)
+    {
+        var current = entry;
+        var best = scorer.Similarity(current);
+        var count = Volatile.Read(ref state.Count);
+        for (var improved = true; improved;)
+        {
+            improved = false;
+            foreach (var neighbour in state.Links[current][level])
+            {
+                if (neighbour >= count)
+                {
+                    continue;
+                }
+
+                var similarity = scorer.Similarity(neighbour);
+                if (similarity > best)
+                {
+                    (best, current, improved) = (similarity, neighbour, true);
+                }
+            }
+        }
+
+        return current;
+    }
+
+    /// <summary>
+    /// Best-first search of one layer from <paramref name="entry"/>, keeping the <paramref name="ef"/> closest
+    /// accepted nodes; rejected nodes still extend the frontier. Returns the accepted nodes, closest first.
+    /// </summary>
+    private static List<ScoredNode> SearchLayer(State state, ref Scorer scorer, int entry, int ef, int level, Func<int, bool>? accept)
+    {
+        var count = Math.Max(Volatile.Read(ref state.Count), entry + 1);
+        var visited = VisitedSet.Rent(state.Capacity);
+        var frontier = new PriorityQueue<int, float>();        // closest first (priority = -similarity)
+        var results = new PriorityQueue<int, float>(ef + 1);   // farthest first (priority = similarity)
+
+        visited.Add(entry);
+        var entrySimilarity = scorer.Similarity(entry);
+        frontier.Enqueue(entry, -entrySimilarity);
+        if (accept is null || accept(entry))
+        {
+            results.Enqueue(entry, entrySimilarity);
+        }
+
+        while (frontier.TryDequeue(out var candidate, out var negative))
+        {
+            var worst = results.Count >= ef && results.TryPeek(out _, out var w) ? w : float.NegativeInfinity;
+            if (-negative < worst)
+            {
+                break;
+            }
+
+            foreach (var neighbour in state.Links[candidate][level])
+            {
+                if (neighbour >= count || !visited.Add(neighbour))
+                {
+                    continue;
+                }
+
+                var similarity = scorer.Similarity(neighbour);
+                if (results.Count < ef || similarity > worst)
+                {
+                    frontier.Enqueue(neighbour, -similarity);
+                    if (accept is null || accept(neighbour))
+                    {
+                        results.Enqueue(neighbour, similarity);
+                        if (results.Count > ef)
+                        {
+                            results.Dequeue();
+                        }
+
+                        worst = results.Count >= ef && results.TryPeek(out _, out w) ? w : float.NegativeInfinity;
+                    }
+                }
+            }
+        }
+
+        var found = new List<ScoredNode>(results.Count);
+        while (results.TryDequeue(out var node, out var similarity))
+        {
+            found.Add(new ScoredNode(node, similarity));
+        }
+
+        found.Reverse();
+        return found;
+    }
+
+    /// <summary>Connects a new node on each of its layers and makes it the entry point if it is the highest.</summary>
+    private void Link(State state, int node, int level)
+    {
+        if (state.MaxLevel < 0)
+        {
+            (state.EntryPoint, state.MaxLevel) = (node, level);
+            return;
+        }
+
+        var scorer = new Scorer(state, state.Row(node).ToArray(), useCodes: false);
+        var entry = state.EntryPoint;
+        for (var l = state.MaxLevel; l > level; l--)
+        {
+            entry = GreedyClosest(state, ref scorer, entry, l);
+        }
+
+        for (var l = Math.Min(level, state.MaxLevel); l >= 0; l--)
+        {
+            var candidates = SearchLayer(state, ref scorer, entry, Options.EfConstruction, l, accept: null);
+            var neighbours = SelectNeighbours(state, candidates, Options.M);
+            state.Links[node][l] = [.. neighbours.Select(n => n.Node)];
+            foreach (var neighbour in neighbours)
+            {
+                AddBackLink(state, neighbour.Node, node, neighbour.Similarity, l);
+            }
+
+            entry = candidates[0].Node;
+        }
+
+        if (level > state.MaxLevel)
+        {
+            (state.EntryPoint, state.MaxLevel) = (node, level);
+        }
+    }
+
+    /// <summary>Adds <paramref name="node"/> to <paramref name="target"/>'s list, re-selecting when the list is full.</summary>
+    private void AddBackLink(State state, int target, int node, float similarity, int level)
+    {
+        var current = state.Links[target][level];
+        if (current.Length < MaxLinks(level))
+        {
+            state.Links[target][level] = [.. current, node];
+            return;
+        }
+
+        var targetRow = state.Row(target);
+        var candidates = new List<ScoredNode>(current.Length + 1) { new(node, similarity) };
+        foreach (var existing in current)
+        {
+            candidates.Add(new ScoredNode(existing, VectorMath.Dot(targetRow, state.Row(existing))));
+        }
+
+        candidates.Sort((a, b) => b.Similarity != a.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Node.CompareTo(b.Node));
+        // Replace the whole array: readers see the old list or the new one, never a half-written one.
+        state.Links[target][level] = [.. SelectNeighbours(state, candidates, MaxLinks(level)).Select(n => n.Node)];
+    }
+
+    /// <summary>
+    /// HNSW's neighbour heuristic: walk candidates closest first and keep one only if it is closer to the base
+    /// node than to every neighbour already kept, which spreads links in different directions.
+    /// </summary>
+    private static List<ScoredNode> SelectNeighbours(State state, List<ScoredNode> candidatesClosestFirst, int max)
+    {
+        var selected = new List<ScoredNode>(max);
+        foreach (var candidate in candidatesClosestFirst)
+        {
+            if (selected.Count >= max)
+            {
+                break;
+            }
+
+            var row = state.Row(candidate.Node);
+            var diverse = true;
+            foreach (var kept in selected)
+            {
+                if (VectorMath.Dot(row, state.Row(kept.Node)) > candidate.Similarity)
+                {
+                    diverse = false;
+                    break;
+                }
+            }
+
+            if (diverse)
+            {
+                selected.Add(candidate);
+            }
+        }
+
+        return selected;
+    }
+}

@@ -1,0 +1,267 @@
+using System.Runtime.InteropServices;
+
+namespace Sift.Index.Vectors;
+
+/// <summary>
+/// Sift's vector engine: unit vectors in contiguous rows, searched exactly (SIMD scan) or through an HNSW graph
+/// (Malkov and Yashunin 2018) built as vectors are added. Similarity is the dot product (cosine for unit vectors).
+/// Optional int8 codes make scans and graph hops cheaper; the best candidates are then rescored with float vectors.
+/// One writer at a time (Add, Delete); any number of concurrent readers, which never block and see a consistent
+/// prefix of the nodes.
+/// </summary>
+public sealed partial class VectorIndex
+{
+    private readonly Lock _writeLock = new();
+    private readonly Random _random;
+    private readonly double _levelMultiplier;
+    private State _state;
+
+    public VectorIndex(VectorIndexOptions options)
+    {
+        options.Validate();
+        Options = options;
+        _random = new Random(options.Seed);
+        _levelMultiplier = 1 / Math.Log(options.M);
+        _state = new State(options.Dimensions, 1024, options.Quantize);
+    }
+
+    public VectorIndexOptions Options { get; }
+
+    public int Dimensions => Options.Dimensions;
+
+    /// <summary>Nodes added, including deleted ones (node ids are 0..Count-1).</summary>
+    public int Count => Volatile.Read(ref _state).Count;
+
+    public int DeletedCount { get; private set; }
+
+    public bool IsDeleted(int node) => Volatile.Read(ref _state).Deleted[node] != 0;
+
+    public ReadOnlySpan<float> VectorOf(int node) => Volatile.Read(ref _state).Row(node);
+
+    /// <summary>Adds a vector (normalised to unit length first) and links it into the graph; returns its node id.</summary>
+    public int Add(ReadOnlySpan<float> vector)
+    {
+        if (vector.Length != Dimensions)
+        {
+            throw new ArgumentException($"vector has {vector.Length} dimensions, the index {Dimensions}", nameof(vector));
+        }
+
+        lock (_writeLock)
+        {
+            var state = EnsureCapacity(_state.Count + 1);
+            var node = state.Count;
+            var row = state.Vectors.AsSpan(node * Dimensions, Dimensions);
+            vector.CopyTo(row);
+            VectorMath.Normalize(row);
+            if (state.Codes is not null)
+            {
+                state.Scales![node] = VectorMath.Quantize(row, state.Codes.AsSpan(node * Dimensions, Dimensions));
+            }
+
+            var level = (int)(-Math.Log(1 - _random.NextDouble()) * _levelMultiplier);
+            state.Levels[node] = level;
+            var links = new int[level + 1][];
+            for (var l = 0; l <= level; l++)
+            {
+                links[l] = [];
+            }
+
+            state.Links[node] = links;
+            Link(state, node, level);
+            Volatile.Write(ref state.Count, node + 1);
+            return node;
+        }
+    }
+
+    /// <summary>Marks a node deleted: it is still used to navigate the graph but never returned.</summary>
+    public void Delete(int node)
+    {
+        lock (_writeLock)
+        {
+            if (_state.Deleted[node] == 0)
+            {
+                _state.Deleted[node] = 1;
+                DeletedCount++;
+            }
+        }
+    }
+
+    /// <summary>Exact search: every live node scored. With int8 codes, the best candidates are rescored with floats.</summary>
+    public List<ScoredNode> SearchExact(ReadOnlySpan<float> query, int k, Func<int, bool>? allowed = null)
+    {
+        var state = Volatile.Read(ref _state);
+        var count = state.Count;
+        var unit = Normalized(query);
+        if (state.Codes is null)
+        {
+            var top = new TopK(k);
+            for (var node = 0; node < count; node++)
+            {
+                if (state.Deleted[node] == 0 && (allowed is null || allowed(node)))
+                {
+                    var similarity = VectorMath.Dot(unit, state.Row(node));
+                    if (similarity >= top.Threshold)
+                    {
+                        top.Offer(node, similarity);
+                    }
+                }
+            }
+
+            return top.Drain();
+        }
+
+        var codes = new sbyte[Dimensions];
+        var queryScale = VectorMath.Quantize(unit, codes);
+        var candidates = new TopK(k * VectorIndexOptions.RescoreFactor);
+        for (var node = 0; node < count; node++)
+        {
+            if (state.Deleted[node] == 0 && (allowed is null || allowed(node)))
+            {
+                var similarity = VectorMath.DotInt8(codes, state.CodeRow(node)) * queryScale * state.Scales![node];
+                if (similarity >= candidates.Threshold)
+                {
+                    candidates.Offer(node, similarity);
+                }
+            }
+        }
+
+        return Rescore(state, unit, candidates.Drain(), k);
+    }
+
+    /// <summary>
+    /// Approximate search through the graph with a candidate list of <paramref name="efSearch"/> (default: the
+    /// index's). Nodes rejected by <paramref name="allowed"/> are traversed but never returned, so a filter never
+    /// shrinks the result below k while enough allowed nodes are reachable.
+    /// </summary>
+    public List<ScoredNode> Search(ReadOnlySpan<float> query, int k, int? efSearch = null, Func<int, bool>? allowed = null)
+    {
+        var state = Volatile.Read(ref _state);
+        if (state.Count == 0 || k < 1)
+        {
+            return [];
+        }
+
+        var unit = Normalized(query);
+        var scorer = new Scorer(state, unit);
+        var entry = state.EntryPoint;
+        for (var level = state.MaxLevel; level > 0; level--)
+        {
+            entry = GreedyClosest(state, ref scorer, entry, level);
+        }
+
+        var ef = Math.Max(efSearch ?? Options.EfSearch, k);
+        var found = SearchLayer(state, ref scorer, entry, ef, 0, node => state.Deleted[node] == 0 && (allowed is null || allowed(node)));
+        return state.Codes is null ? [.. found.Take(k)] : Rescore(state, unit, found, k);
+    }
+
+    private float[] Normalized(ReadOnlySpan<float> query)
+    {
+        if (query.Length != Dimensions)
+        {
+            throw new Core.SiftException($"query vector has {query.Length} dimensions but the index has {Dimensions}");
+        }
+
+        var unit = query.ToArray();
+        VectorMath.Normalize(unit);
+        return unit;
+    }
+
+    private static List<ScoredNode> Rescore(State state, float[] query, List<ScoredNode> candidates, int k)
+    {
+        var top = new TopK(k);
+        foreach (var candidate in candidates)
+        {
+            top.Offer(candidate.Node, VectorMath.Dot(query, state.Row(candidate.Node)));
+        }
+
+        return top.Drain();
+    }
+
+    private State EnsureCapacity(int needed)
+    {
+        if (needed <= _state.Capacity)
+        {
+            return _state;
+        }
+
+        var grown = _state.Grow(Math.Max(needed, _state.Capacity * 2));
+        Volatile.Write(ref _state, grown);
+        return grown;
+    }
+
+    /// <summary>
+    /// Everything a reader needs, published as one reference. Growing copies the arrays into a new State; readers
+    /// holding the old one keep a valid, slightly older graph.
+    /// </summary>
+    private sealed class State
+    {
+        public readonly int Dimensions;
+        public readonly float[] Vectors;
+        public readonly sbyte[]? Codes;
+        public readonly float[]? Scales;
+        public readonly int[] Levels;
+        public readonly int[][][] Links;
+        public readonly byte[] Deleted;
+        public int Count;
+        public int EntryPoint;
+        public int MaxLevel = -1;
+
+        public State(int dimensions, int capacity, bool quantize)
+        {
+            Dimensions = dimensions;
+            Vectors = new float[capacity * dimensions];
+            Codes = quantize ? new sbyte[capacity * dimensions] : null;
+            Scales = quantize ? new float[capacity] : null;
+            Levels = new int[capacity];
+            Links = new int[capacity][][];
+            Deleted = new byte[capacity];
+        }
+
+        public int Capacity => Levels.Length;
+
+        public ReadOnlySpan<float> Row(int node) => Vectors.AsSpan(node * Dimensions, Dimensions);
+
+        public ReadOnlySpan<sbyte> CodeRow(int node) => Codes.AsSpan(node * Dimensions, Dimensions);
+
+        public State Grow(int capacity)
+        {
+            var grown = new State(Dimensions, capacity, Codes is not null)
+            {
+                Count = Count,
+                EntryPoint = EntryPoint,
+                MaxLevel = MaxLevel,
+            };
+            Vectors.AsSpan(0, Count * Dimensions).CopyTo(grown.Vectors);
+            Codes?.AsSpan(0, Count * Dimensions).CopyTo(grown.Codes);
+            Scales?.AsSpan(0, Count).CopyTo(grown.Scales);
+            Levels.AsSpan(0, Count).CopyTo(grown.Levels);
+            Links.AsSpan(0, Count).CopyTo(grown.Links);
+            Deleted.AsSpan(0, Count).CopyTo(grown.Deleted);
+            return grown;
+        }
+    }
+
+    /// <summary>Similarity of one query to nodes, by float rows or, when the index is quantised, by int8 codes.</summary>
+    private readonly struct Scorer
+    {
+        private readonly State _state;
+        private readonly float[] _query;
+        private readonly sbyte[]? _codes;
+        private readonly float _scale;
+
+        public Scorer(State state, float[] query, bool useCodes = true)
+        {
+            _state = state;
+            _query = query;
+            if (useCodes && state.Codes is not null)
+            {
+                _codes = new sbyte[query.Length];
+                _scale = VectorMath.Quantize(query, _codes);
+            }
+        }
+
+        public float Similarity(int node) => _codes is null
+            ? VectorMath.Dot(_query, _state.Row(node))
+            : VectorMath.DotInt8(_codes, _state.CodeRow(node)) * _scale * _state.Scales![node];
+    }
+}
