@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Sift.Core;
+
+namespace Sift.Index.Vectors;
+
+/// <summary>
+/// The on-disk form: options, nodes, graph and a caller's header, followed by an XxHash64 of every preceding byte,
+/// so a damaged or truncated file is detected instead of searched.
+/// </summary>
+public sealed partial class VectorIndex
+{
+    private const string Magic = "SIFTVEC1";
+    private const int FormatVersion = 1;
+
+    /// <summary>Writes the index; <paramref name="writeHeader"/> adds the caller's own fields after the magic.</summary>
+    public void Save(Stream destination, Action<BinaryWriter> writeHeader)
+    {
+        var state = Volatile.Read(ref _state);
+        var count = state.Count;
+        using var hashing = new HashingStream(destination, leaveOpen: true);
+        using (var writer = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(FormatVersion);
+            writeHeader(writer);
+            writer.Write(Options.Dimensions);
+            writer.Write(Options.M);
+            writer.Write(Options.EfConstruction);
+            writer.Write(Options.EfSearch);
+            writer.Write(Options.Seed);
+            writer.Write(Options.Quantize);
+            writer.Write(count);
+            writer.Write(state.EntryPoint);
+            writer.Write(state.MaxLevel);
+            writer.Write(MemoryMarshal.AsBytes(state.Vectors.AsSpan(0, count * Dimensions)));
+            if (state.Codes is not null)
+            {
+                writer.Write(MemoryMarshal.AsBytes(state.Codes.AsSpan(0, count * Dimensions)));
+                writer.Write(MemoryMarshal.AsBytes(state.Scales.AsSpan(0, count)));
+            }
+
+            writer.Write(MemoryMarshal.AsBytes(state.Levels.AsSpan(0, count)));
+            writer.Write(state.Deleted.AsSpan(0, count));
+            for (var node = 0; node < count; node++)
+            {
+                foreach (var links in state.Links[node])
+                {
+                    writer.Write(links.Length);
+                    writer.Write(MemoryMarshal.AsBytes(links.AsSpan()));
+                }
+            }
+        }
+
+        destination.Write(BitConverter.GetBytes(hashing.Hash));
+    }
+
+    /// <summary>Reads an index written by <see cref="Save"/>; throws <see cref="SiftException"/> when the file is damaged.</summary>
+    public static VectorIndex Load(Stream source, Action<BinaryReader> readHeader, string description)
+    {
+        try
+        {
+            using var hashing = new HashingStream(source, leaveOpen: true);
+            using var reader = new BinaryReader(hashing, Encoding.UTF8, leaveOpen: true);
+            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic || reader.ReadInt32() != FormatVersion)
+            {
+                throw Damaged(description, "not a Sift vector index of this version");
+            }
+
+            readHeader(reader);
+            var options = new VectorIndexOptions(
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean());
+            options.Validate();
+            var count = reader.ReadInt32();
+            var index = new VectorIndex(options);
+            var state = new State(options.Dimensions, Math.Max(count, 1), options.Quantize)
+            {
+                Count = count,
+                EntryPoint = reader.ReadInt32(),
+                MaxLevel = reader.ReadInt32(),
+            };
+            ReadExactly(reader, MemoryMarshal.AsBytes(state.Vectors.AsSpan(0, count * options.Dimensions)));
+            if (state.Codes is not null)
+            {
+                ReadExactly(reader, MemoryMarshal.AsBytes(state.Codes.AsSpan(0, count * options.Dimensions)));
+                ReadExactly(reader, MemoryMarshal.AsBytes(state.Scales.AsSpan(0, count)));
+            }
+
+            ReadExactly(reader, MemoryMarshal.AsBytes(state.Levels.AsSpan(0, count)));
+            ReadExactly(reader, state.Deleted.AsSpan(0, count));
+            for (var node = 0; node < count; node++)
+            {
+                var levels = state.Levels[node];
+                if (levels is < 0 or > 64)
+                {
+                    throw Damaged(description, $"node {node} has an impossible level {levels}");
+                }
+
+                state.Links[node] = new int[levels + 1][];
+                for (var level = 0; level <= levels; level++)
+                {
+                    var length = reader.ReadInt32();
+                    if (length < 0 || length > 2 * options.M)
+                    {
+                        throw Damaged(description, $"node {node} has {length} links");
+                    }
+
+                    var links = new int[length];
+                    ReadExactly(reader, MemoryMarshal.AsBytes(links.AsSpan()));
+                    state.Links[node][level] = links;
+                }
+            }
+
+            var computed = hashing.Hash;
+            Span<byte> stored = stackalloc byte[8];
+            source.ReadExactly(stored);
+            if (BitConverter.ToUInt64(stored) != computed)
+            {
+                throw Damaged(description, "checksum mismatch");
+            }
+
+            index._state = state;
+            index.DeletedCount = state.Deleted.AsSpan(0, count).Count((byte)1);
+            // Continue the level sequence where the saved build stopped, so adding after a reload matches adding in one go.
+            for (var i = 0; i < count; i++)
+            {
+                index._random.NextDouble();
+            }
+
+            return index;
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or OverflowException or OutOfMemoryException)
+        {
+            throw Damaged(description, ex is EndOfStreamException ? "the file is truncated" : ex.Message);
+        }
+    }
+
+    private static SiftException Damaged(string description, string reason) => new($"{description} is damaged ({reason})");
+
+    private static void ReadExactly(BinaryReader reader, Span<byte> destination) => reader.BaseStream.ReadExactly(destination);
+}
