@@ -1,3 +1,4 @@
+using Sift.Core.Vectors;
 namespace Sift.Index.Vectors;
 
 /// <summary>The HNSW graph: insertion, layer search and neighbour selection.</summary>

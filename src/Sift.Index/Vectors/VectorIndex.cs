@@ -1,3 +1,4 @@
+using Sift.Core.Vectors;
 using System.Runtime.InteropServices;
 
 namespace Sift.Index.Vectors;

@@ -1,3 +1,4 @@
+using Sift.Core.Vectors;
 using Sift.Index.Vectors;
 using Sift.Tests.Support;
 

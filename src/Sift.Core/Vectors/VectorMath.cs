@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Sift.Index.Vectors;
+namespace Sift.Core.Vectors;
 
 /// <summary>The similarity kernels: float32 dot products (TensorPrimitives) and int8 dot products (AVX-512/AVX2).</summary>
 public static class VectorMath
