@@ -5,7 +5,7 @@ using Sift.Evaluation.Metrics;
 namespace Sift.Evaluation;
 
 /// <summary>Ranks the documents for one query: (document id, score), best first.</summary>
-public delegate IReadOnlyList<(string DocumentId, double Score)> DocumentRanker(string query, int depth);
+public delegate Task<IReadOnlyList<(string DocumentId, double Score)>> DocumentRanker(string query, int depth, CancellationToken cancellationToken);
 
 /// <summary>One query's ranking (in trec_eval order) and its metric values.</summary>
 public sealed record QueryEvaluation(
@@ -28,17 +28,18 @@ public sealed record RetrievalEvaluation(
 /// <summary>Runs every judged query of a dataset through a ranker and scores the rankings against the qrels.</summary>
 public static class RetrievalEvaluator
 {
-    public static RetrievalEvaluation Evaluate(BeirDataset dataset, DocumentRanker ranker, IReadOnlyList<MetricSpec> metrics, int depth)
+    public static async Task<RetrievalEvaluation> EvaluateAsync(
+        BeirDataset dataset, DocumentRanker ranker, IReadOnlyList<MetricSpec> metrics, int depth, CancellationToken cancellationToken = default)
     {
         var queries = dataset.Queries.ToList();
         var results = new QueryEvaluation[queries.Count];
         var stopwatch = Stopwatch.StartNew();
-        Parallel.For(0, queries.Count, i =>
+        await Parallel.ForAsync(0, queries.Count, cancellationToken, async (i, cancel) =>
         {
             var (queryId, text) = queries[i];
-            var ranked = ranker(text, depth);
+            var ranked = await ranker(text, depth, cancel).ConfigureAwait(false);
             results[i] = Score(queryId, text, ranked, dataset.Qrels[queryId], metrics);
-        });
+        }).ConfigureAwait(false);
         stopwatch.Stop();
 
         var means = metrics.ToDictionary(

@@ -7,7 +7,6 @@ using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
-using Sift.Retrieval.Lexical;
 using Sift.Retrieval.Snippets;
 using Spectre.Console;
 
@@ -35,9 +34,10 @@ internal static class DemoCommand
             }
 
             using var collection = CommonOptions.OpenStore(result).OpenOrCreate(CollectionName);
+            EmbedderSpecs.Attach(collection, requested: null);
             var ingest = IngestCommand.Run(
                 collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json);
-            var retriever = new LexicalRetriever(collection, CommonOptions.Analyzer);
+            var retriever = RetrievalOptions.Create(collection, RetrievalOptions.DefaultMode);
             var judged = BeirDataset.LoadJudgedQueries(folder);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
 
@@ -48,8 +48,8 @@ internal static class DemoCommand
                 searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippets.Build(h.Chunk.Text, query)))]));
             }
 
-            var evaluation = RetrievalEvaluator.Evaluate(
-                judged, (query, depth) => retriever.RankDocuments(query, depth), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10);
+            var evaluation = await RetrievalEvaluator.EvaluateAsync(
+                judged, (query, depth, cancel) => retriever.RankDocumentsAsync(query, depth, cancellationToken: cancel), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10, cancellation);
 
             if (json)
             {

@@ -8,7 +8,6 @@ using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
-using Sift.Retrieval.Lexical;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;
@@ -29,12 +28,15 @@ internal static class EvalCommand
         var perQuery = new Option<bool>("--per-query") { Description = "Print every query's metrics, not just the 10 worst" };
         var k1 = new Option<float>("--bm25-k1") { Description = "BM25 term-frequency saturation", DefaultValueFactory = _ => Bm25Parameters.Default.K1 };
         var b = new Option<float>("--bm25-b") { Description = "BM25 length normalisation (0..1)", DefaultValueFactory = _ => Bm25Parameters.Default.B };
+        var embedder = EmbedderSpecs.Option();
+        var retrievalOptions = new RetrievalOptions();
 
         var retrieval = new Command("retrieval", "Evaluate retrieval on a BEIR dataset")
         {
-            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b,
+            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b, embedder,
         };
-        retrieval.SetAction(result =>
+        retrievalOptions.AddTo(retrieval);
+        retrieval.SetAction(async (result, cancellation) =>
         {
             var json = result.GetValue(CommonOptions.Json);
             var specs = ChooseMetrics(result.GetValue(cutoffs), result.GetValue(metrics));
@@ -46,17 +48,19 @@ internal static class EvalCommand
             using var temporary = named is null ? new TemporaryStore(CommonOptions.Analyzer, "eval") : null;
             var store = temporary?.Store ?? CommonOptions.OpenStore(result);
             using var target = store.OpenOrCreate(named ?? data.Name);
+            EmbedderSpecs.Attach(target, result.GetValue(embedder));
             var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
-            var retriever = new LexicalRetriever(target, CommonOptions.Analyzer, bm25);
-            var evaluation = RetrievalEvaluator.Evaluate(data, (query, n) => retriever.RankDocuments(query, n), specs, retrieveDepth);
+            var retriever = retrievalOptions.Build(result, target, bm25);
+            var evaluation = await RetrievalEvaluator.EvaluateAsync(
+                data, (query, n, cancel) => retriever.RankDocumentsAsync(query, n, cancellationToken: cancel), specs, retrieveDepth, cancellation);
 
             if (result.GetValue(runOut) is { } runFile)
             {
                 using var writer = new StreamWriter(runFile);
-                TrecRun.Write(writer, evaluation.Queries, "sift-bm25");
+                TrecRun.Write(writer, evaluation.Queries, $"sift-{retriever.Name}");
             }
 
-            var report = Report(evaluation, ingest, target.Info());
+            var report = Report(evaluation, retriever.Name, ingest, target.Info());
             if (result.GetValue(output) is { } outFile)
             {
                 JsonOutput.WriteFile(outFile, report);
@@ -82,12 +86,12 @@ internal static class EvalCommand
         : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
         : MetricSpec.Defaults;
 
-    public static object Report(RetrievalEvaluation evaluation, IngestSummary ingest, CollectionInfo collection) => new
+    public static object Report(RetrievalEvaluation evaluation, string retriever, IngestSummary ingest, CollectionInfo collection) => new
     {
         dataset = evaluation.Dataset,
         split = evaluation.Split,
-        retriever = "bm25",
-        collection = new { collection.Name, collection.Documents, collection.Chunks, collection.Chunker, collection.Analyzer, collection.Generation },
+        retriever,
+        collection = new { collection.Name, collection.Documents, collection.Chunks, collection.Chunker, collection.Analyzer, collection.Embedder, collection.Generation },
         queries = evaluation.Queries.Count,
         indexSeconds = ingest.Elapsed.TotalSeconds,
         querySeconds = evaluation.QueryTime.TotalSeconds,

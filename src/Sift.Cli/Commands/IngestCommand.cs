@@ -24,10 +24,11 @@ internal static class IngestCommand
         var prune = new Option<bool>("--prune") { Description = "Remove documents from under PATH whose files are gone" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable files and bad JSONL lines, report a count, and go on" };
         var meta = new Option<string[]>("--meta") { Description = "key=value metadata added to every document (usable in --filter)" };
+        var embedder = EmbedderSpecs.Option();
 
         var command = new Command("ingest", "Add files to a collection; unchanged files are skipped, changed ones replaced")
         {
-            path, collection, chunker, size, overlap, prune, skipBad, meta,
+            path, collection, chunker, size, overlap, prune, skipBad, meta, embedder,
         };
         command.SetAction(result =>
         {
@@ -44,6 +45,7 @@ internal static class IngestCommand
             }
 
             using var target = CommonOptions.OpenStore(result).OpenOrCreate(result.GetValue(collection)!);
+            EmbedderSpecs.Attach(target, result.GetValue(embedder));
             var summary = Run(target, chunk, request, showProgress: !json);
             if (json)
             {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using Sift.Cli.Output;
 using Sift.Core.Stages;
-using Sift.Retrieval.Lexical;
 using Sift.Retrieval.Snippets;
 using Spectre.Console;
 
@@ -17,12 +16,19 @@ internal static class SearchCommand
         var collection = CommonOptions.Collection();
         var k = new Option<int>("-k", "--top") { Description = "Number of results", DefaultValueFactory = _ => 10 };
         var filter = CommonOptions.Filter();
-        var command = new Command("search", "Search a collection with BM25") { query, collection, k, filter };
+        var retrieval = new RetrievalOptions();
+        var command = new Command("search", "Search a collection (BM25, vectors, or both fused)") { query, collection, k, filter };
+        retrieval.AddTo(command);
         command.SetAction(async (result, cancellation) =>
         {
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            if (retrieval.NeedsVectors(result))
+            {
+                EmbedderSpecs.Attach(target, requested: null);
+            }
+
             var text = result.GetValue(query)!;
-            var retriever = new LexicalRetriever(target, CommonOptions.Analyzer);
+            var retriever = retrieval.Build(result, target);
             var hits = await retriever.RetrieveAsync(
                 new RetrievalQuery(text, result.GetValue(k), CommonOptions.ParseFilter(result.GetValue(filter))), cancellation);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
@@ -33,6 +39,7 @@ internal static class SearchCommand
                 {
                     query = text,
                     collection = target.Name,
+                    mode = retriever.Name,
                     results = results.Select(r => new
                     {
                         rank = r.Hit.Rank,

@@ -9,15 +9,16 @@ using Sift.Index.Lexical;
 namespace Sift.Index.Storage;
 
 /// <summary>
-/// One collection: documents, chunks and their analyzed terms in a SQLite database (WAL) inside the collection's
-/// folder. Writes are transactions, so a process killed mid-ingest leaves every document either old or new. The BM25
-/// index is derived from the stored terms and rebuilt when the collection's generation changes.
+/// One collection: documents, chunks, their analyzed terms and their embeddings in a SQLite database (WAL) inside the
+/// collection's folder. Writes are transactions, so a process killed mid-ingest leaves every document either old or
+/// new. The BM25 index and the vector index are derived from what is stored and follow the collection's generation.
 /// </summary>
-public sealed class Collection : IDocumentSink, IDisposable
+public sealed partial class Collection : IDocumentSink, IDisposable
 {
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
     private const string GenerationSql = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'";
+    private const string DeleteEmbeddingsSql = "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = $id)";
 
     private readonly string _connectionString;
     private readonly ITextAnalyzer _analyzer;
@@ -74,6 +75,7 @@ public sealed class Collection : IDocumentSink, IDisposable
                 text TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
                 heading_path TEXT NOT NULL, page INTEGER, content_hash TEXT NOT NULL, terms TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+            CREATE TABLE IF NOT EXISTS embeddings(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
             """, transaction);
 
         var meta = ReadMeta(connection, transaction);
@@ -115,6 +117,8 @@ public sealed class Collection : IDocumentSink, IDisposable
             long.Parse(meta["generation"], CultureInfo.InvariantCulture),
             meta.GetValueOrDefault("chunker") ?? "",
             meta["analyzer"],
+            meta.GetValueOrDefault(EmbedderSpecKey) ?? "",
+            meta.GetValueOrDefault(EmbedderIdentityKey) ?? "",
             meta["created_at"],
             meta["updated_at"],
             bytes);
@@ -145,10 +149,13 @@ public sealed class Collection : IDocumentSink, IDisposable
             var titleTerms = string.Join(' ', _analyzer.Analyze(batch[i].Document.Title).Select(t => t.Term));
             terms[i] = [.. batch[i].Chunks.Select(c => Join(titleTerms, string.Join(' ', _analyzer.Analyze(c.Text).Select(t => t.Term))))];
         });
+        var vectors = EmbedChunks(batch);
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
+        using var deleteEmbeddings = Command(connection, transaction, DeleteEmbeddingsSql, "$id");
         using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
+        using var insertEmbedding = Command(connection, transaction, "INSERT INTO embeddings(chunk_id, vector) VALUES (last_insert_rowid(), $vector)", "$vector");
         using var upsertDocument = Command(connection, transaction, """
             INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at)
             VALUES ($id, $source, $title, $hash, $metadata, $count, $at)
@@ -165,6 +172,7 @@ public sealed class Collection : IDocumentSink, IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (document, chunks) = (batch[i].Document, batch[i].Chunks);
+            Run(deleteEmbeddings, document.Id);
             Run(deleteChunks, document.Id);
             Run(upsertDocument, document.Id, document.Source, document.Title, document.ContentHash,
                 JsonSerializer.Serialize(document.Metadata), chunks.Count, now);
@@ -173,6 +181,10 @@ public sealed class Collection : IDocumentSink, IDisposable
                 var chunk = chunks[c];
                 Run(insertChunk, document.Id, chunk.Ordinal, chunk.Text, chunk.Start, chunk.End,
                     JsonSerializer.Serialize(chunk.HeadingPath), chunk.Page, chunk.ContentHash, terms[i][c]);
+                if (vectors is not null)
+                {
+                    Run(insertEmbedding, ToBlob(vectors[i][c]));
+                }
             }
         }
 
@@ -189,10 +201,12 @@ public sealed class Collection : IDocumentSink, IDisposable
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
+        using var deleteEmbeddings = Command(connection, transaction, DeleteEmbeddingsSql, "$id");
         using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
         using var deleteDocument = Command(connection, transaction, "DELETE FROM documents WHERE id = $id", "$id");
         foreach (var id in documentIds)
         {
+            Run(deleteEmbeddings, id);
             Run(deleteChunks, id);
             Run(deleteDocument, id);
         }
@@ -207,9 +221,17 @@ public sealed class Collection : IDocumentSink, IDisposable
     /// </summary>
     public void FinishIngest(string chunkerFingerprint)
     {
-        using var connection = Connect();
-        WriteMeta(connection, null, "chunker", chunkerFingerprint);
-        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+        using (var connection = Connect())
+        {
+            WriteMeta(connection, null, "chunker", chunkerFingerprint);
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+
+        // Bring the vector index file up to date now, so the next search does not pay for it.
+        if (_embedder is not null)
+        {
+            DenseIndex();
+        }
     }
 
     /// <summary>The BM25 index over the current content; rebuilt only when the collection changed since the last call.</summary>
@@ -221,13 +243,7 @@ public sealed class Collection : IDocumentSink, IDisposable
     {
         lock (_indexLock)
         {
-            if (_generationQuery is null)
-            {
-                _generationConnection = Connect();
-                _generationQuery = Command(_generationConnection, null, GenerationSql);
-            }
-
-            var generation = Convert.ToInt64(_generationQuery.ExecuteScalar(), CultureInfo.InvariantCulture);
+            var generation = CurrentGeneration();
             if (_snapshot is { } current && current.Generation == generation && current.Parameters == parameters)
             {
                 return current;
@@ -249,16 +265,7 @@ public sealed class Collection : IDocumentSink, IDisposable
             generation = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        using (var documents = Command(connection, transaction, "SELECT id, metadata FROM documents"))
-        using (var reader = documents.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                metadata[reader.GetString(0)] = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!;
-            }
-        }
-
+        var metadata = ReadDocumentMetadata(connection, transaction);
         var chunkIds = new List<long>();
         var documentIds = new List<string>();
         var terms = new List<string[]>();
@@ -275,6 +282,30 @@ public sealed class Collection : IDocumentSink, IDisposable
 
         var index = Bm25Index.Build(terms, parameters);
         return new LexicalSnapshot(generation, parameters, index, [.. chunkIds], [.. documentIds], metadata);
+    }
+
+    private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadDocumentMetadata(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        using var documents = Command(connection, transaction, "SELECT id, metadata FROM documents");
+        using var reader = documents.ExecuteReader();
+        while (reader.Read())
+        {
+            metadata[reader.GetString(0)] = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!;
+        }
+
+        return metadata;
+    }
+
+    private long CurrentGeneration()
+    {
+        if (_generationQuery is null)
+        {
+            _generationConnection = Connect();
+            _generationQuery = Command(_generationConnection, null, GenerationSql);
+        }
+
+        return Convert.ToInt64(_generationQuery.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Stored chunks by id, with their document's title and source, in the order asked.</summary>
@@ -389,9 +420,9 @@ public sealed class Collection : IDocumentSink, IDisposable
         command.ExecuteNonQuery();
     }
 
-    private static long Scalar(SqliteConnection connection, string sql)
+    private static long Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
-        using var command = Command(connection, null, sql);
+        using var command = Command(connection, transaction, sql);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -408,6 +439,8 @@ public sealed record CollectionInfo(
     long Generation,
     string Chunker,
     string Analyzer,
+    string EmbedderSpec,
+    string Embedder,
     string CreatedAt,
     string UpdatedAt,
     long SizeBytes);

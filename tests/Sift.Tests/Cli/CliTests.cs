@@ -187,7 +187,9 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, bench.ExitCode);
         using var numbers = JsonDocument.Parse(bench.Stdout);
         Assert.Equal(2, numbers.RootElement.GetProperty("documents").GetInt32());
-        Assert.True(numbers.RootElement.GetProperty("latency").GetProperty("queriesPerSecond").GetDouble() > 0);
+        var modes = numbers.RootElement.GetProperty("modes").EnumerateArray().ToList();
+        Assert.Equal(["bm25", "dense (HNSW)", "dense (exact)", "hybrid rrf", "hybrid weighted"], modes.Select(m => m.GetProperty("mode").GetString()));
+        Assert.All(modes, m => Assert.True(m.GetProperty("latency").GetProperty("queriesPerSecond").GetDouble() > 0));
 
         AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "--bm25-b", "2"), "between 0 and 1");
     }

@@ -22,7 +22,7 @@ public sealed class CrashSafetyTests : IDisposable
         var store = _folder.Combine("store");
         WriteCorpus("v1.jsonl", "oldversion");
         WriteCorpus("v2.jsonl", "newversion");
-        string[] chunking = ["--chunker", "fixed", "--chunk-size", "20", "--chunk-overlap", "0"];
+        string[] chunking = ["--chunker", "fixed", "--chunk-size", "100", "--chunk-overlap", "0"];
         Assert.Equal(0, (await SiftProcess.RunAsync(store, ["ingest", _folder.Combine("v1.jsonl"), "-c", "kb", .. chunking])).ExitCode);
         File.Move(_folder.Combine("v2.jsonl"), _folder.Combine("v1.jsonl"), overwrite: true);
 

@@ -6,6 +6,7 @@ using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
+using Sift.Retrieval;
 using Sift.Retrieval.Lexical;
 using Sift.Retrieval.Snippets;
 using Sift.Tests.Support;
@@ -17,7 +18,7 @@ public sealed class LexicalRetrieverTests : IDisposable
     private static readonly EnglishTextAnalyzer Analyzer = new();
     private readonly TempFolder _folder = new();
     private readonly Collection _collection;
-    private readonly LexicalRetriever _retriever;
+    private readonly Retriever _retriever;
 
     public LexicalRetrieverTests()
     {
@@ -29,7 +30,7 @@ public sealed class LexicalRetrieverTests : IDisposable
             """);
         _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
         new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("corpus.jsonl")));
-        _retriever = new LexicalRetriever(_collection, Analyzer);
+        _retriever = new Retriever(_collection, new LexicalRanker(_collection, Analyzer));
     }
 
     public void Dispose()
@@ -79,13 +80,13 @@ public sealed class LexicalRetrieverTests : IDisposable
     public async Task EmptyOrOversizedQueryIsAUserError()
     {
         await Assert.ThrowsAsync<SiftException>(() => Search("   "));
-        await Assert.ThrowsAsync<SiftException>(() => Search(new string('a', LexicalRetriever.MaxQueryLength + 1)));
+        await Assert.ThrowsAsync<SiftException>(() => Search(new string('a', Retriever.MaxQueryLength + 1)));
     }
 
     [Fact]
-    public void DocumentRankingAgreesWithChunkSearch()
+    public async Task DocumentRankingAgreesWithChunkSearch()
     {
-        var documents = _retriever.RankDocuments("running shoes", 2);
+        var documents = await _retriever.RankDocumentsAsync("running shoes", 2, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(2, documents.Count);
         Assert.Equal(documents.Select(d => d.DocumentId).Distinct().Count(), documents.Count);
     }

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Microsoft.Extensions.AI;
+using Sift.Core;
+using Sift.Embedding.Static;
+using Sift.Index.Storage;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>
+/// The <c>--embedder</c> option: which model turns chunks and queries into vectors. A collection remembers the one it
+/// was built with, so later commands need not repeat it.
+/// </summary>
+internal static class EmbedderSpecs
+{
+    /// <summary>Built in, offline: GloVe word vectors with SIF weighting.</summary>
+    public const string Default = "glove";
+
+    public static Option<string?> Option() => new("--embedder")
+    {
+        Description = "Embedding model for new collections: glove (built in, offline) | none (BM25 only)",
+    };
+
+    public static IEmbeddingGenerator<string, Embedding<float>>? Create(string spec) => spec switch
+    {
+        "glove" => StaticWordEmbedder.Default,
+        "none" => null,
+        _ => throw new SiftException($"unknown embedder '{spec}' (use glove or none)"),
+    };
+
+    /// <summary>Gives the collection its embedder: the one asked for, else the one it was built with, else the default.</summary>
+    public static void Attach(Collection collection, string? requested)
+    {
+        var spec = requested ?? collection.EmbedderSpec ?? Default;
+        collection.UseEmbedder(spec, Create(spec));
+    }
+}

@@ -1,0 +1,287 @@
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.AI;
+using Sift.Core;
+using Sift.Core.Documents;
+using Sift.Core.Stages;
+using Sift.Index.Vectors;
+
+namespace Sift.Index.Storage;
+
+/// <summary>
+/// Embeddings and the vector index. Vectors are stored with their chunks (the store of record); the HNSW index file
+/// beside the database is a checksummed cache that is brought up to date incrementally (new chunks added, removed
+/// chunks tombstoned) and can always be rebuilt from the stored vectors.
+/// </summary>
+public sealed partial class Collection
+{
+    public const string VectorIndexFileName = "vectors.idx";
+    private const string EmbedderSpecKey = "embedder_spec";
+    private const string EmbedderIdentityKey = "embedder";
+    private const string NoEmbedder = "none";
+
+    /// <summary>Above this share of deleted nodes the index is rebuilt rather than patched.</summary>
+    private const double MaxDeletedShare = 0.3;
+
+    private IEmbeddingGenerator<string, Embedding<float>>? _embedder;
+    private DenseSnapshot? _denseSnapshot;
+
+    /// <summary>How the collection's embedder is made ("glove", "onnx:DIR", ...); null until the first ingest chose one.</summary>
+    public string? EmbedderSpec => ReadMetaValue(EmbedderSpecKey);
+
+    public IEmbeddingGenerator<string, Embedding<float>>? Embedder => _embedder;
+
+    /// <summary>HNSW settings for this collection's vector index (dimensions come from the embedder).</summary>
+    public VectorIndexOptions VectorSettings { get; set; } = new(Dimensions: 1, M: 16, EfConstruction: 200, EfSearch: 100);
+
+    private string VectorIndexPath => Path.Combine(Folder, VectorIndexFileName);
+
+    /// <summary>
+    /// Sets the embedder for this session. The first one used is recorded; later sessions must use the same model,
+    /// because vectors from different models cannot be compared.
+    /// </summary>
+    public void UseEmbedder(string spec, IEmbeddingGenerator<string, Embedding<float>>? embedder)
+    {
+        var identity = embedder is null ? NoEmbedder : Embedders.Identity(embedder);
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        var meta = ReadMeta(connection, transaction);
+        if (meta.GetValueOrDefault(EmbedderIdentityKey) is { } stored)
+        {
+            if (stored != identity)
+            {
+                throw new SiftException(
+                    $"collection '{Name}' holds vectors from {stored} (--embedder {meta.GetValueOrDefault(EmbedderSpecKey)}); this run uses {identity}");
+            }
+        }
+        else
+        {
+            if (identity != NoEmbedder && Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction) > 0)
+            {
+                throw new SiftException($"collection '{Name}' was built without an embedder; ingest into a new collection to add vectors");
+            }
+
+            WriteMeta(connection, transaction, EmbedderSpecKey, embedder is null ? NoEmbedder : spec);
+            WriteMeta(connection, transaction, EmbedderIdentityKey, identity);
+        }
+
+        transaction.Commit();
+        _embedder = embedder;
+    }
+
+    /// <summary>The vector index over the current content; synchronised only when the collection changed.</summary>
+    public DenseSnapshot DenseIndex()
+    {
+        if (_embedder is null)
+        {
+            throw new SiftException($"collection '{Name}' has no embedder, so it has no vectors to search (use --mode bm25)");
+        }
+
+        lock (_indexLock)
+        {
+            var generation = CurrentGeneration();
+            if (_denseSnapshot is { } current && current.Generation == generation)
+            {
+                return current;
+            }
+
+            _denseSnapshot = SynchroniseVectorIndex();
+            return _denseSnapshot;
+        }
+    }
+
+    /// <summary>Discards the vector index file and rebuilds it from the stored vectors: the fix for a damaged index.</summary>
+    public DenseSnapshot RebuildDenseIndex()
+    {
+        lock (_indexLock)
+        {
+            File.Delete(VectorIndexPath);
+            _denseSnapshot = null;
+        }
+
+        return DenseIndex();
+    }
+
+    private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch)
+    {
+        if (_embedder is null)
+        {
+            var recorded = ReadMetaValue(EmbedderIdentityKey);
+            return recorded is null or NoEmbedder
+                ? null
+                : throw new SiftException($"collection '{Name}' needs its embedder ({recorded}) to add documents");
+        }
+
+        var texts = batch.SelectMany(d => d.Chunks.Select(c => EmbeddingText(d.Document.Title, c.Text))).ToList();
+        var flat = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
+        var vectors = new float[batch.Count][][];
+        var next = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            vectors[i] = flat[next..(next += batch[i].Chunks.Count)];
+        }
+
+        return vectors;
+    }
+
+    /// <summary>What an embedder sees of a chunk: its document's title, then its text.</summary>
+    public static string EmbeddingText(string title, string text) => title.Length == 0 ? text : $"{title}\n{text}";
+
+    private DenseSnapshot SynchroniseVectorIndex()
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var generation = Scalar(connection, GenerationSql, transaction);
+        var identity = ReadMeta(connection, transaction).GetValueOrDefault(EmbedderIdentityKey) ?? NoEmbedder;
+        var live = new Dictionary<long, string>();
+        using (var command = Command(connection, transaction, "SELECT c.id, c.document_id FROM chunks c JOIN embeddings e ON e.chunk_id = c.id ORDER BY c.id"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                live[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+
+        var (index, keys) = LoadVectorFile(identity) ?? (null, new List<long>());
+        var changed = false;
+        var dead = index is null ? 0 : Enumerable.Range(0, keys.Count).Count(node => index.IsDeleted(node) || !live.ContainsKey(keys[node]));
+        if (dead > MaxDeletedShare * Math.Max(1, keys.Count))
+        {
+            (index, keys) = (null, []);
+        }
+
+        if (index is not null)
+        {
+            for (var node = 0; node < keys.Count; node++)
+            {
+                if (!index.IsDeleted(node) && !live.ContainsKey(keys[node]))
+                {
+                    index.Delete(node);
+                    changed = true;
+                }
+            }
+        }
+
+        var indexed = keys.ToHashSet();
+        var missing = live.Keys.Where(id => !indexed.Contains(id)).ToList();
+        foreach (var (chunkId, vector) in ReadVectors(connection, transaction, missing))
+        {
+            index ??= new VectorIndex(VectorSettings with { Dimensions = vector.Length });
+            if (vector.Length != index.Dimensions)
+            {
+                throw new SiftException($"collection '{Name}': chunk {chunkId} has a {vector.Length}-dimensional vector, the index {index.Dimensions}");
+            }
+
+            index.Add(vector);
+            keys.Add(chunkId);
+            changed = true;
+        }
+
+        index ??= new VectorIndex(VectorSettings with { Dimensions = Math.Max(1, _embedder?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 1) });
+        if (changed)
+        {
+            SaveVectorFile(index, keys, identity, generation);
+        }
+
+        var documentIds = keys.Select(k => live.GetValueOrDefault(k, "")).ToArray();
+        return new DenseSnapshot(generation, index, [.. keys], documentIds, ReadDocumentMetadata(connection, transaction));
+    }
+
+    private static IEnumerable<(long ChunkId, float[] Vector)> ReadVectors(SqliteConnection connection, SqliteTransaction transaction, List<long> chunkIds)
+    {
+        const int Page = 10_000;
+        for (var start = 0; start < chunkIds.Count; start += Page)
+        {
+            var page = chunkIds.GetRange(start, Math.Min(Page, chunkIds.Count - start));
+            using var command = Command(connection, transaction,
+                "SELECT chunk_id, vector FROM embeddings WHERE chunk_id IN (SELECT value FROM json_each($ids)) ORDER BY chunk_id", "$ids");
+            command.Parameters[0].Value = System.Text.Json.JsonSerializer.Serialize(page);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                yield return (reader.GetInt64(0), FromBlob((byte[])reader.GetValue(1)));
+            }
+        }
+    }
+
+    private (VectorIndex? Index, List<long> Keys)? LoadVectorFile(string identity)
+    {
+        if (!File.Exists(VectorIndexPath))
+        {
+            return null;
+        }
+
+        string? fileIdentity = null;
+        var keys = new List<long>();
+        VectorIndex index;
+        try
+        {
+            using var file = File.OpenRead(VectorIndexPath);
+            index = Vectors.VectorIndex.Load(file, reader =>
+            {
+                fileIdentity = reader.ReadString();
+                reader.ReadInt64(); // generation it was saved at (informational)
+                var count = reader.ReadInt32();
+                for (var i = 0; i < count; i++)
+                {
+                    keys.Add(reader.ReadInt64());
+                }
+            }, $"the vector index of collection '{Name}' ({VectorIndexPath})");
+        }
+        catch (SiftException ex)
+        {
+            throw new SiftException($"{ex.Message}; rebuild it from the stored vectors with: sift collections rebuild {Name}", ex);
+        }
+
+        return fileIdentity == identity && keys.Count == index.Count ? (index, keys) : null;
+    }
+
+    private void SaveVectorFile(VectorIndex index, List<long> keys, string identity, long generation)
+    {
+        // Write a new file and rename it over the old one: readers and crashes see the old file or the new one.
+        var temporary = $"{VectorIndexPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                index.Save(file, writer =>
+                {
+                    writer.Write(identity);
+                    writer.Write(generation);
+                    writer.Write(keys.Count);
+                    foreach (var key in keys)
+                    {
+                        writer.Write(key);
+                    }
+                });
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, VectorIndexPath, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The file is only a cache; a read-only folder or a racing writer costs a rebuild later, nothing more.
+            File.Delete(temporary);
+        }
+    }
+
+    private string? ReadMetaValue(string key)
+    {
+        using var connection = Connect();
+        return ReadMeta(connection, null).GetValueOrDefault(key);
+    }
+
+    private static byte[] ToBlob(float[] vector) => MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+
+    private static float[] FromBlob(byte[] blob) => MemoryMarshal.Cast<byte, float>(blob).ToArray();
+}
+
+/// <summary>The vector index of one collection generation, with what each node maps back to.</summary>
+public sealed record DenseSnapshot(
+    long Generation,
+    VectorIndex Index,
+    long[] ChunkIds,
+    string[] DocumentIds,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata);

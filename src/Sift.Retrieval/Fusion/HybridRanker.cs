@@ -1,0 +1,19 @@
+using Sift.Core.Filtering;
+using Sift.Retrieval.Ranking;
+
+namespace Sift.Retrieval.Fusion;
+
+/// <summary>
+/// Runs several rankers for the same query, each to <c>depth</c> results (the candidate pool), and fuses them.
+/// </summary>
+public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyList<double> weights, IRankFusion fusion, int depth = 100) : IChunkRanker
+{
+    public string Name => $"hybrid-{fusion.Name}";
+
+    public async Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
+    {
+        var pool = Math.Max(depth, k);
+        var rankings = await Task.WhenAll(rankers.Select(r => r.RankAsync(query, pool, filter, cancellationToken))).ConfigureAwait(false);
+        return fusion.Fuse(rankings, weights, k);
+    }
+}

@@ -1,0 +1,24 @@
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Index.Lexical;
+using Sift.Index.Storage;
+using Sift.Retrieval.Ranking;
+
+namespace Sift.Retrieval.Lexical;
+
+/// <summary>BM25 over one collection: analyze the query, score, filter by metadata while scoring.</summary>
+public sealed class LexicalRanker(Collection collection, ITextAnalyzer analyzer, Bm25Parameters? parameters = null) : IChunkRanker
+{
+    private readonly Bm25Parameters _parameters = parameters ?? Bm25Parameters.Default;
+
+    public string Name => "bm25";
+
+    public Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
+    {
+        var snapshot = collection.LexicalIndex(_parameters);
+        var terms = analyzer.Analyze(query).Select(t => t.Term).ToList();
+        var slots = snapshot.Index.Search(terms, k, MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter));
+        IReadOnlyList<ChunkScore> scores = [.. slots.Select(s => new ChunkScore(snapshot.ChunkIds[s.Slot], snapshot.DocumentIds[s.Slot], s.Score))];
+        return Task.FromResult(scores);
+    }
+}

@@ -1,0 +1,28 @@
+using Sift.Core.Filtering;
+
+namespace Sift.Retrieval.Ranking;
+
+/// <summary>Turns a metadata filter into a per-slot predicate, deciding each document once.</summary>
+internal static class MetadataSlots
+{
+    public static Func<int, bool>? Allowed(
+        string[] documentIdBySlot, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> metadata, MetadataFilter? filter)
+    {
+        if (filter is null || filter.Conditions.Count == 0)
+        {
+            return null;
+        }
+
+        var byDocument = new Dictionary<string, bool>(StringComparer.Ordinal);
+        return slot =>
+        {
+            var documentId = documentIdBySlot[slot];
+            if (!byDocument.TryGetValue(documentId, out var allowed))
+            {
+                allowed = byDocument[documentId] = metadata.TryGetValue(documentId, out var values) && filter.Matches(values);
+            }
+
+            return allowed;
+        };
+    }
+}

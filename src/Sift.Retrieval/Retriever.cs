@@ -1,0 +1,73 @@
+using Sift.Core;
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Index.Storage;
+using Sift.Retrieval.Ranking;
+
+namespace Sift.Retrieval;
+
+/// <summary>
+/// The retrieval stage: validates the query, ranks chunks with any <see cref="IChunkRanker"/>, and reads the winners'
+/// text and provenance from the collection.
+/// </summary>
+public sealed class Retriever(Collection collection, IChunkRanker ranker) : IRetriever
+{
+    /// <summary>Longest query accepted, in characters; longer input is almost always a mistake (a pasted file).</summary>
+    public const int MaxQueryLength = 4096;
+
+    public string Name => ranker.Name;
+
+    public async Task<IReadOnlyList<RetrievedChunk>> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default)
+    {
+        var ranked = await RankAsync(query.Text, query.TopK, query.Filter, cancellationToken).ConfigureAwait(false);
+        var stored = collection.GetChunks([.. ranked.Select(r => r.ChunkId)]);
+        var scores = ranked.ToDictionary(r => r.ChunkId, r => r.Score);
+        return [.. stored.Select((chunk, i) => new RetrievedChunk(chunk, scores[chunk.Id], i + 1))];
+    }
+
+    /// <summary>
+    /// The best <paramref name="k"/> documents (a document scores as its best chunk), without reading chunk text:
+    /// what evaluation needs, fast enough to run thousands of queries.
+    /// </summary>
+    public async Task<IReadOnlyList<(string DocumentId, double Score)>> RankDocumentsAsync(
+        string query, int k, MetadataFilter? filter = null, CancellationToken cancellationToken = default)
+    {
+        var ranked = new List<(string, double)>(k);
+        // Documents with several chunks use up several places; widen once if that left fewer than k documents.
+        foreach (var depth in new[] { k, k * 4 })
+        {
+            ranked.Clear();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var chunks = await RankAsync(query, depth, filter, cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in chunks)
+            {
+                if (seen.Add(chunk.DocumentId) && ranked.Count < k)
+                {
+                    ranked.Add((chunk.DocumentId, chunk.Score));
+                }
+            }
+
+            if (ranked.Count >= k || chunks.Count < depth)
+            {
+                break;
+            }
+        }
+
+        return ranked;
+    }
+
+    private Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(query))
+        {
+            throw new SiftException("the query is empty");
+        }
+
+        if (query.Length > MaxQueryLength)
+        {
+            throw new SiftException($"the query is {query.Length} characters long; the limit is {MaxQueryLength}");
+        }
+
+        return k < 1 ? throw new SiftException($"k must be at least 1 (got {k})") : ranker.RankAsync(query, k, filter, cancellationToken);
+    }
+}
