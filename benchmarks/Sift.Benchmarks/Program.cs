@@ -3,16 +3,27 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sift.Benchmarks.Engines;
+using Sift.Benchmarks.Vectors;
 using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 
-// Compares BM25 engines on a BEIR dataset: quality, index time, query latency, disk size.
-// Usage: dotnet run -c Release --project benchmarks/Sift.Benchmarks -- engines DATASET_DIR [DATASET_DIR ...]
-if (args.Length < 2 || args[0] != "engines")
+// Usage (dotnet run -c Release --project benchmarks/Sift.Benchmarks -- ...):
+//   engines DATASET_DIR...        BM25 engines compared: quality, index time, query latency, disk size
+//   vectors-synthetic OUT_DIR     200k clustered 384-d vectors: Sift HNSW recall/QPS, build time, exact-scan GB/s;
+//                                 writes data.f32, queries.f32, truth.i32 for the Node.js peers (run-vector-peers.sh)
+//   vectors-beir DATASET_DIR...   the same on corpora embedded with Sift's offline embedder
+switch (args.FirstOrDefault())
 {
-    Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR [DATASET_DIR ...]");
-    return 2;
+    case "vectors-synthetic" when args.Length == 2:
+        return VectorCommands.Synthetic(args[1]);
+    case "vectors-beir" when args.Length >= 2:
+        return VectorCommands.Beir(args[1..]);
+    case "engines" when args.Length >= 2:
+        break;
+    default:
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR... | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR...");
+        return 2;
 }
 
 Console.WriteLine($"machine: {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}; date {DateTime.UtcNow:yyyy-MM-dd}");
@@ -39,7 +50,7 @@ foreach (var folder in args.Skip(1))
                 var build = Stopwatch.StartNew();
                 engine.Build(corpus);
                 build.Stop();
-                var quality = RetrievalEvaluator.Evaluate(dataset, engine.Search, MetricSpec.Defaults, 100);
+                var quality = await RetrievalEvaluator.EvaluateAsync(dataset, (q, k, _) => Task.FromResult(engine.Search(q, k)), MetricSpec.Defaults, 100);
                 var latency = LatencyBenchmark.Measure([.. dataset.Queries.Values], q => engine.Search(q, 100));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {dataset.Name} | {engine.Name} | {quality.Means["ndcg@10"]:0.0000} | {quality.Means["recall@100"]:0.0000} | {build.Elapsed.TotalSeconds:0.00} | {latency.P50Ms:0.000} | {latency.P95Ms:0.000} | {latency.QueriesPerSecond:0} | {engine.DiskBytes / 1048576.0:0.0} |"));

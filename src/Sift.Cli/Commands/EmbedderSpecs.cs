@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Sift.Core;
-using Sift.Embedding.Static;
+using Sift.Models.Static;
 using Sift.Index.Storage;
 
 namespace Sift.Cli.Commands;

@@ -30,6 +30,7 @@ public sealed partial class VectorIndex
             writer.Write(Options.EfSearch);
             writer.Write(Options.Seed);
             writer.Write(Options.Quantize);
+            writer.Write(Options.BuildGraph);
             writer.Write(count);
             writer.Write(state.EntryPoint);
             writer.Write(state.MaxLevel);
@@ -69,7 +70,7 @@ public sealed partial class VectorIndex
 
             readHeader(reader);
             var options = new VectorIndexOptions(
-                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean());
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadBoolean());
             options.Validate();
             var count = reader.ReadInt32();
             var index = new VectorIndex(options);

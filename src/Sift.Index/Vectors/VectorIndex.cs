@@ -68,7 +68,11 @@ public sealed partial class VectorIndex
             }
 
             state.Links[node] = links;
-            Link(state, node, level);
+            if (Options.BuildGraph)
+            {
+                Link(state, node, level);
+            }
+
             Volatile.Write(ref state.Count, node + 1);
             return node;
         }
@@ -140,6 +144,11 @@ public sealed partial class VectorIndex
         if (state.Count == 0 || k < 1)
         {
             return [];
+        }
+
+        if (!Options.BuildGraph)
+        {
+            return SearchExact(query, k, allowed);
         }
 
         var unit = Normalized(query);

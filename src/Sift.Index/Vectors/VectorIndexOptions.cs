@@ -11,7 +11,8 @@ public sealed record VectorIndexOptions(
     int EfConstruction = 200,
     int EfSearch = 64,
     int Seed = 42,
-    bool Quantize = false)
+    bool Quantize = false,
+    bool BuildGraph = true)
 {
     /// <summary>How many int8 candidates per requested result are rescored with float vectors.</summary>
     public const int RescoreFactor = 4;

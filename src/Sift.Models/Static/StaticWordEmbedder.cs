@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
-namespace Sift.Embedding.Static;
+namespace Sift.Models.Static;
 
 /// <summary>
 /// Offline sentence embeddings from static word vectors (GloVe 6B, 100-d) with smooth inverse frequency weighting

@@ -3,7 +3,7 @@ using System.Text;
 using Sift.Core;
 using Sift.Core.Vectors;
 
-namespace Sift.Embedding.Static;
+namespace Sift.Models.Static;
 
 /// <summary>A word, its rank in the source vocabulary (0 = most frequent) and its vector.</summary>
 public sealed record WordVector(string Word, int Rank, float[] Values);

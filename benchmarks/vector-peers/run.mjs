@@ -1,0 +1,68 @@
+// Builds hnswlib and USearch indexes on the vectors written by `Sift.Benchmarks vectors-synthetic DIR`, with the same
+// M, efConstruction and efSearch values and one thread each, and prints build time and a recall/QPS curve measured
+// against Sift's exact ground truth (truth.i32).
+import { createRequire } from 'node:module';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const require = createRequire(import.meta.url);
+const { HierarchicalNSW } = require('hnswlib-node');
+const usearch = require('usearch');
+
+const dir = process.argv[2];
+const shape = JSON.parse(readFileSync(join(dir, 'shape.json'), 'utf8'));
+const { count, queries: queryCount, dimensions, m, efConstruction } = shape;
+const floats = (file) => { const b = readFileSync(join(dir, file)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
+const data = floats('data.f32');
+const queries = floats('queries.f32');
+const truthBytes = readFileSync(join(dir, 'truth.i32'));
+const truth = new Int32Array(truthBytes.buffer, truthBytes.byteOffset, truthBytes.byteLength / 4);
+const efValues = [10, 16, 32, 64, 128, 256];
+const row = (array, i) => array.subarray(i * dimensions, (i + 1) * dimensions);
+const recallOf = (q, ids) => { const t = new Set(truth.subarray(q * 10, q * 10 + 10)); let hit = 0; for (const id of ids) if (t.has(Number(id))) hit++; return hit / 10; };
+const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
+
+function report(name, buildSeconds, searchAt) {
+  console.log(`${name}: build ${buildSeconds.toFixed(1)} s (${Math.round(count / buildSeconds)} vectors/s, 1 thread)`);
+  console.log('  | efSearch | recall@10 | queries/s (1 thread) |');
+  console.log('  |---|---|---|');
+  for (const ef of efValues) {
+    const search = searchAt(ef);
+    search(0);
+    let recall = 0;
+    const start = process.hrtime.bigint();
+    const results = [];
+    for (let q = 0; q < queryCount; q++) results.push(search(q));
+    const elapsed = seconds(start);
+    for (let q = 0; q < queryCount; q++) recall += recallOf(q, results[q]);
+    console.log(`  | ${ef} | ${(recall / queryCount).toFixed(4)} | ${Math.round(queryCount / elapsed)} |`);
+  }
+}
+
+{
+  const index = new HierarchicalNSW('ip', dimensions);
+  index.initIndex(count, m, efConstruction, 42);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) index.addPoint(Array.from(row(data, i)), i);
+  const build = seconds(start);
+  const plainQueries = Array.from({ length: queryCount }, (_, q) => Array.from(row(queries, q)));
+  report('hnswlib-node 3.0.0', build, (ef) => { index.setEf(ef); return (q) => index.searchKnn(plainQueries[q], 10).neighbors; });
+}
+
+{
+  const config = { dimensions, metric: 'ip', connectivity: m, expansion_add: efConstruction, expansion_search: 64 };
+  const index = new usearch.Index(config);
+  const keys = new BigUint64Array(count);
+  for (let i = 0; i < count; i++) keys[i] = BigInt(i);
+  const start = process.hrtime.bigint();
+  index.add(keys, data, 1);
+  const build = seconds(start);
+  const file = join(mkdtempSync(join(tmpdir(), 'usearch-')), 'index.usearch');
+  index.save(file);
+  report('usearch 2.25.3', build, (ef) => {
+    const loaded = new usearch.Index({ ...config, expansion_search: ef });
+    loaded.load(file);
+    return (q) => loaded.search(row(queries, q), 10, 1).keys;
+  });
+}
