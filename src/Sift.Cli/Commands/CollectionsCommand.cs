@@ -59,6 +59,7 @@ internal static class CollectionsCommand
             {
                 ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
                 ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
+                ("embedder", details.Embedder.Length == 0 ? "(none yet)" : $"{details.Embedder} (--embedder {details.EmbedderSpec})"),
                 ("generation", details.Generation.ToString("N0")), ("size", $"{details.SizeBytes / 1024.0 / 1024.0:0.00} MB"),
                 ("created", details.CreatedAt), ("updated", details.UpdatedAt),
             })
@@ -88,6 +89,27 @@ internal static class CollectionsCommand
             return 0;
         });
 
-        return new Command("collections", "Manage collections") { list, info, delete };
+        var rebuildName = new Argument<string>("name") { Description = "Collection name" };
+        var rebuild = new Command("rebuild", "Rebuild the vector index from the vectors stored with the chunks (after damage or a crash)") { rebuildName };
+        rebuild.SetAction(result =>
+        {
+            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(rebuildName)!);
+            EmbedderSpecs.Attach(collection, requested: null);
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            var index = collection.RebuildDenseIndex();
+            var rebuilt = new { collection = collection.Name, vectors = index.Index.Count - index.Index.DeletedCount, seconds = stopwatch.Elapsed.TotalSeconds };
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(rebuilt);
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"rebuilt the vector index of [bold]{collection.Name}[/]: {rebuilt.vectors:N0} vectors in {rebuilt.seconds:0.00}s");
+            }
+
+            return 0;
+        });
+
+        return new Command("collections", "Manage collections") { list, info, delete, rebuild };
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Sift.Core;
+using Sift.Models.Onnx;
 using Sift.Models.Static;
 using Sift.Index.Storage;
 
@@ -17,14 +18,16 @@ internal static class EmbedderSpecs
 
     public static Option<string?> Option() => new("--embedder")
     {
-        Description = "Embedding model for new collections: glove (built in, offline) | none (BM25 only)",
+        Description = "Embedding model for new collections: glove (built in, offline) | onnx:DIR | onnx-int8:DIR (a Hugging Face ONNX model folder) | none (BM25 only)",
     };
 
     public static IEmbeddingGenerator<string, Embedding<float>>? Create(string spec) => spec switch
     {
         "glove" => StaticWordEmbedder.Default,
         "none" => null,
-        _ => throw new SiftException($"unknown embedder '{spec}' (use glove or none)"),
+        _ when spec.StartsWith("onnx:", StringComparison.Ordinal) => new OnnxEmbedder(OnnxModelFolder.Open(spec["onnx:".Length..])),
+        _ when spec.StartsWith("onnx-int8:", StringComparison.Ordinal) => new OnnxEmbedder(OnnxModelFolder.Open(spec["onnx-int8:".Length..], quantized: true)),
+        _ => throw new SiftException($"unknown embedder '{spec}' (use glove, onnx:DIR, onnx-int8:DIR or none)"),
     };
 
     /// <summary>Gives the collection its embedder: the one asked for, else the one it was built with, else the default.</summary>

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Sift.Core;
+using Sift.Core.Stages;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
+using Sift.Models.Onnx;
 using Sift.Retrieval;
 using Sift.Retrieval.Dense;
 using Sift.Retrieval.Fusion;
@@ -25,6 +27,8 @@ internal sealed class RetrievalOptions
     private readonly Option<double> _denseWeight = new("--dense-weight") { Description = "Weight of the dense ranking in hybrid fusion, 0..1 (BM25 gets the rest)", DefaultValueFactory = _ => 0.5 };
     private readonly Option<int?> _efSearch = new("--ef-search") { Description = "HNSW candidate list size per query (larger: better recall, slower)" };
     private readonly Option<bool> _exact = new("--exact") { Description = "Scan every vector instead of the HNSW graph" };
+    private readonly Option<string?> _rerank = new("--rerank") { Description = "Rerank the top results with a cross-encoder: an ONNX model folder (ms-marco-MiniLM style)" };
+    private readonly Option<int> _rerankDepth = new("--rerank-depth") { Description = "How many first-stage results the reranker reorders", DefaultValueFactory = _ => 50 };
 
     public RetrievalOptions()
     {
@@ -39,6 +43,8 @@ internal sealed class RetrievalOptions
         command.Options.Add(_denseWeight);
         command.Options.Add(_efSearch);
         command.Options.Add(_exact);
+        command.Options.Add(_rerank);
+        command.Options.Add(_rerankDepth);
     }
 
     /// <summary>The mode asked for, or the default for a collection with (or without) vectors.</summary>
@@ -54,13 +60,20 @@ internal sealed class RetrievalOptions
             result.GetValue(_denseWeight),
             result.GetValue(_efSearch),
             result.GetValue(_exact),
-            bm25);
+            bm25,
+            result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : null,
+            result.GetValue(_rerankDepth));
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>
     public static Retriever Create(
         Collection collection, string mode, string fusion = DefaultFusion, double denseWeight = 0.5, int? efSearch = null,
-        bool exact = false, Bm25Parameters? bm25 = null)
+        bool exact = false, Bm25Parameters? bm25 = null, IReranker? reranker = null, int rerankDepth = 50)
     {
+        if (rerankDepth < 1)
+        {
+            throw new SiftException($"--rerank-depth must be at least 1 (got {rerankDepth})");
+        }
+
         if (denseWeight is < 0 or > 1 || double.IsNaN(denseWeight))
         {
             throw new SiftException($"--dense-weight must be between 0 and 1 (got {denseWeight})");
@@ -77,6 +90,6 @@ internal sealed class RetrievalOptions
                 [1 - denseWeight, denseWeight],
                 fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion()),
         };
-        return new Retriever(collection, ranker);
+        return new Retriever(collection, ranker, reranker, rerankDepth);
     }
 }
