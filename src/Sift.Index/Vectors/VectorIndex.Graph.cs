@@ -4,6 +4,12 @@ namespace Sift.Index.Vectors;
 /// <summary>The HNSW graph: insertion, layer search and neighbour selection.</summary>
 public sealed partial class VectorIndex
 {
+    [ThreadStatic]
+    private static PriorityQueue<int, float>? t_frontier;
+
+    [ThreadStatic]
+    private static PriorityQueue<int, float>? t_results;
+
     private int MaxLinks(int level) => level == 0 ? 2 * Options.M : Options.M;
 
     /// <summary>Greedy walk on one upper layer: move to the closest neighbour until none is closer.</summary>
@@ -41,8 +47,11 @@ public sealed partial class VectorIndex
     {
         var count = Math.Max(Volatile.Read(ref state.Count), entry + 1);
         var visited = VisitedSet.Rent(state.Capacity);
-        var frontier = new PriorityQueue<int, float>();        // closest first (priority = -similarity)
-        var results = new PriorityQueue<int, float>(ef + 1);   // farthest first (priority = similarity)
+        // Reused per thread: a search allocates only its result list.
+        var frontier = t_frontier ??= new PriorityQueue<int, float>();   // closest first (priority = -similarity)
+        var results = t_results ??= new PriorityQueue<int, float>();     // farthest first (priority = similarity)
+        frontier.Clear();
+        results.Clear();
 
         visited.Add(entry);
         var entrySimilarity = scorer.Similarity(entry);

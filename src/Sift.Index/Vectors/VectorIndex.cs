@@ -160,7 +160,9 @@ public sealed partial class VectorIndex
         }
 
         var ef = Math.Max(efSearch ?? Options.EfSearch, k);
-        var found = SearchLayer(state, ref scorer, entry, ef, 0, node => state.Deleted[node] == 0 && (allowed is null || allowed(node)));
+        // Without deletions or a filter every node is acceptable: skip the per-node callback on the hot path.
+        Func<int, bool>? accept = DeletedCount == 0 && allowed is null ? null : node => state.Deleted[node] == 0 && (allowed is null || allowed(node));
+        var found = SearchLayer(state, ref scorer, entry, ef, 0, accept);
         return state.Codes is null ? [.. found.Take(k)] : Rescore(state, unit, found, k);
     }
 

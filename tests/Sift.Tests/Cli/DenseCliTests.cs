@@ -83,6 +83,21 @@ public sealed class DenseCliTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenAiCompatibleEmbedderIngestsAndSearchesThroughALoopbackServer()
+    {
+        await using var server = new LoopbackEmbeddingsServer();
+        var environment = new Dictionary<string, string> { ["SIFT_OPENAI_BASE_URL"] = server.BaseUrl.ToString(), ["SIFT_OPENAI_API_KEY"] = "k" };
+        _folder.File("docs/a.txt", "eeee eeee");
+        _folder.File("docs/b.txt", "xx");
+        var ingest = await SiftProcess.RunAsync(Store, environment, "ingest", _folder.Combine("docs"), "-c", "remote", "--embedder", "openai:test-embed");
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+
+        var search = await SiftProcess.RunAsync(Store, environment, "search", "eeeeeeee", "-c", "remote", "--mode", "dense", "--exact", "--json");
+        Assert.Equal("docs/a.txt", Ids(search)[0]);
+        Assert.True(server.Requests >= 2);
+    }
+
+    [Fact]
     public async Task DamagedVectorIndexIsDetectedAndRebuiltWithoutLosingAnything()
     {
         await IngestPetsAsync();

@@ -9,7 +9,9 @@ public static class SiftProcess
 {
     private static readonly string CliPath = Path.Combine(AppContext.BaseDirectory, "sift.dll");
 
-    public static Process Start(string store, params string[] args)
+    public static Process Start(string store, params string[] args) => Start(store, new Dictionary<string, string>(), args);
+
+    public static Process Start(string store, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -27,12 +29,19 @@ public static class SiftProcess
         start.Environment["SIFT_HOME"] = store;
         start.Environment["NO_COLOR"] = "1";
         start.Environment.Remove("SIFT_DEBUG");
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
         return Process.Start(start)!;
     }
 
-    public static async Task<ProcessResult> RunAsync(string store, params string[] args)
+    public static Task<ProcessResult> RunAsync(string store, params string[] args) => RunAsync(store, new Dictionary<string, string>(), args);
+
+    public static async Task<ProcessResult> RunAsync(string store, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Start(store, args);
+        using var process = Start(store, environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);

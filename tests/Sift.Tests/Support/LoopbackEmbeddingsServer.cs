@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Sift.Tests.Support;
+
+/// <summary>
+/// A real HTTP server on loopback speaking OpenAI's <c>POST /v1/embeddings</c> protocol (float or base64 encoding,
+/// usage fields), with scripted failures (status codes with Retry-After) and a record of every request.
+/// Embedding of a text: [length, count of 'e', 1].
+/// </summary>
+public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stop = new();
+
+    public LoopbackEmbeddingsServer()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        BaseUrl = new Uri($"http://127.0.0.1:{port}/v1");
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>Responses to give before answering normally: status code and Retry-After seconds (or null).</summary>
+    public Queue<(int Status, int? RetryAfter)> Failures { get; } = new();
+
+    public List<int> BatchSizes { get; } = [];
+
+    public List<string?> Authorizations { get; } = [];
+
+    public int Requests { get; private set; }
+
+    public static float[] Expected(string text) => [text.Length, text.Count(c => c == 'e'), 1];
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+
+            await RespondAsync(context);
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        Requests++;
+        Authorizations.Add(context.Request.Headers["Authorization"]);
+        using var reader = new StreamReader(context.Request.InputStream);
+        var body = await reader.ReadToEndAsync();
+        var response = context.Response;
+        if (context.Request.HttpMethod != "POST" || context.Request.Url!.AbsolutePath != "/v1/embeddings")
+        {
+            await WriteAsync(response, 404, """{"error":{"message":"not found","type":"invalid_request_error"}}""");
+            return;
+        }
+
+        if (Failures.TryDequeue(out var failure))
+        {
+            if (failure.RetryAfter is { } seconds)
+            {
+                response.AddHeader("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            var error = JsonSerializer.Serialize(new { error = new { message = $"scripted failure {failure.Status}", type = "server_error" } });
+            await WriteAsync(response, failure.Status, error);
+            return;
+        }
+
+        using var request = JsonDocument.Parse(body);
+        var root = request.RootElement;
+        var inputs = root.GetProperty("input").ValueKind == JsonValueKind.Array
+            ? root.GetProperty("input").EnumerateArray().Select(e => e.GetString()!).ToList()
+            : [root.GetProperty("input").GetString()!];
+        BatchSizes.Add(inputs.Count);
+        var base64 = root.TryGetProperty("encoding_format", out var format) && format.GetString() == "base64";
+        var data = inputs.Select((text, i) =>
+        {
+            var vector = Expected(text);
+            object embedding = base64 ? Convert.ToBase64String(vector.SelectMany(BitConverter.GetBytes).ToArray()) : vector;
+            return new Dictionary<string, object> { ["object"] = "embedding", ["index"] = i, ["embedding"] = embedding };
+        }).ToList();
+        var tokens = inputs.Sum(t => t.Split(' ').Length);
+        var json = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["object"] = "list",
+            ["data"] = data,
+            ["model"] = root.GetProperty("model").GetString()!,
+            ["usage"] = new Dictionary<string, int> { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
+        });
+        await WriteAsync(response, 200, json);
+    }
+
+    private static async Task WriteAsync(HttpListenerResponse response, int status, string json)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            await _loop;
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}
