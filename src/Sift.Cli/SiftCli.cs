@@ -20,6 +20,7 @@ public static class SiftCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
 
         try
