@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Index.Storage;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;
@@ -60,6 +61,7 @@ internal static class CollectionsCommand
                 ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
                 ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
                 ("embedder", details.Embedder.Length == 0 ? "(none yet)" : $"{details.Embedder} (--embedder {details.EmbedderSpec})"),
+                ("settings", collection.Settings.ToString()),
                 ("generation", details.Generation.ToString("N0")), ("size", $"{details.SizeBytes / 1024.0 / 1024.0:0.00} MB"),
                 ("created", details.CreatedAt), ("updated", details.UpdatedAt),
             })
@@ -110,6 +112,40 @@ internal static class CollectionsCommand
             return 0;
         });
 
-        return new Command("collections", "Manage collections") { list, info, delete, rebuild };
+        var configureName = new Argument<string>("name") { Description = "Collection name" };
+        var mode = new Option<string?>("--mode") { Description = "Default retrieval mode for this collection: bm25 | dense | hybrid" };
+        var fusion = new Option<string?>("--fusion") { Description = "Default hybrid fusion: rrf | weighted" };
+        var denseWeight = new Option<double?>("--dense-weight") { Description = "Default weight of the dense ranking in hybrid fusion, 0..1" };
+        var m = new Option<int?>("--hnsw-m") { Description = "HNSW neighbours per node (rebuilds the vector index)" };
+        var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (rebuilds the vector index)" };
+        var efSearch = new Option<int?>("--ef-search") { Description = "HNSW search candidate list" };
+        var quantize = new Option<bool?>("--quantize") { Description = "int8 vectors with float rescoring (rebuilds the vector index)" };
+        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, m, efConstruction, efSearch, quantize };
+        configure.SetAction(result =>
+        {
+            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(configureName)!);
+            var current = collection.Settings;
+            var updated = new CollectionSettings(
+                result.GetValue(mode) ?? current.Mode,
+                result.GetValue(fusion) ?? current.Fusion,
+                result.GetValue(denseWeight) ?? current.DenseWeight,
+                result.GetValue(m) ?? current.M,
+                result.GetValue(efConstruction) ?? current.EfConstruction,
+                result.GetValue(efSearch) ?? current.EfSearch,
+                result.GetValue(quantize) ?? current.Quantize);
+            collection.Configure(updated);
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(updated);
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {updated}");
+            }
+
+            return 0;
+        });
+
+        return new Command("collections", "Manage collections") { list, info, delete, rebuild, configure };
     }
 }

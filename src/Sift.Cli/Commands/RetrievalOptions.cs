@@ -23,8 +23,8 @@ internal sealed class RetrievalOptions
     public const string DefaultFusion = "rrf";
 
     private readonly Option<string?> _mode = new("--mode") { Description = $"bm25 | dense | hybrid (default {DefaultMode})" };
-    private readonly Option<string> _fusion = new("--fusion") { Description = "Hybrid fusion: rrf (reciprocal rank, k=60) | weighted (min-max normalised scores)", DefaultValueFactory = _ => DefaultFusion };
-    private readonly Option<double> _denseWeight = new("--dense-weight") { Description = "Weight of the dense ranking in hybrid fusion, 0..1 (BM25 gets the rest)", DefaultValueFactory = _ => 0.5 };
+    private readonly Option<string?> _fusion = new("--fusion") { Description = "Hybrid fusion: rrf (reciprocal rank, k=60) | weighted (min-max normalised scores); default: the collection's setting, else rrf" };
+    private readonly Option<double?> _denseWeight = new("--dense-weight") { Description = "Weight of the dense ranking in hybrid fusion, 0..1 (BM25 gets the rest); default: the collection's setting, else 0.5" };
     private readonly Option<int?> _efSearch = new("--ef-search") { Description = "HNSW candidate list size per query (larger: better recall, slower)" };
     private readonly Option<bool> _exact = new("--exact") { Description = "Scan every vector instead of the HNSW graph" };
     private readonly Option<string?> _rerank = new("--rerank") { Description = "Rerank the top results with a cross-encoder: an ONNX model folder (ms-marco-MiniLM style)" };
@@ -47,17 +47,17 @@ internal sealed class RetrievalOptions
         command.Options.Add(_rerankDepth);
     }
 
-    /// <summary>The mode asked for, or the default for a collection with (or without) vectors.</summary>
-    public string Mode(ParseResult result) => result.GetValue(_mode) ?? DefaultMode;
+    /// <summary>The mode asked for, else the collection's setting, else the default.</summary>
+    public string Mode(ParseResult result, Collection collection) => result.GetValue(_mode) ?? collection.Settings.Mode ?? DefaultMode;
 
-    public bool NeedsVectors(ParseResult result) => Mode(result) is "dense" or "hybrid";
+    public bool NeedsVectors(ParseResult result, Collection collection) => Mode(result, collection) is "dense" or "hybrid";
 
     public Retriever Build(ParseResult result, Collection collection, Bm25Parameters? bm25 = null) =>
         Create(
             collection,
-            Mode(result),
-            result.GetValue(_fusion)!,
-            result.GetValue(_denseWeight),
+            Mode(result, collection),
+            result.GetValue(_fusion) ?? collection.Settings.Fusion ?? DefaultFusion,
+            result.GetValue(_denseWeight) ?? collection.Settings.DenseWeight ?? 0.5,
             result.GetValue(_efSearch),
             result.GetValue(_exact),
             bm25,

@@ -22,7 +22,7 @@ internal static class SearchCommand
         command.SetAction(async (result, cancellation) =>
         {
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
-            if (retrieval.NeedsVectors(result))
+            if (retrieval.NeedsVectors(result, target))
             {
                 EmbedderSpecs.Attach(target, requested: null);
             }

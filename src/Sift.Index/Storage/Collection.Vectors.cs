@@ -31,9 +31,6 @@ public sealed partial class Collection
 
     public IEmbeddingGenerator<string, Embedding<float>>? Embedder => _embedder;
 
-    /// <summary>HNSW settings for this collection's vector index (dimensions come from the embedder).</summary>
-    public VectorIndexOptions VectorSettings { get; set; } = new(Dimensions: 1, M: 16, EfConstruction: 200, EfSearch: 100);
-
     private string VectorIndexPath => Path.Combine(Folder, VectorIndexFileName);
 
     /// <summary>
@@ -143,6 +140,7 @@ public sealed partial class Collection
             }
         }
 
+        var settings = VectorSettings;
         var (index, keys) = LoadVectorFile(identity) ?? (null, new List<long>());
         var changed = false;
         var dead = index is null ? 0 : Enumerable.Range(0, keys.Count).Count(node => index.IsDeleted(node) || !live.ContainsKey(keys[node]));
@@ -167,7 +165,7 @@ public sealed partial class Collection
         var missing = live.Keys.Where(id => !indexed.Contains(id)).ToList();
         foreach (var (chunkId, vector) in ReadVectors(connection, transaction, missing))
         {
-            index ??= new VectorIndex(VectorSettings with { Dimensions = vector.Length });
+            index ??= new VectorIndex(settings with { Dimensions = vector.Length });
             if (vector.Length != index.Dimensions)
             {
                 throw new SiftException($"collection '{Name}': chunk {chunkId} has a {vector.Length}-dimensional vector, the index {index.Dimensions}");
@@ -178,14 +176,14 @@ public sealed partial class Collection
             changed = true;
         }
 
-        index ??= new VectorIndex(VectorSettings with { Dimensions = Math.Max(1, _embedder?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 1) });
+        index ??= new VectorIndex(settings with { Dimensions = Math.Max(1, _embedder?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? 1) });
         if (changed)
         {
             SaveVectorFile(index, keys, identity, generation);
         }
 
         var documentIds = keys.Select(k => live.GetValueOrDefault(k, "")).ToArray();
-        return new DenseSnapshot(generation, index, [.. keys], documentIds, ReadDocumentMetadata(connection, transaction));
+        return new DenseSnapshot(generation, index, [.. keys], documentIds, ReadDocumentMetadata(connection, transaction), settings.EfSearch);
     }
 
     private static IEnumerable<(long ChunkId, float[] Vector)> ReadVectors(SqliteConnection connection, SqliteTransaction transaction, List<long> chunkIds)
@@ -284,4 +282,5 @@ public sealed record DenseSnapshot(
     VectorIndex Index,
     long[] ChunkIds,
     string[] DocumentIds,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
+    int EfSearch);

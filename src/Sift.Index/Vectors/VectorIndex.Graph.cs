@@ -69,8 +69,16 @@ public sealed partial class VectorIndex
                 break;
             }
 
-            foreach (var neighbour in state.Links[candidate][level])
+            var links = state.Links[candidate][level];
+            for (var i = 0; i < links.Length; i++)
             {
+                var neighbour = links[i];
+                if (i + 1 < links.Length && links[i + 1] < count)
+                {
+                    // Graph hops are memory-bound: start loading the next row while this one is scored.
+                    scorer.Prefetch(links[i + 1]);
+                }
+
                 if (neighbour >= count || !visited.Add(neighbour))
                 {
                     continue;

@@ -1,5 +1,7 @@
 using Sift.Core.Vectors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sift.Index.Vectors;
 
@@ -269,6 +271,21 @@ public sealed partial class VectorIndex
             {
                 _codes = new sbyte[query.Length];
                 _scale = VectorMath.Quantize(query, _codes);
+            }
+        }
+
+        /// <summary>Asks the CPU to start loading a node's row, so it is in cache when <see cref="Similarity"/> reads it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Prefetch(int node)
+        {
+            if (Sse.IsSupported)
+            {
+                // The arrays are not pinned: a hint at a moved address is harmless, and nothing is read through it.
+                var row = _codes is null
+                    ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Vectors), node * _state.Dimensions))
+                    : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Codes!), node * _state.Dimensions));
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + 64);
             }
         }
 

@@ -20,7 +20,7 @@ public sealed class DenseRanker(Collection collection, int? efSearch = null, boo
         var snapshot = collection.DenseIndex();
         var vector = (await embedder.EmbedAsync([query], Embedders.ForQueries, cancellationToken).ConfigureAwait(false))[0];
         var allowed = MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter);
-        var nodes = exact ? snapshot.Index.SearchExact(vector, k, allowed) : snapshot.Index.Search(vector, k, efSearch, allowed);
+        var nodes = exact ? snapshot.Index.SearchExact(vector, k, allowed) : snapshot.Index.Search(vector, k, efSearch ?? snapshot.EfSearch, allowed);
         return [.. nodes.Select(n => new ChunkScore(snapshot.ChunkIds[n.Node], snapshot.DocumentIds[n.Node], n.Similarity))];
     }
 }

@@ -98,6 +98,40 @@ public sealed class DenseCliTests : IDisposable
     }
 
     [Fact]
+    public async Task CollectionSettingsBecomeTheDefaultsAndReshapeTheIndex()
+    {
+        await IngestPetsAsync();
+        var configured = await Sift("collections", "configure", "pets", "--mode", "hybrid", "--fusion", "weighted", "--dense-weight", "0.3", "--quantize", "true", "--hnsw-m", "8");
+        Assert.True(configured.ExitCode == 0, configured.Stderr);
+        Assert.False(File.Exists(Path.Combine(Store, "pets", "vectors.idx")));
+
+        var search = await Sift("search", "automobile", "-c", "pets", "--json");
+        using (var json = JsonDocument.Parse(search.Stdout))
+        {
+            Assert.Equal("hybrid-weighted", json.RootElement.GetProperty("mode").GetString());
+        }
+
+        Assert.Equal("docs/cars.txt", Ids(search)[0]);
+        Assert.True(File.Exists(Path.Combine(Store, "pets", "vectors.idx")));
+        Assert.Equal("bm25", JsonDocument.Parse((await Sift("search", "cars", "-c", "pets", "--mode", "bm25", "--json")).Stdout).RootElement.GetProperty("mode").GetString());
+
+        var invalid = await Sift("collections", "configure", "pets", "--dense-weight", "3");
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("dense weight 0..1", invalid.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QuantisedOnnxExportsLoadFromTheSameFolder()
+    {
+        var folder = new TinyBert().WriteEmbedder(_folder.Combine("model"), maxTokens: 64);
+        File.Move(Path.Combine(folder, "model.onnx"), Path.Combine(folder, "model_quantized.onnx"));
+        _folder.File("docs/a.txt", "the cat sat");
+        Assert.Contains("missing model.onnx", (await Sift("ingest", _folder.Combine("docs"), "-c", "q", "--embedder", $"onnx:{folder}")).Stderr, StringComparison.Ordinal);
+        var ingest = await Sift("ingest", _folder.Combine("docs"), "-c", "q", "--embedder", $"onnx-int8:{folder}");
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+    }
+
+    [Fact]
     public async Task DamagedVectorIndexIsDetectedAndRebuiltWithoutLosingAnything()
     {
         await IngestPetsAsync();
