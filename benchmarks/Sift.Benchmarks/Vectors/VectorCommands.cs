@@ -14,7 +14,7 @@ internal static class VectorCommands
     {
         Directory.CreateDirectory(outputFolder);
         PrintMachine();
-        var (data, queries) = VectorData.Clustered(200_000, 1_000, 384, clusters: 1_000, seed: 20261124);
+        var (data, queries) = Sift.Evaluation.Synthetic.ClusteredVectors.Generate(200_000, 1_000, 384, clusters: 1_000, seed: 20261124);
         VectorData.Write(Path.Combine(outputFolder, "data.f32"), data);
         VectorData.Write(Path.Combine(outputFolder, "queries.f32"), queries);
         var truth = VectorBenchmark.Run("synthetic clustered", data, queries, M, EfConstruction, Console.Out);

@@ -138,45 +138,16 @@ public sealed class Bm25Index
 
     private static List<ScoredSlot> TopK(float[] scores, List<int> touched, int k, Func<int, bool>? allowed)
     {
-        // Min-heap of the best k so far; the root is the weakest kept (lowest score, then highest slot).
-        var heap = new PriorityQueue<int, (float Score, int Slot)>(k + 1, WeakestFirst.Instance);
+        var top = new Vectors.TopK(k);
         foreach (var slot in touched)
         {
-            if (allowed is not null && !allowed(slot))
+            if (allowed is null || allowed(slot))
             {
-                continue;
-            }
-
-            var candidate = (scores[slot], slot);
-            if (heap.Count < k)
-            {
-                heap.Enqueue(slot, candidate);
-            }
-            else if (heap.TryPeek(out _, out var weakest) && WeakestFirst.Instance.Compare(candidate, weakest) > 0)
-            {
-                heap.DequeueEnqueue(slot, candidate);
+                top.Offer(slot, scores[slot]);
             }
         }
 
-        var results = new List<ScoredSlot>(heap.Count);
-        while (heap.TryDequeue(out var slot, out var priority))
-        {
-            results.Add(new ScoredSlot(slot, priority.Score));
-        }
-
-        results.Reverse();
-        return results;
-    }
-
-    private sealed class WeakestFirst : IComparer<(float Score, int Slot)>
-    {
-        public static readonly WeakestFirst Instance = new();
-
-        public int Compare((float Score, int Slot) x, (float Score, int Slot) y)
-        {
-            var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : y.Slot.CompareTo(x.Slot);
-        }
+        return [.. top.Drain().Select(n => new ScoredSlot(n.Node, n.Similarity))];
     }
 }
 

@@ -1,9 +1,9 @@
 namespace Sift.Index.Vectors;
 
-/// <summary>A node or slot and its similarity to the query (higher is closer).</summary>
+/// <summary>A node or slot and its score for the query (higher is better).</summary>
 public readonly record struct ScoredNode(int Node, float Similarity);
 
-/// <summary>Keeps the k most similar items seen; ties go to the lower id, so results are deterministic.</summary>
+/// <summary>Keeps the k best-scoring items seen (BM25 slots or vector nodes); ties go to the lower id, so results are deterministic.</summary>
 internal sealed class TopK(int k)
 {
     private readonly PriorityQueue<int, (float Similarity, int Node)> _heap = new(k + 1, WeakestFirst.Instance);

@@ -1,15 +1,15 @@
 using Sift.Core.Vectors;
 using Sift.Index.Vectors;
-using Sift.Tests.Support;
+using Sift.Evaluation.Synthetic;
 
 namespace Sift.Tests.Index;
 
 public sealed class VectorIndexTests
 {
     // Queries come from the same clusters as the data (held out), as real queries come from the corpus's distribution.
-    private static readonly float[][] Generated = ClusteredVectors.Generate(4100, 48, clusters: 40, seed: 7);
-    private static readonly float[][] Vectors = Generated[..4000];
-    private static readonly float[][] Queries = Generated[4000..];
+    private static readonly (float[][] Vectors, float[][] Queries) Generated = ClusteredVectors.Generate(4000, 100, 48, clusters: 40, seed: 7);
+    private static readonly float[][] Vectors = Generated.Vectors;
+    private static readonly float[][] Queries = Generated.Queries;
 
     private static VectorIndex Build(bool quantize = false, int seed = 42)
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -12,19 +11,14 @@ namespace Sift.Tests.Support;
 /// </summary>
 public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _loop;
     private readonly CancellationTokenSource _stop = new();
 
     public LoopbackEmbeddingsServer()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/v1");
+        (_listener, var root) = Loopback.StartListener();
+        BaseUrl = new Uri(root, "v1");
         _loop = Task.Run(ServeAsync);
     }
 

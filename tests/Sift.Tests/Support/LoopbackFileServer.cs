@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace Sift.Tests.Support;
@@ -10,20 +9,15 @@ namespace Sift.Tests.Support;
 /// </summary>
 public sealed class LoopbackFileServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Dictionary<string, byte[]> _files;
     private readonly Task _loop;
 
     public LoopbackFileServer(Dictionary<string, byte[]> files)
     {
         _files = files;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        Endpoint = new Uri($"http://127.0.0.1:{port}/");
+        (_listener, var root) = Loopback.StartListener();
+        Endpoint = root;
         _loop = Task.Run(ServeAsync);
     }
 
