@@ -17,6 +17,7 @@ public static class SiftCli
         root.Options.Add(CommonOptions.Json);
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

@@ -194,6 +194,40 @@ public sealed class CliTests : IDisposable
         AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "--bm25-b", "2"), "between 0 and 1");
     }
 
+    [Fact]
+    public async Task AskAnswersOfflineWithCheckedCitationsOrAbstains()
+    {
+        Assert.Equal(0, (await Sift("demo", "--json")).ExitCode);
+
+        var ask = await Sift("ask", "what does a cross-encoder read?", "-c", "demo", "--json");
+        Assert.True(ask.ExitCode == 0, ask.Stderr);
+        using (var record = JsonDocument.Parse(ask.Stdout))
+        {
+            var root = record.RootElement;
+            Assert.Contains("[1]", root.GetProperty("answer").GetString(), StringComparison.Ordinal);
+            Assert.Equal("corpus/cross-encoders.md", root.GetProperty("citations")[0].GetProperty("documentId").GetString());
+            Assert.True(root.GetProperty("flags").GetProperty("extractive").GetBoolean());
+            Assert.False(root.GetProperty("flags").GetProperty("abstained").GetBoolean());
+            Assert.Equal(0, root.GetProperty("flags").GetProperty("invalidCitations").GetInt32());
+            Assert.True(root.GetProperty("timingsMs").TryGetProperty("assemble", out _));
+            Assert.True(root.GetProperty("tokensIn").GetInt32() > 0);
+        }
+
+        var unknown = await Sift("ask", "what is the capital of France?", "-c", "demo", "--json");
+        using (var record = JsonDocument.Parse(unknown.Stdout))
+        {
+            Assert.True(record.RootElement.GetProperty("flags").GetProperty("abstained").GetBoolean());
+            Assert.Equal("Not found in the sources.", record.RootElement.GetProperty("answer").GetString());
+        }
+
+        AssertOneLineError(await Sift("ask", " ", "-c", "demo"), "the question is empty");
+        AssertOneLineError(await Sift("ask", new string('x', 2001), "-c", "demo"), "the limit is 2000");
+        AssertOneLineError(await Sift("ask", "BM25 document length", "-c", "demo", "--budget", "5"), "cannot hold even one passage");
+        _folder.File("empty/skip.xyz", "");
+        await Sift("ingest", _folder.Combine("empty"), "-c", "blank", "--skip-bad");
+        AssertOneLineError(await Sift("ask", "anything", "-c", "blank"), "has no documents");
+    }
+
     private static void AssertOneLineError(ProcessResult result, string expected)
     {
         Assert.Equal(1, result.ExitCode);

@@ -1,0 +1,87 @@
+using System.Text;
+using Sift.Core.Stages;
+using Sift.Generation.Citations;
+using Sift.Generation.Context;
+
+namespace Sift.Generation.Extractive;
+
+/// <summary>
+/// The offline answerer: no model, just the sentences of the context that best answer the question. Each sentence is
+/// scored by the query terms it contains (after the same analysis as search, weighted by how rare the term is in the
+/// context) with a small bonus for passages retrieval ranked higher; near-duplicates are dropped; the chosen
+/// sentences are put back in reading order (passage, then position) and each is cited.
+/// </summary>
+/// <param name="minCoverage">
+/// Share of the question's content terms the best sentence must contain; below it the answerer abstains rather than
+/// answer from a passage that only shares a word or two with the question.
+/// </param>
+public sealed class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences = 3, double minCoverage = 0.5)
+{
+    public const string ModelId = "extractive";
+
+    /// <summary>Words that make a sentence a question but say nothing about its subject.</summary>
+    private static readonly HashSet<string> QuestionWords = new(StringComparer.Ordinal)
+    {
+        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "doe", "do", "did", "can", "could",
+        "should", "would", "i", "we", "you", "me", "my", "explain", "tell", "describ", "give",
+    };
+
+    /// <returns>The answer with [n] markers, or null when no sentence shares a term with the question.</returns>
+    public string? Answer(string question, AssembledContext context)
+    {
+        var queryTerms = analyzer.Analyze(question).Select(t => t.Term).Where(t => !QuestionWords.Contains(t)).ToHashSet(StringComparer.Ordinal);
+        if (queryTerms.Count == 0)
+        {
+            return null;
+        }
+
+        var sentences = context.Passages
+            .SelectMany(p => CitationChecker.Sentences(p.Chunk.Chunk.Text).Where(text => !text.StartsWith('#')).Select((text, position) =>
+                (Passage: p, Position: position, Text: text, Terms: analyzer.Analyze(text).Select(t => t.Term).ToHashSet(StringComparer.Ordinal))))
+            .ToList();
+        var documentFrequency = queryTerms.ToDictionary(t => t, t => sentences.Count(s => s.Terms.Contains(t)), StringComparer.Ordinal);
+
+        var scored = sentences
+            .Select(s => (Sentence: s, Score: s.Terms.Where(queryTerms.Contains).Sum(t => Math.Log(1 + ((double)sentences.Count / documentFrequency[t])))
+                + (0.1 / s.Passage.Chunk.Rank)))
+            .Where(s => s.Score > 0.1 / s.Sentence.Passage.Chunk.Rank)
+            .OrderByDescending(s => s.Score)
+            .ThenBy(s => s.Sentence.Passage.Chunk.Rank)
+            .ThenBy(s => s.Sentence.Position);
+
+        var chosen = new List<(ContextPassage Passage, int Position, string Text, HashSet<string> Terms)>();
+        foreach (var (sentence, _) in scored)
+        {
+            if (chosen.Count == maxSentences)
+            {
+                break;
+            }
+
+            // Skip a sentence whose terms mostly repeat one already chosen.
+            if (chosen.Any(c => Overlap(c.Terms, sentence.Terms) > 0.8))
+            {
+                continue;
+            }
+
+            chosen.Add(sentence);
+        }
+
+        if (chosen.Count == 0 || (double)chosen.Max(c => c.Terms.Count(queryTerms.Contains)) / queryTerms.Count < minCoverage)
+        {
+            return null;
+        }
+
+        var answer = new StringBuilder();
+        foreach (var sentence in chosen.OrderBy(c => c.Passage.Label).ThenBy(c => c.Position))
+        {
+            var text = sentence.Text.TrimEnd();
+            var end = text.Length > 0 && ".!?".Contains(text[^1], StringComparison.Ordinal) ? text[^1].ToString() : ".";
+            answer.Append(text.TrimEnd('.', '!', '?')).Append(" [").Append(sentence.Passage.Label).Append(']').Append(end).Append(' ');
+        }
+
+        return answer.ToString().TrimEnd();
+    }
+
+    private static double Overlap(HashSet<string> a, HashSet<string> b) =>
+        a.Count == 0 || b.Count == 0 ? 0 : (double)a.Intersect(b).Count() / Math.Min(a.Count, b.Count);
+}
