@@ -5,11 +5,12 @@ using Sift.Core.Stages;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
+using Sift.Generation.Llm;
 
 namespace Sift.Generation;
 
-/// <summary>Why an answer deserves a second look.</summary>
-public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations);
+/// <summary>Why an answer deserves a second look; <paramref name="Note"/> says what happened when degraded.</summary>
+public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null);
 
 /// <summary>A chunk retrieval returned for the question, with its score.</summary>
 public sealed record RetrievedSource(long ChunkId, string DocumentId, double Score);
@@ -29,15 +30,26 @@ public sealed record AnswerRecord(
     AnswerFlags Flags);
 
 /// <summary>
-/// Ask: retrieve, assemble a context within the budget, answer, check citations. Today the answerer is the offline
-/// extractive one; LLM answerers plug in at the generate step.
+/// Ask: retrieve, assemble a context within the budget, answer (with the LLM when one is configured and healthy,
+/// else extractively, flagged degraded when the LLM failed), check and repair citations, and record all of it.
 /// </summary>
-public sealed class AskPipeline(IRetriever retriever, ContextAssembler assembler, ExtractiveAnswerer answerer, CitationChecker checker)
+public sealed class AskPipeline(
+    IRetriever retriever,
+    ContextAssembler assembler,
+    ExtractiveAnswerer extractive,
+    CitationChecker checker,
+    LlmAnswerer? llm = null,
+    LlmEndpoint? endpoint = null,
+    CircuitBreaker? breaker = null)
 {
     public const int MaxQuestionLength = 2000;
     public const string NotFound = "Not found in the sources.";
 
-    public async Task<AnswerRecord> AskAsync(string question, int topK = 10, int budgetTokens = 3000, MetadataFilter? filter = null, CancellationToken cancellationToken = default)
+    private readonly CircuitBreaker _breaker = breaker ?? new CircuitBreaker();
+
+    public async Task<AnswerRecord> AskAsync(
+        string question, int topK = 10, int budgetTokens = 3000, MetadataFilter? filter = null, Action<string>? onToken = null,
+        CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(question))
         {
@@ -57,30 +69,61 @@ public sealed class AskPipeline(IRetriever retriever, ContextAssembler assembler
         var context = assembler.Assemble(retrieved, budgetTokens);
         timings["assemble"] = Lap(stopwatch);
 
-        var answer = answerer.Answer(question, context);
+        var (text, model, promptVersion, usage, note) = await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
         timings["generate"] = Lap(stopwatch);
 
-        var report = answer is null ? null : checker.Check(answer, context);
+        var abstained = text is null || text.Trim().StartsWith(NotFound.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
+        var report = abstained ? null : checker.Check(text!, context);
         timings["cite_check"] = Lap(stopwatch);
 
-        var text = report?.RepairedAnswer ?? NotFound;
+        var answer = abstained ? NotFound : report!.RepairedAnswer;
+        var tokensIn = usage?.InputTokens ?? (context.Tokens + assembler.CountTokens(question) + (llm is null ? 0 : assembler.CountTokens(llm.Prompt.System)));
+        var tokensOut = usage?.OutputTokens ?? assembler.CountTokens(text ?? answer);
         return new AnswerRecord(
             question,
-            text,
+            answer,
             report?.Citations ?? [],
             [.. retrieved.Select(r => new RetrievedSource(r.Chunk.Id, r.Chunk.DocumentId, r.Score))],
             timings,
-            PromptVersion: null,
-            ExtractiveAnswerer.ModelId,
-            TokensIn: context.Tokens + assembler.CountTokens(question),
-            TokensOut: assembler.CountTokens(text),
-            EstimatedCost: 0m,
+            promptVersion,
+            model,
+            tokensIn,
+            tokensOut,
+            model == ExtractiveAnswerer.ModelId ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m,
             new AnswerFlags(
-                Abstained: answer is null,
-                Degraded: false,
-                Extractive: true,
-                UncitedSentences: report?.UncitedSentences.Count ?? 0,
-                InvalidCitations: report?.InvalidMarkers.Count ?? 0));
+                abstained,
+                Degraded: note is not null,
+                Extractive: model == ExtractiveAnswerer.ModelId,
+                report?.UncitedSentences.Count ?? 0,
+                report?.InvalidMarkers.Count ?? 0,
+                note));
+    }
+
+    private async Task<(string? Text, string Model, string? PromptVersion, LlmAnswer? Usage, string? Note)> GenerateAsync(
+        string question, AssembledContext context, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        if (llm is null || context.Passages.Count == 0)
+        {
+            return (extractive.Answer(question, context), ExtractiveAnswerer.ModelId, null, null, null);
+        }
+
+        if (_breaker.IsOpen)
+        {
+            return (extractive.Answer(question, context), ExtractiveAnswerer.ModelId, null, null, $"{llm.Model} skipped: too many recent failures");
+        }
+
+        try
+        {
+            var answer = await llm.AnswerAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
+            _breaker.RecordSuccess();
+            return (answer.Text, llm.Model, llm.Prompt.Version, answer, null);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            _breaker.RecordFailure();
+            var reason = ex.Message.Split('\n', 2)[0].Trim();
+            return (extractive.Answer(question, context), ExtractiveAnswerer.ModelId, null, null, $"{llm.Model} failed ({reason}); extractive fallback");
+        }
     }
 
     private static double Lap(Stopwatch stopwatch)

@@ -4,6 +4,8 @@ using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
+using Sift.Generation.Llm;
+using Sift.Generation.Prompts;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;
@@ -19,7 +21,18 @@ internal static class AskCommand
         var budget = new Option<int>("--budget") { Description = "Context budget in tokens (cl100k)", DefaultValueFactory = _ => 3000 };
         var filter = CommonOptions.Filter();
         var retrieval = new RetrievalOptions();
-        var command = new Command("ask", "Answer a question from a collection, citing the passages used (offline: extractive)") { question, collection, k, budget, filter };
+        var llm = new Option<string?>("--llm") { Description = "openai-compatible (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio); default: none, extractive answers" };
+        llm.AcceptOnlyFromAmong("openai-compatible", "none");
+        var baseUrl = new Option<string?>("--base-url") { Description = "The LLM endpoint, e.g. http://localhost:11434/v1 (default: $SIFT_LLM_BASE_URL, else https://api.openai.com/v1); key from $SIFT_LLM_API_KEY or $OPENAI_API_KEY" };
+        var model = new Option<string?>("--model") { Description = "Model name (default: $SIFT_LLM_MODEL, else gpt-4o-mini)" };
+        var prompt = new Option<string>("--prompt") { Description = "Prompt template id (sift prompts list)", DefaultValueFactory = _ => PromptLibrary.DefaultId };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the LLM before falling back to an extractive answer", DefaultValueFactory = _ => 60 };
+        var priceIn = new Option<decimal?>("--price-in") { Description = "Price per million input tokens, for the cost estimate" };
+        var priceOut = new Option<decimal?>("--price-out") { Description = "Price per million output tokens, for the cost estimate" };
+        var command = new Command("ask", "Answer a question from a collection, citing the passages used (offline: extractive)")
+        {
+            question, collection, k, budget, filter, llm, baseUrl, model, prompt, timeout, priceIn, priceOut,
+        };
         retrieval.AddTo(command);
         command.SetAction(async (result, cancellation) =>
         {
@@ -34,20 +47,59 @@ internal static class AskCommand
                 EmbedderSpecs.Attach(target, requested: null);
             }
 
+            var json = result.GetValue(CommonOptions.Json);
+            LlmEndpoint? endpoint = null;
+            LlmAnswerer? answerer = null;
+            if (result.GetValue(llm) == "openai-compatible")
+            {
+                endpoint = new LlmEndpoint(
+                    new Uri(result.GetValue(baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL") ?? "https://api.openai.com/v1"),
+                    result.GetValue(model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL") ?? "gpt-4o-mini",
+                    Environment.GetEnvironmentVariable("SIFT_LLM_API_KEY") ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
+                    TimeSpan.FromSeconds(result.GetValue(timeout)),
+                    InputPricePerMillion: result.GetValue(priceIn),
+                    OutputPricePerMillion: result.GetValue(priceOut));
+                var template = PromptLibrary.Get(result.GetValue(prompt)!, PromptsCommand.UserFolder(result));
+                answerer = new LlmAnswerer(endpoint.CreateChatClient(), template, endpoint.Model);
+            }
+
             var pipeline = new AskPipeline(
                 retrieval.Build(result, target),
                 new ContextAssembler(ContextAssembler.DefaultTokenizer),
                 new ExtractiveAnswerer(CommonOptions.Analyzer),
-                new CitationChecker());
+                new CitationChecker(),
+                answerer,
+                endpoint);
+            var streamed = false;
             var answer = await pipeline.AskAsync(
-                result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)), cancellation);
-            if (result.GetValue(CommonOptions.Json))
+                result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),
+                json ? null : token =>
+                {
+                    streamed = true;
+                    Console.Out.Write(token);
+                    Console.Out.Flush();
+                },
+                cancellation);
+            if (json)
             {
                 JsonOutput.Write(answer);
                 return 0;
             }
 
-            AnsiConsole.WriteLine(answer.Answer);
+            if (streamed)
+            {
+                // The streamed text is what the model said; show the checked version if citations had to be repaired.
+                AnsiConsole.WriteLine();
+                if (answer.Flags.InvalidCitations > 0 || answer.Flags.Abstained)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]checked answer:[/] {answer.Answer}");
+                }
+            }
+            else
+            {
+                AnsiConsole.WriteLine(answer.Answer);
+            }
+
             AnsiConsole.WriteLine();
             foreach (var citation in answer.Citations)
             {
@@ -56,8 +108,9 @@ internal static class AskCommand
             }
 
             var flags = answer.Flags;
+            var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
-                $"[grey]{(flags.Extractive ? "extractive answer (no LLM configured)" : answer.Model)}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms[/]");
+                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms[/]");
             return 0;
         });
         return command;

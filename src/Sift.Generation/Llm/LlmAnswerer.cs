@@ -1,0 +1,123 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Text;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using Sift.Core;
+using Sift.Generation.Context;
+using Sift.Generation.Prompts;
+
+namespace Sift.Generation.Llm;
+
+/// <summary>How to reach an OpenAI-compatible chat endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio).</summary>
+/// <param name="ApiKey">From the environment or a secrets file only; never logged.</param>
+/// <param name="InputPricePerMillion">Price of a million input tokens, for the cost estimate; null when unknown.</param>
+public sealed record LlmEndpoint(
+    Uri BaseUrl,
+    string Model,
+    string? ApiKey,
+    TimeSpan Timeout,
+    int MaxRetries = 3,
+    decimal? InputPricePerMillion = null,
+    decimal? OutputPricePerMillion = null)
+{
+    /// <summary>The Microsoft.Extensions.AI chat client, with System.ClientModel's retry (backoff, jitter, Retry-After) and a network timeout.</summary>
+    public IChatClient CreateChatClient()
+    {
+        var options = new OpenAIClientOptions { Endpoint = BaseUrl, NetworkTimeout = Timeout, RetryPolicy = new ClientRetryPolicy(MaxRetries) };
+        return new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(string.IsNullOrEmpty(ApiKey) ? "unused" : ApiKey), options).AsIChatClient();
+    }
+
+    public decimal EstimateCost(int inputTokens, int outputTokens) =>
+        ((InputPricePerMillion ?? 0) * inputTokens / 1_000_000m) + ((OutputPricePerMillion ?? 0) * outputTokens / 1_000_000m);
+}
+
+/// <summary>What the model said and what it cost, as the provider reported (null when it did not).</summary>
+public sealed record LlmAnswer(string Text, int? InputTokens, int? OutputTokens);
+
+/// <summary>
+/// Answers through any <see cref="IChatClient"/>: trusted instructions in the system message, the retrieved passages
+/// fenced in the user message as data, streamed token by token to the caller.
+/// </summary>
+public sealed class LlmAnswerer(IChatClient client, PromptTemplate prompt, string model)
+{
+    public string Model { get; } = model;
+
+    public PromptTemplate Prompt { get; } = prompt;
+
+    public async Task<LlmAnswer> AnswerAsync(string question, AssembledContext context, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        // A passage must not be able to close the fence it sits in.
+        var sources = string.Join("\n\n", context.Passages.Select(p => p.Render().Replace("</sources>", "</ sources>", StringComparison.OrdinalIgnoreCase)));
+        List<ChatMessage> messages =
+        [
+            new(ChatRole.System, Prompt.System),
+            new(ChatRole.User, Prompt.RenderUser(sources, question)),
+        ];
+        var text = new StringBuilder();
+        UsageDetails? usage = null;
+        await foreach (var update in client.GetStreamingResponseAsync(messages, new ChatOptions { Temperature = 0 }, cancellationToken).ConfigureAwait(false))
+        {
+            if (update.Text is { Length: > 0 } token)
+            {
+                text.Append(token);
+                onToken?.Invoke(token);
+            }
+
+            foreach (var content in update.Contents.OfType<UsageContent>())
+            {
+                usage = content.Details;
+            }
+        }
+
+        if (text.Length == 0)
+        {
+            throw new SiftException($"the model {Model} returned an empty answer");
+        }
+
+        return new LlmAnswer(text.ToString(), (int?)usage?.InputTokenCount, (int?)usage?.OutputTokenCount);
+    }
+}
+
+/// <summary>
+/// Stops calling a failing LLM for a while: after <c>threshold</c> consecutive failures the circuit opens for
+/// <c>openFor</c>, during which answers go straight to the extractive fallback.
+/// </summary>
+public sealed class CircuitBreaker(int threshold = 3, TimeSpan? openFor = null, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Lock _lock = new();
+    private int _failures;
+    private DateTimeOffset _openUntil = DateTimeOffset.MinValue;
+
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _clock.GetUtcNow() < _openUntil;
+            }
+        }
+    }
+
+    public void RecordSuccess()
+    {
+        lock (_lock)
+        {
+            _failures = 0;
+        }
+    }
+
+    public void RecordFailure()
+    {
+        lock (_lock)
+        {
+            if (++_failures >= threshold)
+            {
+                _openUntil = _clock.GetUtcNow() + (openFor ?? TimeSpan.FromSeconds(30));
+                _failures = 0;
+            }
+        }
+    }
+}

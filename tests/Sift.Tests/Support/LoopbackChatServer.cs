@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Sift.Tests.Support;
+
+/// <summary>
+/// A real HTTP server on loopback speaking OpenAI's <c>POST /v1/chat/completions</c> protocol: JSON responses and SSE
+/// streams (chunks, a final usage chunk, [DONE]), scripted answers, scripted failures (status with Retry-After), and
+/// a stall mode that sends one chunk and then waits. Records each request body.
+/// </summary>
+public sealed class LoopbackChatServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener;
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stop = new();
+
+    public LoopbackChatServer()
+    {
+        (_listener, var root) = Loopback.StartListener();
+        BaseUrl = new Uri(root, "v1");
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public Uri BaseUrl { get; }
+
+    public Queue<string> Answers { get; } = new();
+
+    public Queue<(int Status, int? RetryAfter)> Failures { get; } = new();
+
+    /// <summary>When set, a streamed answer sends its first chunk and then waits this long before the rest.</summary>
+    public TimeSpan? StallAfterFirstChunk { get; set; }
+
+    public List<string> Requests { get; } = [];
+
+    public const int PromptTokens = 321;
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => RespondAsync(context));
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            using var reader = new StreamReader(context.Request.InputStream);
+            var body = await reader.ReadToEndAsync();
+            lock (Requests)
+            {
+                Requests.Add(body);
+            }
+
+            if (Failures.TryDequeue(out var failure))
+            {
+                if (failure.RetryAfter is { } seconds)
+                {
+                    response.AddHeader("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                await WriteJsonAsync(response, failure.Status, JsonSerializer.Serialize(new { error = new { message = $"scripted {failure.Status}", type = "server_error" } }));
+                return;
+            }
+
+            using var request = JsonDocument.Parse(body);
+            var answer = Answers.TryDequeue(out var scripted) ? scripted : "Not found in the sources.";
+            var model = request.RootElement.GetProperty("model").GetString()!;
+            var completionTokens = answer.Split(' ').Length;
+            if (request.RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean())
+            {
+                await StreamAsync(response, model, answer, completionTokens);
+            }
+            else
+            {
+                await WriteJsonAsync(response, 200, JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["id"] = "chatcmpl-1", ["object"] = "chat.completion", ["created"] = 1_700_000_000, ["model"] = model,
+                    ["choices"] = new[] { new Dictionary<string, object> { ["index"] = 0, ["message"] = new { role = "assistant", content = answer }, ["finish_reason"] = "stop" } },
+                    ["usage"] = new { prompt_tokens = PromptTokens, completion_tokens = completionTokens, total_tokens = PromptTokens + completionTokens },
+                }));
+            }
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+        {
+            response.Abort();
+        }
+    }
+
+    private async Task StreamAsync(HttpListenerResponse response, string model, string answer, int completionTokens)
+    {
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.SendChunked = true;
+        var words = answer.Split(' ');
+        for (var i = 0; i < words.Length; i++)
+        {
+            var delta = new Dictionary<string, object> { ["content"] = (i == 0 ? "" : " ") + words[i] };
+            if (i == 0)
+            {
+                delta["role"] = "assistant";
+            }
+
+            await SendAsync(response, Chunk(model, new[] { new Dictionary<string, object?> { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = null } }));
+            if (i == 0 && StallAfterFirstChunk is { } stall)
+            {
+                await Task.Delay(stall, _stop.Token);
+            }
+        }
+
+        await SendAsync(response, Chunk(model, new[] { new Dictionary<string, object?> { ["index"] = 0, ["delta"] = new { }, ["finish_reason"] = "stop" } }));
+        var usage = Chunk(model, Array.Empty<object>());
+        usage["usage"] = new { prompt_tokens = PromptTokens, completion_tokens = completionTokens, total_tokens = PromptTokens + completionTokens };
+        await SendAsync(response, usage);
+        await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes("data: [DONE]\n\n"));
+        response.Close();
+    }
+
+    private static Dictionary<string, object> Chunk(string model, object choices) => new()
+    {
+        ["id"] = "chatcmpl-1", ["object"] = "chat.completion.chunk", ["created"] = 1_700_000_000, ["model"] = model, ["choices"] = choices,
+    };
+
+    private static async Task SendAsync(HttpListenerResponse response, object chunk)
+    {
+        await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"data: {JsonSerializer.Serialize(chunk)}\n\n"));
+        await response.OutputStream.FlushAsync();
+    }
+
+    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, string json)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        _listener.Close();
+        await _loop;
+        _stop.Dispose();
+    }
+}
