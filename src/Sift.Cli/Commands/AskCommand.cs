@@ -21,10 +21,10 @@ internal static class AskCommand
         var budget = new Option<int>("--budget") { Description = "Context budget in tokens (cl100k)", DefaultValueFactory = _ => 3000 };
         var filter = CommonOptions.Filter();
         var retrieval = new RetrievalOptions();
-        var llm = new Option<string?>("--llm") { Description = "openai-compatible (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio); default: none, extractive answers" };
-        llm.AcceptOnlyFromAmong("openai-compatible", "none");
-        var baseUrl = new Option<string?>("--base-url") { Description = "The LLM endpoint, e.g. http://localhost:11434/v1 (default: $SIFT_LLM_BASE_URL, else https://api.openai.com/v1); key from $SIFT_LLM_API_KEY or $OPENAI_API_KEY" };
-        var model = new Option<string?>("--model") { Description = "Model name (default: $SIFT_LLM_MODEL, else gpt-4o-mini)" };
+        var llm = new Option<string?>("--llm") { Description = "openai-compatible (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio) | anthropic; default: $SIFT_LLM, else none (extractive answers)" };
+        llm.AcceptOnlyFromAmong("openai-compatible", "anthropic", "none");
+        var baseUrl = new Option<string?>("--base-url") { Description = "The LLM endpoint, e.g. http://localhost:11434/v1 (default: $SIFT_LLM_BASE_URL, else the provider's); key from $SIFT_LLM_API_KEY, else $OPENAI_API_KEY / $ANTHROPIC_API_KEY" };
+        var model = new Option<string?>("--model") { Description = "Model name (default: $SIFT_LLM_MODEL, else gpt-4o-mini / claude-haiku-4-5)" };
         var prompt = new Option<string>("--prompt") { Description = "Prompt template id (sift prompts list)", DefaultValueFactory = _ => PromptLibrary.DefaultId };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the LLM before falling back to an extractive answer", DefaultValueFactory = _ => 60 };
         var priceIn = new Option<decimal?>("--price-in") { Description = "Price per million input tokens, for the cost estimate" };
@@ -50,12 +50,15 @@ internal static class AskCommand
             var json = result.GetValue(CommonOptions.Json);
             LlmEndpoint? endpoint = null;
             LlmAnswerer? answerer = null;
-            if (result.GetValue(llm) == "openai-compatible")
+            var provider = result.GetValue(llm) ?? Environment.GetEnvironmentVariable("SIFT_LLM") ?? "none";
+            if (provider != "none")
             {
+                var anthropic = provider == "anthropic";
                 endpoint = new LlmEndpoint(
-                    new Uri(result.GetValue(baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL") ?? "https://api.openai.com/v1"),
-                    result.GetValue(model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL") ?? "gpt-4o-mini",
-                    Environment.GetEnvironmentVariable("SIFT_LLM_API_KEY") ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"),
+                    anthropic ? LlmProvider.Anthropic : LlmProvider.OpenAiCompatible,
+                    new Uri(result.GetValue(baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL") ?? (anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1")),
+                    result.GetValue(model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL") ?? (anthropic ? "claude-haiku-4-5" : "gpt-4o-mini"),
+                    Environment.GetEnvironmentVariable("SIFT_LLM_API_KEY") ?? Environment.GetEnvironmentVariable(anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"),
                     TimeSpan.FromSeconds(result.GetValue(timeout)),
                     InputPricePerMillion: result.GetValue(priceIn),
                     OutputPricePerMillion: result.GetValue(priceOut));

@@ -9,10 +9,21 @@ using Sift.Generation.Prompts;
 
 namespace Sift.Generation.Llm;
 
-/// <summary>How to reach an OpenAI-compatible chat endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio).</summary>
+/// <summary>Which chat protocol an endpoint speaks.</summary>
+public enum LlmProvider
+{
+    /// <summary>OpenAI chat completions: OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp server, LM Studio.</summary>
+    OpenAiCompatible,
+
+    /// <summary>Anthropic's messages API, through the official SDK.</summary>
+    Anthropic,
+}
+
+/// <summary>How to reach a chat endpoint.</summary>
 /// <param name="ApiKey">From the environment or a secrets file only; never logged.</param>
 /// <param name="InputPricePerMillion">Price of a million input tokens, for the cost estimate; null when unknown.</param>
 public sealed record LlmEndpoint(
+    LlmProvider Provider,
     Uri BaseUrl,
     string Model,
     string? ApiKey,
@@ -21,11 +32,24 @@ public sealed record LlmEndpoint(
     decimal? InputPricePerMillion = null,
     decimal? OutputPricePerMillion = null)
 {
-    /// <summary>The Microsoft.Extensions.AI chat client, with System.ClientModel's retry (backoff, jitter, Retry-After) and a network timeout.</summary>
+    /// <summary>Longest answer asked of the model, in tokens.</summary>
+    public const int MaxOutputTokens = 1024;
+
+    /// <summary>
+    /// The Microsoft.Extensions.AI chat client for the provider; both SDKs retry 408/429/5xx with exponential backoff
+    /// and jitter, honouring Retry-After, and give up after <see cref="Timeout"/> per attempt.
+    /// </summary>
     public IChatClient CreateChatClient()
     {
+        var key = string.IsNullOrEmpty(ApiKey) ? "unused" : ApiKey;
+        if (Provider == LlmProvider.Anthropic)
+        {
+            var anthropic = new Anthropic.AnthropicClient { ApiKey = key, BaseUrl = BaseUrl.AbsoluteUri.TrimEnd('/'), MaxRetries = MaxRetries, Timeout = Timeout };
+            return anthropic.AsIChatClient(Model, MaxOutputTokens);
+        }
+
         var options = new OpenAIClientOptions { Endpoint = BaseUrl, NetworkTimeout = Timeout, RetryPolicy = new ClientRetryPolicy(MaxRetries) };
-        return new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(string.IsNullOrEmpty(ApiKey) ? "unused" : ApiKey), options).AsIChatClient();
+        return new OpenAI.Chat.ChatClient(Model, new ApiKeyCredential(key), options).AsIChatClient();
     }
 
     public decimal EstimateCost(int inputTokens, int outputTokens) =>

@@ -39,9 +39,10 @@ public sealed class LlmAnswerTests : IAsyncDisposable
         _folder.Dispose();
     }
 
-    private AskPipeline Pipeline(int retries = 2, double timeoutSeconds = 10, CircuitBreaker? breaker = null)
+    private AskPipeline Pipeline(int retries = 2, double timeoutSeconds = 10, CircuitBreaker? breaker = null, LlmProvider provider = LlmProvider.OpenAiCompatible)
     {
-        var endpoint = new LlmEndpoint(_server.BaseUrl, "test-model", "key", TimeSpan.FromSeconds(timeoutSeconds), retries, InputPricePerMillion: 1m, OutputPricePerMillion: 2m);
+        var baseUrl = provider == LlmProvider.Anthropic ? new Uri(_server.BaseUrl, "/") : _server.BaseUrl;
+        var endpoint = new LlmEndpoint(provider, baseUrl, "test-model", "key", TimeSpan.FromSeconds(timeoutSeconds), retries, InputPricePerMillion: 1m, OutputPricePerMillion: 2m);
         var llm = new LlmAnswerer(endpoint.CreateChatClient(), PromptLibrary.Get(PromptLibrary.DefaultId), endpoint.Model);
         return new AskPipeline(
             new Retriever(_collection, new LexicalRanker(_collection, Analyzer)),
@@ -73,6 +74,36 @@ public sealed class LlmAnswerTests : IAsyncDisposable
         Assert.Equal((321m * 1m + 6m * 2m) / 1_000_000m, record.EstimatedCost);
         Assert.False(record.Flags.Degraded);
         Assert.Equal("docs/bm25.txt", Assert.Single(record.Citations).DocumentId);
+    }
+
+    [Fact]
+    public async Task AnthropicMessagesStreamThroughTheOfficialSdk()
+    {
+        _server.Answers.Enqueue("BM25 normalises by document length [1].");
+        var tokens = new List<string>();
+
+        var record = await Pipeline(provider: LlmProvider.Anthropic).AskAsync("how does BM25 normalise document length", onToken: tokens.Add, cancellationToken: Cancel);
+
+        Assert.Equal("BM25 normalises by document length [1].", string.Concat(tokens));
+        Assert.False(record.Flags.Degraded, record.Flags.Note);
+        Assert.Equal(LoopbackChatServer.PromptTokens, record.TokensIn);
+        Assert.Equal(6, record.TokensOut);
+        using var request = JsonDocument.Parse(_server.Requests[^1]);
+        Assert.Contains("untrusted data", request.RootElement.GetProperty("system").ToString(), StringComparison.Ordinal);
+        Assert.Equal("user", request.RootElement.GetProperty("messages")[0].GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task AnthropicOverloadIsRetriedThenFallsBack()
+    {
+        _server.Failures.Enqueue((529, 0));
+        _server.Answers.Enqueue("Positions only [1].");
+        var recovered = await Pipeline(provider: LlmProvider.Anthropic).AskAsync("reciprocal rank fusion", cancellationToken: Cancel);
+        Assert.False(recovered.Flags.Degraded, recovered.Flags.Note);
+
+        _server.Failures.Enqueue((500, null));
+        var degraded = await Pipeline(retries: 0, provider: LlmProvider.Anthropic).AskAsync("reciprocal rank fusion", cancellationToken: Cancel);
+        Assert.True(degraded.Flags.Degraded);
     }
 
     [Fact]

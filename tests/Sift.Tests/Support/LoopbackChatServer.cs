@@ -5,9 +5,10 @@ using System.Text.Json;
 namespace Sift.Tests.Support;
 
 /// <summary>
-/// A real HTTP server on loopback speaking OpenAI's <c>POST /v1/chat/completions</c> protocol: JSON responses and SSE
-/// streams (chunks, a final usage chunk, [DONE]), scripted answers, scripted failures (status with Retry-After), and
-/// a stall mode that sends one chunk and then waits. Records each request body.
+/// A real HTTP server on loopback speaking OpenAI's <c>POST /v1/chat/completions</c> protocol (JSON responses and SSE
+/// streams: chunks, a final usage chunk, [DONE]) and Anthropic's <c>POST /v1/messages</c> protocol (JSON and its
+/// typed SSE events), with scripted answers, scripted failures (status with Retry-After), and a stall mode that
+/// sends one chunk and then waits. Records each request body.
 /// </summary>
 public sealed class LoopbackChatServer : IAsyncDisposable
 {
@@ -80,7 +81,12 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             var answer = Answers.TryDequeue(out var scripted) ? scripted : "Not found in the sources.";
             var model = request.RootElement.GetProperty("model").GetString()!;
             var completionTokens = answer.Split(' ').Length;
-            if (request.RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean())
+            var streaming = request.RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean();
+            if (context.Request.Url!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal))
+            {
+                await AnthropicAsync(response, model, answer, completionTokens, streaming);
+            }
+            else if (streaming)
             {
                 await StreamAsync(response, model, answer, completionTokens);
             }
@@ -126,6 +132,51 @@ public sealed class LoopbackChatServer : IAsyncDisposable
         usage["usage"] = new { prompt_tokens = PromptTokens, completion_tokens = completionTokens, total_tokens = PromptTokens + completionTokens };
         await SendAsync(response, usage);
         await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes("data: [DONE]\n\n"));
+        response.Close();
+    }
+
+    private async Task AnthropicAsync(HttpListenerResponse response, string model, string answer, int outputTokens, bool streaming)
+    {
+        if (!streaming)
+        {
+            await WriteJsonAsync(response, 200, JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["id"] = "msg_1", ["type"] = "message", ["role"] = "assistant", ["model"] = model,
+                ["content"] = new[] { new { type = "text", text = answer } },
+                ["stop_reason"] = "end_turn", ["stop_sequence"] = null,
+                ["usage"] = new { input_tokens = PromptTokens, output_tokens = outputTokens },
+            }));
+            return;
+        }
+
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.SendChunked = true;
+        async Task Event(string name, object data)
+        {
+            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes($"event: {name}\ndata: {JsonSerializer.Serialize(data)}\n\n"));
+            await response.OutputStream.FlushAsync();
+        }
+
+        await Event("message_start", new
+        {
+            type = "message_start",
+            message = new Dictionary<string, object?>
+            {
+                ["id"] = "msg_1", ["type"] = "message", ["role"] = "assistant", ["content"] = Array.Empty<object>(), ["model"] = model,
+                ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = new { input_tokens = PromptTokens, output_tokens = 1 },
+            },
+        });
+        await Event("content_block_start", new { type = "content_block_start", index = 0, content_block = new { type = "text", text = "" } });
+        var words = answer.Split(' ');
+        for (var i = 0; i < words.Length; i++)
+        {
+            await Event("content_block_delta", new { type = "content_block_delta", index = 0, delta = new { type = "text_delta", text = (i == 0 ? "" : " ") + words[i] } });
+        }
+
+        await Event("content_block_stop", new { type = "content_block_stop", index = 0 });
+        await Event("message_delta", new { type = "message_delta", delta = new Dictionary<string, object?> { ["stop_reason"] = "end_turn", ["stop_sequence"] = null }, usage = new { output_tokens = outputTokens } });
+        await Event("message_stop", new { type = "message_stop" });
         response.Close();
     }
 
