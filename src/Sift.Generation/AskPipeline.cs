@@ -40,7 +40,8 @@ public sealed class AskPipeline(
     CitationChecker checker,
     LlmAnswerer? llm = null,
     LlmEndpoint? endpoint = null,
-    CircuitBreaker? breaker = null)
+    CircuitBreaker? breaker = null,
+    double minScore = 0)
 {
     public const int MaxQuestionLength = 2000;
     public const string NotFound = "Not found in the sources.";
@@ -69,7 +70,11 @@ public sealed class AskPipeline(
         var context = assembler.Assemble(retrieved, budgetTokens);
         timings["assemble"] = Lap(stopwatch);
 
-        var (text, model, promptVersion, usage, note) = await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
+        // Weak evidence: answer "not found" instead of letting a model guess from passages that barely match.
+        var weak = retrieved.Count == 0 || retrieved.Max(r => r.Score) < minScore;
+        var (text, model, promptVersion, usage, note) = weak
+            ? (null, llm?.Model ?? ExtractiveAnswerer.ModelId, llm?.Prompt.Version, null, null)
+            : await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
         timings["generate"] = Lap(stopwatch);
 
         var abstained = text is null || text.Trim().StartsWith(NotFound.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
@@ -77,7 +82,7 @@ public sealed class AskPipeline(
         timings["cite_check"] = Lap(stopwatch);
 
         var answer = abstained ? NotFound : report!.RepairedAnswer;
-        var tokensIn = usage?.InputTokens ?? (context.Tokens + assembler.CountTokens(question) + (llm is null ? 0 : assembler.CountTokens(llm.Prompt.System)));
+        var tokensIn = weak ? 0 : usage?.InputTokens ?? (context.Tokens + assembler.CountTokens(question) + (llm is null ? 0 : assembler.CountTokens(llm.Prompt.System)));
         var tokensOut = usage?.OutputTokens ?? assembler.CountTokens(text ?? answer);
         return new AnswerRecord(
             question,
@@ -89,14 +94,14 @@ public sealed class AskPipeline(
             model,
             tokensIn,
             tokensOut,
-            model == ExtractiveAnswerer.ModelId ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m,
+            model == ExtractiveAnswerer.ModelId || weak ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m,
             new AnswerFlags(
                 abstained,
-                Degraded: note is not null,
+                Degraded: note is not null && !weak,
                 Extractive: model == ExtractiveAnswerer.ModelId,
                 report?.UncitedSentences.Count ?? 0,
                 report?.InvalidMarkers.Count ?? 0,
-                note));
+                weak && retrieved.Count > 0 ? $"best retrieval score {retrieved.Max(r => r.Score):0.###} is below the threshold {minScore}" : note));
     }
 
     private async Task<(string? Text, string Model, string? PromptVersion, LlmAnswer? Usage, string? Note)> GenerateAsync(

@@ -29,9 +29,10 @@ internal static class AskCommand
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the LLM before falling back to an extractive answer", DefaultValueFactory = _ => 60 };
         var priceIn = new Option<decimal?>("--price-in") { Description = "Price per million input tokens, for the cost estimate" };
         var priceOut = new Option<decimal?>("--price-out") { Description = "Price per million output tokens, for the cost estimate" };
+        var minScore = new Option<double>("--min-score") { Description = "Abstain (\"not found in the sources\") when the best retrieval score is below this; calibrate it on an eval set", DefaultValueFactory = _ => 0 };
         var command = new Command("ask", "Answer a question from a collection, citing the passages used (offline: extractive)")
         {
-            question, collection, k, budget, filter, llm, baseUrl, model, prompt, timeout, priceIn, priceOut,
+            question, collection, k, budget, filter, llm, baseUrl, model, prompt, timeout, priceIn, priceOut, minScore,
         };
         retrieval.AddTo(command);
         command.SetAction(async (result, cancellation) =>
@@ -72,7 +73,8 @@ internal static class AskCommand
                 new ExtractiveAnswerer(CommonOptions.Analyzer),
                 new CitationChecker(),
                 answerer,
-                endpoint);
+                endpoint,
+                minScore: result.GetValue(minScore));
             var streamed = false;
             var answer = await pipeline.AskAsync(
                 result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),

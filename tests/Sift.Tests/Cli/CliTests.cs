@@ -191,6 +191,14 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["bm25", "dense (HNSW)", "dense (exact)", "hybrid rrf", "hybrid weighted"], modes.Select(m => m.GetProperty("mode").GetString()));
         Assert.All(modes, m => Assert.True(m.GetProperty("latency").GetProperty("queriesPerSecond").GetDouble() > 0));
 
+        var ask = await Sift("bench", "ask", "--dataset", _folder.Combine("ds"), "--json");
+        Assert.True(ask.ExitCode == 0, ask.Stderr);
+        using (var overhead = JsonDocument.Parse(ask.Stdout))
+        {
+            Assert.Equal(2, overhead.RootElement.GetProperty("queries").GetInt32());
+            Assert.True(overhead.RootElement.GetProperty("overheadP50Ms").GetDouble() > 0);
+        }
+
         AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "--bm25-b", "2"), "between 0 and 1");
     }
 

@@ -39,7 +39,7 @@ public sealed class LlmAnswerTests : IAsyncDisposable
         _folder.Dispose();
     }
 
-    private AskPipeline Pipeline(int retries = 2, double timeoutSeconds = 10, CircuitBreaker? breaker = null, LlmProvider provider = LlmProvider.OpenAiCompatible)
+    private AskPipeline Pipeline(int retries = 2, double timeoutSeconds = 10, CircuitBreaker? breaker = null, LlmProvider provider = LlmProvider.OpenAiCompatible, double minScore = 0)
     {
         var baseUrl = provider == LlmProvider.Anthropic ? new Uri(_server.BaseUrl, "/") : _server.BaseUrl;
         var endpoint = new LlmEndpoint(provider, baseUrl, "test-model", "key", TimeSpan.FromSeconds(timeoutSeconds), retries, InputPricePerMillion: 1m, OutputPricePerMillion: 2m);
@@ -51,7 +51,8 @@ public sealed class LlmAnswerTests : IAsyncDisposable
             new CitationChecker(),
             llm,
             endpoint,
-            breaker);
+            breaker,
+            minScore);
     }
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -179,6 +180,26 @@ public sealed class LlmAnswerTests : IAsyncDisposable
         var record = await Pipeline().AskAsync("what is BM25's birthday", cancellationToken: Cancel);
         Assert.True(record.Flags.Abstained);
         Assert.Empty(record.Citations);
+    }
+
+    [Fact]
+    public async Task WeakEvidenceAbstainsWithoutCallingTheModel()
+    {
+        var record = await Pipeline(minScore: 1000).AskAsync("how does BM25 normalise document length", cancellationToken: Cancel);
+        Assert.True(record.Flags.Abstained);
+        Assert.False(record.Flags.Degraded);
+        Assert.Contains("below the threshold 1000", record.Flags.Note, StringComparison.Ordinal);
+        Assert.Empty(_server.Requests);
+        Assert.Equal(0m, record.EstimatedCost);
+    }
+
+    [Fact]
+    public async Task AMalformedProviderResponseIsADegradedAnswerNotACrash()
+    {
+        _server.Failures.Enqueue((200, null));
+        var record = await Pipeline(retries: 0).AskAsync("how does BM25 normalise document length", cancellationToken: Cancel);
+        Assert.True(record.Flags.Degraded);
+        Assert.Contains("[1]", record.Answer, StringComparison.Ordinal);
     }
 
     [Fact]
