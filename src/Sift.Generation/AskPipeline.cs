@@ -12,6 +12,9 @@ namespace Sift.Generation;
 /// <summary>Why an answer deserves a second look; <paramref name="Note"/> says what happened when degraded.</summary>
 public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null);
 
+/// <summary>One item of a streamed answer: a token as the model produced it, or (last) the finished record.</summary>
+public sealed record AskUpdate(string? Token, AnswerRecord? Record);
+
 /// <summary>A chunk retrieval returned for the question, with its score.</summary>
 public sealed record RetrievedSource(long ChunkId, string DocumentId, double Score);
 
@@ -102,6 +105,37 @@ public sealed class AskPipeline(
                 report?.UncitedSentences.Count ?? 0,
                 report?.InvalidMarkers.Count ?? 0,
                 weak && retrieved.Count > 0 ? $"best retrieval score {retrieved.Max(r => r.Score):0.###} is below the threshold {minScore}" : note));
+    }
+
+    /// <summary>
+    /// The same as <see cref="AskAsync"/>, streamed: tokens as the model produces them, then one update carrying the
+    /// checked record (whose answer may differ from the streamed text when citations had to be repaired).
+    /// </summary>
+    public async IAsyncEnumerable<AskUpdate> AskStreamingAsync(
+        string question, int topK = 10, int budgetTokens = 3000, MetadataFilter? filter = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<AskUpdate>();
+        var asking = Task.Run(async () =>
+        {
+            try
+            {
+                var record = await AskAsync(question, topK, budgetTokens, filter, token => channel.Writer.TryWrite(new AskUpdate(token, null)), cancellationToken).ConfigureAwait(false);
+                channel.Writer.TryWrite(new AskUpdate(null, record));
+                channel.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                channel.Writer.TryComplete(ex);
+            }
+        }, cancellationToken);
+
+        await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return update;
+        }
+
+        await asking.ConfigureAwait(false);
     }
 
     private async Task<(string? Text, string Model, string? PromptVersion, LlmAnswer? Usage, string? Note)> GenerateAsync(

@@ -23,6 +23,14 @@ public sealed class ContextAssembler(Tokenizer tokenizer)
     /// <summary>The cl100k_base tokenizer (GPT-4 family), a fair estimate for most models.</summary>
     public static Tokenizer DefaultTokenizer { get; } = TiktokenTokenizer.CreateForEncoding("cl100k_base");
 
+    /// <summary>A tiktoken encoding by name: cl100k (GPT-4, GPT-3.5) or o200k (GPT-4o and later).</summary>
+    public static Tokenizer TokenizerFor(string name) => name switch
+    {
+        "cl100k" or "cl100k_base" => DefaultTokenizer,
+        "o200k" or "o200k_base" => TiktokenTokenizer.CreateForEncoding("o200k_base"),
+        _ => throw new SiftException($"unknown tokenizer '{name}' (use cl100k or o200k)"),
+    };
+
     public int CountTokens(string text) => tokenizer.CountTokens(text);
 
     public AssembledContext Assemble(IReadOnlyList<RetrievedChunk> ranked, int budgetTokens)

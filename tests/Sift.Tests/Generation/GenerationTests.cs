@@ -41,6 +41,17 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void O200kCountsDifferentlyFromCl100kAndUnknownTokenizersAreRefused()
+    {
+        var text = "Retrieval-augmented generation grounds answers in sources, 検索拡張生成.";
+        var cl100k = ContextAssembler.TokenizerFor("cl100k").CountTokens(text);
+        var o200k = ContextAssembler.TokenizerFor("o200k").CountTokens(text);
+        Assert.True(cl100k > 0 && o200k > 0);
+        Assert.NotEqual(cl100k, o200k);
+        Assert.Throws<SiftException>(() => ContextAssembler.TokenizerFor("gpt2"));
+    }
+
+    [Fact]
     public void ABudgetTooSmallForAnyPassageIsAClearError()
     {
         var error = Assert.Throws<SiftException>(() => Assembler.Assemble([Chunk(1, "a passage that needs several tokens")], 3));

@@ -78,6 +78,29 @@ public sealed class LlmAnswerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task CallersCanConsumeTheAnswerAsAnAsyncStream()
+    {
+        _server.Answers.Enqueue("BM25 normalises by document length [1].");
+        var updates = new List<AskUpdate>();
+        await foreach (var update in Pipeline().AskStreamingAsync("how does BM25 normalise document length", cancellationToken: Cancel))
+        {
+            updates.Add(update);
+        }
+
+        Assert.Equal("BM25 normalises by document length [1].", string.Concat(updates.Select(u => u.Token)));
+        Assert.Null(updates[^1].Token);
+        Assert.Equal("BM25 normalises by document length [1].", updates[^1].Record!.Answer);
+        Assert.All(updates.SkipLast(1), u => Assert.Null(u.Record));
+
+        await Assert.ThrowsAsync<Sift.Core.SiftException>(async () =>
+        {
+            await foreach (var _ in Pipeline().AskStreamingAsync(" ", cancellationToken: Cancel))
+            {
+            }
+        });
+    }
+
+    [Fact]
     public async Task AnthropicMessagesStreamThroughTheOfficialSdk()
     {
         _server.Answers.Enqueue("BM25 normalises by document length [1].");
