@@ -5,6 +5,10 @@ using Sift.Core.Stages;
 using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
+using Sift.Generation;
+using Sift.Generation.Citations;
+using Sift.Generation.Context;
+using Sift.Generation.Extractive;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Retrieval.Snippets;
@@ -20,6 +24,7 @@ internal static class DemoCommand
 {
     private const string CollectionName = "demo";
     private const int ShownQueries = 3;
+    private const string DemoQuestion = "What does a cross-encoder read, and why is it used as a second stage?";
 
     public static Command Create()
     {
@@ -51,6 +56,10 @@ internal static class DemoCommand
             var evaluation = await RetrievalEvaluator.EvaluateAsync(
                 judged, (query, depth, cancel) => retriever.RankDocumentsAsync(query, depth, cancellationToken: cancel), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10, cancellation);
 
+            var ask = await new AskPipeline(
+                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer), new CitationChecker())
+                .AskAsync(DemoQuestion, cancellationToken: cancellation);
+
             if (json)
             {
                 JsonOutput.Write(new
@@ -60,6 +69,7 @@ internal static class DemoCommand
                     ingest,
                     searches = searches.Select(s => new { s.Query, results = s.Results.Select(r => new { r.Hit.Rank, r.Hit.Score, r.Hit.Chunk.DocumentId, snippet = r.Snippet.Text }) }),
                     metrics = evaluation.Means,
+                    ask,
                 });
                 return 0;
             }
@@ -74,8 +84,16 @@ internal static class DemoCommand
 
             AnsiConsole.WriteLine();
             EvalCommand.Render(evaluation, ingest: null, allQueries: false);
+            AnsiConsole.WriteLine();
+            AnsiConsole.MarkupLineInterpolated($"[bold]sift ask[/] \"{DemoQuestion}\" -c {CollectionName}");
+            AnsiConsole.WriteLine(ask.Answer);
+            foreach (var citation in ask.Citations)
+            {
+                AnsiConsole.MarkupLineInterpolated($"  [bold][[{citation.Label}]][/] {citation.DocumentId}");
+            }
+
             AnsiConsole.MarkupLineInterpolated(
-                $"\nTry: [bold]sift search \"your question\" --collection {CollectionName}[/] (store: {Path.GetDirectoryName(collection.Folder)})");
+                $"\nTry: [bold]sift search \"your question\" --collection {CollectionName}[/] or [bold]sift ask[/] (store: {Path.GetDirectoryName(collection.Folder)})");
             return 0;
         });
         return command;

@@ -158,6 +158,9 @@ public sealed class CliTests : IDisposable
         Assert.Equal(12, report.RootElement.GetProperty("ingest").GetProperty("added").GetInt32());
         Assert.True(report.RootElement.GetProperty("metrics").GetProperty("hit@3").GetDouble() >= 0.9);
         Assert.Equal(3, report.RootElement.GetProperty("searches").GetArrayLength());
+        var ask = report.RootElement.GetProperty("ask");
+        Assert.False(ask.GetProperty("flags").GetProperty("abstained").GetBoolean());
+        Assert.Equal("corpus/cross-encoders.md", ask.GetProperty("citations")[0].GetProperty("documentId").GetString());
 
         var second = await Sift("demo");
         Assert.Equal(0, second.ExitCode);
