@@ -78,7 +78,61 @@ internal static class EvalCommand
             return 0;
         });
 
-        return new Command("eval", "Measure quality") { retrieval };
+        return new Command("eval", "Measure quality") { retrieval, Abstention() };
+    }
+
+    /// <summary>
+    /// <c>sift eval abstention --dataset DIR</c>: calibrates <c>sift ask --min-score</c>. A query counts as answerable
+    /// when a relevant document is in the top 10; the threshold on the top retrieval score that best separates
+    /// answerable from unanswerable queries (balanced accuracy) is the one to use.
+    /// </summary>
+    private static Command Abstention()
+    {
+        var dataset = CommonOptions.Dataset();
+        var split = CommonOptions.Split();
+        var retrievalOptions = new RetrievalOptions();
+        var command = new Command("abstention", "Calibrate the ask --min-score abstention threshold on a judged dataset") { dataset, split };
+        retrievalOptions.AddTo(command);
+        command.SetAction(async (result, cancellation) =>
+        {
+            var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
+            using var temporary = new TemporaryStore(CommonOptions.Analyzer, "calibrate");
+            using var target = temporary.Store.OpenOrCreate(data.Name);
+            EmbedderSpecs.Attach(target, retrievalOptions.NeedsVectors(result, target) ? null : "none");
+            IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !result.GetValue(CommonOptions.Json));
+            var retriever = retrievalOptions.Build(result, target);
+            var samples = new List<(double Score, bool Answerable)>();
+            foreach (var (id, query) in data.Queries)
+            {
+                var top = await retriever.RankDocumentsAsync(query, 10, cancellationToken: cancellation);
+                var relevant = data.Qrels[id].Where(j => j.Value > 0).Select(j => j.Key).ToHashSet(StringComparer.Ordinal);
+                samples.Add((top.Count == 0 ? 0 : top[0].Score, top.Any(t => relevant.Contains(t.DocumentId))));
+            }
+
+            var (threshold, accuracy) = AbstentionCalibration.Calibrate(samples);
+            var report = new
+            {
+                dataset = data.Name,
+                retriever = retriever.Name,
+                queries = samples.Count,
+                answerable = samples.Count(s => s.Answerable),
+                minScore = threshold,
+                balancedAccuracy = accuracy,
+                abstainedShare = samples.Count(s => s.Score < threshold) / (double)samples.Count,
+            };
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(report);
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"{report.dataset} ({report.retriever}): use [bold]sift ask --min-score {report.minScore:0.###}[/]; balanced accuracy {report.balancedAccuracy:0.000}, abstains on {report.abstainedShare:P0} of {report.queries} queries ({report.answerable} answerable)");
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     public static IReadOnlyList<MetricSpec> ChooseMetrics(int[]? cutoffs, string[]? names) =>

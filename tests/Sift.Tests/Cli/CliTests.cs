@@ -202,6 +202,14 @@ public sealed class CliTests : IDisposable
             Assert.True(overhead.RootElement.GetProperty("overheadP50Ms").GetDouble() > 0);
         }
 
+        var calibration = await Sift("eval", "abstention", "--dataset", _folder.Combine("ds"), "--json");
+        Assert.True(calibration.ExitCode == 0, calibration.Stderr);
+        using (var json = JsonDocument.Parse(calibration.Stdout))
+        {
+            Assert.Equal(2, json.RootElement.GetProperty("answerable").GetInt32());
+            Assert.True(json.RootElement.GetProperty("minScore").GetDouble() >= 0);
+        }
+
         AssertOneLineError(await Sift("eval", "retrieval", "--dataset", _folder.Combine("ds"), "--bm25-b", "2"), "between 0 and 1");
     }
 
