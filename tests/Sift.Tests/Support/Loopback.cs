@@ -1,20 +1,83 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Sift.Tests.Support;
 
-/// <summary>Starts an HttpListener on a free loopback port, for the tests' protocol servers.</summary>
-public static class Loopback
+/// <summary>
+/// Base of the tests' protocol servers: a real HttpListener on a free loopback port, each request answered on its
+/// own task (so a deliberately stalled response does not block the next), stopped on dispose.
+/// </summary>
+public abstract class LoopbackServer : IAsyncDisposable
 {
-    public static (HttpListener Listener, Uri Root) StartListener()
+    private readonly HttpListener _listener;
+    private readonly Task _loop;
+
+    protected LoopbackServer()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        return (listener, new Uri($"http://127.0.0.1:{port}/"));
+        _listener = new HttpListener();
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        Root = new Uri($"http://127.0.0.1:{port}/");
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public Uri Root { get; }
+
+    protected CancellationTokenSource Stopping { get; } = new();
+
+    protected abstract Task RespondAsync(HttpListenerContext context);
+
+    protected static async Task WriteJsonAsync(HttpListenerResponse response, int status, string json)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!Stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await RespondAsync(context);
+                }
+                catch (Exception)
+                {
+                    // A client that went away, or the server stopping mid-response: drop the connection.
+                    context.Response.Abort();
+                }
+            });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Stopping.CancelAsync();
+        _listener.Stop();
+        _listener.Close();
+        await _loop;
+        Stopping.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -10,17 +10,12 @@ namespace Sift.Tests.Support;
 /// typed SSE events), with scripted answers, scripted failures (status with Retry-After), and a stall mode that
 /// sends one chunk and then waits. Records each request body.
 /// </summary>
-public sealed class LoopbackChatServer : IAsyncDisposable
+public sealed class LoopbackChatServer : LoopbackServer
 {
-    private readonly HttpListener _listener;
-    private readonly Task _loop;
-    private readonly CancellationTokenSource _stop = new();
 
     public LoopbackChatServer()
     {
-        (_listener, var root) = Loopback.StartListener();
-        BaseUrl = new Uri(root, "v1");
-        _loop = Task.Run(ServeAsync);
+        BaseUrl = new Uri(Root, "v1");
     }
 
     public Uri BaseUrl { get; }
@@ -36,25 +31,7 @@ public sealed class LoopbackChatServer : IAsyncDisposable
 
     public const int PromptTokens = 321;
 
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => RespondAsync(context));
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context)
+    protected override async Task RespondAsync(HttpListenerContext context)
     {
         var response = context.Response;
         try
@@ -123,7 +100,7 @@ public sealed class LoopbackChatServer : IAsyncDisposable
             await SendAsync(response, Chunk(model, new[] { new Dictionary<string, object?> { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = null } }));
             if (i == 0 && StallAfterFirstChunk is { } stall)
             {
-                await Task.Delay(stall, _stop.Token);
+                await Task.Delay(stall, Stopping.Token);
             }
         }
 
@@ -191,22 +168,4 @@ public sealed class LoopbackChatServer : IAsyncDisposable
         await response.OutputStream.FlushAsync();
     }
 
-    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, string json)
-    {
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        var bytes = Encoding.UTF8.GetBytes(json);
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
-        await _loop;
-        _stop.Dispose();
-    }
 }

@@ -9,17 +9,12 @@ namespace Sift.Tests.Support;
 /// usage fields), with scripted failures (status codes with Retry-After) and a record of every request.
 /// Embedding of a text: [length, count of 'e', 1].
 /// </summary>
-public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
+public sealed class LoopbackEmbeddingsServer : LoopbackServer
 {
-    private readonly HttpListener _listener;
-    private readonly Task _loop;
-    private readonly CancellationTokenSource _stop = new();
 
     public LoopbackEmbeddingsServer()
     {
-        (_listener, var root) = Loopback.StartListener();
-        BaseUrl = new Uri(root, "v1");
-        _loop = Task.Run(ServeAsync);
+        BaseUrl = new Uri(Root, "v1");
     }
 
     public Uri BaseUrl { get; }
@@ -35,29 +30,7 @@ public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
 
     public static float[] Expected(string text) => [text.Length, text.Count(c => c == 'e'), 1];
 
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-
-            await RespondAsync(context);
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context)
+    protected override async Task RespondAsync(HttpListenerContext context)
     {
         Requests++;
         Authorizations.Add(context.Request.Headers["Authorization"]);
@@ -66,7 +39,7 @@ public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
         var response = context.Response;
         if (context.Request.HttpMethod != "POST" || context.Request.Url!.AbsolutePath != "/v1/embeddings")
         {
-            await WriteAsync(response, 404, """{"error":{"message":"not found","type":"invalid_request_error"}}""");
+            await WriteJsonAsync(response, 404, """{"error":{"message":"not found","type":"invalid_request_error"}}""");
             return;
         }
 
@@ -78,7 +51,7 @@ public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
             }
 
             var error = JsonSerializer.Serialize(new { error = new { message = $"scripted failure {failure.Status}", type = "server_error" } });
-            await WriteAsync(response, failure.Status, error);
+            await WriteJsonAsync(response, failure.Status, error);
             return;
         }
 
@@ -103,32 +76,7 @@ public sealed class LoopbackEmbeddingsServer : IAsyncDisposable
             ["model"] = root.GetProperty("model").GetString()!,
             ["usage"] = new Dictionary<string, int> { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
         });
-        await WriteAsync(response, 200, json);
+        await WriteJsonAsync(response, 200, json);
     }
 
-    private static async Task WriteAsync(HttpListenerResponse response, int status, string json)
-    {
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        var bytes = Encoding.UTF8.GetBytes(json);
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _loop;
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        _stop.Dispose();
-    }
 }

@@ -7,18 +7,14 @@ namespace Sift.Tests.Support;
 /// A real HTTP file server on loopback for model downloads: serves files under <c>/{name}/resolve/main/</c> with
 /// Range support and a SHA-256 X-Linked-ETag, 404 for the rest; can cut a file off once part-way, or lie about a hash.
 /// </summary>
-public sealed class LoopbackFileServer : IAsyncDisposable
+public sealed class LoopbackFileServer : LoopbackServer
 {
-    private readonly HttpListener _listener;
     private readonly Dictionary<string, byte[]> _files;
-    private readonly Task _loop;
 
     public LoopbackFileServer(Dictionary<string, byte[]> files)
     {
         _files = files;
-        (_listener, var root) = Loopback.StartListener();
-        Endpoint = root;
-        _loop = Task.Run(ServeAsync);
+        Endpoint = Root;
     }
 
     public Uri Endpoint { get; }
@@ -30,25 +26,7 @@ public sealed class LoopbackFileServer : IAsyncDisposable
 
     public List<string> RangeRequests { get; } = [];
 
-    private async Task ServeAsync()
-    {
-        while (true)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            await RespondAsync(context);
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context)
+    protected override async Task RespondAsync(HttpListenerContext context)
     {
         var path = context.Request.Url!.AbsolutePath;
         var file = path.Contains("/resolve/main/", StringComparison.Ordinal) ? path[(path.IndexOf("/resolve/main/", StringComparison.Ordinal) + 14)..] : "";
@@ -72,29 +50,15 @@ public sealed class LoopbackFileServer : IAsyncDisposable
         }
 
         response.ContentLength64 = bytes.Length - start;
-        try
+        if (CutOffOnce.Remove(file, out var cut))
         {
-            if (CutOffOnce.Remove(file, out var cut))
-            {
-                await response.OutputStream.WriteAsync(bytes.AsMemory(start, cut));
-                await response.OutputStream.FlushAsync();
-                response.Abort();
-                return;
-            }
-
-            await response.OutputStream.WriteAsync(bytes.AsMemory(start));
-            response.Close();
-        }
-        catch (HttpListenerException)
-        {
+            await response.OutputStream.WriteAsync(bytes.AsMemory(start, cut));
+            await response.OutputStream.FlushAsync();
             response.Abort();
+            return;
         }
-    }
 
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        _listener.Close();
-        await _loop;
+        await response.OutputStream.WriteAsync(bytes.AsMemory(start));
+        response.Close();
     }
 }
