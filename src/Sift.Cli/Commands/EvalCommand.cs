@@ -4,6 +4,7 @@ using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 using Sift.Evaluation.Runs;
+using Sift.Evaluation.Statistics;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Ingest;
@@ -30,10 +31,13 @@ internal static class EvalCommand
         var b = new Option<float>("--bm25-b") { Description = "BM25 length normalisation (0..1)", DefaultValueFactory = _ => Bm25Parameters.Default.B };
         var embedder = EmbedderSpecs.Option();
         var retrievalOptions = new RetrievalOptions();
+        var baseline = new Option<string?>("--baseline") { Description = "A report written earlier by --out: fail when a metric drops significantly by more than --max-drop" };
+        var maxDrop = new Option<string[]>("--max-drop") { Description = "Allowed drop against the baseline, e.g. ndcg@10=0.01 (repeat per metric)" };
+        var redact = new Option<bool>("--redact") { Description = "Leave query texts and retrieved ids out of the report (for baselines committed beside licensed datasets)" };
 
         var retrieval = new Command("retrieval", "Evaluate retrieval on a BEIR dataset")
         {
-            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b, embedder,
+            dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b, embedder, baseline, maxDrop, redact,
         };
         retrievalOptions.AddTo(retrieval);
         retrieval.SetAction(async (result, cancellation) =>
@@ -41,6 +45,12 @@ internal static class EvalCommand
             var json = result.GetValue(CommonOptions.Json);
             var specs = ChooseMetrics(result.GetValue(cutoffs), result.GetValue(metrics));
             var bm25 = Bm25Parameters.Create(result.GetValue(k1), result.GetValue(b));
+            var limits = RegressionGate.ParseMaxDrops(result.GetValue(maxDrop) ?? []);
+            var baselineRun = result.GetValue(baseline) is { } baselinePath ? RunResults.Read(baselinePath) : null;
+            if (limits.Count > 0 && baselineRun is null)
+            {
+                throw new Core.SiftException("--max-drop needs --baseline FILE");
+            }
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
             var retrieveDepth = Math.Max(result.GetValue(depth), specs.Max(m => m.K));
 
@@ -60,7 +70,7 @@ internal static class EvalCommand
                 TrecRun.Write(writer, evaluation.Queries, $"sift-{retriever.Name}");
             }
 
-            var report = Report(evaluation, retriever.Name, ingest, target.Info());
+            var report = Report(evaluation, retriever.Name, ingest, target.Info(), result.GetValue(redact));
             if (result.GetValue(output) is { } outFile)
             {
                 JsonOutput.WriteFile(outFile, report);
@@ -75,10 +85,27 @@ internal static class EvalCommand
                 Render(evaluation, ingest, result.GetValue(perQuery));
             }
 
-            return 0;
+            if (baselineRun is null)
+            {
+                return 0;
+            }
+
+            var current = RunResults.FromEvaluation("this run", evaluation);
+            foreach (var comparison in RegressionGate.Compare(baselineRun, current, limits.Count > 0 ? limits.Keys : null))
+            {
+                await Console.Error.WriteLineAsync($"vs baseline: {comparison}");
+            }
+
+            var failures = RegressionGate.Check(baselineRun, current, limits);
+            foreach (var failure in failures)
+            {
+                await Console.Error.WriteLineAsync($"regression: {failure}");
+            }
+
+            return failures.Count == 0 ? 0 : RegressionExitCode;
         });
 
-        return new Command("eval", "Measure quality") { retrieval, Abstention() };
+        return new Command("eval", "Measure quality") { retrieval, Abstention(), Compare() };
     }
 
     /// <summary>
@@ -135,12 +162,49 @@ internal static class EvalCommand
         return command;
     }
 
+    /// <summary>Exit code when a run is significantly worse than its baseline (distinct from 1, bad input).</summary>
+    public const int RegressionExitCode = 3;
+
+    /// <summary><c>sift eval compare A.json B.json</c>: paired per-query comparison of two reports, B against A.</summary>
+    private static Command Compare()
+    {
+        var left = new Argument<string>("a") { Description = "The reference report (--out of an earlier run)" };
+        var right = new Argument<string>("b") { Description = "The report to judge" };
+        var metricNames = new Option<string[]>("--metrics") { Description = "Metrics to compare (default: all in both)", AllowMultipleArgumentsPerToken = true };
+        var alpha = new Option<double>("--alpha") { Description = "Significance level", DefaultValueFactory = _ => 0.05 };
+        var command = new Command("compare", $"Compare two evaluation reports query by query (exit {RegressionExitCode} when B is significantly worse)") { left, right, metricNames, alpha };
+        command.SetAction(result =>
+        {
+            var a = RunResults.Read(result.GetValue(left)!);
+            var b = RunResults.Read(result.GetValue(right)!);
+            var names = result.GetValue(metricNames) is { Length: > 0 } chosen ? chosen.Select(m => MetricSpec.Parse(m).ToString()) : null;
+            var comparisons = RegressionGate.Compare(a, b, names);
+            var level = result.GetValue(alpha);
+            var worse = comparisons.Where(c => c.Difference < 0 && c.IsSignificant(level)).ToList();
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { a = a.Name, b = b.Name, alpha = level, comparisons, significantlyWorse = worse.Select(c => c.Metric) });
+            }
+            else
+            {
+                foreach (var comparison in comparisons)
+                {
+                    var verdict = !comparison.IsSignificant(level) ? "[grey]noise[/]" : comparison.Difference > 0 ? "[green]better[/]" : "[red]worse[/]";
+                    AnsiConsole.MarkupLine($"{Markup.Escape(comparison.ToString())}  {verdict}");
+                }
+            }
+
+            return worse.Count == 0 ? 0 : RegressionExitCode;
+        });
+        return command;
+    }
+
     public static IReadOnlyList<MetricSpec> ChooseMetrics(int[]? cutoffs, string[]? names) =>
         names is { Length: > 0 } ? [.. names.Select(MetricSpec.Parse)]
         : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
         : MetricSpec.Defaults;
 
-    public static object Report(RetrievalEvaluation evaluation, string retriever, IngestSummary ingest, CollectionInfo collection) => new
+    public static object Report(RetrievalEvaluation evaluation, string retriever, IngestSummary ingest, CollectionInfo collection, bool redact = false) => new
     {
         dataset = evaluation.Dataset,
         split = evaluation.Split,
@@ -151,21 +215,24 @@ internal static class EvalCommand
         querySeconds = evaluation.QueryTime.TotalSeconds,
         queriesPerSecond = evaluation.QueriesPerSecond,
         metrics = evaluation.Means,
+        intervals = evaluation.MetricSpecs.ToDictionary(
+            m => m.ToString(), m => Bootstrap.Mean([.. evaluation.Queries.Select(q => q.Metrics[m.ToString()])])),
         perQuery = evaluation.Queries.Select(q => new
         {
             id = q.QueryId,
-            query = q.Query,
+            query = redact ? null : q.Query,
             metrics = q.Metrics,
-            top = q.Ranked.Take(10).Select(r => r.DocumentId),
+            top = redact ? null : q.Ranked.Take(10).Select(r => r.DocumentId),
         }),
     };
 
     public static void Render(RetrievalEvaluation evaluation, IngestSummary? ingest, bool allQueries)
     {
-        var table = new Table().Title($"{evaluation.Dataset} ({evaluation.Split}, {evaluation.Queries.Count} queries)").AddColumns("metric", "mean");
+        var table = new Table().Title($"{evaluation.Dataset} ({evaluation.Split}, {evaluation.Queries.Count} queries)").AddColumns("metric", "mean", "95% CI");
         foreach (var metric in evaluation.MetricSpecs)
         {
-            table.AddRow(metric.ToString(), evaluation.Means[metric.ToString()].ToString("0.0000"));
+            var interval = Bootstrap.Mean([.. evaluation.Queries.Select(q => q.Metrics[metric.ToString()])]);
+            table.AddRow(metric.ToString(), interval.Mean.ToString("0.0000"), $"{interval.Low:0.0000}..{interval.High:0.0000}");
         }
 
         AnsiConsole.Write(table);

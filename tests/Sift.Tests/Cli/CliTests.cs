@@ -202,6 +202,15 @@ public sealed class CliTests : IDisposable
             Assert.True(overhead.RootElement.GetProperty("overheadP50Ms").GetDouble() > 0);
         }
 
+        var same = await Sift("eval", "compare", _folder.Combine("report.json"), _folder.Combine("report.json"), "--json");
+        Assert.Equal(0, same.ExitCode);
+        using (var json = JsonDocument.Parse(same.Stdout))
+        {
+            Assert.Equal(0, json.RootElement.GetProperty("significantlyWorse").GetArrayLength());
+        }
+
+        AssertOneLineError(await Sift("eval", "compare", _folder.Combine("report.json"), _folder.Combine("missing.json")), "run file not found");
+
         var calibration = await Sift("eval", "abstention", "--dataset", _folder.Combine("ds"), "--json");
         Assert.True(calibration.ExitCode == 0, calibration.Stderr);
         using (var json = JsonDocument.Parse(calibration.Stdout))

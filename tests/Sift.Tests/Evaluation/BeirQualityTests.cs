@@ -36,4 +36,19 @@ public sealed class BeirQualityTests : IDisposable
         Assert.All(perQuery, q => Assert.InRange(q.Count(), 1, 100));
         Assert.Matches(@"^\S+ Q0 \S+ 1 \d+(\.\d+)? sift-bm25$", lines[0]);
     }
+
+    [Fact]
+    public async Task TheReleaseGateHoldsAgainstTheCommittedSciFactBaseline()
+    {
+        var baseline = Path.Combine(Paths.RepositoryRoot, "benchmarks", "baselines", "scifact-bm25.json");
+        var store = _folder.Combine("store");
+        var gate = await SiftProcess.RunAsync(store, "eval", "retrieval", "--dataset", Paths.Dataset("scifact"), "--collection", "scifact", "--baseline", baseline, "--max-drop", "ndcg@10=0.01", "--max-drop", "recall@100=0.01", "--json");
+        Assert.True(gate.ExitCode == 0, gate.Stderr);
+
+        // A planted regression (dense retrieval with the static embedder) must fail it, naming the metric and queries.
+        var regressed = await SiftProcess.RunAsync(store, "eval", "retrieval", "--dataset", Paths.Dataset("scifact"), "--collection", "scifact", "--mode", "dense", "--baseline", baseline, "--max-drop", "ndcg@10=0.01", "--json");
+        Assert.Equal(3, regressed.ExitCode);
+        Assert.Contains("regression: ndcg@10 dropped by", regressed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("worst queries:", regressed.Stderr, StringComparison.Ordinal);
+    }
 }
