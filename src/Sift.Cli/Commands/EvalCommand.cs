@@ -105,7 +105,7 @@ internal static class EvalCommand
             return failures.Count == 0 ? 0 : RegressionExitCode;
         });
 
-        return new Command("eval", "Measure quality") { retrieval, Abstention(), Compare() };
+        return new Command("eval", "Measure quality") { retrieval, EvalAnswersCommand.Create(), Abstention(), Compare() };
     }
 
     /// <summary>

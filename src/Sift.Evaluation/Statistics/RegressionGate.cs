@@ -57,17 +57,19 @@ public static class RegressionGate
             throw new SiftException($"{baseline.Name} and {current.Name} share no queries; compare runs of the same dataset and split");
         }
 
-        var names = metrics?.ToList() ?? [.. baseline.PerQuery[queries[0]].Keys.Intersect(current.PerQuery[queries[0]].Keys, StringComparer.Ordinal)];
+        // A metric is compared on the queries that have it in both runs (answer metrics need a reference answer).
+        var names = metrics?.ToList() ?? [.. queries.SelectMany(q => baseline.PerQuery[q].Keys.Intersect(current.PerQuery[q].Keys, StringComparer.Ordinal)).Distinct().Order(StringComparer.Ordinal)];
         return [.. names.Select(metric =>
         {
-            if (!baseline.PerQuery[queries[0]].ContainsKey(metric) || !current.PerQuery[queries[0]].ContainsKey(metric))
-            {
-                throw new SiftException($"metric {metric} is not in both runs");
-            }
-
-            return Bootstrap.Paired(metric, [.. queries.Select(q => baseline.PerQuery[q][metric])], [.. queries.Select(q => current.PerQuery[q][metric])]);
+            var paired = PairedQueries(baseline, current, metric, queries);
+            return paired.Count == 0
+                ? throw new SiftException($"metric {metric} is not in both runs")
+                : Bootstrap.Paired(metric, [.. paired.Select(q => baseline.PerQuery[q][metric])], [.. paired.Select(q => current.PerQuery[q][metric])]);
         })];
     }
+
+    private static List<string> PairedQueries(RunResults baseline, RunResults current, string metric, IEnumerable<string> queries) =>
+        [.. queries.Where(q => baseline.PerQuery[q].ContainsKey(metric) && current.PerQuery[q].ContainsKey(metric))];
 
     public static IReadOnlyList<GateFailure> Check(
         RunResults baseline, RunResults current, IReadOnlyDictionary<string, double> maxDrops, double alpha = 0.05, int worst = 5)
@@ -78,7 +80,7 @@ public static class RegressionGate
             var allowed = maxDrops[comparison.Metric];
             if (-comparison.Difference > allowed && comparison.IsSignificant(alpha))
             {
-                var drops = baseline.PerQuery.Keys.Intersect(current.PerQuery.Keys, StringComparer.Ordinal)
+                var drops = PairedQueries(baseline, current, comparison.Metric, baseline.PerQuery.Keys.Intersect(current.PerQuery.Keys, StringComparer.Ordinal))
                     .Select(q => (QueryId: q, Drop: baseline.PerQuery[q][comparison.Metric] - current.PerQuery[q][comparison.Metric]))
                     .Where(d => d.Drop > 0)
                     .OrderByDescending(d => d.Drop)
@@ -104,7 +106,9 @@ public static class RegressionGate
                 throw new SiftException($"--max-drop '{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01");
             }
 
-            limits[Metrics.MetricSpec.Parse(parts[0]).ToString()] = limit;
+            // Retrieval metrics are normalised ("NDCG@10" -> "ndcg@10"); answer metrics are taken as named.
+            var name = parts[0].Trim();
+            limits[name.Contains('@', StringComparison.Ordinal) ? Metrics.MetricSpec.Parse(name).ToString() : name] = limit;
         }
 
         return limits;

@@ -256,6 +256,27 @@ public sealed class CliTests : IDisposable
         AssertOneLineError(await Sift("ask", "anything", "-c", "blank"), "has no documents");
     }
 
+    [Fact]
+    public async Task EvalAnswersScoresTheDemoQaSetAndGatesOnABaseline()
+    {
+        Assert.Equal(0, (await Sift("demo", "--json")).ExitCode);
+        var qa = Path.Combine(Paths.RepositoryRoot, "samples", "demo", "qa.jsonl");
+
+        var run = await Sift("eval", "answers", "--dataset", qa, "-c", "demo", "--out", _folder.Combine("answers.json"), "--json");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using (var report = JsonDocument.Parse(run.Stdout))
+        {
+            var metrics = report.RootElement.GetProperty("metrics");
+            Assert.Equal(1.0, metrics.GetProperty("context_recall").GetDouble());
+            Assert.True(metrics.GetProperty("token_f1").GetDouble() > 0.15);
+            Assert.Equal(1.0 / 6, metrics.GetProperty("abstained").GetDouble(), 1e-9);
+            Assert.Contains("faithfulness", report.RootElement.GetProperty("notComputed").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        var gate = await Sift("eval", "answers", "--dataset", qa, "-c", "demo", "--baseline", _folder.Combine("answers.json"), "--max-drop", "token_f1=0.02");
+        Assert.True(gate.ExitCode == 0, gate.Stderr);
+    }
+
     private static void AssertOneLineError(ProcessResult result, string expected)
     {
         Assert.Equal(1, result.ExitCode);

@@ -80,7 +80,7 @@ public sealed class StatisticsTests
     [Theory]
     [InlineData("ndcg@10")]
     [InlineData("ndcg@10=x")]
-    [InlineData("nonsense=0.1")]
+    [InlineData("nonsense@3=0.1")]
     public void BadMaxDropsAreUserErrors(string expression)
     {
         Assert.Throws<SiftException>(() => RegressionGate.ParseMaxDrops([expression]));

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Sift.Core;
+using Sift.Generation.Llm;
+using Sift.Generation.Prompts;
+using Sift.Index.Storage;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>The options that choose and configure the LLM, shared by ask and eval answers. Flags win over the environment, which wins over sift.json.</summary>
+internal sealed class LlmOptions
+{
+    private readonly Option<string?> _llm = new("--llm") { Description = "openai-compatible (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio) | anthropic; default: $SIFT_LLM, else none (extractive answers)" };
+    private readonly Option<string?> _baseUrl = new("--base-url") { Description = "The LLM endpoint, e.g. http://localhost:11434/v1 (default: $SIFT_LLM_BASE_URL, else the provider's); key from $SIFT_LLM_API_KEY, else $OPENAI_API_KEY / $ANTHROPIC_API_KEY" };
+    private readonly Option<string?> _model = new("--model") { Description = "Model name (default: $SIFT_LLM_MODEL, else gpt-4o-mini / claude-haiku-4-5)" };
+    private readonly Option<string?> _prompt = new("--prompt") { Description = $"Prompt template id (sift prompts list; default {PromptLibrary.DefaultId})" };
+    private readonly Option<int?> _timeout = new("--timeout") { Description = "Seconds to wait for the LLM before falling back to an extractive answer (default 60)" };
+    private readonly Option<decimal?> _priceIn = new("--price-in") { Description = "Price per million input tokens, for the cost estimate" };
+    private readonly Option<decimal?> _priceOut = new("--price-out") { Description = "Price per million output tokens, for the cost estimate" };
+    private readonly Option<double> _minScore = new("--min-score") { Description = "Abstain (\"not found in the sources\") when the best retrieval score is below this; calibrate with sift eval abstention", DefaultValueFactory = _ => 0 };
+
+    public LlmOptions() => _llm.AcceptOnlyFromAmong("openai-compatible", "anthropic", "none");
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _llm, _baseUrl, _model, _prompt, _timeout, _priceIn, _priceOut, _minScore })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public double MinScore(ParseResult result) => result.GetValue(_minScore);
+
+    /// <summary>The LLM answerer and its endpoint, or (null, null) when no LLM is configured.</summary>
+    public (LlmAnswerer? Answerer, LlmEndpoint? Endpoint) Build(ParseResult result)
+    {
+        var config = SiftConfig.Load(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+        var provider = result.GetValue(_llm) ?? Environment.GetEnvironmentVariable("SIFT_LLM") ?? config.Llm?.Provider ?? "none";
+        if (provider is not ("none" or "openai-compatible" or "anthropic"))
+        {
+            throw new SiftException($"unknown LLM provider '{provider}' (use openai-compatible, anthropic or none)");
+        }
+
+        if (provider == "none")
+        {
+            return (null, null);
+        }
+
+        var anthropic = provider == "anthropic";
+        var modelName = result.GetValue(_model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL") ?? config.Llm?.Model ?? (anthropic ? "claude-haiku-4-5" : "gpt-4o-mini");
+        var price = config.Prices?.GetValueOrDefault(modelName);
+        var endpoint = new LlmEndpoint(
+            anthropic ? LlmProvider.Anthropic : LlmProvider.OpenAiCompatible,
+            new Uri(result.GetValue(_baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL") ?? config.Llm?.BaseUrl ?? (anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1")),
+            modelName,
+            SiftConfig.ApiKey(anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"),
+            TimeSpan.FromSeconds(result.GetValue(_timeout) ?? config.Llm?.TimeoutSeconds ?? 60),
+            config.Llm?.MaxRetries ?? 3,
+            result.GetValue(_priceIn) ?? price?.InputPerMillion,
+            result.GetValue(_priceOut) ?? price?.OutputPerMillion);
+        var template = PromptLibrary.Get(result.GetValue(_prompt) ?? config.Llm?.Prompt ?? PromptLibrary.DefaultId, PromptsCommand.UserFolder(result));
+        return (new LlmAnswerer(endpoint.CreateChatClient(), template, endpoint.Model), endpoint);
+    }
+}

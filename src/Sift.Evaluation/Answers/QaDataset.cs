@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Sift.Core;
+
+namespace Sift.Evaluation.Answers;
+
+/// <summary>One question of a QA test set; everything but the question is optional.</summary>
+public sealed record QaItem(
+    string Id,
+    string Question,
+    string? ReferenceAnswer,
+    IReadOnlyList<string> RelevantDocumentIds,
+    IReadOnlyList<string> ReferenceContexts,
+    IReadOnlyList<string> Tags);
+
+/// <summary>
+/// QA JSONL: one object per line with <c>question</c> and optionally <c>id</c>, <c>reference_answer</c>,
+/// <c>relevant_doc_ids</c>, <c>reference_contexts</c>, <c>tags</c>. Every problem is reported with its line number.
+/// </summary>
+public static class QaDataset
+{
+    public static IReadOnlyList<QaItem> Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SiftException($"QA dataset not found: {path}");
+        }
+
+        var items = new List<QaItem>();
+        var errors = new List<string>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var json = JsonDocument.Parse(line);
+                var root = json.RootElement;
+                var question = root.TryGetProperty("question", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString()! : "";
+                if (question.Trim().Length == 0)
+                {
+                    errors.Add($"{path}:{lineNumber}: \"question\" is missing or empty");
+                    continue;
+                }
+
+                var id = root.TryGetProperty("id", out var i) ? (i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()) : $"line{lineNumber}";
+                if (!ids.Add(id))
+                {
+                    errors.Add($"{path}:{lineNumber}: id \"{id}\" appears twice");
+                    continue;
+                }
+
+                items.Add(new QaItem(
+                    id,
+                    question,
+                    root.TryGetProperty("reference_answer", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString() : null,
+                    Strings(root, "relevant_doc_ids", path, lineNumber, errors),
+                    Strings(root, "reference_contexts", path, lineNumber, errors),
+                    Strings(root, "tags", path, lineNumber, errors)));
+            }
+            catch (JsonException)
+            {
+                errors.Add($"{path}:{lineNumber}: not valid JSON");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new SiftException(errors.Count == 1 ? errors[0] : $"{errors[0]} (and {errors.Count - 1} more problems)");
+        }
+
+        return items.Count > 0 ? items : throw new SiftException($"{path} has no questions");
+    }
+
+    private static List<string> Strings(JsonElement root, string name, string path, int line, List<string> errors)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+        {
+            errors.Add($"{path}:{line}: \"{name}\" must be an array of strings");
+            return [];
+        }
+
+        return [.. value.EnumerateArray().Select(v => v.GetString()!)];
+    }
+}
