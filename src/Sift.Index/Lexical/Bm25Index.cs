@@ -25,8 +25,6 @@ public sealed class Bm25Index
 
     public int Count => _lengthNorms.Length;
 
-    public int TermCount => _termIds.Count;
-
     /// <summary>Builds from each entry's analyzed terms, in slot order.</summary>
     public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters)
     {

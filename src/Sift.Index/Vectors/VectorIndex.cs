@@ -39,8 +39,6 @@ public sealed partial class VectorIndex
 
     public bool IsDeleted(int node) => Volatile.Read(ref _state).Deleted[node] != 0;
 
-    public ReadOnlySpan<float> VectorOf(int node) => Volatile.Read(ref _state).Row(node);
-
     /// <summary>Adds a vector (normalised to unit length first) and links it into the graph; returns its node id.</summary>
     public int Add(ReadOnlySpan<float> vector)
     {

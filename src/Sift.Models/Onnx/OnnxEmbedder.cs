@@ -25,8 +25,6 @@ public sealed class OnnxEmbedder : IEmbeddingGenerator<string, Embedding<float>>
         _metadata = new EmbeddingGeneratorMetadata("onnx", null, $"{model.Name}@{Path.GetFileName(model.ModelPath)}", model.HiddenSize);
     }
 
-    public int Dimensions => _model.HiddenSize;
-
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
