@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Evaluation;
 using Sift.Evaluation.Answers;
 using Sift.Evaluation.Statistics;
 using Sift.Generation;
@@ -59,9 +60,24 @@ internal static class EvalAnswersCommand
             var summary = names.ToDictionary(
                 n => n,
                 n => Bootstrap.Mean([.. perQuestion.Where(q => q.Metrics.ContainsKey(n)).Select(q => q.Metrics[n])]));
+            var info = target.Info();
+            var first = perQuestion.FirstOrDefault().Record;
+            var provenance = new Provenance(
+                Provenance.Version, Provenance.HashFile(result.GetValue(dataset)!), info.Name, info.Generation, info.Chunker, info.Analyzer,
+                info.Embedder, retrieval.Build(result, target).Name, perQuestion.Select(q => q.Record.PromptVersion).FirstOrDefault(v => v is not null),
+                first?.Model, DateTimeOffset.UtcNow);
+            // Means per tag, so a regression confined to one kind of question is visible.
+            var slices = perQuestion.SelectMany(q => q.Item.Tags.Select(tag => (Tag: tag, q.Metrics)))
+                .GroupBy(t => t.Tag, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(
+                    g => g.Key,
+                    g => new { questions = g.Count(), metrics = names.Where(n => g.Any(t => t.Metrics.ContainsKey(n))).ToDictionary(n => n, n => g.Where(t => t.Metrics.ContainsKey(n)).Average(t => t.Metrics[n])) });
             var report = new
             {
                 dataset = result.GetValue(dataset),
+                provenance,
+                slices,
                 collection = target.Name,
                 model = perQuestion.FirstOrDefault().Record?.Model,
                 promptVersion = perQuestion.Select(q => q.Record.PromptVersion).FirstOrDefault(v => v is not null),

@@ -70,7 +70,12 @@ internal static class EvalCommand
                 TrecRun.Write(writer, evaluation.Queries, $"sift-{retriever.Name}");
             }
 
-            var report = Report(evaluation, retriever.Name, ingest, target.Info(), result.GetValue(redact));
+            var info = target.Info();
+            var provenance = new Provenance(
+                Provenance.Version,
+                Provenance.HashFiles([data.CorpusPath!, Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]),
+                info.Name, info.Generation, info.Chunker, info.Analyzer, info.Embedder, retriever.Name, null, null, DateTimeOffset.UtcNow);
+            var report = Report(evaluation, provenance, ingest, info, result.GetValue(redact));
             if (result.GetValue(output) is { } outFile)
             {
                 JsonOutput.WriteFile(outFile, report);
@@ -204,11 +209,12 @@ internal static class EvalCommand
         : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
         : MetricSpec.Defaults;
 
-    public static object Report(RetrievalEvaluation evaluation, string retriever, IngestSummary ingest, CollectionInfo collection, bool redact = false) => new
+    public static object Report(RetrievalEvaluation evaluation, Provenance provenance, IngestSummary ingest, CollectionInfo collection, bool redact = false) => new
     {
         dataset = evaluation.Dataset,
         split = evaluation.Split,
-        retriever,
+        retriever = provenance.Retriever,
+        provenance,
         collection = new { collection.Name, collection.Documents, collection.Chunks, collection.Chunker, collection.Analyzer, collection.Embedder, collection.Generation },
         queries = evaluation.Queries.Count,
         indexSeconds = ingest.Elapsed.TotalSeconds,

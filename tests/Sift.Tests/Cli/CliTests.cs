@@ -180,6 +180,8 @@ public sealed class CliTests : IDisposable
         using (var report = JsonDocument.Parse(File.ReadAllText(_folder.Combine("report.json"))))
         {
             Assert.Equal(1.0, report.RootElement.GetProperty("metrics").GetProperty("ndcg@1").GetDouble());
+            Assert.Equal("bm25", report.RootElement.GetProperty("provenance").GetProperty("retriever").GetString());
+            Assert.Equal("document", report.RootElement.GetProperty("provenance").GetProperty("chunker").GetString());
             Assert.Equal(2, report.RootElement.GetProperty("perQuery").GetArrayLength());
         }
 
@@ -271,6 +273,11 @@ public sealed class CliTests : IDisposable
             Assert.True(metrics.GetProperty("token_f1").GetDouble() > 0.15);
             Assert.Equal(1.0 / 6, metrics.GetProperty("abstained").GetDouble(), 1e-9);
             Assert.Contains("faithfulness", report.RootElement.GetProperty("notComputed").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(1, report.RootElement.GetProperty("slices").GetProperty("bm25").GetProperty("questions").GetInt32());
+            var provenance = report.RootElement.GetProperty("provenance");
+            Assert.Equal(64, provenance.GetProperty("datasetSha256").GetString()!.Length);
+            Assert.Equal("extractive", provenance.GetProperty("model").GetString());
+            Assert.Equal("recursive(size=200)", provenance.GetProperty("chunker").GetString());
         }
 
         var gate = await Sift("eval", "answers", "--dataset", qa, "-c", "demo", "--baseline", _folder.Combine("answers.json"), "--max-drop", "token_f1=0.02");
