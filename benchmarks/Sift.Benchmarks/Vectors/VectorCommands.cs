@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sift.Models.Static;
-using Sift.Index.Storage;
 
 namespace Sift.Benchmarks.Vectors;
 
@@ -33,7 +32,7 @@ internal static class VectorCommands
             {
                 using var json = JsonDocument.Parse(line);
                 var root = json.RootElement;
-                return embedder.Embed(Collection.EmbeddingText(root.GetProperty("title").GetString() ?? "", root.GetProperty("text").GetString() ?? ""));
+                return embedder.Embed(Sift.Core.Documents.ModelText.Of(root.GetProperty("title").GetString() ?? "", root.GetProperty("text").GetString() ?? ""));
             }).ToArray();
             var queries = File.ReadLines(Path.Combine(folder, "queries.jsonl")).Where(l => l.Length > 0).Take(1000).Select(line =>
             {

@@ -44,8 +44,9 @@ internal static class EvalAnswersCommand
             }
 
             var (answerer, endpoint) = llm.Build(result);
+            var retriever = retrieval.Build(result, target);
             var pipeline = new AskPipeline(
-                retrieval.Build(result, target), new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer),
+                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer),
                 new CitationChecker(), answerer, endpoint, minScore: llm.MinScore(result));
             var topK = result.GetValue(k);
 
@@ -64,7 +65,7 @@ internal static class EvalAnswersCommand
             var first = perQuestion.FirstOrDefault().Record;
             var provenance = new Provenance(
                 Provenance.Version, Provenance.HashFile(result.GetValue(dataset)!), info.Name, info.Generation, info.Chunker, info.Analyzer,
-                info.Embedder, retrieval.Build(result, target).Name, perQuestion.Select(q => q.Record.PromptVersion).FirstOrDefault(v => v is not null),
+                info.Embedder, retriever.Name, perQuestion.Select(q => q.Record.PromptVersion).FirstOrDefault(v => v is not null),
                 first?.Model, DateTimeOffset.UtcNow);
             // Means per tag, so a regression confined to one kind of question is visible.
             var slices = perQuestion.SelectMany(q => q.Item.Tags.Select(tag => (Tag: tag, q.Metrics)))
@@ -140,7 +141,7 @@ internal static class EvalAnswersCommand
         if (item.ReferenceAnswer is { } reference)
         {
             metrics["exact_match"] = AnswerMetrics.ExactMatch(record.Answer, reference);
-            metrics["token_f1"] = AnswerMetrics.TokenF1(StripCitations(record.Answer), reference);
+            metrics["token_f1"] = AnswerMetrics.TokenF1(CitationChecker.RemoveMarkers(record.Answer), reference);
         }
 
         if (item.RelevantDocumentIds.Count > 0)
@@ -153,6 +154,4 @@ internal static class EvalAnswersCommand
 
         return metrics;
     }
-
-    private static string StripCitations(string answer) => System.Text.RegularExpressions.Regex.Replace(answer, @"\[\s*\d+(?:\s*,\s*\d+)*\s*\]", "");
 }

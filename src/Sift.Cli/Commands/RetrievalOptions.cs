@@ -52,17 +52,20 @@ internal sealed class RetrievalOptions
 
     public bool NeedsVectors(ParseResult result, Collection collection) => Mode(result, collection) is "dense" or "hybrid";
 
-    public Retriever Build(ParseResult result, Collection collection, Bm25Parameters? bm25 = null) =>
-        Create(
+    public Retriever Build(ParseResult result, Collection collection, Bm25Parameters? bm25 = null)
+    {
+        var settings = collection.Settings;
+        return Create(
             collection,
-            Mode(result, collection),
-            result.GetValue(_fusion) ?? collection.Settings.Fusion ?? DefaultFusion,
-            result.GetValue(_denseWeight) ?? collection.Settings.DenseWeight ?? 0.5,
+            result.GetValue(_mode) ?? settings.Mode ?? DefaultMode,
+            result.GetValue(_fusion) ?? settings.Fusion ?? DefaultFusion,
+            result.GetValue(_denseWeight) ?? settings.DenseWeight ?? 0.5,
             result.GetValue(_efSearch),
             result.GetValue(_exact),
             bm25,
             result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : null,
             result.GetValue(_rerankDepth));
+    }
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>
     public static Retriever Create(

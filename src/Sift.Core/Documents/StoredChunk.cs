@@ -11,3 +11,11 @@ public sealed record StoredChunk(
     int End,
     IReadOnlyList<string> HeadingPath,
     int? Page);
+
+/// <summary>How a model sees a chunk: its document's title, then its text.</summary>
+public static class ModelText
+{
+    public static string Of(string title, string text) => title.Length == 0 ? text : $"{title}\n{text}";
+
+    public static string Of(StoredChunk chunk) => Of(chunk.Title, chunk.Text);
+}

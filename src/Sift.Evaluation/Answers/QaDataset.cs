@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sift.Core;
+using Sift.Core.Documents;
 
 namespace Sift.Evaluation.Answers;
 
@@ -28,45 +29,37 @@ public static class QaDataset
         var items = new List<QaItem>();
         var errors = new List<string>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in JsonLines.Read(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            var lineNumber = line.Number;
+            if (line.Error is not null)
             {
+                errors.Add($"{path}:{lineNumber}: {line.Error}");
                 continue;
             }
 
-            try
+            var root = line.Value;
+            var question = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("question", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString()! : "";
+            if (question.Trim().Length == 0)
             {
-                using var json = JsonDocument.Parse(line);
-                var root = json.RootElement;
-                var question = root.TryGetProperty("question", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString()! : "";
-                if (question.Trim().Length == 0)
-                {
-                    errors.Add($"{path}:{lineNumber}: \"question\" is missing or empty");
-                    continue;
-                }
-
-                var id = root.TryGetProperty("id", out var i) ? (i.ValueKind == JsonValueKind.String ? i.GetString()! : i.GetRawText()) : $"line{lineNumber}";
-                if (!ids.Add(id))
-                {
-                    errors.Add($"{path}:{lineNumber}: id \"{id}\" appears twice");
-                    continue;
-                }
-
-                items.Add(new QaItem(
-                    id,
-                    question,
-                    root.TryGetProperty("reference_answer", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString() : null,
-                    Strings(root, "relevant_doc_ids", path, lineNumber, errors),
-                    Strings(root, "reference_contexts", path, lineNumber, errors),
-                    Strings(root, "tags", path, lineNumber, errors)));
+                errors.Add($"{path}:{lineNumber}: \"question\" is missing or empty");
+                continue;
             }
-            catch (JsonException)
+
+            var id = JsonLines.Id(root, "id") ?? $"line{lineNumber}";
+            if (!ids.Add(id))
             {
-                errors.Add($"{path}:{lineNumber}: not valid JSON");
+                errors.Add($"{path}:{lineNumber}: id \"{id}\" appears twice");
+                continue;
             }
+
+            items.Add(new QaItem(
+                id,
+                question,
+                root.TryGetProperty("reference_answer", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString() : null,
+                Strings(root, "relevant_doc_ids", path, lineNumber, errors),
+                Strings(root, "reference_contexts", path, lineNumber, errors),
+                Strings(root, "tags", path, lineNumber, errors)));
         }
 
         if (errors.Count > 0)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sift.Core;
+using Sift.Core.Documents;
 
 namespace Sift.Evaluation.Beir;
 
@@ -118,26 +119,15 @@ public sealed class BeirDataset
     private static Dictionary<string, string> ReadQueries(string path)
     {
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in JsonLines.Read(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (line.Error is not null || JsonLines.Id(line.Value, "_id") is not { } id
+                || !line.Value.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
             {
-                continue;
+                throw new SiftException($"{path}:{line.Number}: expected a JSON object with \"_id\" and \"text\"");
             }
 
-            try
-            {
-                using var json = JsonDocument.Parse(line);
-                var root = json.RootElement;
-                var id = root.GetProperty("_id");
-                queries[id.ValueKind == JsonValueKind.String ? id.GetString()! : id.GetRawText()] = root.GetProperty("text").GetString() ?? "";
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new SiftException($"{path}:{lineNumber}: expected a JSON object with \"_id\" and \"text\"", ex);
-            }
+            queries[id] = text.GetString()!;
         }
 
         return queries;

@@ -60,6 +60,9 @@ public sealed partial class CitationChecker
         return new Citation(passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + offset, chunk.Start + offset + quote.Length, quote);
     }
 
+    /// <summary>The text without its [n] markers (to compare an answer's words with a reference).</summary>
+    public static string RemoveMarkers(string text) => Markers().Replace(text, "");
+
     /// <summary>
     /// Sentences of a text: split after ., ! or ? (and any citation markers that follow) and at blank lines and
     /// headings; a single line break inside a paragraph is only wrapping.

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Sift.Index.Lexical;
 
 /// <summary>
@@ -8,6 +6,9 @@ namespace Sift.Index.Lexical;
 /// </summary>
 public sealed class Bm25Index
 {
+    [ThreadStatic]
+    private static float[]? t_scores;
+
     private readonly Dictionary<string, int> _termIds;
     private readonly int[][] _postingSlots;
     private readonly int[][] _postingFrequencies;
@@ -83,11 +84,12 @@ public sealed class Bm25Index
             return [];
         }
 
-        var scores = ArrayPool<float>.Shared.Rent(Count);
+        // The accumulator is per thread and kept all-zero between queries by resetting only the slots a query
+        // touched, so a query costs its postings, not a pass over every slot of the index.
+        var scores = t_scores is { } buffer && buffer.Length >= Count ? buffer : t_scores = new float[Count];
         var touched = new List<int>();
         try
         {
-            Array.Clear(scores, 0, Count);
             foreach (var (termId, weight) in QueryTermWeights(queryTerms))
             {
                 AccumulateTerm(termId, weight, scores, touched);
@@ -97,7 +99,10 @@ public sealed class Bm25Index
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(scores);
+            foreach (var slot in touched)
+            {
+                scores[slot] = 0;
+            }
         }
     }
 

@@ -109,7 +109,7 @@ public sealed partial class Collection
                 : throw new SiftException($"collection '{Name}' needs its embedder ({recorded}) to add documents");
         }
 
-        var texts = batch.SelectMany(d => d.Chunks.Select(c => EmbeddingText(d.Document.Title, c.Text))).ToList();
+        var texts = batch.SelectMany(d => d.Chunks.Select(c => ModelText.Of(d.Document.Title, c.Text))).ToList();
         var flat = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
         var vectors = new float[batch.Count][][];
         var next = 0;
@@ -120,9 +120,6 @@ public sealed partial class Collection
 
         return vectors;
     }
-
-    /// <summary>What an embedder sees of a chunk: its document's title, then its text.</summary>
-    public static string EmbeddingText(string title, string text) => title.Length == 0 ? text : $"{title}\n{text}";
 
     private DenseSnapshot SynchroniseVectorIndex()
     {

@@ -15,17 +15,9 @@ public sealed class BeirJsonlLoader : IDocumentLoader
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
         var source = Path.GetFullPath(path);
-        using var reader = new StreamReader(path);
-        var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var line in JsonLines.Read(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            var document = Parse(line, source, path, lineNumber, problems);
+            var document = Parse(line, source, path, problems);
             if (document is not null)
             {
                 yield return document;
@@ -33,29 +25,21 @@ public sealed class BeirJsonlLoader : IDocumentLoader
         }
     }
 
-    private static SourceDocument? Parse(string line, string source, string path, int lineNumber, LoadProblems problems)
+    private static SourceDocument? Parse(JsonLine line, string source, string path, LoadProblems problems)
     {
-        JsonElement root;
-        try
+        if (line.Error is not null)
         {
-            using var json = JsonDocument.Parse(line);
-            root = json.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            problems.Report($"{path}:{lineNumber}: not valid JSON ({ex.Message.Split('.')[0]})");
+            problems.Report($"{path}:{line.Number}: {line.Error}");
             return null;
         }
 
-        if (root.ValueKind != JsonValueKind.Object
-            || !root.TryGetProperty("_id", out var idElement)
-            || idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
+        var root = line.Value;
+        if (JsonLines.Id(root, "_id") is not { } id)
         {
-            problems.Report($"{path}:{lineNumber}: expected an object with an \"_id\" string");
+            problems.Report($"{path}:{line.Number}: expected an object with an \"_id\" string");
             return null;
         }
 
-        var id = idElement.ValueKind == JsonValueKind.String ? idElement.GetString()! : idElement.GetRawText();
         var title = StringProperty(root, "title");
         var text = StringProperty(root, "text");
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["type"] = "jsonl" };

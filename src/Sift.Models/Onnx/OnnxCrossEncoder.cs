@@ -25,7 +25,7 @@ public sealed class OnnxCrossEncoder : IReranker, IDisposable
     public Task<IReadOnlyList<RetrievedChunk>> RerankAsync(string query, IReadOnlyList<RetrievedChunk> candidates, CancellationToken cancellationToken = default)
     {
         var queryIds = _model.Tokenizer.EncodeToIds(query, addSpecialTokens: false);
-        var inputs = candidates.Select(c => Pair(queryIds, PassageText(c.Chunk))).ToList();
+        var inputs = candidates.Select(c => Pair(queryIds, ModelText.Of(c.Chunk))).ToList();
         var scores = new double[candidates.Count];
         _session.Run(inputs, _batchSize, (i, output, _) => scores[i] = output[^1]);
         cancellationToken.ThrowIfCancellationRequested();
@@ -36,8 +36,6 @@ public sealed class OnnxCrossEncoder : IReranker, IDisposable
             .Select((p, rank) => p.Chunk with { Score = p.Score, Rank = rank + 1 })];
         return Task.FromResult(reranked);
     }
-
-    private static string PassageText(StoredChunk chunk) => chunk.Title.Length == 0 ? chunk.Text : $"{chunk.Title}\n{chunk.Text}";
 
     private TokenizedInput Pair(IReadOnlyList<int> queryIds, string passage)
     {
