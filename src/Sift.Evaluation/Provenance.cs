@@ -12,6 +12,8 @@ public sealed record Provenance(
     string Analyzer,
     string Embedder,
     string Retriever,
+    string Fusion,
+    string Reranker,
     string? PromptVersion,
     string? Model,
     DateTimeOffset RanAt)

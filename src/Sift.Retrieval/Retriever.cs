@@ -2,6 +2,7 @@ using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Index.Storage;
+using Sift.Retrieval.Fusion;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval;
@@ -16,6 +17,12 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
     public const int MaxQueryLength = 4096;
 
     public string Name => reranker is null ? ranker.Name : $"{ranker.Name}+rerank";
+
+    /// <summary>How results are fused ("none" for a single ranker), for run provenance.</summary>
+    public string Fusion => ranker is HybridRanker hybrid ? hybrid.Settings : "none";
+
+    /// <summary>The reranker and its depth ("none" without one), for run provenance.</summary>
+    public string Reranker => reranker is null ? "none" : $"{reranker.Name} (top {rerankDepth})";
 
     public async Task<IReadOnlyList<RetrievedChunk>> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default)
     {

@@ -5,6 +5,8 @@ using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
 using Sift.Generation.Llm;
+using Sift.Generation.Logging;
+using Sift.Index.Storage;
 using Sift.Generation.Prompts;
 using Spectre.Console;
 
@@ -21,10 +23,11 @@ internal static class AskCommand
         var budget = new Option<int>("--budget") { Description = "Context budget in tokens", DefaultValueFactory = _ => 3000 };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: cl100k | o200k", DefaultValueFactory = _ => "cl100k" };
         var filter = CommonOptions.Filter();
+        var noLog = new Option<bool>("--no-log") { Description = "Do not record this answer in the store's answer log (used by sift feedback and sift eval mine)" };
         var retrieval = new RetrievalOptions();
         var command = new Command("ask", "Answer a question from a collection, citing the passages used (offline: extractive)")
         {
-            question, collection, k, budget, tokenizer, filter,
+            question, collection, k, budget, tokenizer, filter, noLog,
         };
         retrieval.AddTo(command);
         var llmOptions = new LlmOptions();
@@ -62,9 +65,18 @@ internal static class AskCommand
                     Console.Out.Flush();
                 },
                 cancellation);
+            string? answerId = null;
+            if (!result.GetValue(noLog))
+            {
+                using var log = new AnswerLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+                answerId = log.Record(answer, target.Name, target.Info().Generation);
+            }
+
             if (json)
             {
-                JsonOutput.Write(answer);
+                var node = System.Text.Json.JsonSerializer.SerializeToNode(answer, JsonOutput.Options)!.AsObject();
+                node.Insert(0, "id", answerId);
+                Console.Out.WriteLine(node.ToJsonString(JsonOutput.Options));
                 return 0;
             }
 
@@ -92,7 +104,7 @@ internal static class AskCommand
             var flags = answer.Flags;
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
-                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms[/]");
+                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down)")}[/]");
             return 0;
         });
         return command;

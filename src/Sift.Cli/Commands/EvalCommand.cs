@@ -3,12 +3,14 @@ using Sift.Cli.Output;
 using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
+using Sift.Evaluation.Reports;
 using Sift.Evaluation.Runs;
 using Sift.Evaluation.Statistics;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
+using Sift.Retrieval;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;
@@ -34,12 +36,14 @@ internal static class EvalCommand
         var baseline = new Option<string?>("--baseline") { Description = "A report written earlier by --out: fail when a metric drops significantly by more than --max-drop" };
         var maxDrop = new Option<string[]>("--max-drop") { Description = "Allowed drop against the baseline, e.g. ndcg@10=0.01 (repeat per metric)" };
         var redact = new Option<bool>("--redact") { Description = "Leave query texts and retrieved ids out of the report (for baselines committed beside licensed datasets)" };
+        var reports = new ReportOptions();
 
         var retrieval = new Command("retrieval", "Evaluate retrieval on a BEIR dataset")
         {
             dataset, split, cutoffs, metrics, depth, collection, runOut, output, perQuery, k1, b, embedder, baseline, maxDrop, redact,
         };
         retrievalOptions.AddTo(retrieval);
+        reports.AddTo(retrieval);
         retrieval.SetAction(async (result, cancellation) =>
         {
             var json = result.GetValue(CommonOptions.Json);
@@ -74,12 +78,16 @@ internal static class EvalCommand
             var provenance = new Provenance(
                 Provenance.Version,
                 Provenance.HashFiles([data.CorpusPath!, Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]),
-                info.Name, info.Generation, info.Chunker, info.Analyzer, info.Embedder, retriever.Name, null, null, DateTimeOffset.UtcNow);
-            var report = Report(evaluation, provenance, ingest, info, result.GetValue(redact));
+                info.Name, info.Generation, info.Chunker, info.Analyzer, info.Embedder, retriever.Name, retriever.Fusion, retriever.Reranker, null, null, DateTimeOffset.UtcNow);
+            var redacted = result.GetValue(redact);
+            var worst = redacted ? [] : await WorstCasesAsync(evaluation, data, retriever, cancellation);
+            var report = Report(evaluation, provenance, ingest, info, worst, redacted);
             if (result.GetValue(output) is { } outFile)
             {
                 JsonOutput.WriteFile(outFile, report);
             }
+
+            reports.Write(result, report);
 
             if (json)
             {
@@ -110,7 +118,10 @@ internal static class EvalCommand
             return failures.Count == 0 ? 0 : RegressionExitCode;
         });
 
-        return new Command("eval", "Measure quality") { retrieval, EvalAnswersCommand.Create(), Abstention(), Compare() };
+        return new Command("eval", "Measure quality")
+        {
+            retrieval, EvalAnswersCommand.Create(), EvalDatasetCommands.Generate(), EvalDatasetCommands.Mine(), Abstention(), Compare(), ReportOptions.Command(),
+        };
     }
 
     /// <summary>
@@ -209,8 +220,10 @@ internal static class EvalCommand
         : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
         : MetricSpec.Defaults;
 
-    public static object Report(RetrievalEvaluation evaluation, Provenance provenance, IngestSummary ingest, CollectionInfo collection, bool redact = false) => new
+    public static object Report(
+        RetrievalEvaluation evaluation, Provenance provenance, IngestSummary ingest, CollectionInfo collection, IReadOnlyList<object> worstCases, bool redact) => new
     {
+        kind = "retrieval",
         dataset = evaluation.Dataset,
         split = evaluation.Split,
         retriever = provenance.Retriever,
@@ -220,9 +233,11 @@ internal static class EvalCommand
         indexSeconds = ingest.Elapsed.TotalSeconds,
         querySeconds = evaluation.QueryTime.TotalSeconds,
         queriesPerSecond = evaluation.QueriesPerSecond,
+        headline = evaluation.MetricSpecs[0].ToString(),
         metrics = evaluation.Means,
         intervals = evaluation.MetricSpecs.ToDictionary(
             m => m.ToString(), m => Bootstrap.Mean([.. evaluation.Queries.Select(q => q.Metrics[m.ToString()])])),
+        slices = Slices.Summarise(evaluation.Queries.Select(q => ((IEnumerable<string>)[Slices.LengthBucket(q.Query)], q.Metrics))),
         perQuery = evaluation.Queries.Select(q => new
         {
             id = q.QueryId,
@@ -230,7 +245,38 @@ internal static class EvalCommand
             metrics = q.Metrics,
             top = redact ? null : q.Ranked.Take(10).Select(r => r.DocumentId),
         }),
+        worstCases,
     };
+
+    /// <summary>The worst queries by the headline metric, with the chunks retrieval returned for them (text and relevance).</summary>
+    private static async Task<IReadOnlyList<object>> WorstCasesAsync(RetrievalEvaluation evaluation, BeirDataset data, Retriever retriever, CancellationToken cancellationToken)
+    {
+        var headline = evaluation.MetricSpecs[0].ToString();
+        var cases = new List<object>();
+        foreach (var query in evaluation.Queries.OrderBy(q => q.Metrics[headline]).ThenBy(q => q.QueryId, StringComparer.Ordinal).Take(ReportOptions.WorstCases))
+        {
+            var chunks = await retriever.RetrieveAsync(new Core.Stages.RetrievalQuery(query.Query, 5), cancellationToken);
+            var judged = data.Qrels[query.QueryId];
+            cases.Add(new
+            {
+                id = query.QueryId,
+                query = query.Query,
+                metrics = query.Metrics,
+                relevant = judged.Where(j => j.Value > 0).Select(j => j.Key),
+                retrieved = chunks.Select(c => new
+                {
+                    documentId = c.Chunk.DocumentId,
+                    score = c.Score,
+                    relevant = judged.GetValueOrDefault(c.Chunk.DocumentId) > 0,
+                    text = Clip(c.Chunk.Text, 400),
+                }),
+            });
+        }
+
+        return cases;
+    }
+
+    public static string Clip(string text, int length) => text.Length <= length ? text : text[..length] + "...";
 
     public static void Render(RetrievalEvaluation evaluation, IngestSummary? ingest, bool allQueries)
     {

@@ -34,7 +34,35 @@ internal sealed class LlmOptions
     public (LlmAnswerer? Answerer, LlmEndpoint? Endpoint) Build(ParseResult result)
     {
         var config = SiftConfig.Load(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
-        var provider = result.GetValue(_llm) ?? Environment.GetEnvironmentVariable("SIFT_LLM") ?? config.Llm?.Provider ?? "none";
+        var endpoint = Endpoint(
+            config,
+            config.Llm,
+            result.GetValue(_llm) ?? Environment.GetEnvironmentVariable("SIFT_LLM"),
+            result.GetValue(_baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL"),
+            result.GetValue(_model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL"),
+            result.GetValue(_timeout),
+            result.GetValue(_priceIn),
+            result.GetValue(_priceOut),
+            apiKeyVariable: null);
+        if (endpoint is null)
+        {
+            return (null, null);
+        }
+
+        var template = PromptLibrary.Get(result.GetValue(_prompt) ?? config.Llm?.Prompt ?? PromptLibrary.DefaultId, PromptsCommand.UserFolder(result));
+        return (new LlmAnswerer(endpoint.CreateChatClient(), template, endpoint.Model), endpoint);
+    }
+
+    /// <summary>
+    /// A chat endpoint from what was asked (flags, then environment), then the config section, then provider defaults;
+    /// null when the provider resolves to "none".
+    /// </summary>
+    /// <param name="apiKeyVariable">An environment variable tried before the usual LLM key variables (the judge's own key).</param>
+    public static LlmEndpoint? Endpoint(
+        SiftConfig config, LlmConfig? section, string? provider, string? baseUrl, string? model, int? timeoutSeconds,
+        decimal? priceIn, decimal? priceOut, string? apiKeyVariable)
+    {
+        provider ??= section?.Provider ?? "none";
         if (provider is not ("none" or "openai-compatible" or "anthropic"))
         {
             throw new SiftException($"unknown LLM provider '{provider}' (use openai-compatible, anthropic or none)");
@@ -42,22 +70,21 @@ internal sealed class LlmOptions
 
         if (provider == "none")
         {
-            return (null, null);
+            return null;
         }
 
         var anthropic = provider == "anthropic";
-        var modelName = result.GetValue(_model) ?? Environment.GetEnvironmentVariable("SIFT_LLM_MODEL") ?? config.Llm?.Model ?? (anthropic ? "claude-haiku-4-5" : "gpt-4o-mini");
+        var modelName = model ?? section?.Model ?? (anthropic ? "claude-haiku-4-5" : "gpt-4o-mini");
         var price = config.Prices?.GetValueOrDefault(modelName);
-        var endpoint = new LlmEndpoint(
+        var key = (apiKeyVariable is null ? null : Environment.GetEnvironmentVariable(apiKeyVariable)) ?? SiftConfig.ApiKey(anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
+        return new LlmEndpoint(
             anthropic ? LlmProvider.Anthropic : LlmProvider.OpenAiCompatible,
-            new Uri(result.GetValue(_baseUrl) ?? Environment.GetEnvironmentVariable("SIFT_LLM_BASE_URL") ?? config.Llm?.BaseUrl ?? (anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1")),
+            new Uri(baseUrl ?? section?.BaseUrl ?? (anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1")),
             modelName,
-            SiftConfig.ApiKey(anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"),
-            TimeSpan.FromSeconds(result.GetValue(_timeout) ?? config.Llm?.TimeoutSeconds ?? 60),
-            config.Llm?.MaxRetries ?? 3,
-            result.GetValue(_priceIn) ?? price?.InputPerMillion,
-            result.GetValue(_priceOut) ?? price?.OutputPerMillion);
-        var template = PromptLibrary.Get(result.GetValue(_prompt) ?? config.Llm?.Prompt ?? PromptLibrary.DefaultId, PromptsCommand.UserFolder(result));
-        return (new LlmAnswerer(endpoint.CreateChatClient(), template, endpoint.Model), endpoint);
+            key,
+            TimeSpan.FromSeconds(timeoutSeconds ?? section?.TimeoutSeconds ?? 60),
+            section?.MaxRetries ?? 3,
+            priceIn ?? price?.InputPerMillion,
+            priceOut ?? price?.OutputPerMillion);
     }
 }

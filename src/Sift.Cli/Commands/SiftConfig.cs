@@ -9,7 +9,7 @@ namespace Sift.Cli.Commands;
 /// win over the environment, which wins over this file. Secrets never live here: API keys come from the environment
 /// (<c>SIFT_LLM_API_KEY</c>) or a file named by <c>SIFT_LLM_API_KEY_FILE</c>.
 /// </summary>
-internal sealed record SiftConfig(LlmConfig? Llm, Dictionary<string, PriceConfig>? Prices)
+internal sealed record SiftConfig(LlmConfig? Llm, LlmConfig? Judge, Dictionary<string, PriceConfig>? Prices)
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -24,12 +24,12 @@ internal sealed record SiftConfig(LlmConfig? Llm, Dictionary<string, PriceConfig
         var path = Environment.GetEnvironmentVariable("SIFT_CONFIG") ?? Path.Combine(storeRoot, "sift.json");
         if (!File.Exists(path))
         {
-            return new SiftConfig(null, null);
+            return new SiftConfig(null, null, null);
         }
 
         try
         {
-            return JsonSerializer.Deserialize<SiftConfig>(File.ReadAllText(path), Options) ?? new SiftConfig(null, null);
+            return JsonSerializer.Deserialize<SiftConfig>(File.ReadAllText(path), Options) ?? new SiftConfig(null, null, null);
         }
         catch (JsonException ex)
         {

@@ -58,13 +58,17 @@ public static class AnswerMetrics
         relevant.Count == 0 ? 0 : (double)relevant.Count(used.Contains) / relevant.Count;
 
     /// <summary>RAGAS context precision@k: Σ precision@i · rel(i) / (relevant in top k), ranks from 1.</summary>
-    public static double ContextPrecision(IReadOnlyList<string> ranked, IReadOnlyCollection<string> relevant, int k)
+    public static double ContextPrecision(IReadOnlyList<string> ranked, IReadOnlyCollection<string> relevant, int k) =>
+        RankWeightedPrecision([.. ranked.Take(k).Select(relevant.Contains)]);
+
+    /// <summary>The same formula over relevance flags in rank order (from ids, or from a judge's verdicts).</summary>
+    public static double RankWeightedPrecision(IReadOnlyList<bool> relevantAtRank)
     {
         var hits = 0;
         var sum = 0.0;
-        for (var i = 0; i < Math.Min(k, ranked.Count); i++)
+        for (var i = 0; i < relevantAtRank.Count; i++)
         {
-            if (relevant.Contains(ranked[i]))
+            if (relevantAtRank[i])
             {
                 hits++;
                 sum += (double)hits / (i + 1);
@@ -72,5 +76,12 @@ public static class AnswerMetrics
         }
 
         return hits == 0 ? 0 : sum / hits;
+    }
+
+    /// <summary>Cosine similarity of two vectors (0 when either is all zeros).</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var similarity = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
+        return float.IsNaN(similarity) ? 0 : similarity;
     }
 }

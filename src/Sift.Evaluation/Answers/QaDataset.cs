@@ -11,11 +11,14 @@ public sealed record QaItem(
     string? ReferenceAnswer,
     IReadOnlyList<string> RelevantDocumentIds,
     IReadOnlyList<string> ReferenceContexts,
-    IReadOnlyList<string> Tags);
+    IReadOnlyList<string> Tags,
+    bool? Answerable = null);
 
 /// <summary>
 /// QA JSONL: one object per line with <c>question</c> and optionally <c>id</c>, <c>reference_answer</c>,
-/// <c>relevant_doc_ids</c>, <c>reference_contexts</c>, <c>tags</c>. Every problem is reported with its line number.
+/// <c>relevant_doc_ids</c>, <c>reference_contexts</c>, <c>tags</c>, <c>answerable</c> (false for questions the
+/// corpus cannot answer, which should be abstained on). Other fields (e.g. <c>review</c>) are kept for people and
+/// ignored. Every problem is reported with its line number.
 /// </summary>
 public static class QaDataset
 {
@@ -59,7 +62,8 @@ public static class QaDataset
                 root.TryGetProperty("reference_answer", out var answer) && answer.ValueKind == JsonValueKind.String ? answer.GetString() : null,
                 Strings(root, "relevant_doc_ids", path, lineNumber, errors),
                 Strings(root, "reference_contexts", path, lineNumber, errors),
-                Strings(root, "tags", path, lineNumber, errors)));
+                Strings(root, "tags", path, lineNumber, errors),
+                Answerable(root, path, lineNumber, errors)));
         }
 
         if (errors.Count > 0)
@@ -68,6 +72,22 @@ public static class QaDataset
         }
 
         return items.Count > 0 ? items : throw new SiftException($"{path} has no questions");
+    }
+
+    private static bool? Answerable(JsonElement root, string path, int line, List<string> errors)
+    {
+        if (!root.TryGetProperty("answerable", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors.Add($"{path}:{line}: \"answerable\" must be true or false");
+            return null;
+        }
+
+        return value.GetBoolean();
     }
 
     private static List<string> Strings(JsonElement root, string name, string path, int line, List<string> errors)

@@ -25,9 +25,8 @@ public sealed partial class CitationChecker
         var invalid = new SortedSet<int>();
         var cited = new SortedDictionary<int, Citation>();
         var uncited = new List<string>();
-        foreach (var sentence in Sentences(answer))
+        foreach (var (sentence, labels) in SentenceLabels(answer))
         {
-            var labels = Markers().Matches(sentence).SelectMany(m => Numbers(m.Value)).ToList();
             var valid = labels.Where(byLabel.ContainsKey).ToList();
             invalid.UnionWith(labels.Where(l => !byLabel.ContainsKey(l)));
             if (valid.Count == 0)
@@ -59,6 +58,10 @@ public sealed partial class CitationChecker
         var offset = Math.Max(0, chunk.Text.IndexOf(quote, StringComparison.Ordinal));
         return new Citation(passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + offset, chunk.Start + offset + quote.Length, quote);
     }
+
+    /// <summary>Each sentence of an answer with the passage labels its markers name (valid or not).</summary>
+    public static IEnumerable<(string Sentence, IReadOnlyList<int> Labels)> SentenceLabels(string answer) =>
+        Sentences(answer).Select(s => (s, (IReadOnlyList<int>)[.. Markers().Matches(s).SelectMany(m => Numbers(m.Value))]));
 
     /// <summary>The text without its [n] markers (to compare an answer's words with a reference).</summary>
     public static string RemoveMarkers(string text) => Markers().Replace(text, "");

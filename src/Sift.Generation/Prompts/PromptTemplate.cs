@@ -21,6 +21,29 @@ public sealed record PromptTemplate(string Id, string Description, string System
 
     public static PromptTemplate Parse(string text, string origin)
     {
+        var file = PromptFile.Parse(text);
+        if (!file.Header.TryGetValue("id", out var id) || !file.Sections.TryGetValue("system", out var system) || !file.Sections.TryGetValue("user", out var user))
+        {
+            throw new SiftException($"prompt template {origin} needs an 'id:' line and '### system' and '### user' sections");
+        }
+
+        if (!user.Contains(ContextSlot, StringComparison.Ordinal) || !user.Contains(QuestionSlot, StringComparison.Ordinal))
+        {
+            throw new SiftException($"prompt template {origin}: the user section must contain {ContextSlot} and {QuestionSlot}");
+        }
+
+        return new PromptTemplate(id, file.Header.GetValueOrDefault("description", ""), system, user, ContentHash.Of(text));
+    }
+}
+
+/// <summary>
+/// The layout shared by prompt and rubric files: <c>key: value</c> header lines, then sections each opened by a
+/// <c>### name</c> line. Section texts are trimmed.
+/// </summary>
+public sealed record PromptFile(IReadOnlyDictionary<string, string> Header, IReadOnlyDictionary<string, string> Sections)
+{
+    public static PromptFile Parse(string text)
+    {
         var header = new Dictionary<string, string>(StringComparer.Ordinal);
         var sections = new Dictionary<string, StringBuilder>(StringComparer.Ordinal);
         StringBuilder? current = null;
@@ -40,17 +63,7 @@ public sealed record PromptTemplate(string Id, string Description, string System
             }
         }
 
-        if (!header.TryGetValue("id", out var id) || !sections.TryGetValue("system", out var system) || !sections.TryGetValue("user", out var user))
-        {
-            throw new SiftException($"prompt template {origin} needs an 'id:' line and '### system' and '### user' sections");
-        }
-
-        if (!user.ToString().Contains(ContextSlot, StringComparison.Ordinal) || !user.ToString().Contains(QuestionSlot, StringComparison.Ordinal))
-        {
-            throw new SiftException($"prompt template {origin}: the user section must contain {ContextSlot} and {QuestionSlot}");
-        }
-
-        return new PromptTemplate(id, header.GetValueOrDefault("description", ""), system.ToString().Trim(), user.ToString().Trim(), ContentHash.Of(text));
+        return new PromptFile(header, sections.ToDictionary(s => s.Key, s => s.Value.ToString().Trim(), StringComparer.Ordinal));
     }
 }
 

@@ -334,6 +334,22 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
     }
 
+    /// <summary>Every chunk id, ascending (to sample chunks, e.g. when drafting a test set).</summary>
+    public IReadOnlyList<long> ChunkIds()
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM chunks ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
     /// <summary>Runs SQLite's own consistency check; "ok" when the file is sound.</summary>
     public string CheckIntegrity()
     {

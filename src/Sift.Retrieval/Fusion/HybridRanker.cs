@@ -10,6 +10,9 @@ public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyL
 {
     public string Name => $"hybrid-{fusion.Name}";
 
+    /// <summary>The fusion and its weights, e.g. "rrf k=60, weights bm25 0.5 / dense 0.5", for run provenance.</summary>
+    public string Settings => $"{fusion.Settings}, weights {string.Join(" / ", rankers.Select((r, i) => FormattableString.Invariant($"{r.Name} {weights[i]:0.###}")))}, pool {depth}";
+
     public async Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
     {
         var pool = Math.Max(depth, k);

@@ -7,6 +7,9 @@ public interface IRankFusion
 {
     string Name { get; }
 
+    /// <summary>The name with its parameters, for run provenance.</summary>
+    string Settings { get; }
+
     /// <param name="rankings">Each ranker's results, best first.</param>
     /// <param name="weights">One weight per ranking.</param>
     IReadOnlyList<ChunkScore> Fuse(IReadOnlyList<IReadOnlyList<ChunkScore>> rankings, IReadOnlyList<double> weights, int k);

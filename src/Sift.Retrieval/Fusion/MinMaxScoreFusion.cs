@@ -10,6 +10,8 @@ public sealed class MinMaxScoreFusion : IRankFusion
 {
     public string Name => "weighted";
 
+    public string Settings => "weighted min-max";
+
     public IReadOnlyList<ChunkScore> Fuse(IReadOnlyList<IReadOnlyList<ChunkScore>> rankings, IReadOnlyList<double> weights, int k)
     {
         var fused = new Dictionary<long, (string DocumentId, double Score)>();

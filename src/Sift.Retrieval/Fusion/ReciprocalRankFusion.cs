@@ -10,6 +10,8 @@ public sealed class ReciprocalRankFusion(int rankConstant = 60) : IRankFusion
 {
     public string Name => "rrf";
 
+    public string Settings => FormattableString.Invariant($"rrf k={rankConstant}");
+
     public IReadOnlyList<ChunkScore> Fuse(IReadOnlyList<IReadOnlyList<ChunkScore>> rankings, IReadOnlyList<double> weights, int k)
     {
         var fused = new Dictionary<long, (string DocumentId, double Score)>();

@@ -273,7 +273,9 @@ public sealed class CliTests : IDisposable
             Assert.True(metrics.GetProperty("token_f1").GetDouble() > 0.15);
             Assert.Equal(1.0 / 6, metrics.GetProperty("abstained").GetDouble(), 1e-9);
             Assert.Contains("faithfulness", report.RootElement.GetProperty("notComputed").EnumerateArray().Select(e => e.GetString()));
-            Assert.Equal(1, report.RootElement.GetProperty("slices").GetProperty("bm25").GetProperty("questions").GetInt32());
+            Assert.Equal(1.0, metrics.GetProperty("abstention_accuracy").GetDouble());
+            Assert.Equal(1, report.RootElement.GetProperty("slices").GetProperty("bm25").GetProperty("count").GetInt32());
+            Assert.Equal(6, report.RootElement.GetProperty("slices").EnumerateObject().Where(s => s.Name.StartsWith("length:", StringComparison.Ordinal)).Sum(s => s.Value.GetProperty("count").GetInt32()));
             var provenance = report.RootElement.GetProperty("provenance");
             Assert.Equal(64, provenance.GetProperty("datasetSha256").GetString()!.Length);
             Assert.Equal("extractive", provenance.GetProperty("model").GetString());

@@ -29,6 +29,9 @@ public sealed class LoopbackChatServer : LoopbackServer
 
     public List<string> Requests { get; } = [];
 
+    /// <summary>When set, answers each request from its body (e.g. a judge's verdict chosen by rubric); null falls back to <see cref="Answers"/>.</summary>
+    public Func<JsonElement, string?>? Respond { get; set; }
+
     public const int PromptTokens = 321;
 
     protected override async Task RespondAsync(HttpListenerContext context)
@@ -55,7 +58,7 @@ public sealed class LoopbackChatServer : LoopbackServer
             }
 
             using var request = JsonDocument.Parse(body);
-            var answer = Answers.TryDequeue(out var scripted) ? scripted : "Not found in the sources.";
+            var answer = Respond?.Invoke(request.RootElement) ?? (Answers.TryDequeue(out var scripted) ? scripted : "Not found in the sources.");
             var model = request.RootElement.GetProperty("model").GetString()!;
             var completionTokens = answer.Split(' ').Length;
             var streaming = request.RootElement.TryGetProperty("stream", out var stream) && stream.GetBoolean();

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Sift.Evaluation.Judging;
+
+namespace Sift.Tests.Support;
+
+/// <summary>
+/// Scripts a <see cref="LoopbackChatServer"/> as an LLM judge: each request is routed by its system message (which
+/// rubric asked) to a reply function given the rendered user message and how many times that rubric was asked.
+/// </summary>
+public sealed class ScriptedJudge
+{
+    private readonly Dictionary<string, Func<string, int, string>> _replies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _asked = new(StringComparer.Ordinal);
+
+    public ScriptedJudge(LoopbackChatServer server) => server.Respond = Route;
+
+    public ScriptedJudge On(JudgeRubric rubric, Func<string, int, string> reply)
+    {
+        _replies[rubric.Id] = reply;
+        return this;
+    }
+
+    public ScriptedJudge On(JudgeRubric rubric, string reply) => On(rubric, (_, _) => reply);
+
+    public int Asked(JudgeRubric rubric)
+    {
+        lock (_asked)
+        {
+            return _asked.GetValueOrDefault(rubric.Id);
+        }
+    }
+
+    private string? Route(JsonElement request)
+    {
+        var messages = request.GetProperty("messages").EnumerateArray().ToList();
+        var system = messages.First(m => m.GetProperty("role").GetString() == "system").GetProperty("content").GetString();
+        var user = messages.First(m => m.GetProperty("role").GetString() == "user").GetProperty("content").GetString()!;
+        var rubric = Rubrics.List.FirstOrDefault(r => r.System == system);
+        if (rubric is null || !_replies.TryGetValue(rubric.Id, out var reply))
+        {
+            return null;
+        }
+
+        int count;
+        lock (_asked)
+        {
+            count = _asked[rubric.Id] = _asked.GetValueOrDefault(rubric.Id) + 1;
+        }
+
+        return reply(user, count);
+    }
+}
