@@ -64,9 +64,11 @@ public static class HtmlReport
         if (report.WorstCases.Count > 0)
         {
             html.Append(CultureInfo.InvariantCulture, $"<h2>The {report.WorstCases.Count} worst cases by {E(report.Headline)}</h2>");
-            foreach (var item in report.WorstCases)
+            foreach (var (item, index) in report.WorstCases.Select((c, i) => (c, i)))
             {
-                html.Append(CultureInfo.InvariantCulture, $"<details class=\"case\"><summary><b>{E(item.Id)}</b> {E(item.Text ?? "")} <span class=\"muted\">{E(report.Headline)} {item.Metrics.GetValueOrDefault(report.Headline):0.000}</span></summary>");
+                // The first few open, so the worst cases are visible without clicking (and in a printout).
+                var score = item.Metrics.TryGetValue(report.Headline, out var value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+                html.Append(CultureInfo.InvariantCulture, $"<details class=\"case\"{(index < 3 ? " open" : "")}><summary><b>{E(item.Id)}</b> {E(item.Text ?? "")} <span class=\"muted\">{E(report.Headline)} {score}</span></summary>");
                 html.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">{E(string.Join(", ", item.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.000}"))))}</p>");
                 if (item.Answer is { } answer)
                 {
@@ -95,7 +97,7 @@ public static class HtmlReport
         var scale = Math.Max(1, metrics.Select(m => m.High).DefaultIfEmpty(1).Max());
         double X(double value) => LabelWidth + (Math.Clamp(value, 0, scale) / scale * BarWidth);
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{LabelWidth + BarWidth + 150}\" height=\"{(metrics.Count * row) + 24}\" role=\"img\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{LabelWidth + BarWidth + 200}\" height=\"{(metrics.Count * row) + 24}\" role=\"img\">");
         for (var i = 0; i < metrics.Count; i++)
         {
             var m = metrics[i];
@@ -134,7 +136,7 @@ public static class HtmlReport
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{height + 14}\">0</text><text x=\"{width}\" y=\"{height + 14}\" text-anchor=\"end\">{top:0.##}</text></svg>");
-        return svg.Append(CultureInfo.InvariantCulture, $"<figcaption>{E(name)} <span class=\"muted\">({values.Count} queries)</span></figcaption></figure>").ToString();
+        return svg.Append(CultureInfo.InvariantCulture, $"<figcaption>{E(name)} <span class=\"muted\">(n={values.Count})</span></figcaption></figure>").ToString();
     }
 
     private static string Pairs(IReadOnlyList<KeyValuePair<string, string>> pairs) =>
