@@ -69,6 +69,24 @@ public sealed partial class JudgeTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AnAnthropicJudgeGivesTheSameVerdicts()
+    {
+        _script.On(Rubrics.Claims, """{"statements": ["BM25 ranks documents.", "BM25 was invented in 2020."]}""")
+            .On(Rubrics.Support, (user, _) => Verdicts(user, "statements", "statement", "supported", i => i == 1))
+            .On(Rubrics.AnswerQuestions, """{"questions": ["How does BM25 rank documents?"], "noncommittal": false}""");
+        var client = new LlmEndpoint(LlmProvider.Anthropic, _server.Root, "claude-judge", "key", TimeSpan.FromSeconds(20), 0).CreateChatClient();
+        var judge = new LlmJudge(client, "claude-judge");
+
+        var scores = await Metrics(judge).ScoreAsync(Answer(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0.5, Assert.Single(scores[JudgedMetrics.Faithfulness]), 1e-12);
+        Assert.Equal(1.0, Assert.Single(scores[JudgedMetrics.AnswerRelevancy]), 1e-6);
+        Assert.Equal(3, judge.Usage.Calls);
+        Assert.True(judge.Usage.TokensIn > 0);
+        Assert.All(_server.Requests, r => Assert.Contains("\"system\"", r, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnswerRelevancyIsMeanCosineToGeneratedQuestionsAndZeroWhenNoncommittal()
     {
         string[] generated = ["How does BM25 rank documents?", "What does BM25 use to score?", "Who invented cooking?"];

@@ -32,9 +32,12 @@ public sealed class ScriptedJudge
 
     private string? Route(JsonElement request)
     {
+        // OpenAI puts the system prompt among the messages; Anthropic in a top-level "system" (a string or text blocks).
         var messages = request.GetProperty("messages").EnumerateArray().ToList();
-        var system = messages.First(m => m.GetProperty("role").GetString() == "system").GetProperty("content").GetString();
-        var user = messages.First(m => m.GetProperty("role").GetString() == "user").GetProperty("content").GetString()!;
+        var system = request.TryGetProperty("system", out var top)
+            ? Text(top)
+            : Text(messages.First(m => m.GetProperty("role").GetString() == "system").GetProperty("content"));
+        var user = Text(messages.First(m => m.GetProperty("role").GetString() == "user").GetProperty("content"));
         var rubric = Rubrics.List.FirstOrDefault(r => r.System == system);
         if (rubric is null || !_replies.TryGetValue(rubric.Id, out var reply))
         {
@@ -49,4 +52,8 @@ public sealed class ScriptedJudge
 
         return reply(user, count);
     }
+
+    private static string Text(JsonElement content) => content.ValueKind == JsonValueKind.String
+        ? content.GetString()!
+        : string.Concat(content.EnumerateArray().Where(b => b.TryGetProperty("text", out _)).Select(b => b.GetProperty("text").GetString()));
 }
