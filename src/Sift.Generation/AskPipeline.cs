@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Telemetry;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
@@ -70,23 +71,43 @@ public sealed class AskPipeline(
         var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
 
-        var context = assembler.Assemble(retrieved, budgetTokens);
+        AssembledContext context;
+        using (SiftTelemetry.Start("assemble"))
+        {
+            context = assembler.Assemble(retrieved, budgetTokens);
+        }
+
         timings["assemble"] = Lap(stopwatch);
 
         // Weak evidence: answer "not found" instead of letting a model guess from passages that barely match.
         var weak = retrieved.Count == 0 || retrieved.Max(r => r.Score) < minScore;
-        var (text, model, promptVersion, usage, note) = weak
-            ? (null, llm?.Model ?? ExtractiveAnswerer.ModelId, llm?.Prompt.Version, null, null)
-            : await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
+        (string? Text, string Model, string? PromptVersion, LlmAnswer? Usage, string? Note) generated;
+        using (SiftTelemetry.Start("generate"))
+        {
+            generated = weak
+                ? (null, llm?.Model ?? ExtractiveAnswerer.ModelId, llm?.Prompt.Version, null, null)
+                : await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (text, model, promptVersion, usage, note) = generated;
         timings["generate"] = Lap(stopwatch);
 
         var abstained = text is null || text.Trim().StartsWith(NotFound.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
-        var report = abstained ? null : checker.Check(text!, context);
+        CitationReport? report;
+        using (SiftTelemetry.Start("cite-check"))
+        {
+            report = abstained ? null : checker.Check(text!, context);
+        }
+
         timings["cite_check"] = Lap(stopwatch);
+        note ??= retrieved.Degraded;
 
         var answer = abstained ? NotFound : report!.RepairedAnswer;
         var tokensIn = weak ? 0 : usage?.InputTokens ?? (context.Tokens + assembler.CountTokens(question) + (llm is null ? 0 : assembler.CountTokens(llm.Prompt.System)));
         var tokensOut = usage?.OutputTokens ?? assembler.CountTokens(text ?? answer);
+        var cost = model == ExtractiveAnswerer.ModelId || weak ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m;
+        var degraded = note is not null && !weak;
+        Record(model, tokensIn, tokensOut, cost, abstained, degraded);
         return new AnswerRecord(
             question,
             answer,
@@ -97,14 +118,23 @@ public sealed class AskPipeline(
             model,
             tokensIn,
             tokensOut,
-            model == ExtractiveAnswerer.ModelId || weak ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m,
+            cost,
             new AnswerFlags(
                 abstained,
-                Degraded: note is not null && !weak,
+                Degraded: degraded,
                 Extractive: model == ExtractiveAnswerer.ModelId,
                 report?.UncitedSentences.Count ?? 0,
                 report?.InvalidMarkers.Count ?? 0,
                 weak && retrieved.Count > 0 ? $"best retrieval score {retrieved.Max(r => r.Score):0.###} is below the threshold {minScore}" : note));
+    }
+
+    private static void Record(string model, int tokensIn, int tokensOut, decimal cost, bool abstained, bool degraded)
+    {
+        var modelTag = new KeyValuePair<string, object?>("model", model);
+        SiftTelemetry.Tokens.Add(tokensIn, modelTag, new("direction", "input"));
+        SiftTelemetry.Tokens.Add(tokensOut, modelTag, new("direction", "output"));
+        SiftTelemetry.Cost.Add((double)cost, modelTag);
+        SiftTelemetry.Answers.Add(1, new KeyValuePair<string, object?>("outcome", degraded ? "degraded" : abstained ? "abstained" : "answered"));
     }
 
     /// <summary>

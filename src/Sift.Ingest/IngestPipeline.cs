@@ -14,7 +14,8 @@ public sealed record IngestRequest(
     string Path,
     bool SkipBad = false,
     bool Prune = false,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    string? IdPrefix = null);
 
 public sealed record IngestProgress(int FilesDone, int FilesTotal, string CurrentFile);
 
@@ -54,7 +55,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             var file = files[i];
             progress?.Report(new IngestProgress(i, files.Count, file));
             var loader = loaders.For(file)!;
-            var documentId = DocumentIdFor(root, file);
+            var documentId = DocumentIdFor(root, file, request.IdPrefix);
             try
             {
                 foreach (var loaded in loader.Load(file, documentId, problems))
@@ -158,15 +159,16 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     }
 
     /// <summary>The root folder's name plus the path below it ("docs/guide/intro.md"), or the file name for one file.</summary>
-    private static string DocumentIdFor(string root, string file)
+    /// <summary>"root-folder-name/relative/path", or <paramref name="prefix"/> + the relative path when one is given.</summary>
+    private static string DocumentIdFor(string root, string file, string? prefix)
     {
         if (file == root)
         {
-            return System.IO.Path.GetFileName(file);
+            return (prefix ?? "") + System.IO.Path.GetFileName(file);
         }
 
         var relative = System.IO.Path.GetRelativePath(root, file).Replace('\\', '/');
-        return $"{System.IO.Path.GetFileName(root.TrimEnd(System.IO.Path.DirectorySeparatorChar))}/{relative}";
+        return prefix is not null ? prefix + relative : $"{System.IO.Path.GetFileName(root.TrimEnd(System.IO.Path.DirectorySeparatorChar))}/{relative}";
     }
 
     private static bool IsUnder(string source, string root) =>

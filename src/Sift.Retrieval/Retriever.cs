@@ -1,6 +1,7 @@
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Telemetry;
 using Sift.Index.Storage;
 using Sift.Retrieval.Fusion;
 using Sift.Retrieval.Ranking;
@@ -24,19 +25,35 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
     /// <summary>The reranker and its depth ("none" without one), for run provenance.</summary>
     public string Reranker => reranker is null ? "none" : $"{reranker.Name} (top {rerankDepth})";
 
-    public async Task<IReadOnlyList<RetrievedChunk>> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default)
+    public async Task<RetrievalResults> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default)
     {
         var depth = reranker is null ? query.TopK : Math.Max(query.TopK, rerankDepth);
         var ranked = await RankAsync(query.Text, depth, query.Filter, cancellationToken).ConfigureAwait(false);
         var stored = collection.GetChunks([.. ranked.Select(r => r.ChunkId)]);
         var scores = ranked.ToDictionary(r => r.ChunkId, r => r.Score);
         IReadOnlyList<RetrievedChunk> retrieved = [.. stored.Select((chunk, i) => new RetrievedChunk(chunk, scores[chunk.Id], i + 1))];
-        if (reranker is not null)
+        string? degraded = null;
+        if (reranker is not null && retrieved.Count > 0)
         {
-            retrieved = await reranker.RerankAsync(query.Text, retrieved, cancellationToken).ConfigureAwait(false);
+            using var stage = SiftTelemetry.Start("rerank");
+            try
+            {
+                retrieved = await reranker.RerankAsync(query.Text, retrieved, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A broken reranker must not take search down: keep the first-stage order and say so.
+                degraded = $"reranker {reranker.Name} failed ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}); results are in first-stage order";
+                stage.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, degraded);
+            }
         }
 
-        return [.. retrieved.Take(query.TopK)];
+        if (retrieved.Count > 0)
+        {
+            SiftTelemetry.TopScore.Record(retrieved[0].Score);
+        }
+
+        return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded);
     }
 
     /// <summary>

@@ -68,8 +68,8 @@ internal static class AskCommand
             string? answerId = null;
             if (!result.GetValue(noLog))
             {
-                using var log = new AnswerLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
-                answerId = log.Record(answer, target.Name, target.Info().Generation);
+                using var log = new QueryLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+                answerId = log.RecordAnswer(answer, target.Name, target.Info().Generation);
             }
 
             if (json)

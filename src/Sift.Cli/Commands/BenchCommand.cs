@@ -11,6 +11,7 @@ using Sift.Generation.Extractive;
 using Sift.Generation.Prompts;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
+using Sift.Retrieval;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
@@ -141,7 +142,7 @@ internal static class BenchCommand
             var table = new Table().Title($"{data.Name}: {ingest.Added:N0} documents, one query at a time").AddColumns("mode", "nDCG@10", "Recall@100", "p50 ms", "p99 ms", "queries/s");
             foreach (var (name, mode, fusion, exact) in Modes)
             {
-                var retriever = RetrievalOptions.Create(reopened, mode, fusion, exact: exact);
+                var retriever = RetrieverFactory.Create(reopened, CommonOptions.Analyzer, new RetrievalSettings(mode, fusion, Exact: exact));
                 var latency = LatencyBenchmark.Measure(queries, q => retriever.RankDocumentsAsync(q, 100, cancellationToken: cancellation).GetAwaiter().GetResult(), result.GetValue(rounds));
                 var quality = await RetrievalEvaluator.EvaluateAsync(
                     data, (q, n, cancel) => retriever.RankDocumentsAsync(q, n, cancellationToken: cancel), MetricSpec.Defaults, 100, cancellation);

@@ -9,6 +9,7 @@ using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
+using Sift.Retrieval;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Retrieval.Snippets;
@@ -42,7 +43,7 @@ internal static class DemoCommand
             EmbedderSpecs.Attach(collection, requested: null);
             var ingest = IngestCommand.Run(
                 collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json);
-            var retriever = RetrievalOptions.Create(collection, RetrievalOptions.DefaultMode);
+            var retriever = RetrievalOptions.Create(collection, RetrievalSettings.DefaultMode);
             var judged = BeirDataset.LoadJudgedQueries(folder);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
 

@@ -1,10 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.AI;
-using Sift.Core;
-using Sift.Models.Onnx;
-using Sift.Models.Remote;
-using Sift.Models.Static;
 using Sift.Index.Storage;
+using Sift.Models;
 
 namespace Sift.Cli.Commands;
 
@@ -14,23 +11,11 @@ namespace Sift.Cli.Commands;
 /// </summary>
 internal static class EmbedderSpecs
 {
-    /// <summary>Built in, offline: GloVe word vectors with SIF weighting.</summary>
-    public const string Default = "glove";
+    public const string Default = EmbedderCatalog.Default;
 
-    public static Option<string?> Option() => new("--embedder")
-    {
-        Description = "Embedding model for new collections: glove (built in, offline) | onnx:DIR | onnx-int8:DIR (a Hugging Face ONNX model folder) | openai:MODEL (an OpenAI-compatible endpoint: SIFT_OPENAI_BASE_URL, SIFT_OPENAI_API_KEY) | none (BM25 only)",
-    };
+    public static Option<string?> Option() => new("--embedder") { Description = "Embedding model for new collections: " + EmbedderCatalog.Specs };
 
-    public static IEmbeddingGenerator<string, Embedding<float>>? Create(string spec) => spec switch
-    {
-        "glove" => StaticWordEmbedder.Default,
-        "none" => null,
-        _ when spec.StartsWith("onnx:", StringComparison.Ordinal) => new OnnxEmbedder(OnnxModelFolder.Open(spec["onnx:".Length..])),
-        _ when spec.StartsWith("onnx-int8:", StringComparison.Ordinal) => new OnnxEmbedder(OnnxModelFolder.Open(spec["onnx-int8:".Length..], quantized: true)),
-        _ when spec.StartsWith("openai:", StringComparison.Ordinal) => new OpenAiCompatibleEmbedder(OpenAiEndpoint.FromEnvironment(spec["openai:".Length..])),
-        _ => throw new SiftException($"unknown embedder '{spec}' (use glove, onnx:DIR, onnx-int8:DIR, openai:MODEL or none)"),
-    };
+    public static IEmbeddingGenerator<string, Embedding<float>>? Create(string spec) => EmbedderCatalog.Create(spec);
 
     /// <summary>Gives the collection its embedder: the one asked for, else the one it was built with, else the default.</summary>
     public static void Attach(Collection collection, string? requested)

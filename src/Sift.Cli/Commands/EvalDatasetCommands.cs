@@ -119,12 +119,12 @@ internal static class EvalDatasetCommands
         command.SetAction(result =>
         {
             var root = Index.Storage.CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store));
-            if (!File.Exists(Path.Combine(root, AnswerLog.FileName)))
+            if (!File.Exists(Path.Combine(root, QueryLog.FileName)))
             {
                 throw new SiftException($"no answers have been logged in {root} yet (sift ask and sift serve log them)");
             }
 
-            using var log = new AnswerLog(root);
+            using var log = new QueryLog(root);
             var since = result.GetValue(sinceDays) is { } days ? DateTimeOffset.UtcNow.AddDays(-days) : (DateTimeOffset?)null;
             var only = result.GetValue(collection);
             var lines = new List<string>();

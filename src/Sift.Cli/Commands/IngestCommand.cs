@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Core;
+using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Index.Storage;
 using Sift.Ingest;
@@ -24,11 +25,12 @@ internal static class IngestCommand
         var prune = new Option<bool>("--prune") { Description = "Remove documents from under PATH whose files are gone" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable files and bad JSONL lines, report a count, and go on" };
         var meta = new Option<string[]>("--meta") { Description = "key=value metadata added to every document (usable in --filter)" };
+        var acl = new Option<string[]>("--acl") { Description = "Only callers holding one of these principals may see the documents, e.g. group:finance user:alice (repeat; default: everyone who can read the collection)" };
         var embedder = EmbedderSpecs.Option();
 
         var command = new Command("ingest", "Add files to a collection; unchanged files are skipped, changed ones replaced")
         {
-            path, collection, chunker, size, overlap, prune, skipBad, meta, embedder,
+            path, collection, chunker, size, overlap, prune, skipBad, meta, acl, embedder,
         };
         command.SetAction(result =>
         {
@@ -38,7 +40,7 @@ internal static class IngestCommand
                 result.GetValue(path)!,
                 result.GetValue(skipBad),
                 result.GetValue(prune),
-                ParseMetadata(result.GetValue(meta)));
+                ParseMetadata(result.GetValue(meta), result.GetValue(acl)));
             if (!File.Exists(request.Path) && !Directory.Exists(request.Path))
             {
                 throw new SiftException($"path not found: {request.Path}");
@@ -109,7 +111,7 @@ internal static class IngestCommand
         }
     }
 
-    private static Dictionary<string, string> ParseMetadata(string[]? pairs)
+    private static Dictionary<string, string> ParseMetadata(string[]? pairs, string[]? acl)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in pairs ?? [])
@@ -121,6 +123,16 @@ internal static class IngestCommand
             }
 
             metadata[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        if (metadata.ContainsKey(AccessScope.MetadataKey))
+        {
+            throw new SiftException($"'{AccessScope.MetadataKey}' is reserved for access lists: use --acl");
+        }
+
+        if (acl is { Length: > 0 })
+        {
+            metadata[AccessScope.MetadataKey] = AccessScope.Encode(acl);
         }
 
         return metadata;

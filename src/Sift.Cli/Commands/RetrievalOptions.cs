@@ -15,14 +15,7 @@ namespace Sift.Cli.Commands;
 /// <summary>The options that choose how a query is ranked, shared by search, eval and bench.</summary>
 internal sealed class RetrievalOptions
 {
-    /// <summary>
-    /// BM25: with the built-in offline embedder, dense and hybrid retrieval measure worse on SciFact and NFCorpus
-    /// (docs/benchmarks.md). Pass --mode hybrid with a transformer embedder.
-    /// </summary>
-    public const string DefaultMode = "bm25";
-    public const string DefaultFusion = "rrf";
-
-    private readonly Option<string?> _mode = new("--mode") { Description = $"bm25 | dense | hybrid (default {DefaultMode})" };
+    private readonly Option<string?> _mode = new("--mode") { Description = $"bm25 | dense | hybrid (default {RetrievalSettings.DefaultMode})" };
     private readonly Option<string?> _fusion = new("--fusion") { Description = "Hybrid fusion: rrf (reciprocal rank, k=60) | weighted (min-max normalised scores); default: the collection's setting, else rrf" };
     private readonly Option<double?> _denseWeight = new("--dense-weight") { Description = "Weight of the dense ranking in hybrid fusion, 0..1 (BM25 gets the rest); default: the collection's setting, else 0.5" };
     private readonly Option<int?> _efSearch = new("--ef-search") { Description = "HNSW candidate list size per query (larger: better recall, slower)" };
@@ -48,51 +41,25 @@ internal sealed class RetrievalOptions
     }
 
     /// <summary>The mode asked for, else the collection's setting, else the default.</summary>
-    public string Mode(ParseResult result, Collection collection) => result.GetValue(_mode) ?? collection.Settings.Mode ?? DefaultMode;
+    public string Mode(ParseResult result, Collection collection) => result.GetValue(_mode) ?? collection.Settings.Mode ?? RetrievalSettings.DefaultMode;
 
     public bool NeedsVectors(ParseResult result, Collection collection) => Mode(result, collection) is "dense" or "hybrid";
 
     public Retriever Build(ParseResult result, Collection collection, Bm25Parameters? bm25 = null)
     {
-        var settings = collection.Settings;
-        return Create(
-            collection,
-            result.GetValue(_mode) ?? settings.Mode ?? DefaultMode,
-            result.GetValue(_fusion) ?? settings.Fusion ?? DefaultFusion,
-            result.GetValue(_denseWeight) ?? settings.DenseWeight ?? 0.5,
+        var defaults = RetrievalSettings.For(collection);
+        return RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(
+            result.GetValue(_mode) ?? defaults.Mode,
+            result.GetValue(_fusion) ?? defaults.Fusion,
+            result.GetValue(_denseWeight) ?? defaults.DenseWeight,
             result.GetValue(_efSearch),
             result.GetValue(_exact),
             bm25,
             result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : null,
-            result.GetValue(_rerankDepth));
+            result.GetValue(_rerankDepth)));
     }
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>
-    public static Retriever Create(
-        Collection collection, string mode, string fusion = DefaultFusion, double denseWeight = 0.5, int? efSearch = null,
-        bool exact = false, Bm25Parameters? bm25 = null, IReranker? reranker = null, int rerankDepth = 50)
-    {
-        if (rerankDepth < 1)
-        {
-            throw new SiftException($"--rerank-depth must be at least 1 (got {rerankDepth})");
-        }
-
-        if (denseWeight is < 0 or > 1 || double.IsNaN(denseWeight))
-        {
-            throw new SiftException($"--dense-weight must be between 0 and 1 (got {denseWeight})");
-        }
-
-        var lexical = new LexicalRanker(collection, CommonOptions.Analyzer, bm25);
-        IChunkRanker Dense() => new DenseRanker(collection, efSearch, exact);
-        IChunkRanker ranker = mode switch
-        {
-            "bm25" => lexical,
-            "dense" => Dense(),
-            _ => new HybridRanker(
-                [lexical, Dense()],
-                [1 - denseWeight, denseWeight],
-                fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion()),
-        };
-        return new Retriever(collection, ranker, reranker, rerankDepth);
-    }
+    public static Retriever Create(Collection collection, string mode, string fusion = RetrievalSettings.DefaultFusion, double denseWeight = 0.5) =>
+        RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(mode, fusion, denseWeight));
 }

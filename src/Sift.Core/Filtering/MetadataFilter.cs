@@ -2,7 +2,8 @@ namespace Sift.Core.Filtering;
 
 /// <summary>
 /// Conditions on document metadata: every key must match (AND), and a key matches when the document's value is one of
-/// the allowed values (set membership; one value is plain equality).
+/// the allowed values (set membership; one value is plain equality). With an <see cref="AccessScope"/>, documents the
+/// caller may not see never match, whatever else the filter says.
 /// </summary>
 public sealed class MetadataFilter
 {
@@ -24,8 +25,25 @@ public sealed class MetadataFilter
 
     public IReadOnlyDictionary<string, HashSet<string>> Conditions => _allowed;
 
+    public AccessScope? Access { get; private init; }
+
+    /// <summary>True when the filter lets every document through.</summary>
+    public bool IsEmpty => _allowed.Count == 0 && Access is null;
+
+    /// <summary>A filter with the same conditions that also hides what <paramref name="access"/> may not see.</summary>
+    public MetadataFilter Restrict(AccessScope access) =>
+        new(_allowed.SelectMany(c => c.Value.Select(v => KeyValuePair.Create(c.Key, v)))) { Access = access };
+
+    /// <summary>Only the access restriction (a null filter plus a caller).</summary>
+    public static MetadataFilter For(AccessScope access) => new([]) { Access = access };
+
     public bool Matches(IReadOnlyDictionary<string, string> metadata)
     {
+        if (Access is not null && !Access.Allows(metadata))
+        {
+            return false;
+        }
+
         foreach (var (key, values) in _allowed)
         {
             if (!metadata.TryGetValue(key, out var actual) || !values.Contains(actual))

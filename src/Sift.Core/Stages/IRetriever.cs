@@ -1,3 +1,4 @@
+using System.Collections;
 using Sift.Core.Documents;
 using Sift.Core.Filtering;
 
@@ -6,11 +7,28 @@ namespace Sift.Core.Stages;
 /// <summary>One retrieval stage: a query in, the best chunks out, best first.</summary>
 public interface IRetriever
 {
-    Task<IReadOnlyList<RetrievedChunk>> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default);
+    Task<RetrievalResults> RetrieveAsync(RetrievalQuery query, CancellationToken cancellationToken = default);
 }
 
-/// <param name="Filter">Only chunks of documents whose metadata matches are considered (applied while scoring).</param>
+/// <param name="Filter">Only chunks of documents whose metadata matches (and the caller may see) are considered, while scoring.</param>
 public sealed record RetrievalQuery(string Text, int TopK, MetadataFilter? Filter = null);
 
 /// <summary>A stored chunk with its score and rank for one query.</summary>
 public sealed record RetrievedChunk(StoredChunk Chunk, double Score, int Rank);
+
+/// <summary>
+/// The chunks retrieval returned, best first, and why they may be worse than usual (<see cref="Degraded"/>: e.g. the
+/// reranker failed and the first-stage order was kept).
+/// </summary>
+public sealed class RetrievalResults(IReadOnlyList<RetrievedChunk> chunks, string? degraded = null) : IReadOnlyList<RetrievedChunk>
+{
+    public string? Degraded { get; } = degraded;
+
+    public int Count => chunks.Count;
+
+    public RetrievedChunk this[int index] => chunks[index];
+
+    public IEnumerator<RetrievedChunk> GetEnumerator() => chunks.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -1,6 +1,7 @@
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Telemetry;
 using Sift.Index.Storage;
 using Sift.Retrieval.Ranking;
 
@@ -18,7 +19,13 @@ public sealed class DenseRanker(Collection collection, int? efSearch = null, boo
     {
         var embedder = collection.Embedder ?? throw new SiftException($"collection '{collection.Name}' has no embedder (use --mode bm25)");
         var snapshot = collection.DenseIndex();
-        var vector = (await embedder.EmbedAsync([query], Embedders.ForQueries, cancellationToken).ConfigureAwait(false))[0];
+        float[] vector;
+        using (SiftTelemetry.Start("embed"))
+        {
+            vector = (await embedder.EmbedAsync([query], Embedders.ForQueries, cancellationToken).ConfigureAwait(false))[0];
+        }
+
+        using var stage = SiftTelemetry.Start("vector");
         var allowed = MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter);
         var nodes = exact ? snapshot.Index.SearchExact(vector, k, allowed) : snapshot.Index.Search(vector, k, efSearch ?? snapshot.EfSearch, allowed);
         return [.. nodes.Select(n => new ChunkScore(snapshot.ChunkIds[n.Node], snapshot.DocumentIds[n.Node], n.Similarity))];

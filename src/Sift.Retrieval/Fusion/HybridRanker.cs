@@ -1,4 +1,5 @@
 using Sift.Core.Filtering;
+using Sift.Core.Telemetry;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval.Fusion;
@@ -17,6 +18,7 @@ public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyL
     {
         var pool = Math.Max(depth, k);
         var rankings = await Task.WhenAll(rankers.Select(r => r.RankAsync(query, pool, filter, cancellationToken))).ConfigureAwait(false);
+        using var stage = SiftTelemetry.Start("fuse");
         return fusion.Fuse(rankings, weights, k);
     }
 }

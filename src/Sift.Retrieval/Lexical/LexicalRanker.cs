@@ -1,5 +1,6 @@
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Telemetry;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Retrieval.Ranking;
@@ -15,6 +16,7 @@ public sealed class LexicalRanker(Collection collection, ITextAnalyzer analyzer,
 
     public Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
     {
+        using var stage = SiftTelemetry.Start("bm25");
         var snapshot = collection.LexicalIndex(_parameters);
         var terms = analyzer.Analyze(query).Select(t => t.Term).ToList();
         var slots = snapshot.Index.Search(terms, k, MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter));

@@ -8,7 +8,7 @@ internal static class MetadataSlots
     public static Func<int, bool>? Allowed(
         string[] documentIdBySlot, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> metadata, MetadataFilter? filter)
     {
-        if (filter is null || filter.Conditions.Count == 0)
+        if (filter is null || filter.IsEmpty)
         {
             return null;
         }

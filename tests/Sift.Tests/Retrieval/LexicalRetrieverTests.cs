@@ -39,7 +39,7 @@ public sealed class LexicalRetrieverTests : IDisposable
         _folder.Dispose();
     }
 
-    private Task<IReadOnlyList<RetrievedChunk>> Search(string query, int k = 10, params string[] filter) =>
+    private Task<RetrievalResults> Search(string query, int k = 10, params string[] filter) =>
         _retriever.RetrieveAsync(new RetrievalQuery(query, k, filter.Length > 0 ? MetadataFilter.Parse(filter) : null), TestContext.Current.CancellationToken);
 
     [Fact]

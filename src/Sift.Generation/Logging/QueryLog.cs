@@ -13,18 +13,19 @@ public sealed record LoggedAnswer(
 public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comment);
 
 /// <summary>
-/// Every answer Sift gave, with its flags, cost and the feedback it received, in one SQLite file in the store
-/// (<c>answers.db</c>). It is what <c>sift eval mine</c> turns into test cases. Questions can be stored redacted, and
-/// entries older than a retention period are pruned.
+/// The query log: every search and answer Sift served, with the collection version, results, latency, tokens, cost,
+/// flags, the caller (API key id) and the feedback answers received, in one SQLite file in the store
+/// (<c>querylog.db</c>). <c>sift eval mine</c> turns the bad answers into test cases. Query text can be stored
+/// redacted, and entries older than a retention period are pruned.
 /// </summary>
-public sealed class AnswerLog : IDisposable
+public sealed class QueryLog : IDisposable
 {
-    public const string FileName = "answers.db";
+    public const string FileName = "querylog.db";
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
 
-    public AnswerLog(string storeRoot)
+    public QueryLog(string storeRoot)
     {
         Directory.CreateDirectory(storeRoot);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(storeRoot, FileName), Pooling = false }.ToString());
@@ -32,46 +33,62 @@ public sealed class AnswerLog : IDisposable
         Execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA busy_timeout=5000;
-            CREATE TABLE IF NOT EXISTS answers (
-                id TEXT PRIMARY KEY, at TEXT NOT NULL, collection TEXT NOT NULL, generation INTEGER NOT NULL,
-                question TEXT, answer TEXT NOT NULL, flags TEXT NOT NULL, documents TEXT NOT NULL,
-                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS queries (
+                id TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, generation INTEGER NOT NULL,
+                caller TEXT, question TEXT, answer TEXT, flags TEXT, documents TEXT NOT NULL,
+                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL, cached INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS feedback (
-                answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE, at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
-            CREATE INDEX IF NOT EXISTS answers_at ON answers(at);
+                answer_id TEXT NOT NULL REFERENCES queries(id), at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
+            CREATE INDEX IF NOT EXISTS queries_at ON queries(at);
             """);
     }
 
-    /// <summary>Logs an answer and returns its id.</summary>
-    public string Record(AnswerRecord record, string collection, long generation, bool redactQuestion = false)
+    /// <summary>Logs an answer and returns its id (the id feedback refers to).</summary>
+    /// <param name="caller">Who asked (an API key id); only they may give feedback on it. Null from the CLI.</param>
+    public string RecordAnswer(AnswerRecord record, string collection, long generation, string? caller = null, bool redact = false, bool cached = false) =>
+        Insert(
+            "ask", collection, generation, caller, redact ? null : record.Question, record.Answer, JsonSerializer.Serialize(record.Flags),
+            record.Retrieved.Select(r => r.DocumentId).Distinct(), cached ? 0 : record.TimingsMs.Values.Sum(), record.TokensIn, record.TokensOut, record.EstimatedCost, cached);
+
+    /// <summary>Logs a search and returns its id.</summary>
+    public string RecordSearch(string query, string collection, long generation, IEnumerable<string> documents, double latencyMs, string? caller = null, bool redact = false, bool cached = false) =>
+        Insert("search", collection, generation, caller, redact ? null : query, null, null, documents.Distinct(), latencyMs, 0, 0, 0m, cached);
+
+    private string Insert(
+        string kind, string collection, long generation, string? caller, string? question, string? answer, string? flags,
+        IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached)
     {
         var id = Guid.CreateVersion7().ToString("N");
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO answers (id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost)
-                VALUES ($id, $at, $collection, $generation, $question, $answer, $flags, $documents, $latency, $in, $out, $cost)
+                INSERT INTO queries (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
+                VALUES ($id, $at, $kind, $collection, $generation, $caller, $question, $answer, $flags, $documents, $latency, $in, $out, $cost, $cached)
                 """;
             command.Parameters.AddWithValue("$id", id);
             command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
+            command.Parameters.AddWithValue("$kind", kind);
             command.Parameters.AddWithValue("$collection", collection);
             command.Parameters.AddWithValue("$generation", generation);
-            command.Parameters.AddWithValue("$question", redactQuestion ? DBNull.Value : record.Question);
-            command.Parameters.AddWithValue("$answer", record.Answer);
-            command.Parameters.AddWithValue("$flags", JsonSerializer.Serialize(record.Flags));
-            command.Parameters.AddWithValue("$documents", JsonSerializer.Serialize(record.Retrieved.Select(r => r.DocumentId).Distinct()));
-            command.Parameters.AddWithValue("$latency", record.TimingsMs.Values.Sum());
-            command.Parameters.AddWithValue("$in", record.TokensIn);
-            command.Parameters.AddWithValue("$out", record.TokensOut);
-            command.Parameters.AddWithValue("$cost", record.EstimatedCost.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$caller", (object?)caller ?? DBNull.Value);
+            command.Parameters.AddWithValue("$question", (object?)question ?? DBNull.Value);
+            command.Parameters.AddWithValue("$answer", (object?)answer ?? DBNull.Value);
+            command.Parameters.AddWithValue("$flags", (object?)flags ?? DBNull.Value);
+            command.Parameters.AddWithValue("$documents", JsonSerializer.Serialize(documents));
+            command.Parameters.AddWithValue("$latency", latencyMs);
+            command.Parameters.AddWithValue("$in", tokensIn);
+            command.Parameters.AddWithValue("$out", tokensOut);
+            command.Parameters.AddWithValue("$cost", cost.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$cached", cached ? 1 : 0);
             command.ExecuteNonQuery();
         }
 
         return id;
     }
 
-    public void AddFeedback(string answerId, int rating, string? comment)
+    /// <summary>Records feedback on an answer; with a caller, only on that caller's own answers (others are "not found").</summary>
+    public void AddFeedback(string answerId, int rating, string? comment, string? caller = null)
     {
         if (rating is not (1 or -1))
         {
@@ -81,8 +98,12 @@ public sealed class AnswerLog : IDisposable
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "INSERT INTO feedback (answer_id, at, rating, comment) SELECT id, $at, $rating, $comment FROM answers WHERE id = $id";
+            command.CommandText = """
+                INSERT INTO feedback (answer_id, at, rating, comment)
+                SELECT id, $at, $rating, $comment FROM queries WHERE id = $id AND kind = 'ask' AND ($caller IS NULL OR caller = $caller)
+                """;
             command.Parameters.AddWithValue("$id", answerId);
+            command.Parameters.AddWithValue("$caller", (object?)caller ?? DBNull.Value);
             command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
             command.Parameters.AddWithValue("$rating", rating);
             command.Parameters.AddWithValue("$comment", (object?)comment ?? DBNull.Value);
@@ -90,6 +111,17 @@ public sealed class AnswerLog : IDisposable
             {
                 throw new SiftException($"no logged answer has id '{answerId}'");
             }
+        }
+    }
+
+    /// <summary>How many entries the log holds (searches and answers).</summary>
+    public long Count()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM queries";
+            return (long)command.ExecuteScalar()!;
         }
     }
 
@@ -113,7 +145,10 @@ public sealed class AnswerLog : IDisposable
             var answers = new List<LoggedAnswer>();
             using (var command = _connection.CreateCommand())
             {
-                command.CommandText = "SELECT id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost FROM answers WHERE at >= $since ORDER BY at, id";
+                command.CommandText = """
+                    SELECT id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost
+                    FROM queries WHERE kind = 'ask' AND at >= $since ORDER BY at, id
+                    """;
                 command.Parameters.AddWithValue("$since", (since ?? DateTimeOffset.MinValue).ToString("O"));
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
@@ -140,18 +175,18 @@ public sealed class AnswerLog : IDisposable
         }
     }
 
-    /// <summary>Deletes answers (and their feedback) older than the retention period; returns how many.</summary>
+    /// <summary>Deletes entries (and their feedback) older than the retention period; returns how many.</summary>
     public int Prune(TimeSpan retention)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
             using var feedback = _connection.CreateCommand();
-            feedback.CommandText = "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM answers WHERE at < $cutoff)";
+            feedback.CommandText = "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM queries WHERE at < $cutoff)";
             feedback.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
             feedback.ExecuteNonQuery();
             using var answers = _connection.CreateCommand();
-            answers.CommandText = "DELETE FROM answers WHERE at < $cutoff";
+            answers.CommandText = "DELETE FROM queries WHERE at < $cutoff";
             answers.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
             var removed = answers.ExecuteNonQuery();
             transaction.Commit();

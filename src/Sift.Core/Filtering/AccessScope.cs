@@ -1,0 +1,34 @@
+namespace Sift.Core.Filtering;
+
+/// <summary>
+/// Who is asking, as principals ("group:finance", "user:alice", "key:ab12"). A document whose metadata carries an
+/// access list (<see cref="MetadataKey"/>: principals joined by commas) is visible only to callers holding one of
+/// them; a document without one is visible to everyone who can read the collection.
+/// </summary>
+public sealed class AccessScope
+{
+    public const string MetadataKey = "acl";
+
+    private readonly HashSet<string> _principals;
+
+    public AccessScope(IEnumerable<string> principals) => _principals = new HashSet<string>(principals, StringComparer.Ordinal);
+
+    public IReadOnlySet<string> Principals => _principals;
+
+    /// <summary>A stable text of the principals (sorted), for cache keys: callers with equal scopes may share results.</summary>
+    public string Fingerprint => string.Join(',', _principals.Order(StringComparer.Ordinal));
+
+    public bool Allows(IReadOnlyDictionary<string, string> metadata) =>
+        !metadata.TryGetValue(MetadataKey, out var list) || string.IsNullOrWhiteSpace(list)
+        || list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(_principals.Contains);
+
+    /// <summary>The metadata value for an access list, validated: principals are non-empty and hold no commas.</summary>
+    public static string Encode(IEnumerable<string> principals)
+    {
+        var list = principals.Select(p => p.Trim()).ToList();
+        var bad = list.FirstOrDefault(p => p.Length == 0 || p.Contains(',', StringComparison.Ordinal));
+        return bad is null
+            ? string.Join(',', list.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            : throw new SiftException($"access-list principal '{bad}' is empty or contains a comma");
+    }
+}

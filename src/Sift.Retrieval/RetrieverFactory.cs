@@ -1,0 +1,77 @@
+using Sift.Core;
+using Sift.Core.Stages;
+using Sift.Index.Lexical;
+using Sift.Index.Storage;
+using Sift.Retrieval.Dense;
+using Sift.Retrieval.Fusion;
+using Sift.Retrieval.Lexical;
+using Sift.Retrieval.Ranking;
+
+namespace Sift.Retrieval;
+
+/// <summary>How a query is ranked: the mode, hybrid fusion and its weight, HNSW breadth, reranker.</summary>
+public sealed record RetrievalSettings(
+    string Mode = RetrievalSettings.DefaultMode,
+    string Fusion = RetrievalSettings.DefaultFusion,
+    double DenseWeight = 0.5,
+    int? EfSearch = null,
+    bool Exact = false,
+    Bm25Parameters? Bm25 = null,
+    IReranker? Reranker = null,
+    int RerankDepth = 50)
+{
+    /// <summary>
+    /// BM25: with the built-in offline embedder, dense and hybrid retrieval measure worse on SciFact and NFCorpus
+    /// (docs/benchmarks.md). Use hybrid with a transformer embedder.
+    /// </summary>
+    public const string DefaultMode = "bm25";
+    public const string DefaultFusion = "rrf";
+
+    public static IReadOnlyList<string> Modes { get; } = ["bm25", "dense", "hybrid"];
+
+    /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
+    public static RetrievalSettings For(Collection collection) => new(
+        collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5);
+
+    public bool NeedsVectors => Mode is "dense" or "hybrid";
+}
+
+/// <summary>Builds the retriever for a collection and settings.</summary>
+public static class RetrieverFactory
+{
+    public static Retriever Create(Collection collection, ITextAnalyzer analyzer, RetrievalSettings settings)
+    {
+        if (!RetrievalSettings.Modes.Contains(settings.Mode))
+        {
+            throw new SiftException($"unknown mode '{settings.Mode}' (use {string.Join(", ", RetrievalSettings.Modes)})");
+        }
+
+        if (settings.Fusion is not ("rrf" or "weighted"))
+        {
+            throw new SiftException($"unknown fusion '{settings.Fusion}' (use rrf or weighted)");
+        }
+
+        if (settings.RerankDepth < 1)
+        {
+            throw new SiftException($"--rerank-depth must be at least 1 (got {settings.RerankDepth})");
+        }
+
+        if (settings.DenseWeight is < 0 or > 1 || double.IsNaN(settings.DenseWeight))
+        {
+            throw new SiftException($"--dense-weight must be between 0 and 1 (got {settings.DenseWeight})");
+        }
+
+        var lexical = new LexicalRanker(collection, analyzer, settings.Bm25);
+        IChunkRanker Dense() => new DenseRanker(collection, settings.EfSearch, settings.Exact);
+        IChunkRanker ranker = settings.Mode switch
+        {
+            "bm25" => lexical,
+            "dense" => Dense(),
+            _ => new HybridRanker(
+                [lexical, Dense()],
+                [1 - settings.DenseWeight, settings.DenseWeight],
+                settings.Fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion()),
+        };
+        return new Retriever(collection, ranker, settings.Reranker, settings.RerankDepth);
+    }
+}
