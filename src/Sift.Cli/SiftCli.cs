@@ -19,6 +19,8 @@ public static class SiftCli
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(FeedbackCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(PromptsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());

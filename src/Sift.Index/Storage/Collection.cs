@@ -297,6 +297,18 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         return metadata;
     }
 
+    /// <summary>The content version: it changes with every write, so caches keyed by it never serve stale results.</summary>
+    public long Generation
+    {
+        get
+        {
+            lock (_indexLock)
+            {
+                return CurrentGeneration();
+            }
+        }
+    }
+
     private long CurrentGeneration()
     {
         if (_generationQuery is null)

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Sift.Index.Storage;
+using Sift.Server;
+
+namespace Sift.Cli.Commands;
+
+/// <summary><c>sift serve</c>: the HTTP API over the store (see Sift.Server).</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string[]>("--urls") { Description = "Addresses to listen on", DefaultValueFactory = _ => ["http://127.0.0.1:8080"], AllowMultipleArgumentsPerToken = true };
+        var noAuth = new Option<bool>("--no-auth") { Description = "Serve without API keys (loopback addresses only); callers see only documents without an access list" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Turn off the exact and semantic answer caches" };
+        var threshold = new Option<double>("--cache-threshold") { Description = "Cosine similarity above which the semantic cache answers a question", DefaultValueFactory = _ => 0.97 };
+        var redact = new Option<bool>("--redact-queries") { Description = "Keep query text out of the query log" };
+        var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries older than this", DefaultValueFactory = _ => 30 };
+        var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
+        var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
+        var otlp = new Option<Uri?>("--otlp-endpoint") { Description = "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)" };
+        var llm = new LlmOptions();
+        var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
+        {
+            urls, noAuth, noCache, threshold, redact, retention, rate, upload, otlp,
+        };
+        llm.AddTo(command);
+        command.SetAction(async (result, cancellation) =>
+        {
+            var (answerer, endpoint) = llm.Build(result);
+            var options = new ServerOptions
+            {
+                StoreRoot = CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)),
+                RequireKeys = !result.GetValue(noAuth),
+                Llm = endpoint,
+                Prompt = answerer?.Prompt ?? Generation.Prompts.PromptLibrary.Get(Generation.Prompts.PromptLibrary.DefaultId),
+                MinScore = llm.MinScore(result),
+                Cache = !result.GetValue(noCache),
+                SemanticCacheThreshold = result.GetValue(threshold),
+                RedactQueries = result.GetValue(redact),
+                LogRetention = TimeSpan.FromDays(result.GetValue(retention)),
+                Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
+                OtlpEndpoint = result.GetValue(otlp),
+            };
+            await using var app = SiftServer.Build(options, result.GetValue(urls)!);
+            await app.StartAsync(cancellation);
+            await Console.Out.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(options.RequireKeys ? "API keys required" : "no auth")}); Ctrl+C stops");
+            await app.WaitForShutdownAsync(cancellation);
+            return 0;
+        });
+        return command;
+    }
+}

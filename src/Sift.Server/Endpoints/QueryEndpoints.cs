@@ -1,0 +1,178 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Sift.Core;
+using Sift.Generation.Logging;
+using Sift.Server.Auth;
+using Sift.Server.Http;
+
+namespace Sift.Server.Endpoints;
+
+/// <summary>Search, ask (JSON or Server-Sent Events) and feedback.</summary>
+internal static class QueryEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/collections/{c}/search", async (string c, SearchRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options) =>
+        {
+            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
+            {
+                return denied;
+            }
+
+            var errors = Validation.Check(request.Query, "query", request.K, request.Mode, options.Limits);
+            var filter = Validation.Filter(request.Filters, errors);
+            if (errors.Count > 0)
+            {
+                return Problems.Invalid(errors);
+            }
+
+            var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? 10, request.Mode, filter, context.RequestAborted);
+            return Results.Ok(new { id, cached, response.Collection, response.Generation, response.Degraded, response.Results });
+        }).WithName("Search").WithTags("query");
+
+        app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>
+        {
+            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
+            {
+                return denied;
+            }
+
+            var errors = Validation.Check(request.Question, "question", request.K, request.Mode, options.Limits);
+            var filter = Validation.Filter(request.Filters, errors);
+            if (request.Budget is { } budget && (budget < 100 || budget > 100_000))
+            {
+                errors["budget"] = [$"must be between 100 and 100000 tokens (got {budget})"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Problems.Invalid(errors);
+            }
+
+            var question = request.Question!;
+            var (k, tokens) = (request.K ?? 10, request.Budget ?? 3000);
+            if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+            {
+                var (record, cached, id) = await queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, null, context.RequestAborted);
+                return Results.Ok(Answer(record, cached, id));
+            }
+
+            await StreamAsync(context, json.Value.SerializerOptions, onToken =>
+                queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
+            return Results.Empty;
+        }).WithName("Ask").WithTags("query").Produces(200, contentType: "text/event-stream");
+
+        app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log) =>
+        {
+            if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
+            {
+                return denied;
+            }
+
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            if (string.IsNullOrWhiteSpace(request.AnswerId))
+            {
+                errors["answerId"] = ["is required"];
+            }
+
+            if (request.Rating is not ("up" or "down"))
+            {
+                errors["rating"] = ["must be \"up\" or \"down\""];
+            }
+
+            if (request.Comment is { Length: > 4000 })
+            {
+                errors["comment"] = ["is longer than 4000 characters"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Problems.Invalid(errors);
+            }
+
+            try
+            {
+                // Only the key that asked may rate an answer; anyone else is told it does not exist.
+                log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.Key is null ? null : caller.Id);
+            }
+            catch (SiftException)
+            {
+                return Problems.NotFound($"answer '{request.AnswerId}'");
+            }
+
+            return Results.Accepted();
+        }).WithName("Feedback").WithTags("query");
+    }
+
+    private static object Answer(Generation.AnswerRecord record, bool cached, string id) => new
+    {
+        id,
+        cached,
+        record.Question,
+        record.Answer,
+        record.Citations,
+        record.Retrieved,
+        record.TimingsMs,
+        record.PromptVersion,
+        record.Model,
+        record.TokensIn,
+        record.TokensOut,
+        record.EstimatedCost,
+        record.Flags,
+    };
+
+    /// <summary>
+    /// Server-Sent Events: "token" events as the model writes, then one "answer" event with the checked record
+    /// (citations, timings, usage, flags), or an "error" event carrying a problem.
+    /// </summary>
+    private static async Task StreamAsync(
+        HttpContext context, JsonSerializerOptions json,
+        Func<Action<string>, Task<(Generation.AnswerRecord Record, bool Cached, string Id)>> ask)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.Body.FlushAsync(context.RequestAborted);
+
+        var tokens = Channel.CreateUnbounded<string>();
+        var asking = Task.Run(async () =>
+        {
+            try
+            {
+                return await ask(token => tokens.Writer.TryWrite(token));
+            }
+            finally
+            {
+                tokens.Writer.TryComplete();
+            }
+        });
+
+        async Task Send(string name, object data)
+        {
+            await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, json)}\n\n", context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
+        }
+
+        await foreach (var token in tokens.Reader.ReadAllAsync(context.RequestAborted))
+        {
+            await Send("token", new { text = token });
+        }
+
+        try
+        {
+            var (record, cached, id) = await asking;
+            await Send("answer", Answer(record, cached, id));
+        }
+        catch (SiftException ex)
+        {
+            await Send("error", new { status = 400, code = "bad_request", title = "The request cannot be served", detail = ex.Message });
+        }
+    }
+}

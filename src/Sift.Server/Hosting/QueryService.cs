@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Generation;
+using Sift.Generation.Citations;
+using Sift.Generation.Context;
+using Sift.Generation.Extractive;
+using Sift.Generation.Llm;
+using Sift.Generation.Logging;
+using Sift.Index.Storage;
+using Sift.Models.Static;
+using Sift.Retrieval;
+using Sift.Retrieval.Snippets;
+using Sift.Server.Auth;
+using Sift.Server.Caching;
+
+namespace Sift.Server;
+
+/// <summary>One ranked chunk in a search response.</summary>
+public sealed record SearchHit(int Rank, double Score, long ChunkId, string DocumentId, string Title, string Source, IReadOnlyList<string> HeadingPath, int? Page, string Text, string Snippet);
+
+/// <summary>A search response; <see cref="Degraded"/> says why results may be worse than usual (e.g. reranker failure).</summary>
+public sealed record SearchResponse(string Collection, long Generation, IReadOnlyList<SearchHit> Results, string? Degraded);
+
+/// <summary>
+/// Search and ask for the endpoints: builds the retriever for the request, restricts it to what the caller may see,
+/// goes through the caches (scoped by collection version, options and the caller's access), and logs each query.
+/// The LLM client, its circuit breaker and the stateless stages are shared by all requests.
+/// </summary>
+public sealed class QueryService(ServerOptions options, ResponseCache? cache, QueryLog log, CircuitBreaker breaker)
+{
+    private readonly ContextAssembler _assembler = new(ContextAssembler.DefaultTokenizer);
+    private readonly ExtractiveAnswerer _extractive = new(CollectionHost.Analyzer);
+    private readonly CitationChecker _checker = new();
+    private readonly SnippetBuilder _snippets = new(CollectionHost.Analyzer);
+    private readonly LlmAnswerer? _llm = options.Llm is { } endpoint ? new LlmAnswerer(endpoint.CreateChatClient(), options.Prompt, endpoint.Model) : null;
+
+    public async Task<(SearchResponse Response, bool Cached, string LogId)> SearchAsync(
+        Collection collection, Caller caller, string query, int k, string? mode, MetadataFilter? filter, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var settings = Settings(collection, mode);
+        var restricted = Restrict(filter, caller);
+        var generation = collection.Generation;
+        async Task<SearchResponse> Run(CancellationToken cancel)
+        {
+            var retriever = RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings);
+            var results = await retriever.RetrieveAsync(new RetrievalQuery(query, k, restricted), cancel).ConfigureAwait(false);
+            return new SearchResponse(collection.Name, generation, [.. results.Select(r => Hit(r, query))], results.Degraded);
+        }
+
+        var (response, cached) = cache is null
+            ? (await Run(cancellationToken).ConfigureAwait(false), false)
+            : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, $"{settings.Mode}|{k}|{Describe(filter)}", caller), query, Run, cancellationToken).ConfigureAwait(false);
+        var id = log.RecordSearch(
+            query, collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            caller.Id, options.RedactQueries, cached);
+        return (response, cached, id);
+    }
+
+    /// <summary>
+    /// Answers a question: from the exact cache, else the semantic cache, else the pipeline (streaming tokens to
+    /// <paramref name="onToken"/>). Returns the record, whether it came from a cache, and its answer id.
+    /// </summary>
+    public async Task<(AnswerRecord Record, bool Cached, string AnswerId)> AskAsync(
+        Collection collection, Caller caller, string question, int k, int budget, string? mode, MetadataFilter? filter,
+        Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        var settings = Settings(collection, mode);
+        var restricted = Restrict(filter, caller);
+        var generation = collection.Generation;
+        var scope = Scope(collection.Name, generation, $"{settings.Mode}|{k}|{budget}|{Describe(filter)}|{options.MinScore}|{_llm?.Model}|{_llm?.Prompt.Version}", caller);
+        var embedder = collection.Embedder ?? StaticWordEmbedder.Default;
+        var similarHit = false;
+        async Task<AnswerRecord> Run(CancellationToken cancel)
+        {
+            if (cache is not null && await cache.FindSimilarAsync<AnswerRecord>(scope, question, embedder, cancel).ConfigureAwait(false) is { } similar)
+            {
+                similarHit = true;
+                return similar;
+            }
+
+            var pipeline = new AskPipeline(
+                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), _assembler, _extractive, _checker, _llm, options.Llm, breaker, options.MinScore);
+            var record = await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false);
+            // Degraded answers are not cached: the next request should try the LLM again.
+            if (cache is not null && !record.Flags.Degraded)
+            {
+                await cache.RememberAsync(scope, question, record, embedder, cancel).ConfigureAwait(false);
+            }
+
+            return record;
+        }
+
+        var (answer, cached) = cache is null
+            ? (await Run(cancellationToken).ConfigureAwait(false), false)
+            : await cache.GetOrCreateAsync("ask", scope, question, Run, cancellationToken).ConfigureAwait(false);
+        cached |= similarHit;
+        var id = log.RecordAnswer(answer with { Question = question }, collection.Name, generation, caller.Id, options.RedactQueries, cached);
+        return (answer with { Question = question }, cached, id);
+    }
+
+    private static RetrievalSettings Settings(Collection collection, string? mode) =>
+        RetrievalSettings.For(collection) is var defaults && mode is not null ? defaults with { Mode = mode } : RetrievalSettings.For(collection);
+
+    private static MetadataFilter Restrict(MetadataFilter? filter, Caller caller) =>
+        filter?.Restrict(caller.Access) ?? MetadataFilter.For(caller.Access);
+
+    private static CacheScope Scope(string collection, long generation, string settings, Caller caller) =>
+        new(collection, generation, settings, caller.Access.Fingerprint);
+
+    private static string Describe(MetadataFilter? filter) =>
+        filter is null ? "" : string.Join(';', filter.Conditions.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={string.Join(',', c.Value.Order(StringComparer.Ordinal))}"));
+
+    private SearchHit Hit(RetrievedChunk r, string query) => new(
+        r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Source, r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text,
+        _snippets.Build(r.Chunk.Text, query).Text);
+}

@@ -1,0 +1,59 @@
+using Sift.Generation.Llm;
+using Sift.Generation.Prompts;
+
+namespace Sift.Server;
+
+/// <summary>Request limits: every one of them answers a way a client (or an attacker) could hurt the service.</summary>
+public sealed record ServerLimits
+{
+    /// <summary>JSON request bodies (search, ask, feedback, JSON documents).</summary>
+    public long MaxRequestBytes { get; init; } = 1 << 20;
+
+    /// <summary>A multipart upload of files.</summary>
+    public long MaxUploadBytes { get; init; } = 50L << 20;
+
+    public int MaxQueryLength { get; init; } = 2000;
+
+    public int MaxK { get; init; } = 100;
+
+    /// <summary>Requests per minute per key (token bucket; bursts up to the same number).</summary>
+    public int RequestsPerMinute { get; init; } = 600;
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public static IReadOnlyList<string> UploadExtensions { get; } = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".zip"];
+}
+
+/// <summary>How <c>sift serve</c> runs.</summary>
+public sealed record ServerOptions
+{
+    public required string StoreRoot { get; init; }
+
+    /// <summary>False only for --no-auth (loopback only): every request is the anonymous caller.</summary>
+    public bool RequireKeys { get; init; } = true;
+
+    public LlmEndpoint? Llm { get; init; }
+
+    public PromptTemplate Prompt { get; init; } = PromptLibrary.Get(PromptLibrary.DefaultId);
+
+    /// <summary>Abstain when the best retrieval score is below this (sift eval abstention calibrates it).</summary>
+    public double MinScore { get; init; }
+
+    public ServerLimits Limits { get; init; } = new();
+
+    public bool Cache { get; init; } = true;
+
+    /// <summary>Cosine similarity above which a new question is answered from the semantic cache.</summary>
+    public double SemanticCacheThreshold { get; init; } = 0.97;
+
+    public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Query-log entries older than this are deleted.</summary>
+    public TimeSpan LogRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Store query text in the query log as null (results, latency and flags are still logged).</summary>
+    public bool RedactQueries { get; init; }
+
+    /// <summary>OTLP endpoint for traces and metrics (also honoured: OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
+    public Uri? OtlpEndpoint { get; init; }
+}

@@ -1,0 +1,207 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Sift.Core;
+using Sift.Core.Telemetry;
+using Sift.Generation.Llm;
+using Sift.Generation.Logging;
+using Sift.Server.Auth;
+using Sift.Server.Caching;
+using Sift.Server.Endpoints;
+using Sift.Server.Http;
+using Sift.Server.Jobs;
+
+namespace Sift.Server;
+
+/// <summary>The composition root of <c>sift serve</c>: services, middleware, endpoints.</summary>
+public static class SiftServer
+{
+    public static WebApplication Build(ServerOptions options, IReadOnlyList<string> urls)
+    {
+        if (!options.RequireKeys && urls.Any(u => !IsLoopback(u)))
+        {
+            throw new SiftException("--no-auth is only allowed on loopback addresses (http://127.0.0.1:PORT); create keys with 'sift keys create' to serve others");
+        }
+
+        var keys = new ApiKeyStore(options.StoreRoot);
+        if (options.RequireKeys && !keys.Any())
+        {
+            throw new SiftException($"no API keys exist in {options.StoreRoot}: create one with 'sift keys create --name NAME --scopes read --collections NAME' (or use --no-auth on loopback)");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Sift" });
+        builder.WebHost.UseUrls([.. urls]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxUploadBytes;
+        });
+        builder.Logging.ClearProviders().AddJsonConsole(o => o.IncludeScopes = true).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ConfigureServices(builder.Services, options, keys);
+
+        var app = builder.Build();
+        ConfigurePipeline(app, options, keys);
+        HealthEndpoints.Map(app);
+        CollectionEndpoints.Map(app);
+        QueryEndpoints.Map(app);
+        DocumentEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static void ConfigureServices(IServiceCollection services, ServerOptions options, ApiKeyStore keys)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(keys);
+        services.AddSingleton<CollectionHost>();
+        services.AddSingleton(_ => new QueryLog(options.StoreRoot));
+        services.AddSingleton(_ => new CircuitBreaker());
+        services.AddSingleton<QueryService>();
+        services.AddSingleton<LlmProbe>();
+        services.AddSingleton<IngestJobs>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
+        services.AddHostedService<QueryLogRetention>();
+        services.AddHttpClient();
+        services.AddHybridCache();
+        services.AddSingleton(sp => options.Cache
+            ? new ResponseCache(sp.GetRequiredService<HybridCache>(), options.SemanticCacheThreshold, options.CacheTtl)
+            : null!);
+        services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = options.Limits.MaxUploadBytes);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddRequestTimeouts(timeouts => timeouts.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
+        {
+            Timeout = options.Limits.RequestTimeout,
+            TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+        });
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                Caller.Of(context) is { Key: not null } caller
+                    ? RateLimitPartition.GetTokenBucketLimiter(caller.Id, _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.Limits.RequestsPerMinute,
+                        TokensPerPeriod = options.Limits.RequestsPerMinute,
+                        ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter("unkeyed"));
+            limiter.OnRejected = async (rejected, cancellationToken) =>
+            {
+                rejected.HttpContext.Response.Headers.RetryAfter = "60";
+                await Problems.Create(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many requests", $"this key may make {options.Limits.RequestsPerMinute} requests per minute")
+                    .ExecuteAsync(rejected.HttpContext);
+            };
+        });
+        var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("sift", serviceVersion: typeof(SiftServer).Assembly.GetName().Version?.ToString()));
+        var otlp = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } fromEnvironment ? new Uri(fromEnvironment) : null);
+        telemetry.WithTracing(tracing =>
+        {
+            tracing.AddSource(SiftTelemetry.Name).AddAspNetCoreInstrumentation();
+            if (otlp is not null)
+            {
+                tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+            }
+        });
+        telemetry.WithMetrics(metrics =>
+        {
+            metrics.AddMeter(SiftTelemetry.Name).AddAspNetCoreInstrumentation().AddPrometheusExporter();
+            if (otlp is not null)
+            {
+                metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+            }
+        });
+    }
+
+    private static void ConfigurePipeline(WebApplication app, ServerOptions options, ApiKeyStore keys)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleExceptionAsync });
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            // Only uploads may be large; every other body is small JSON.
+            var upload = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Value?.EndsWith("/documents", StringComparison.Ordinal) == true;
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = upload ? options.Limits.MaxUploadBytes : options.Limits.MaxRequestBytes;
+            }
+
+            if (!options.RequireKeys)
+            {
+                Caller.Anonymous.AttachTo(context);
+            }
+            else if (Secret(context.Request) is { } secret && keys.Verify(secret) is { } key)
+            {
+                Caller.For(key).AttachTo(context);
+            }
+
+            await next(context);
+        });
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
+    }
+
+    /// <summary>The key from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>
+    private static string? Secret(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+
+        return request.Headers.TryGetValue("X-Api-Key", out var header) ? header.ToString().Trim() : null;
+    }
+
+    /// <summary>Any exception becomes a problem with a stable code; clients never see a stack trace.</summary>
+    private static async Task HandleExceptionAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var problem = error switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problems.TooLarge("the request body is larger than this endpoint accepts"),
+            BadHttpRequestException bad => Problems.Invalid("body", bad.InnerException is System.Text.Json.JsonException json ? $"invalid JSON: {json.Message.Split('.')[0]}" : bad.Message),
+            InvalidDataException bad => Problems.Invalid("files", bad.Message),
+            SiftException sift => Problems.BadRequest(sift.Message),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested => Problems.Create(StatusCodes.Status504GatewayTimeout, "timeout", "The request took too long", "the request was cancelled or timed out"),
+            _ => Problems.Create(StatusCodes.Status500InternalServerError, "internal_error", "Something went wrong", $"quote request id {context.TraceIdentifier} when reporting this"),
+        };
+        if (error is not null && problem is IStatusCodeHttpResult { StatusCode: >= 500 })
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sift.Server").LogError(error, "request {RequestId} failed", context.TraceIdentifier);
+        }
+
+        await problem.ExecuteAsync(context);
+    }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]" or "localhost");
+}
+
+/// <summary>Deletes query-log entries older than the retention period, at start and every hour.</summary>
+internal sealed class QueryLogRetention(QueryLog log, ServerOptions options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+        do
+        {
+            log.Prune(options.LogRetention);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}
