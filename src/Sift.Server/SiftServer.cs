@@ -47,7 +47,8 @@ public static class SiftServer
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.Limits.MaxUploadBytes;
         });
-        builder.Logging.ClearProviders().AddJsonConsole(o => o.IncludeScopes = true).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.ClearProviders().AddJsonConsole(o => o.IncludeScopes = true).AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            .AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None); // client errors are answered, not logged as failures; HandleExceptionAsync logs 5xx
         ConfigureServices(builder.Services, options, keys);
 
         var app = builder.Build();
@@ -135,9 +136,16 @@ public static class SiftServer
             context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
             // Only uploads may be large; every other body is small JSON.
             var upload = HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Value?.EndsWith("/documents", StringComparison.Ordinal) == true;
+            var limit = upload ? options.Limits.MaxUploadBytes : options.Limits.MaxRequestBytes;
+            if (context.Request.ContentLength > limit)
+            {
+                await Problems.TooLarge($"the body is {context.Request.ContentLength} bytes; this endpoint accepts at most {limit}").ExecuteAsync(context);
+                return;
+            }
+
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
             {
-                size.MaxRequestBodySize = upload ? options.Limits.MaxUploadBytes : options.Limits.MaxRequestBytes;
+                size.MaxRequestBodySize = limit;
             }
 
             if (!options.RequireKeys)

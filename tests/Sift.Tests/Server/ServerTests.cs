@@ -1,0 +1,383 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Sift.Generation.Llm;
+using Sift.Server;
+using Sift.Server.Auth;
+using Sift.Tests.Support;
+
+namespace Sift.Tests.Server;
+
+/// <summary>
+/// The HTTP API end to end over real HTTP on loopback: the auth matrix, two tenants sharing one collection under
+/// document access lists (search, ask, citations, caches, feedback, delete), uploads and their jobs, limits, SSE,
+/// degradation, health and metrics.
+/// </summary>
+public sealed class ServerTests : IAsyncDisposable
+{
+    private readonly TempFolder _folder = new();
+    private readonly LoopbackChatServer _llm = new();
+    private readonly ApiKeyStore _keys;
+    private readonly string _finance;
+    private readonly string _hr;
+    private readonly string _ingest;
+    private readonly string _otherCollection;
+    private readonly string _admin;
+
+    public ServerTests()
+    {
+        _keys = new ApiKeyStore(Store);
+        _finance = _keys.Create("finance", [Scopes.Read], ["shared"], ["group:finance"]).Secret;
+        _hr = _keys.Create("hr", [Scopes.Read], ["shared"], ["group:hr"]).Secret;
+        _ingest = _keys.Create("loader", [Scopes.Ingest], ["shared"], []).Secret;
+        _otherCollection = _keys.Create("other", [Scopes.Read, Scopes.Ingest], ["other"], ["group:finance"]).Secret;
+        _admin = _keys.Create("admin", [Scopes.Admin], ["*"], ["group:finance", "group:hr"]).Secret;
+    }
+
+    private string Store => _folder.Combine("store");
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _llm.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private Task<RunningServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
+    {
+        var options = new ServerOptions { StoreRoot = Store };
+        return RunningServer.StartAsync(configure?.Invoke(options) ?? options);
+    }
+
+    /// <summary>Three documents in "shared": one public, one for finance, one for HR.</summary>
+    private async Task SeedAsync(RunningServer server)
+    {
+        var upload = await server.Client(_ingest).PostJsonAsync("/v1/collections/shared/documents", new
+        {
+            documents = new object[]
+            {
+                new { id = "handbook", title = "Handbook", text = "The office opens at nine. Salary questions go to your manager first." },
+                new { id = "finance/bands", title = "Salary bands", text = "Salary bands for engineers are reviewed in March by the finance committee.", acl = new[] { "group:finance" } },
+                new { id = "hr/reviews", title = "Reviews", text = "Salary complaints and performance reviews are handled by people operations in March.", acl = new[] { "group:hr" } },
+            },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var job = await server.Client(_ingest).WaitForJobAsync(upload.Headers.Location!.ToString());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(3, job.GetProperty("added").GetInt32());
+    }
+
+    private static async Task<List<string>> SearchAsync(HttpClient client, string query, string collection = "shared")
+    {
+        var response = await client.PostJsonAsync($"/v1/collections/{collection}/search", new { query, k = 10 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. (await response.JsonAsync()).GetProperty("results").EnumerateArray().Select(r => r.GetProperty("documentId").GetString()!)];
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.JsonAsync();
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.DoesNotContain("   at ", problem.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheAuthMatrixGivesTheRightStatusWithoutRevealingWhatExists()
+    {
+        await using var server = await StartAsync();
+        await SeedAsync(server);
+        var search = new { query = "salary" };
+
+        await AssertProblemAsync(await server.Client().PostJsonAsync("/v1/collections/shared/search", search), HttpStatusCode.Unauthorized, "unauthorized");
+        await AssertProblemAsync(await server.Client("sift_000000000000_wrong").PostJsonAsync("/v1/collections/shared/search", search), HttpStatusCode.Unauthorized, "unauthorized");
+        await AssertProblemAsync(await server.Client("not-a-key").PostJsonAsync("/v1/collections/shared/search", search), HttpStatusCode.Unauthorized, "unauthorized");
+        await AssertProblemAsync(await server.Client(_finance).PostJsonAsync("/v1/collections/shared/documents", new { documents = new[] { new { id = "x", text = "y" } } }), HttpStatusCode.Forbidden, "forbidden");
+        await AssertProblemAsync(await server.Client(_ingest).PostJsonAsync("/v1/collections/shared/search", search), HttpStatusCode.Forbidden, "forbidden");
+
+        // A collection the key may not use and one that does not exist look the same.
+        var notMine = await server.Client(_otherCollection).PostJsonAsync("/v1/collections/shared/search", search);
+        var missing = await server.Client(_finance).PostJsonAsync("/v1/collections/nope/search", search);
+        await AssertProblemAsync(notMine, HttpStatusCode.NotFound, "not_found");
+        await AssertProblemAsync(missing, HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(
+            (await notMine.JsonAsync()).GetProperty("detail").GetString()!.Replace("shared", "X", StringComparison.Ordinal),
+            (await missing.JsonAsync()).GetProperty("detail").GetString()!.Replace("nope", "X", StringComparison.Ordinal));
+
+        var listed = await (await server.Client(_otherCollection).GetAsync("/v1/collections", Cancel)).JsonAsync();
+        Assert.Equal(0, listed.GetProperty("collections").GetArrayLength());
+        var all = await (await server.Client(_admin).GetAsync("/v1/collections", Cancel)).JsonAsync();
+        Assert.Equal(["shared"], all.GetProperty("collections").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        var info = await (await server.Client(_finance).GetAsync("/v1/collections/shared", Cancel)).JsonAsync();
+        Assert.Equal(3, info.GetProperty("documents").GetInt32());
+
+        var revoked = _keys.Create("temporary", [Scopes.Read], ["shared"], []);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client(revoked.Secret).PostJsonAsync("/v1/collections/shared/search", search)).StatusCode);
+        _keys.Revoke(revoked.Key.Id);
+        await AssertProblemAsync(await server.Client(revoked.Secret).PostJsonAsync("/v1/collections/shared/search", search), HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.DoesNotContain(revoked.Secret, File.ReadAllText(Path.Combine(Store, ApiKeyStore.FileName), Encoding.Latin1), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoTenantsOverOneCollectionNeverSeeEachOthersDocumentsEvenThroughTheCaches()
+    {
+        await using var server = await StartAsync();
+        await SeedAsync(server);
+        var finance = server.Client(_finance);
+        var hr = server.Client(_hr);
+
+        Assert.Equal(["finance/bands", "handbook"], (await SearchAsync(finance, "salary March")).Order(StringComparer.Ordinal));
+        Assert.Equal(["handbook", "hr/reviews"], (await SearchAsync(hr, "salary March")).Order(StringComparer.Ordinal));
+        // Same query again for HR: an exact-cache hit must still be HR's own results.
+        var again = await (await hr.PostJsonAsync("/v1/collections/shared/search", new { query = "salary March", k = 10 })).JsonAsync();
+        Assert.True(again.GetProperty("cached").GetBoolean());
+        Assert.DoesNotContain("finance/bands", again.GetRawText(), StringComparison.Ordinal);
+
+        var filtered = await (await finance.PostJsonAsync("/v1/collections/shared/search", new { query = "salary", filters = new Dictionary<string, object> { ["acl"] = "group:hr" } })).JsonAsync();
+        Assert.Equal("validation_failed", filtered.GetProperty("code").GetString());
+
+        var financeAnswer = await (await finance.PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" })).JsonAsync();
+        Assert.Contains("finance/bands", financeAnswer.GetProperty("citations").EnumerateArray().Select(c => c.GetProperty("documentId").GetString()));
+        // The same question from HR: neither the exact nor the semantic cache may hand over finance's answer.
+        foreach (var question in (string[])["When are salary bands reviewed?", "when are the salary bands reviewed"])
+        {
+            var hrAnswer = await (await hr.PostJsonAsync("/v1/collections/shared/ask", new { question })).JsonAsync();
+            Assert.DoesNotContain("finance", hrAnswer.GetRawText(), StringComparison.OrdinalIgnoreCase);
+            Assert.All(hrAnswer.GetProperty("retrieved").EnumerateArray(), r => Assert.NotEqual("finance/bands", r.GetProperty("documentId").GetString()));
+        }
+
+        var semantic = await (await finance.PostJsonAsync("/v1/collections/shared/ask", new { question = "when are the salary bands reviewed" })).JsonAsync();
+        Assert.True(semantic.GetProperty("cached").GetBoolean(), "a near-identical question from the same tenant is a semantic-cache hit");
+
+        // Feedback: only the key that asked may rate the answer; to anyone else it does not exist.
+        var answerId = financeAnswer.GetProperty("id").GetString();
+        await AssertProblemAsync(await hr.PostJsonAsync("/v1/feedback", new { answerId, rating = "down" }), HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(HttpStatusCode.Accepted, (await finance.PostJsonAsync("/v1/feedback", new { answerId, rating = "down", comment = "too vague" })).StatusCode);
+        await AssertProblemAsync(await finance.PostJsonAsync("/v1/feedback", new { answerId, rating = "meh" }), HttpStatusCode.BadRequest, "validation_failed");
+
+        // Deleting: the loader key holds no group, so to it the finance document does not exist.
+        await AssertProblemAsync(await server.Client(_ingest).DeleteAsync("/v1/collections/shared/documents/finance/bands", Cancel), HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(HttpStatusCode.NoContent, (await server.Client(_ingest).DeleteAsync("/v1/collections/shared/documents/handbook", Cancel)).StatusCode);
+        var afterDelete = await (await finance.PostJsonAsync("/v1/collections/shared/search", new { query = "salary March", k = 10 })).JsonAsync();
+        Assert.False(afterDelete.GetProperty("cached").GetBoolean(), "a write invalidates cached results");
+        Assert.Equal(["finance/bands"], afterDelete.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("documentId").GetString()));
+    }
+
+    [Fact]
+    public async Task UploadsRunAsJobsWithPerFileErrorsAndRejectUnsafeOrUnsupportedFiles()
+    {
+        await using var server = await StartAsync(o => o with { Limits = new ServerLimits { MaxUploadBytes = 200_000 } });
+        var client = server.Client(_ingest);
+
+        using (var form = new MultipartFormDataContent())
+        {
+            form.Add(new StringContent("# Guide\n\nInstall with the installer. Proxy settings matter."), "files", "guide.md");
+            form.Add(new StringContent("Plain notes about proxies."), "files", "notes/proxy.txt");
+            form.Add(new ByteArrayContent(Encoding.ASCII.GetBytes("%PDF-1.4 broken")), "files", "broken.pdf");
+            form.Add(new StringContent("group:finance"), "acl");
+            var response = await client.PostAsync("/v1/collections/shared/documents", form, Cancel);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var job = await client.WaitForJobAsync(response.Headers.Location!.ToString());
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(2, job.GetProperty("added").GetInt32());
+            Assert.Contains("broken.pdf", Assert.Single(job.GetProperty("errors").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["guide.md", "notes/proxy.txt"], (await SearchAsync(server.Client(_finance), "proxy")).Order(StringComparer.Ordinal));
+        Assert.Empty(await SearchAsync(server.Client(_hr), "proxy"));
+
+        async Task<HttpResponseMessage> UploadAsync(string name, HttpContent content)
+        {
+            using var form = new MultipartFormDataContent { { content, "files", name } };
+            return await client.PostAsync("/v1/collections/shared/documents", form, Cancel);
+        }
+
+        await AssertProblemAsync(await UploadAsync("../escape.txt", new StringContent("x")), HttpStatusCode.BadRequest, "validation_failed");
+        await AssertProblemAsync(await UploadAsync("/etc/passwd.txt", new StringContent("x")), HttpStatusCode.BadRequest, "validation_failed");
+        await AssertProblemAsync(await UploadAsync("tool.exe", new StringContent("x")), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await AssertProblemAsync(await UploadAsync("big.txt", new StringContent(new string('x', 300_000))), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+
+        using var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using var writer = new StreamWriter(archive.CreateEntry("../../outside.txt").Open());
+            writer.Write("zip slip");
+        }
+
+        await AssertProblemAsync(await UploadAsync("bundle.zip", new ByteArrayContent(zip.ToArray())), HttpStatusCode.BadRequest, "validation_failed");
+        Assert.False(File.Exists(Path.Combine(Store, "outside.txt")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Store, "uploads")));
+
+        var invalid = await client.PostJsonAsync("/v1/collections/shared/documents", new { documents = new object[] { new { id = "a" }, new { text = "b" } } });
+        await AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "validation_failed");
+        var errors = (await invalid.JsonAsync()).GetProperty("errors");
+        Assert.Equal(["documents[0].text", "documents[1].id"], errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+
+        var other = server.Client(_otherCollection);
+        await AssertProblemAsync(await other.GetAsync((await client.PostJsonAsync("/v1/collections/shared/documents", new { documents = new[] { new { id = "z", text = "zzz" } } })).Headers.Location!, Cancel), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task RequestsAreValidatedFieldByFieldAndRateLimitedPerKey()
+    {
+        await using var server = await StartAsync(o => o with { Limits = new ServerLimits { RequestsPerMinute = 5, MaxQueryLength = 50 } });
+        await SeedAsync(server);
+        var client = server.Client(_finance);
+
+        var invalid = await client.PostJsonAsync("/v1/collections/shared/search", new { query = new string('q', 51), k = 1000, mode = "magic" });
+        await AssertProblemAsync(invalid, HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Equal(["k", "mode", "query"], (await invalid.JsonAsync()).GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+
+        using var malformed = new StringContent("{\"query\": ", Encoding.UTF8, "application/json");
+        await AssertProblemAsync(await client.PostAsync("/v1/collections/shared/search", malformed, Cancel), HttpStatusCode.BadRequest, "validation_failed");
+        using var huge = new StringContent(JsonSerializer.Serialize(new { query = new string('q', 2_000_000) }), Encoding.UTF8, "application/json");
+        await AssertProblemAsync(await client.PostAsync("/v1/collections/shared/search", huge, Cancel), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+
+        HttpResponseMessage last = new();
+        for (var i = 0; i < 5; i++)
+        {
+            last = await client.PostJsonAsync("/v1/collections/shared/search", new { query = "salary" });
+        }
+
+        await AssertProblemAsync(last, HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.Equal("60", last.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client(_hr).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AskStreamsTokensAsServerSentEventsThenTheCheckedRecordAndDegradesWhenTheLlmStalls()
+    {
+        _llm.Answers.Enqueue("Salary bands are reviewed in March [1].");
+        var endpoint = new LlmEndpoint(LlmProvider.OpenAiCompatible, _llm.BaseUrl, "test-model", null, TimeSpan.FromSeconds(2), 0, 1m, 2m);
+        await using var server = await StartAsync(o => o with { Llm = endpoint, Cache = false });
+        await SeedAsync(server);
+        var client = server.Client(_finance);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/collections/shared/ask") { Content = JsonContent("{\"question\": \"When are salary bands reviewed?\"}") };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = ParseEvents(await response.Content.ReadAsStringAsync(Cancel));
+        var tokens = events.Where(e => e.Name == "token").Select(e => e.Data.GetProperty("text").GetString()).ToList();
+        Assert.Equal("Salary bands are reviewed in March [1].", string.Concat(tokens));
+        Assert.True(tokens.Count > 3, "tokens arrive one by one");
+        var (name, answer) = events[^1];
+        Assert.Equal("answer", name);
+        Assert.Equal("finance/bands", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal(LoopbackChatServer.PromptTokens, answer.GetProperty("tokensIn").GetInt32());
+        Assert.True(answer.GetProperty("timingsMs").GetProperty("generate").GetDouble() > 0);
+        Assert.False(answer.GetProperty("flags").GetProperty("degraded").GetBoolean());
+        // The hidden HR document was never put in the model's context.
+        Assert.DoesNotContain("people operations", _llm.Requests[0], StringComparison.Ordinal);
+
+        _llm.Answers.Enqueue("This answer stalls after its first word.");
+        _llm.StallAfterFirstChunk = TimeSpan.FromSeconds(10);
+        var degraded = await (await client.PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" })).JsonAsync();
+        Assert.True(degraded.GetProperty("flags").GetProperty("degraded").GetBoolean());
+        Assert.True(degraded.GetProperty("flags").GetProperty("extractive").GetBoolean());
+    }
+
+    [Fact]
+    public async Task HealthReadinessMetricsAndOpenApiDescribeTheService()
+    {
+        var broken = Path.Combine(Store, "broken");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "collection.db"), "this is not a database");
+        await using var server = await StartAsync();
+        await SeedAsync(server);
+        var anonymous = server.Client();
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz", Cancel)).StatusCode);
+        var ready = await (await anonymous.GetAsync("/readyz", Cancel)).JsonAsync();
+        Assert.Equal("ready", ready.GetProperty("collections").GetProperty("shared").GetString());
+        Assert.StartsWith("broken", ready.GetProperty("collections").GetProperty("broken").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz/shared", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await anonymous.GetAsync("/readyz/broken", Cancel)).StatusCode);
+
+        var client = server.Client(_finance);
+        await SearchAsync(client, "salary");
+        await SearchAsync(client, "salary");
+        await client.PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" });
+        var metrics = await anonymous.GetStringAsync("/metrics", Cancel);
+        Assert.Matches(@"sift_cache_requests_total\{[^}]*kind=""exact""[^}]*result=""hit""[^}]*\} 1", metrics);
+        Assert.Contains("sift_stage_duration_milliseconds_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("stage=\"bm25\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("stage=\"cite-check\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("sift_retrieval_top_score", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_route=\"/v1/collections/{c}/search\"", metrics, StringComparison.Ordinal);
+
+        var openApi = await (await anonymous.GetAsync("/openapi/v1.json", Cancel)).JsonAsync();
+        var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/v1/collections/{c}/ask", paths);
+        Assert.Contains("/v1/jobs/{id}", paths);
+
+        var searchResponse = await client.PostJsonAsync("/v1/collections/shared/search", new { query = "salary" });
+        Assert.False(string.IsNullOrEmpty(searchResponse.Headers.GetValues("X-Request-Id").Single()));
+    }
+
+    [Fact]
+    public async Task TheQueryLogRecordsSearchesAndAnswersAndCanRedactQueries()
+    {
+        await using (var server = await StartAsync(o => o with { RedactQueries = true }))
+        {
+            await SeedAsync(server);
+            await SearchAsync(server.Client(_finance), "secret salary question");
+            await server.Client(_finance).PostJsonAsync("/v1/collections/shared/ask", new { question = "secret salary question?" });
+        }
+
+        using var log = new Sift.Generation.Logging.QueryLog(Store);
+        Assert.Equal(2, log.Count());
+        var answer = Assert.Single(log.Read());
+        Assert.Null(answer.Question);
+        Assert.Equal("shared", answer.Collection);
+        Assert.Contains("finance/bands", answer.Documents);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.DoesNotContain("secret salary", File.ReadAllText(Path.Combine(Store, Sift.Generation.Logging.QueryLog.FileName), Encoding.Latin1), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnIngestionJobLeftQueuedWhenTheServerStoppedResumesAtTheNextStart()
+    {
+        var options = new ServerOptions { StoreRoot = Store };
+        string jobId;
+        using (var host = new CollectionHost(options))
+        {
+            // What a server killed right after accepting an upload leaves behind: saved files and a queued job.
+            var jobs = new Sift.Server.Jobs.IngestJobs(options, host, Microsoft.Extensions.Logging.Abstractions.NullLogger<Sift.Server.Jobs.IngestJobs>.Instance);
+            var (id, folder) = jobs.NewUpload();
+            File.WriteAllText(Path.Combine(folder, "resumed.txt"), "A document whose job outlived the server.");
+            jobId = jobs.Enqueue(id, "shared", _keys.List().First(k => k.Name == "loader").Id, null).Id;
+        }
+
+        await using var server = await StartAsync();
+        var job = await server.Client(_ingest).WaitForJobAsync($"/v1/jobs/{jobId}");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(["resumed.txt"], await SearchAsync(server.Client(_finance), "outlived server"));
+    }
+
+    [Fact]
+    public void TheServerRefusesToStartInsecurely()
+    {
+        var empty = _folder.Combine("empty-store");
+        var noKeys = Assert.Throws<Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty }, ["http://127.0.0.1:0"]));
+        Assert.Contains("sift keys create", noKeys.Message, StringComparison.Ordinal);
+        var exposed = Assert.Throws<Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty, RequireKeys = false }, ["http://0.0.0.0:8080"]));
+        Assert.Contains("loopback", exposed.Message, StringComparison.Ordinal);
+    }
+
+    private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static List<(string Name, JsonElement Data)> ParseEvents(string stream) =>
+        [.. stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(block =>
+        {
+            var lines = block.Split('\n');
+            var name = lines.First(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..];
+            using var data = JsonDocument.Parse(lines.First(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]);
+            return (name, data.RootElement.Clone());
+        })];
+}
