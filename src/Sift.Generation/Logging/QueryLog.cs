@@ -32,6 +32,7 @@ public sealed class QueryLog : IDisposable
         _connection.Open();
         Execute("""
             PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
             PRAGMA busy_timeout=5000;
             CREATE TABLE IF NOT EXISTS queries (
                 id TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, generation INTEGER NOT NULL,

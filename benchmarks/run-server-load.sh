@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Load test of `sift serve` on loopback over SciFact (5,183 documents): search (bm25, hybrid) and extractive ask at
+# 1, 8 and 64 connections with wrk, caches off so every request runs the engine; then an optional soak at 8
+# connections with RSS sampled every 10 s. Needs: wrk (apt-get install wrk), python3.
+#   benchmarks/run-server-load.sh [DATASET_DIR]            DURATION=15s per run (default)
+#   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset=${1:-../shared/datasets/scifact}
+duration=${DURATION:-15s}
+soak=${SOAK_SECONDS:-0}
+port=${PORT:-18181}
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+dotnet build -c Release src/Sift.Cli -v q -nologo >/dev/null
+sift() { dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll --store "$work/store" "$@"; }
+sift ingest "$dataset/corpus.jsonl" -c scifact --chunker document >/dev/null
+export KEY=$(sift keys create --name load --scopes read --collections scifact --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+
+python3 - "$dataset" "$work" <<'PY'
+import json, sys
+dataset, work = sys.argv[1], sys.argv[2]
+tested = {line.split("\t")[0] for line in open(f"{dataset}/qrels/test.tsv") if not line.startswith("query-id")}
+queries = [q["text"] for q in map(json.loads, open(f"{dataset}/queries.jsonl")) if q["_id"] in tested]
+with open(f"{work}/search-bm25.jsonl", "w") as f:
+    for q in queries: f.write(json.dumps({"query": q, "k": 10, "mode": "bm25"}) + "\n")
+with open(f"{work}/search-hybrid.jsonl", "w") as f:
+    for q in queries: f.write(json.dumps({"query": q, "k": 10, "mode": "hybrid"}) + "\n")
+with open(f"{work}/ask.jsonl", "w") as f:
+    for q in queries: f.write(json.dumps({"question": q, "k": 10}) + "\n")
+PY
+
+dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll --store "$work/store" serve --urls "http://127.0.0.1:$port" --no-cache --rate-limit 100000000 >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+
+run() { # name path bodies connections duration
+  BODIES_FILE="$work/$3" REQUEST_PATH="$2" wrk -t "$(( $4 < 2 ? 1 : 2 ))" -c "$4" -d "$5" --timeout 10s -s benchmarks/server-load/request.lua "http://127.0.0.1:$port" \
+    | grep RESULT | sed "s/^RESULT/$1 c=$4/"
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for scenario in "search-bm25 /v1/collections/scifact/search search-bm25.jsonl" \
+                "search-hybrid /v1/collections/scifact/search search-hybrid.jsonl" \
+                "ask-extractive /v1/collections/scifact/ask ask.jsonl"; do
+  set -- $scenario
+  run "$1" "$2" "$3" 2 5s >/dev/null # warm-up
+  for connections in 1 8 64; do run "$1" "$2" "$3" "$connections" "$duration"; done
+done
+
+if [ "$soak" -gt 0 ]; then
+  (while kill -0 $server 2>/dev/null; do echo "rss_kb $(date +%s) $(grep VmRSS /proc/$server/status | awk '{print $2}')"; sleep 10; done) >"$work/rss.log" &
+  sampler=$!
+  run "soak-search-bm25" /v1/collections/scifact/search search-bm25.jsonl 8 "${soak}s"
+  kill $sampler
+  awk 'NR==1{first=$3} {last=$3; if ($3>max) max=$3} END {printf "soak rss_kb first=%d last=%d max=%d samples=%d\n", first, last, max, NR}' "$work/rss.log"
+fi
