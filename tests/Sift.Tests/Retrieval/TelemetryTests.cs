@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Core.Telemetry;
+using Sift.Generation;
+using Sift.Generation.Citations;
+using Sift.Generation.Context;
+using Sift.Generation.Extractive;
+using Sift.Index.Analysis;
+using Sift.Index.Storage;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Ingest.Loading;
+using Sift.Models.Static;
+using Sift.Retrieval;
+using Sift.Tests.Support;
+
+namespace Sift.Tests.Retrieval;
+
+/// <summary>Every pipeline stage emits its span, and access scopes hide documents inside ranking in every mode.</summary>
+public sealed class TelemetryTests : IDisposable
+{
+    private static readonly EnglishTextAnalyzer Analyzer = new();
+    private readonly TempFolder _folder = new();
+    private readonly Collection _collection;
+
+    public TelemetryTests()
+    {
+        _folder.File("docs/open.txt", "Reciprocal rank fusion merges rankings by position.");
+        _folder.File("docs/secret.txt", "Reciprocal rank fusion is used by the secret project.");
+        _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
+        _collection.UseEmbedder("glove", StaticWordEmbedder.Default);
+        var pipeline = new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection);
+        pipeline.Run(new IngestRequest(_folder.Combine("docs/open.txt")));
+        pipeline.Run(new IngestRequest(_folder.Combine("docs/secret.txt"), Metadata: new Dictionary<string, string> { [AccessScope.MetadataKey] = AccessScope.Encode(["group:secret"]) }));
+    }
+
+    public void Dispose()
+    {
+        _collection.Dispose();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public async Task AskEmitsOneSpanPerStage()
+    {
+        var names = new List<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == SiftTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity => { lock (names) { names.Add(activity.OperationName); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var retriever = RetrieverFactory.Create(_collection, Analyzer, new RetrievalSettings("hybrid"));
+        var ask = new AskPipeline(retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(Analyzer), new CitationChecker());
+
+        await ask.AskAsync("what does reciprocal rank fusion merge?", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["assemble", "bm25", "cite-check", "embed", "fuse", "generate", "vector"], names.Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("bm25")]
+    [InlineData("dense")]
+    [InlineData("hybrid")]
+    public async Task AnAccessScopeHidesDocumentsInEveryMode(string mode)
+    {
+        var retriever = RetrieverFactory.Create(_collection, Analyzer, new RetrievalSettings(mode));
+        async Task<List<string>> Documents(AccessScope access) =>
+            [.. (await retriever.RetrieveAsync(new RetrievalQuery("reciprocal rank fusion", 10, MetadataFilter.For(access)), TestContext.Current.CancellationToken)).Select(r => r.Chunk.DocumentId)];
+
+        Assert.Equal(["open.txt"], await Documents(new AccessScope(["group:other"])));
+        Assert.Equal(["open.txt", "secret.txt"], (await Documents(new AccessScope(["group:secret"]))).Order(StringComparer.Ordinal));
+        Assert.Throws<Core.SiftException>(() => AccessScope.Encode(["a,b"]));
+    }
+}
