@@ -154,7 +154,19 @@ public static class SiftServer
             }
             else if (Secret(context.Request) is { } secret && keys.Verify(secret) is { } key)
             {
-                Caller.For(key).AttachTo(context);
+                var caller = Caller.For(key);
+                if (context.Request.Headers.TryGetValue(Caller.PrincipalsHeader, out var principals))
+                {
+                    if (!key.Has(Scopes.Delegate))
+                    {
+                        await Problems.Forbidden(Scopes.Delegate).ExecuteAsync(context);
+                        return;
+                    }
+
+                    caller = caller.ActingFor([.. principals.SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
+                }
+
+                caller.AttachTo(context);
             }
 
             await next(context);

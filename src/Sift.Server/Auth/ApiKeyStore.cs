@@ -5,14 +5,19 @@ using Sift.Core;
 
 namespace Sift.Server.Auth;
 
-/// <summary>What a key may do: read (search, ask, feedback), ingest (upload and delete documents), admin (everything).</summary>
+/// <summary>
+/// What a key may do: read (search, ask, feedback), ingest (upload and delete documents), admin (everything), and
+/// delegate: the key belongs to an application that authenticates its own users and may state, per request, whose
+/// access applies (header X-Sift-Principals).
+/// </summary>
 public static class Scopes
 {
     public const string Read = "read";
     public const string Ingest = "ingest";
     public const string Admin = "admin";
+    public const string Delegate = "delegate";
 
-    public static IReadOnlyList<string> All { get; } = [Read, Ingest, Admin];
+    public static IReadOnlyList<string> All { get; } = [Read, Ingest, Admin, Delegate];
 }
 
 /// <summary>An API key as stored: never the secret, only its SHA-256.</summary>

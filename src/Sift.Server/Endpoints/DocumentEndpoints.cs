@@ -65,7 +65,7 @@ internal static class DocumentEndpoints
                 throw;
             }
 
-            var job = jobs.Enqueue(id, c, caller.Id, acl);
+            var job = jobs.Enqueue(id, c, caller.Subject, acl);
             return Results.Accepted($"/v1/jobs/{id}", job);
         }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery();
 
@@ -77,7 +77,7 @@ internal static class DocumentEndpoints
             }
 
             var job = jobs.Get(id);
-            return job is not null && (job.Caller == caller.Id || caller.Has(Scopes.Admin) && caller.CanUse(job.Collection))
+            return job is not null && (job.Caller == caller.Subject || caller.Has(Scopes.Admin) && caller.CanUse(job.Collection))
                 ? Results.Ok(job)
                 : Problems.NotFound($"job '{id}'");
         }).WithName("GetJob").WithTags("documents");

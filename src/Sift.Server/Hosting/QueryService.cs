@@ -54,7 +54,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, $"{settings.Mode}|{k}|{Describe(filter)}", caller), query, Run, cancellationToken).ConfigureAwait(false);
         var id = log.RecordSearch(
             query, collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            caller.Id, options.RedactQueries, cached);
+            caller.Subject, options.RedactQueries, cached);
         return (response, cached, id);
     }
 
@@ -96,7 +96,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             ? (await Run(cancellationToken).ConfigureAwait(false), false)
             : await cache.GetOrCreateAsync("ask", scope, question, Run, cancellationToken).ConfigureAwait(false);
         cached |= similarHit;
-        var id = log.RecordAnswer(answer with { Question = question }, collection.Name, generation, caller.Id, options.RedactQueries, cached);
+        var id = log.RecordAnswer(answer with { Question = question }, collection.Name, generation, caller.Subject, options.RedactQueries, cached);
         return (answer with { Question = question }, cached, id);
     }
 

@@ -168,6 +168,35 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ADelegatingKeyActsForItsApplicationsUsersAndOtherKeysMayNot()
+    {
+        await using var server = await StartAsync();
+        await SeedAsync(server);
+        var app = _keys.Create("portal", [Scopes.Read, Scopes.Delegate], ["shared"], []).Secret;
+        HttpClient As(string key, string? principals)
+        {
+            var client = server.Client(key);
+            if (principals is not null)
+            {
+                client.DefaultRequestHeaders.Add(Caller.PrincipalsHeader, principals);
+            }
+
+            return client;
+        }
+
+        Assert.Equal(["handbook"], await SearchAsync(As(app, null), "salary March"));
+        Assert.Equal(["finance/bands", "handbook"], (await SearchAsync(As(app, "user:ann, group:finance"), "salary March")).Order(StringComparer.Ordinal));
+        Assert.Equal(["handbook", "hr/reviews"], (await SearchAsync(As(app, "user:bob,group:hr"), "salary March")).Order(StringComparer.Ordinal));
+        await AssertProblemAsync(await As(_finance, "group:hr").PostJsonAsync("/v1/collections/shared/search", new { query = "salary" }), HttpStatusCode.Forbidden, "forbidden");
+
+        // Answers belong to the user the application acted for.
+        var answer = await (await As(app, "user:ann,group:finance").PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" })).JsonAsync();
+        var answerId = answer.GetProperty("id").GetString();
+        await AssertProblemAsync(await As(app, "user:bob,group:hr").PostJsonAsync("/v1/feedback", new { answerId, rating = "up" }), HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(HttpStatusCode.Accepted, (await As(app, "group:finance,user:ann").PostJsonAsync("/v1/feedback", new { answerId, rating = "up" })).StatusCode);
+    }
+
+    [Fact]
     public async Task UploadsRunAsJobsWithPerFileErrorsAndRejectUnsafeOrUnsupportedFiles()
     {
         await using var server = await StartAsync(o => o with { Limits = new ServerLimits { MaxUploadBytes = 200_000 } });
