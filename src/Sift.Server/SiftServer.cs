@@ -75,6 +75,12 @@ public static class SiftServer
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
         services.AddHostedService<QueryLogRetention>();
         services.AddHttpClient();
+        if (options.Redis is { } redis)
+        {
+            // HybridCache finds the distributed cache and uses it beneath its in-process layer.
+            services.AddStackExchangeRedisCache(cache => cache.Configuration = redis);
+        }
+
         services.AddHybridCache();
         services.AddSingleton(sp => options.Cache
             ? new ResponseCache(sp.GetRequiredService<HybridCache>(), options.SemanticCacheThreshold, options.CacheTtl)

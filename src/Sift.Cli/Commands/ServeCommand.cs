@@ -18,11 +18,12 @@ internal static class ServeCommand
         var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries older than this", DefaultValueFactory = _ => 30 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
+        var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
         var otlp = new Option<Uri?>("--otlp-endpoint") { Description = "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)" };
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, redact, retention, rate, upload, otlp,
+            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp,
         };
         llm.AddTo(command);
         command.SetAction(async (result, cancellation) =>
@@ -41,6 +42,7 @@ internal static class ServeCommand
                 LogRetention = TimeSpan.FromDays(result.GetValue(retention)),
                 Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
                 OtlpEndpoint = result.GetValue(otlp),
+                Redis = result.GetValue(redis),
             };
             await using var app = SiftServer.Build(options, result.GetValue(urls)!);
             await app.StartAsync(cancellation);

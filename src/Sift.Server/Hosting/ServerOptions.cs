@@ -48,6 +48,9 @@ public sealed record ServerOptions
 
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>A Redis connection string: the exact cache is then shared by every server using that Redis.</summary>
+    public string? Redis { get; init; }
+
     /// <summary>Query-log entries older than this are deleted.</summary>
     public TimeSpan LogRetention { get; init; } = TimeSpan.FromDays(30);
 
