@@ -94,6 +94,8 @@ public static class SiftServer
         {
             Timeout = options.Limits.RequestTimeout,
             TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+            WriteTimeoutResponse = context => Problems.Create(
+                StatusCodes.Status504GatewayTimeout, "timeout", "The request took too long", $"requests are cut after {options.Limits.RequestTimeout.TotalSeconds:0.#} s").ExecuteAsync(context),
         });
         services.AddRateLimiter(limiter =>
         {

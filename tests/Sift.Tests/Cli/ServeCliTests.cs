@@ -44,7 +44,7 @@ public sealed class ServeCliTests : IDisposable
         Assert.DoesNotContain(secret, listed.Stdout, StringComparison.Ordinal);
         Assert.Equal(1, (await Sift("keys", "create", "--name", "x", "--scopes", "superuser", "--collections", "kb")).ExitCode);
 
-        var port = FreePort();
+        var port = LoopbackServer.FreePort();
         using var server = SiftProcess.Start(Store, "serve", "--urls", $"http://127.0.0.1:{port}");
         var output = server.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -74,12 +74,6 @@ public sealed class ServeCliTests : IDisposable
         Assert.Contains("Application is shutting down", await output, StringComparison.Ordinal);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task WaitForAsync(HttpClient client)
     {

@@ -16,7 +16,7 @@ public sealed class RedisCacheTests : IAsyncDisposable
 
     public RedisCacheTests()
     {
-        _port = FreePort();
+        _port = LoopbackServer.FreePort();
         var executable = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("redis-server is not installed: apt-get install redis-server (.ci/run does)");
         _redis = Process.Start(new ProcessStartInfo(executable, ["--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
@@ -74,10 +74,4 @@ public sealed class RedisCacheTests : IAsyncDisposable
         throw new TimeoutException("redis-server did not start");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -311,6 +311,22 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ARequestThatOutlivesItsTimeoutIsCancelledWith504()
+    {
+        _llm.Answers.Enqueue("A slow answer that never finishes in time.");
+        _llm.StallAfterFirstChunk = TimeSpan.FromSeconds(20);
+        var endpoint = new LlmEndpoint(LlmProvider.OpenAiCompatible, _llm.BaseUrl, "slow-model", null, TimeSpan.FromSeconds(30), 0);
+        await using var server = await StartAsync(o => o with { Llm = endpoint, Cache = false, Limits = new ServerLimits { RequestTimeout = TimeSpan.FromSeconds(1) } });
+        await SeedAsync(server);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var response = await server.Client(_finance).PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" });
+
+        await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "timeout");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the request was cut at its timeout, not the LLM's ({started.Elapsed})");
+    }
+
+    [Fact]
     public async Task HealthReadinessMetricsAndOpenApiDescribeTheService()
     {
         var broken = Path.Combine(Store, "broken");

@@ -15,10 +15,7 @@ public abstract class LoopbackServer : IAsyncDisposable
 
     protected LoopbackServer()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = FreePort();
         _listener = new HttpListener();
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
@@ -27,6 +24,16 @@ public abstract class LoopbackServer : IAsyncDisposable
     }
 
     public Uri Root { get; }
+
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
 
     protected CancellationTokenSource Stopping { get; } = new();
 
