@@ -3,7 +3,7 @@
 # 1, 8 and 64 connections with wrk, caches off so every request runs the engine; then an optional soak at 8
 # connections with RSS sampled every 10 s. Needs: wrk (apt-get install wrk), python3.
 #   benchmarks/run-server-load.sh [DATASET_DIR]            DURATION=15s per run (default)
-#   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak
+#   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak (SOAK_ONLY=1: only the soak)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-../shared/datasets/scifact}
@@ -41,7 +41,7 @@ run() { # name path bodies connections duration
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-for scenario in "search-bm25 /v1/collections/scifact/search search-bm25.jsonl" \
+[ "${SOAK_ONLY:-0}" = 1 ] || for scenario in "search-bm25 /v1/collections/scifact/search search-bm25.jsonl" \
                 "search-hybrid /v1/collections/scifact/search search-hybrid.jsonl" \
                 "ask-extractive /v1/collections/scifact/ask ask.jsonl"; do
   set -- $scenario
@@ -55,4 +55,6 @@ if [ "$soak" -gt 0 ]; then
   run "soak-search-bm25" /v1/collections/scifact/search search-bm25.jsonl 8 "${soak}s"
   kill $sampler
   awk 'NR==1{first=$3} {last=$3; if ($3>max) max=$3} END {printf "soak rss_kb first=%d last=%d max=%d samples=%d\n", first, last, max, NR}' "$work/rss.log"
+  # One sample a minute, so flatness can be judged.
+  awk 'NR%6==1 {printf "soak rss_mb minute=%d %.0f\n", (NR-1)/6, $3/1024}' "$work/rss.log"
 fi
