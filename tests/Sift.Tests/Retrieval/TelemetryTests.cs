@@ -60,6 +60,33 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(["assemble", "bm25", "cite-check", "embed", "fuse", "generate", "vector"], names.Distinct().Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task AFailingRerankerKeepsTheFirstStageOrderAndTheAnswerSaysItIsDegraded()
+    {
+        var plain = RetrieverFactory.Create(_collection, Analyzer, new RetrievalSettings("bm25"));
+        var reranked = RetrieverFactory.Create(_collection, Analyzer, new RetrievalSettings("bm25", Reranker: new BrokenReranker()));
+        var query = new RetrievalQuery("reciprocal rank fusion", 10, MetadataFilter.For(new AccessScope(["group:secret"])));
+
+        var expected = await plain.RetrieveAsync(query, TestContext.Current.CancellationToken);
+        var results = await reranked.RetrieveAsync(query, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected.Select(r => (r.Chunk.Id, r.Score)), results.Select(r => (r.Chunk.Id, r.Score)));
+        Assert.Null(expected.Degraded);
+        Assert.Contains("reranker broken failed", results.Degraded, StringComparison.Ordinal);
+        var ask = new AskPipeline(reranked, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(Analyzer), new CitationChecker());
+        var answer = await ask.AskAsync("what does reciprocal rank fusion merge?", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(answer.Flags.Degraded);
+        Assert.Contains("first-stage order", answer.Flags.Note, StringComparison.Ordinal);
+    }
+
+    private sealed class BrokenReranker : IReranker
+    {
+        public string Name => "broken";
+
+        public Task<IReadOnlyList<RetrievedChunk>> RerankAsync(string query, IReadOnlyList<RetrievedChunk> candidates, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("the model file is corrupt");
+    }
+
     [Theory]
     [InlineData("bm25")]
     [InlineData("dense")]
