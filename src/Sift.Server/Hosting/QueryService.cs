@@ -100,8 +100,12 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         return (answer with { Question = question }, cached, id);
     }
 
-    private static RetrievalSettings Settings(Collection collection, string? mode) =>
-        RetrievalSettings.For(collection) is var defaults && mode is not null ? defaults with { Mode = mode } : RetrievalSettings.For(collection);
+    /// <summary>The collection's configured retrieval, with the request's mode when it names one.</summary>
+    private static RetrievalSettings Settings(Collection collection, string? mode)
+    {
+        var defaults = RetrievalSettings.For(collection);
+        return mode is null ? defaults : defaults with { Mode = mode };
+    }
 
     private static MetadataFilter Restrict(MetadataFilter? filter, Caller caller) =>
         filter?.Restrict(caller.Access) ?? MetadataFilter.For(caller.Access);
