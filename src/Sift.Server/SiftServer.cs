@@ -34,8 +34,9 @@ public static class SiftServer
             throw new SiftException("--no-auth is only allowed on loopback addresses (http://127.0.0.1:PORT); create keys with 'sift keys create' to serve others");
         }
 
+        options.Oidc?.Validate();
         var keys = new ApiKeyStore(options.StoreRoot);
-        if (options.RequireKeys && !keys.Any())
+        if (options.RequireKeys && options.Oidc is null && !keys.Any())
         {
             throw new SiftException($"no API keys exist in {options.StoreRoot}: create one with 'sift keys create --name NAME --scopes read --collections NAME' (or use --no-auth on loopback)");
         }
@@ -66,6 +67,11 @@ public static class SiftServer
     {
         services.AddSingleton(options);
         services.AddSingleton(keys);
+        if (options.Oidc is { } oidc)
+        {
+            services.AddSingleton(sp => new TokenVerifier(oidc, sp.GetRequiredService<ILogger<TokenVerifier>>()));
+        }
+
         services.AddSingleton<CollectionHost>();
         services.AddSingleton(_ => new QueryLog(options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
@@ -100,7 +106,7 @@ public static class SiftServer
         services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                Caller.Of(context) is { Key: not null } caller
+                Caller.Of(context) is { IsAnonymous: false } caller
                     ? RateLimitPartition.GetTokenBucketLimiter(caller.Id, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.Limits.RequestsPerMinute,
@@ -147,6 +153,8 @@ public static class SiftServer
             var limit = upload ? options.Limits.MaxUploadBytes : options.Limits.MaxRequestBytes;
             if (context.Request.ContentLength > limit)
             {
+                // The unread body is still on the wire: close the connection so the client does not reuse it.
+                context.Response.Headers.Connection = "close";
                 await Problems.TooLarge($"the body is {context.Request.ContentLength} bytes; this endpoint accepts at most {limit}").ExecuteAsync(context);
                 return;
             }
@@ -156,25 +164,10 @@ public static class SiftServer
                 size.MaxRequestBodySize = limit;
             }
 
-            if (!options.RequireKeys)
+            if (await Authenticate(context, options, keys) is { } refused)
             {
-                Caller.Anonymous.AttachTo(context);
-            }
-            else if (Secret(context.Request) is { } secret && keys.Verify(secret) is { } key)
-            {
-                var caller = Caller.For(key);
-                if (context.Request.Headers.TryGetValue(Caller.PrincipalsHeader, out var principals))
-                {
-                    if (!key.Has(Scopes.Delegate))
-                    {
-                        await Problems.Forbidden(Scopes.Delegate).ExecuteAsync(context);
-                        return;
-                    }
-
-                    caller = caller.ActingFor([.. principals.SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
-                }
-
-                caller.AttachTo(context);
+                await refused.ExecuteAsync(context);
+                return;
             }
 
             await next(context);
@@ -183,7 +176,52 @@ public static class SiftServer
         app.UseRequestTimeouts();
     }
 
-    /// <summary>The key from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>
+    /// <summary>
+    /// Attaches the caller: an API key (possibly delegating for a user), or a user's verified OIDC token. A request
+    /// without valid credentials gets no caller, so endpoints answer 401; the problem returned here ends the request.
+    /// </summary>
+    private static async Task<IResult?> Authenticate(HttpContext context, ServerOptions options, ApiKeyStore keys)
+    {
+        if (!options.RequireKeys)
+        {
+            Caller.Anonymous.AttachTo(context);
+            return null;
+        }
+
+        var secret = Secret(context.Request);
+        if (secret is null)
+        {
+            return null;
+        }
+
+        if (options.Oidc is not null && TokenVerifier.LooksLikeToken(secret))
+        {
+            var (user, problem) = await context.RequestServices.GetRequiredService<TokenVerifier>().VerifyAsync(secret, context.RequestAborted);
+            user?.AttachTo(context);
+            return problem;
+        }
+
+        if (keys.Verify(secret) is not { } key)
+        {
+            return null;
+        }
+
+        var caller = Caller.For(key);
+        if (context.Request.Headers.TryGetValue(Caller.PrincipalsHeader, out var principals))
+        {
+            if (!key.Has(Scopes.Delegate))
+            {
+                return Problems.Forbidden(Scopes.Delegate);
+            }
+
+            caller = caller.ActingFor([.. principals.SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
+        }
+
+        caller.AttachTo(context);
+        return null;
+    }
+
+    /// <summary>The key or token from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>
     private static string? Secret(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
@@ -208,6 +246,11 @@ public static class SiftServer
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => Problems.Create(StatusCodes.Status504GatewayTimeout, "timeout", "The request took too long", "the request was cancelled or timed out"),
             _ => Problems.Create(StatusCodes.Status500InternalServerError, "internal_error", "Something went wrong", $"quote request id {context.TraceIdentifier} when reporting this"),
         };
+        if (problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
         if (error is not null && problem is IStatusCodeHttpResult { StatusCode: >= 500 })
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sift.Server").LogError(error, "request {RequestId} failed", context.TraceIdentifier);

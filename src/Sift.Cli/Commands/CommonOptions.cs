@@ -26,6 +26,23 @@ internal static class CommonOptions
         Required = required,
     };
 
+    /// <summary>An absolute http(s) URL, refused at parse time with the option's name otherwise.</summary>
+    public static Option<Uri?> Url(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = argument =>
+        {
+            var text = argument.Tokens.Single().Value;
+            if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+            {
+                return url;
+            }
+
+            argument.AddError($"{name} '{text}' is not an absolute http(s) URL");
+            return null;
+        },
+    };
+
     public static Option<string> Dataset() => new("--dataset")
     {
         Description = "BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv",

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Sift.Index.Storage;
 using Sift.Server;
+using Sift.Server.Auth;
 
 namespace Sift.Cli.Commands;
 
@@ -19,11 +20,16 @@ internal static class ServeCommand
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
-        var otlp = new Option<Uri?>("--otlp-endpoint") { Description = "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)" };
+        var otlp = CommonOptions.Url("--otlp-endpoint", "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)");
+        var oidcAuthority = CommonOptions.Url("--oidc-authority", "Also accept users' access tokens from this OpenID Connect provider (its issuer URL)");
+        var oidcAudience = new Option<string?>("--oidc-audience") { Description = "The audience those tokens must be issued for" };
+        var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "The token claim listing the user's groups (principals group:NAME)", DefaultValueFactory = _ => "groups" };
+        var oidcUser = new Option<string>("--oidc-user-claim") { Description = "The token claim naming the user (principal user:NAME)", DefaultValueFactory = _ => "sub" };
+        var oidcCollections = new Option<string>("--oidc-collections") { Description = "Collections token users may use, comma-separated, or *", DefaultValueFactory = _ => "*" };
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp,
+            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.SetAction(async (result, cancellation) =>
@@ -43,10 +49,18 @@ internal static class ServeCommand
                 Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
                 OtlpEndpoint = result.GetValue(otlp),
                 Redis = result.GetValue(redis),
+                Oidc = result.GetValue(oidcAuthority) is { } authority
+                    ? new OidcOptions(authority, result.GetValue(oidcAudience) ?? "")
+                    {
+                        GroupsClaim = result.GetValue(oidcGroups)!,
+                        UserClaim = result.GetValue(oidcUser)!,
+                        Collections = result.GetValue(oidcCollections)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    }
+                    : null,
             };
             await using var app = SiftServer.Build(options, result.GetValue(urls)!);
             await app.StartAsync(cancellation);
-            await Console.Out.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(options.RequireKeys ? "API keys required" : "no auth")}); Ctrl+C stops");
+            await Console.Out.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(!options.RequireKeys ? "no auth" : options.Oidc is null ? "API keys required" : $"API keys or tokens from {options.Oidc.Authority}")}); Ctrl+C stops");
             await app.WaitForShutdownAsync(cancellation);
             return 0;
         });

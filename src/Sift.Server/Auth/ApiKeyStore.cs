@@ -39,6 +39,8 @@ public sealed class ApiKeyStore
 {
     public const string FileName = "keys.db";
 
+    public const string Prefix = "sift_";
+
     private readonly string _connectionString;
 
     public ApiKeyStore(string storeRoot)
@@ -71,7 +73,7 @@ public sealed class ApiKeyStore
         }
 
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var secret = $"sift_{id}_{Base64Url(RandomNumberGenerator.GetBytes(24))}";
+        var secret = $"{Prefix}{id}_{Base64Url(RandomNumberGenerator.GetBytes(24))}";
         var key = new ApiKey(id, name, scopes, collections, groups, DateTimeOffset.UtcNow, null);
         using var connection = Open();
         using var command = connection.CreateCommand();

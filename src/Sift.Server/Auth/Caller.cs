@@ -4,45 +4,62 @@ using Sift.Core.Filtering;
 namespace Sift.Server.Auth;
 
 /// <summary>
-/// Who is calling: the verified API key, or the anonymous caller of a server started with --no-auth (every scope and
-/// collection, but no groups, so it sees only documents without an access list). A key with the delegate scope may
-/// act for one of its application's users: then that user's principals, not the key's groups, decide access.
+/// Who is calling, and what that allows: an API key; a key with the delegate scope acting for one of its
+/// application's users (that user's principals, not the key's groups, decide access); a user whose identity
+/// provider's token was verified; or the anonymous caller of a server started with --no-auth (every scope and
+/// collection, but no principals, so it sees only documents without an access list).
 /// </summary>
 public sealed class Caller
 {
     public const string PrincipalsHeader = "X-Sift-Principals";
 
-    private readonly IReadOnlyList<string>? _delegated;
+    private const string ItemKey = "sift.caller";
 
-    private Caller(ApiKey? key, IReadOnlyList<string>? delegated = null)
+    private readonly IReadOnlyCollection<string> _scopes;
+    private readonly IReadOnlyCollection<string> _collections;
+
+    private Caller(string id, string subject, IReadOnlyCollection<string> scopes, IReadOnlyCollection<string> collections, AccessScope access)
     {
-        Key = key;
-        _delegated = delegated;
+        Id = id;
+        Subject = subject;
+        _scopes = scopes;
+        _collections = collections;
+        Access = access;
     }
 
-    public ApiKey? Key { get; }
+    public static Caller Anonymous { get; } = new("anonymous", "anonymous", Scopes.All, ["*"], new AccessScope([]));
 
-    public static Caller Anonymous { get; } = new(null);
+    /// <summary>What rate limits count against: the key id, or "user:NAME" for a verified token.</summary>
+    public string Id { get; }
 
-    /// <summary>The key id: what rate limits count against.</summary>
-    public string Id => Key?.Id ?? "anonymous";
+    /// <summary>Who owns what this caller creates (answers to rate, jobs to poll): the key, or the user it acts for.</summary>
+    public string Subject { get; }
 
-    /// <summary>Who owns what this caller creates (answers to rate, jobs to poll): the key, and the user it acts for.</summary>
-    public string Subject => _delegated is null ? Id : $"{Id}:{Access.Fingerprint}";
+    /// <summary>Principals for document access lists.</summary>
+    public AccessScope Access { get; }
 
-    /// <summary>Principals for document access lists: the delegated user's, else the key's groups and "key:ID".</summary>
-    public AccessScope Access => new(_delegated ?? (Key is null ? [] : [.. Key.Groups, $"key:{Key.Id}"]));
+    public bool IsAnonymous => ReferenceEquals(this, Anonymous);
+
+    public bool Has(string scope) => _scopes.Contains(Scopes.Admin) || _scopes.Contains(scope);
+
+    public bool CanUse(string collection) => _collections.Contains("*") || _collections.Contains(collection);
+
+    /// <summary>A key: its groups and "key:ID" are its principals.</summary>
+    public static Caller For(ApiKey key) => new(key.Id, key.Id, key.Scopes, key.Collections, new AccessScope([.. key.Groups, $"key:{key.Id}"]));
 
     /// <summary>The same key acting for a user with these principals (checked by the caller: the key must delegate).</summary>
-    public Caller ActingFor(IReadOnlyList<string> principals) => new(Key, principals);
+    public Caller ActingFor(IReadOnlyList<string> principals)
+    {
+        var access = new AccessScope(principals);
+        return new Caller(Id, $"{Id}:{access.Fingerprint}", _scopes, _collections, access);
+    }
 
-    public bool Has(string scope) => Key?.Has(scope) ?? true;
-
-    public bool CanUse(string collection) => Key?.CanUse(collection) ?? true;
-
-    public static Caller For(ApiKey key) => new(key);
-
-    private const string ItemKey = "sift.caller";
+    /// <summary>A user whose token was verified: "user:NAME" and "group:G" for each of the token's groups.</summary>
+    public static Caller ForUser(string user, IEnumerable<string> groups, IReadOnlyCollection<string> scopes, IReadOnlyCollection<string> collections)
+    {
+        var id = $"user:{user}";
+        return new Caller(id, id, scopes, collections, new AccessScope([id, .. groups.Select(g => $"group:{g}")]));
+    }
 
     public static Caller? Of(HttpContext context) => context.Items.TryGetValue(ItemKey, out var caller) ? caller as Caller : null;
 

@@ -99,7 +99,7 @@ internal static class QueryEndpoints
             try
             {
                 // Only the key that asked may rate an answer; anyone else is told it does not exist.
-                log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.Key is null ? null : caller.Subject);
+                log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.IsAnonymous ? null : caller.Subject);
             }
             catch (SiftException)
             {

@@ -1,5 +1,6 @@
 using Sift.Generation.Llm;
 using Sift.Generation.Prompts;
+using Sift.Server.Auth;
 
 namespace Sift.Server;
 
@@ -31,6 +32,9 @@ public sealed record ServerOptions
 
     /// <summary>False only for --no-auth (loopback only): every request is the anonymous caller.</summary>
     public bool RequireKeys { get; init; } = true;
+
+    /// <summary>Also accept end users' access tokens from this OpenID Connect provider.</summary>
+    public OidcOptions? Oidc { get; init; }
 
     public LlmEndpoint? Llm { get; init; }
 

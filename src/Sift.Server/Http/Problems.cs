@@ -11,6 +11,9 @@ public static class Problems
     public static IResult Unauthorized() =>
         Create(StatusCodes.Status401Unauthorized, "unauthorized", "Missing or invalid API key", "send the key as 'Authorization: Bearer sift_...'");
 
+    public static IResult InvalidToken(string detail) =>
+        Create(StatusCodes.Status401Unauthorized, "invalid_token", "The bearer token was not accepted", detail);
+
     public static IResult Forbidden(string scope) =>
         Create(StatusCodes.Status403Forbidden, "forbidden", "The key lacks a scope", $"this request needs the '{scope}' scope");
 

@@ -29,6 +29,12 @@ public sealed class ServeCliTests : IDisposable
         var refused = await Sift("serve", "--urls", "http://127.0.0.1:1");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("sift keys create", refused.Stderr, StringComparison.Ordinal);
+        var plainHttpProvider = await Sift("serve", "--oidc-authority", "http://idp.example/", "--oidc-audience", "sift");
+        Assert.Equal(1, plainHttpProvider.ExitCode);
+        Assert.Contains("must be an https URL", plainHttpProvider.Stderr, StringComparison.Ordinal);
+        var notAUrl = await Sift("serve", "--oidc-authority", "idp", "--oidc-audience", "sift");
+        Assert.NotEqual(0, notAUrl.ExitCode);
+        Assert.Contains("--oidc-authority 'idp' is not an absolute http(s) URL", notAUrl.Stderr, StringComparison.Ordinal);
 
         var created = await Sift("keys", "create", "--name", "bot", "--scopes", "read", "--collections", "kb", "--json");
         Assert.True(created.ExitCode == 0, created.Stderr);
@@ -73,7 +79,6 @@ public sealed class ServeCliTests : IDisposable
         Assert.Equal(0, server.ExitCode);
         Assert.Contains("Application is shutting down", await output, StringComparison.Ordinal);
     }
-
 
     private static async Task WaitForAsync(HttpClient client)
     {

@@ -197,6 +197,78 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task UsersSignedInThroughAnOidcProviderSeeWhatTheirTokensGroupsAllow()
+    {
+        await using var provider = new LoopbackIdentityProvider();
+        await using var server = await StartAsync(o => o with { Oidc = new OidcOptions(provider.Root, "sift-api") { KeyRefreshInterval = TimeSpan.Zero } });
+        await SeedAsync(server);
+        var query = new { query = "salary March" };
+
+        Assert.Equal(["finance/bands", "handbook"], (await SearchAsync(server.Client(provider.Issue("ann", "sift-api", ["finance"])), "salary March")).Order(StringComparer.Ordinal));
+        Assert.Equal(["handbook", "hr/reviews"], (await SearchAsync(server.Client(provider.Issue("bob", "sift-api", ["hr"])), "salary March")).Order(StringComparer.Ordinal));
+        Assert.Equal(["handbook"], await SearchAsync(server.Client(provider.Issue("eve", "sift-api")), "salary March"));
+
+        // Tokens that must not pass, each told why; keys keep working beside tokens.
+        async Task AssertRefusedAsync(string token, string reason)
+        {
+            var response = await server.Client(token).PostJsonAsync("/v1/collections/shared/search", query);
+            await AssertProblemAsync(response, HttpStatusCode.Unauthorized, "invalid_token");
+            Assert.Contains(reason, (await response.JsonAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        await AssertRefusedAsync(provider.Issue("ann", "sift-api", ["finance"], lifetime: TimeSpan.FromMinutes(-5)), "expired");
+        await AssertRefusedAsync(provider.Issue("ann", "another-api", ["finance"]), "another audience");
+        await AssertRefusedAsync(provider.Issue("ann", "sift-api", ["finance"], issuer: "https://evil.example"), "untrusted issuer");
+        await AssertRefusedAsync(provider.Issue("ann", "sift-api", ["finance"], signWith: LoopbackIdentityProvider.NewKey()), "signature");
+        var parts = provider.Issue("ann", "sift-api", ["hr"]).Split('.');
+        var forged = provider.Issue("ann", "sift-api", ["finance"]).Split('.');
+        await AssertRefusedAsync($"{forged[0]}.{forged[1]}.{parts[2]}", "signature");
+        Assert.Equal(["finance/bands", "handbook"], (await SearchAsync(server.Client(_finance), "salary March")).Order(StringComparer.Ordinal));
+
+        // Reading is every verified user's; uploading needs the sift.ingest scope; administering needs a key.
+        var upload = new { documents = new[] { new { id = "user-note", text = "A note from a user." } } };
+        await AssertProblemAsync(await server.Client(provider.Issue("ann", "sift-api", ["finance"])).PostJsonAsync("/v1/collections/shared/documents", upload), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(HttpStatusCode.Accepted, (await server.Client(provider.Issue("ann", "sift-api", ["finance"], scope: "openid sift.ingest")).PostJsonAsync("/v1/collections/shared/documents", upload)).StatusCode);
+
+        // The provider rotates its signing key: the new key is fetched when a token names it.
+        var fetches = provider.KeyFetches;
+        provider.RotateKey();
+        Assert.Equal(["finance/bands", "handbook"], (await SearchAsync(server.Client(provider.Issue("ann", "sift-api", ["finance"])), "salary March")).Order(StringComparer.Ordinal));
+        Assert.Equal(fetches + 1, provider.KeyFetches);
+    }
+
+    [Fact]
+    public async Task TokensNamingUnknownKeysDoNotMakeTheServerRefetchTheProvidersKeysEachTime()
+    {
+        await using var provider = new LoopbackIdentityProvider();
+        await using var server = await StartAsync(o => o with { Oidc = new OidcOptions(provider.Root, "sift-api") });
+
+        // Authenticated (the collection does not exist yet), which fetched the keys once.
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Client(provider.Issue("ann", "sift-api")).PostJsonAsync("/v1/collections/shared/search", new { query = "q" })).StatusCode);
+        for (var i = 0; i < 5; i++)
+        {
+            var forged = provider.Issue("ann", "sift-api", signWith: LoopbackIdentityProvider.NewKey());
+            await AssertProblemAsync(await server.Client(forged).PostJsonAsync("/v1/collections/shared/search", new { query = "q" }), HttpStatusCode.Unauthorized, "invalid_token");
+        }
+
+        Assert.Equal(1, provider.KeyFetches);
+    }
+
+    [Fact]
+    public async Task AnUnreachableIdentityProviderIsA503NotA401()
+    {
+        await using var provider = new LoopbackIdentityProvider();
+        var token = provider.Issue("ann", "sift-api", ["finance"]);
+        var nobody = new Uri($"http://127.0.0.1:{LoopbackServer.FreePort()}/");
+        await using var server = await StartAsync(o => o with { Oidc = new OidcOptions(nobody, "sift-api") });
+
+        await AssertProblemAsync(await server.Client(token).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" }), HttpStatusCode.ServiceUnavailable, "unavailable");
+        // Keys do not depend on the provider: this one is authenticated (the collection does not exist yet).
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Client(_finance).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" })).StatusCode);
+        Assert.Throws<Sift.Core.SiftException>(() => new OidcOptions(new Uri("http://idp.example/"), "sift-api").Validate());
+    }
+
+    [Fact]
     public async Task UploadsRunAsJobsWithPerFileErrorsAndRejectUnsafeOrUnsupportedFiles()
     {
         await using var server = await StartAsync(o => o with { Limits = new ServerLimits { MaxUploadBytes = 200_000 } });
@@ -228,7 +300,9 @@ public sealed class ServerTests : IAsyncDisposable
         await AssertProblemAsync(await UploadAsync("../escape.txt", new StringContent("x")), HttpStatusCode.BadRequest, "validation_failed");
         await AssertProblemAsync(await UploadAsync("/etc/passwd.txt", new StringContent("x")), HttpStatusCode.BadRequest, "validation_failed");
         await AssertProblemAsync(await UploadAsync("tool.exe", new StringContent("x")), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
-        await AssertProblemAsync(await UploadAsync("big.txt", new StringContent(new string('x', 300_000))), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        var tooLarge = await UploadAsync("big.txt", new StringContent(new string('x', 300_000)));
+        await AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        Assert.True(tooLarge.Headers.ConnectionClose, "the unread body stays on the wire: the connection must not be reused");
 
         using var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
