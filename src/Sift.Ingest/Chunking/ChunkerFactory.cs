@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sift.Core;
 using Sift.Core.Stages;
 
@@ -19,4 +20,32 @@ public static class ChunkerFactory
             "document" => new WholeDocumentChunker(),
             _ => throw new SiftException($"unknown chunker '{name}' (choose one of: {string.Join(", ", Names)})"),
         };
+
+    /// <summary>
+    /// The chunker a collection records it was written with (its fingerprint, e.g. "fixed(size=200,overlap=40)"), so
+    /// later additions are chunked the same way; the default chunker for a collection that records none.
+    /// </summary>
+    public static IChunker FromFingerprint(string fingerprint)
+    {
+        if (fingerprint.Length == 0)
+        {
+            return Create(Names[0]);
+        }
+
+        var open = fingerprint.IndexOf('(', StringComparison.Ordinal);
+        var name = open < 0 ? fingerprint : fingerprint[..open];
+        var settings = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var setting in open < 0 ? [] : fingerprint[(open + 1)..].TrimEnd(')').Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = setting.Split('=');
+            if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new SiftException($"the collection records a chunker this version cannot read: '{fingerprint}'");
+            }
+
+            settings[parts[0]] = value;
+        }
+
+        return Create(name, settings.GetValueOrDefault("size", DefaultSize), settings.GetValueOrDefault("overlap", DefaultOverlap));
+    }
 }

@@ -97,7 +97,8 @@ public sealed partial class IngestJobs : BackgroundService
         try
         {
             var collection = _collections.FindOrCreate(job.Collection);
-            var chunker = ChunkerFactory.Create("recursive", ChunkerFactory.DefaultSize, ChunkerFactory.DefaultOverlap);
+            // Uploads are chunked like the rest of the collection (e.g. a corpus ingested with --chunker document).
+            var chunker = ChunkerFactory.FromFingerprint(collection.Info().Chunker);
             var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
             var lastSaved = DateTimeOffset.MinValue;
             var progress = new Progress(p =>

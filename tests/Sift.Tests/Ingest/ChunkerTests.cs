@@ -90,4 +90,27 @@ public sealed class ChunkerTests
         var error = Assert.Throws<SiftException>(() => ChunkerFactory.Create("semantic"));
         Assert.Contains("recursive, fixed, document", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("recursive", 120, 0)]
+    [InlineData("fixed", 64, 16)]
+    [InlineData("document", 0, 0)]
+    public void AChunkerIsRebuiltFromTheFingerprintACollectionRecords(string name, int size, int overlap)
+    {
+        var original = ChunkerFactory.Create(name, size, overlap);
+        var rebuilt = ChunkerFactory.FromFingerprint(original.Fingerprint);
+
+        Assert.Equal(original.Fingerprint, rebuilt.Fingerprint);
+        var document = Document(Words(500));
+        Assert.Equal(original.Split(document).Select(c => c.Text), rebuilt.Split(document).Select(c => c.Text));
+    }
+
+    [Fact]
+    public void ACollectionWithoutARecordedChunkerGetsTheDefaultAndAnUnreadableOneIsAnError()
+    {
+        Assert.Equal(ChunkerFactory.Create("recursive").Fingerprint, ChunkerFactory.FromFingerprint("").Fingerprint);
+        var error = Assert.Throws<SiftException>(() => ChunkerFactory.FromFingerprint("fixed(size=big)"));
+        Assert.Contains("fixed(size=big)", error.Message, StringComparison.Ordinal);
+        Assert.Throws<SiftException>(() => ChunkerFactory.FromFingerprint("semantic(size=3)"));
+    }
 }

@@ -4,6 +4,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Sift.Generation.Llm;
+using Sift.Index.Storage;
+using Sift.Ingest;
+using Sift.Ingest.Chunking;
+using Sift.Ingest.Loading;
 using Sift.Server;
 using Sift.Server.Auth;
 using Sift.Tests.Support;
@@ -322,6 +326,29 @@ public sealed class ServerTests : IAsyncDisposable
 
         var other = server.Client(_otherCollection);
         await AssertProblemAsync(await other.GetAsync((await client.PostJsonAsync("/v1/collections/shared/documents", new { documents = new[] { new { id = "z", text = "zzz" } } })).Headers.Location!, Cancel), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task UploadsAreChunkedLikeTheRestOfTheirCollection()
+    {
+        var words = string.Join(' ', Enumerable.Range(0, 600).Select(i => $"word{i}"));
+        using (var collection = new CollectionStore(Store, CollectionHost.Analyzer).OpenOrCreate("shared"))
+        {
+            var chunker = new WholeDocumentChunker();
+            new IngestPipeline(LoaderRegistry.Default, chunker, collection).Run(new IngestRequest(_folder.File("corpus/first.txt", words)), cancellationToken: Cancel);
+            collection.FinishIngest(chunker.Fingerprint);
+        }
+
+        await using var server = await StartAsync();
+        async Task<int> ChunksOfUploadAsync(string key, string collection)
+        {
+            var upload = await server.Client(key).PostJsonAsync($"/v1/collections/{collection}/documents", new { documents = new[] { new { id = "long", text = words } } });
+            var job = await server.Client(key).WaitForJobAsync(upload.Headers.Location!.ToString());
+            return job.GetProperty("chunks").GetInt32();
+        }
+
+        Assert.Equal(1, await ChunksOfUploadAsync(_ingest, "shared"));
+        Assert.True(await ChunksOfUploadAsync(_admin, "fresh") >= 3, "a new collection gets the default recursive chunker (200 words)");
     }
 
     [Fact]
