@@ -9,6 +9,9 @@ public sealed class Bm25Index
     [ThreadStatic]
     private static float[]? t_scores;
 
+    [ThreadStatic]
+    private static List<int>? t_touched;
+
     private readonly Dictionary<string, int> _termIds;
     private readonly int[][] _postingSlots;
     private readonly int[][] _postingFrequencies;
@@ -87,7 +90,7 @@ public sealed class Bm25Index
         // The accumulator is per thread and kept all-zero between queries by resetting only the slots a query
         // touched, so a query costs its postings, not a pass over every slot of the index.
         var scores = t_scores is { } buffer && buffer.Length >= Count ? buffer : t_scores = new float[Count];
-        var touched = new List<int>();
+        var touched = t_touched ??= [];
         try
         {
             foreach (var (termId, weight) in QueryTermWeights(queryTerms))
@@ -103,6 +106,8 @@ public sealed class Bm25Index
             {
                 scores[slot] = 0;
             }
+
+            touched.Clear();
         }
     }
 
@@ -144,7 +149,8 @@ public sealed class Bm25Index
         var top = new Vectors.TopK(k);
         foreach (var slot in touched)
         {
-            if (allowed is null || allowed(slot))
+            // The filter (metadata, access lists) is asked only about slots good enough to enter the top k.
+            if (top.WouldKeep(slot, scores[slot]) && (allowed is null || allowed(slot)))
             {
                 top.Offer(slot, scores[slot]);
             }

@@ -13,6 +13,10 @@ internal sealed class TopK(int k)
     /// <summary>The similarity an item must beat to enter once full.</summary>
     public float Threshold => _heap.Count < k ? float.NegativeInfinity : _heap.TryPeek(out _, out var weakest) ? weakest.Similarity : float.NegativeInfinity;
 
+    /// <summary>Whether <see cref="Offer"/> would keep this item now: lets callers skip costly checks on items that cannot enter.</summary>
+    public bool WouldKeep(int node, float similarity) =>
+        _heap.Count < k || (_heap.TryPeek(out _, out var weakest) && WeakestFirst.Instance.Compare((similarity, node), weakest) > 0);
+
     public void Offer(int node, float similarity)
     {
         if (_heap.Count < k)

@@ -14,7 +14,7 @@ public sealed class SnippetBuilder(ITextAnalyzer analyzer, int width = 240)
     public Snippet Build(string text, string query)
     {
         var queryTerms = analyzer.Analyze(query).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
-        var matches = analyzer.Analyze(text).Where(t => queryTerms.Contains(t.Term)).ToList();
+        var matches = analyzer.Matches(text, queryTerms);
 
         var (start, end) = BestWindow(text, matches);
         var prefix = start > 0 ? "…" : "";
@@ -41,7 +41,7 @@ public sealed class SnippetBuilder(ITextAnalyzer analyzer, int width = 240)
         return new Snippet(snippet.Append(suffix).ToString(), highlights);
     }
 
-    private (int Start, int End) BestWindow(string text, List<AnalyzedToken> matches)
+    private (int Start, int End) BestWindow(string text, IReadOnlyList<AnalyzedToken> matches)
     {
         if (text.Length <= width)
         {

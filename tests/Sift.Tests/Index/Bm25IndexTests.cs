@@ -68,4 +68,22 @@ public sealed class Bm25IndexTests
         var results = index.Search(["term"], 5, slot => slot % 2 == 1);
         Assert.Equal([1, 3, 5, 7, 9], results.Select(r => r.Slot));
     }
+
+    [Fact]
+    public void AFilteredSearchEqualsFilteringTheFullRankingAndAsksOnlyAboutContenders()
+    {
+        var random = new Random(7);
+        var vocabulary = Enumerable.Range(0, 30).Select(i => $"t{i}").ToArray();
+        var corpus = Enumerable.Range(0, 2000).Select(_ => Enumerable.Range(0, random.Next(3, 40)).Select(_ => vocabulary[random.Next(vocabulary.Length)]).ToArray()).ToArray();
+        var index = Bm25Index.Build(corpus, Bm25Parameters.Default);
+        string[] query = ["t1", "t2", "t3"];
+        bool Allowed(int slot) => slot % 3 != 0;
+
+        var asked = 0;
+        var filtered = index.Search(query, 10, slot => { asked++; return Allowed(slot); });
+        var expected = index.Search(query, corpus.Length).Where(r => Allowed(r.Slot)).Take(10);
+
+        Assert.Equal(expected, filtered);
+        Assert.True(asked < corpus.Length / 4, $"the filter was asked about {asked} slots; only those that could enter the top 10 need asking");
+    }
 }

@@ -113,4 +113,16 @@ public sealed class LexicalRetrieverTests : IDisposable
         Assert.StartsWith("…", snippet.Text, StringComparison.Ordinal);
         Assert.True(snippet.Text.Length <= 82);
     }
+
+    [Fact]
+    public void MatchingTermsInPlaceFindsExactlyTheTokensFullAnalysisWouldKeep()
+    {
+        var text = "The runner's runs were RUNNING; cats & dogs ran — café résumé, naïve co-operation in 2024. Running again!";
+        HashSet<string> terms = ["run", "cat", "café", "2024", "oper", "absent"];
+
+        var expected = Analyzer.Analyze(text).Where(t => terms.Contains(t.Term)).ToList();
+
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Analyzer.Matches(text, terms));
+    }
 }
