@@ -35,6 +35,11 @@ public static class SiftServer
         }
 
         options.Oidc?.Validate();
+        if (options.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
+        {
+            throw new SiftException($"--otlp-protocol '{options.OtlpProtocol}' is not supported: use grpc or http/protobuf");
+        }
+
         var keys = new ApiKeyStore(options.StoreRoot);
         if (options.RequireKeys && options.Oidc is null && !keys.Any())
         {
@@ -124,12 +129,13 @@ public static class SiftServer
         });
         var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("sift", serviceVersion: typeof(SiftServer).Assembly.GetName().Version?.ToString()));
         var otlp = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } fromEnvironment ? new Uri(fromEnvironment) : null);
+        var protocol = options.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "grpc";
         telemetry.WithTracing(tracing =>
         {
             tracing.AddSource(SiftTelemetry.Name).AddAspNetCoreInstrumentation();
             if (otlp is not null)
             {
-                tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                tracing.AddOtlpExporter(o => ExportTo(o, otlp, protocol, "traces"));
             }
         });
         telemetry.WithMetrics(metrics =>
@@ -137,9 +143,23 @@ public static class SiftServer
             metrics.AddMeter(SiftTelemetry.Name).AddAspNetCoreInstrumentation().AddPrometheusExporter();
             if (otlp is not null)
             {
-                metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+                metrics.AddOtlpExporter(o => ExportTo(o, otlp, protocol, "metrics"));
             }
         });
+    }
+
+    /// <summary>
+    /// Points an OTLP exporter at the collector. Over HTTP each signal has its own path, which the exporter does not
+    /// add to an endpoint set in code.
+    /// </summary>
+    private static void ExportTo(OpenTelemetry.Exporter.OtlpExporterOptions exporter, Uri endpoint, string protocol, string signal)
+    {
+        (exporter.Protocol, exporter.Endpoint) = protocol switch
+        {
+            "grpc" => (OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, endpoint),
+            "http/protobuf" => (OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf, new Uri($"{endpoint.AbsoluteUri.TrimEnd('/')}/v1/{signal}")),
+            _ => throw new SiftException($"OTLP protocol '{protocol}' is not supported: use grpc or http/protobuf"),
+        };
     }
 
     private static void ConfigurePipeline(WebApplication app, ServerOptions options, ApiKeyStore keys)

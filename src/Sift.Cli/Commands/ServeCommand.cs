@@ -21,6 +21,8 @@ internal static class ServeCommand
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
         var otlp = CommonOptions.Url("--otlp-endpoint", "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)");
+        var otlpProtocol = new Option<string?>("--otlp-protocol") { Description = "grpc (collector port 4317) or http/protobuf (port 4318) (default: $OTEL_EXPORTER_OTLP_PROTOCOL, else grpc)" };
+        otlpProtocol.AcceptOnlyFromAmong("grpc", "http/protobuf");
         var oidcAuthority = CommonOptions.Url("--oidc-authority", "Also accept users' access tokens from this OpenID Connect provider (its issuer URL)");
         var oidcAudience = new Option<string?>("--oidc-audience") { Description = "The audience those tokens must be issued for" };
         var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "The token claim listing the user's groups (principals group:NAME)", DefaultValueFactory = _ => "groups" };
@@ -29,7 +31,7 @@ internal static class ServeCommand
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, otlpProtocol, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.SetAction(async (result, cancellation) =>
@@ -48,6 +50,7 @@ internal static class ServeCommand
                 LogRetention = TimeSpan.FromDays(result.GetValue(retention)),
                 Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
                 OtlpEndpoint = result.GetValue(otlp),
+                OtlpProtocol = result.GetValue(otlpProtocol),
                 Redis = result.GetValue(redis),
                 Oidc = result.GetValue(oidcAuthority) is { } authority
                     ? new OidcOptions(authority, result.GetValue(oidcAudience) ?? "")

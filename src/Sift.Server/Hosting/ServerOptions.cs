@@ -63,4 +63,10 @@ public sealed record ServerOptions
 
     /// <summary>OTLP endpoint for traces and metrics (also honoured: OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>
+    /// "grpc" (a collector's port 4317) or "http/protobuf" (port 4318; /v1/traces and /v1/metrics are appended to the
+    /// endpoint). Also honoured: OTEL_EXPORTER_OTLP_PROTOCOL; default grpc.
+    /// </summary>
+    public string? OtlpProtocol { get; init; }
 }
