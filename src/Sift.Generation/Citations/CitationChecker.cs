@@ -67,13 +67,204 @@ public sealed partial class CitationChecker
     public static string RemoveMarkers(string text) => Markers().Replace(text, "");
 
     /// <summary>
-    /// Sentences of a text: split after ., ! or ? (and any citation markers that follow) and at blank lines and
-    /// headings; a single line break inside a paragraph is only wrapping.
+    /// Sentences of a text: split after ., ! or ? and any citation markers that follow (with or without a space
+    /// before them) where whitespace follows, at blank lines, and before and after heading lines (#); a single line break inside a paragraph is only wrapping.
+    /// Whitespace inside a sentence becomes single spaces. A hand-written scanner: it runs for every passage of every
+    /// answer, and a regular expression with look-behinds cost a fifth of an extractive answer's time.
     /// </summary>
-    public static IEnumerable<string> Sentences(string text) =>
-        SentenceBoundary().Split(text)
-            .Select(s => string.Join(' ', s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))
-            .Where(s => s.Length > 0);
+    public static IReadOnlyList<string> Sentences(string text)
+    {
+        var sentences = new List<string>();
+        var start = 0;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var end = BoundaryEnd(text, i);
+            if (end < 0)
+            {
+                i++;
+                continue;
+            }
+
+            AddNormalised(sentences, text.AsSpan(start, i - start));
+            start = i = end;
+        }
+
+        AddNormalised(sentences, text.AsSpan(start));
+        return sentences;
+    }
+
+    /// <summary>Where the separator starting at <paramref name="i"/> ends, or -1 when no sentence boundary starts there.</summary>
+    private static int BoundaryEnd(string text, int i)
+    {
+        // Markers written after the punctuation ("... in 1998. [2] Next") still belong to the sentence they close.
+        if (char.IsWhiteSpace(text[i]) && EndsSentence(text, i) && SkipWhitespace(text, i) is var after && !MarkerAt(text, after))
+        {
+            return after;
+        }
+
+        if (text[i] != '\n')
+        {
+            return -1;
+        }
+
+        var next = SkipSpacesAndTabs(text, i + 1);
+        if (next < text.Length && text[next] == '\n')
+        {
+            return SkipWhitespace(text, next + 1); // a blank line
+        }
+
+        if (next < text.Length && text[next] == '#')
+        {
+            return i + 1; // the next line is a heading
+        }
+
+        var lineStart = text.LastIndexOf('\n', Math.Max(0, i - 1), i) + 1;
+        var first = SkipSpacesAndTabs(text, lineStart);
+        return first < i && text[first] == '#' ? i + 1 : -1; // this line is a heading
+    }
+
+    /// <summary>Whether the text before <paramref name="end"/> is a sentence end: ., ! or ? then any number of [n] / [n, m] markers.</summary>
+    private static bool EndsSentence(string text, int end)
+    {
+        var k = end - 1;
+        while (k >= 0)
+        {
+            if (text[k] is '.' or '!' or '?')
+            {
+                return true;
+            }
+
+            if (text[k] != ']' || MarkerStart(text, k) is not (>= 0 and var open))
+            {
+                return false;
+            }
+
+            k = SkipWhitespaceBack(text, open - 1);
+        }
+
+        return false;
+    }
+
+    /// <summary>The index of the '[' of a marker "[ 1 , 2 ]" whose ']' is at <paramref name="close"/>, or -1.</summary>
+    private static int MarkerStart(string text, int close)
+    {
+        var k = SkipWhitespaceBack(text, close - 1);
+        while (true)
+        {
+            if (k < 0 || !char.IsDigit(text[k]))
+            {
+                return -1;
+            }
+
+            while (k >= 0 && char.IsDigit(text[k]))
+            {
+                k--;
+            }
+
+            k = SkipWhitespaceBack(text, k);
+            if (k < 0 || text[k] != ',')
+            {
+                return k >= 0 && text[k] == '[' ? k : -1;
+            }
+
+            k = SkipWhitespaceBack(text, k - 1);
+        }
+    }
+
+    /// <summary>Whether a marker "[1]" / "[ 1, 2 ]" starts at <paramref name="i"/>.</summary>
+    private static bool MarkerAt(string text, int i)
+    {
+        if (i >= text.Length || text[i] != '[')
+        {
+            return false;
+        }
+
+        var k = i + 1;
+        while (true)
+        {
+            k = SkipWhitespace(text, k);
+            if (k >= text.Length || !char.IsDigit(text[k]))
+            {
+                return false;
+            }
+
+            while (k < text.Length && char.IsDigit(text[k]))
+            {
+                k++;
+            }
+
+            k = SkipWhitespace(text, k);
+            if (k < text.Length && text[k] == ']')
+            {
+                return true;
+            }
+
+            if (k >= text.Length || text[k] != ',')
+            {
+                return false;
+            }
+
+            k++;
+        }
+    }
+
+    private static int SkipWhitespace(string text, int i)
+    {
+        while (i < text.Length && char.IsWhiteSpace(text[i]))
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    private static int SkipSpacesAndTabs(string text, int i)
+    {
+        while (i < text.Length && text[i] is ' ' or '\t')
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    private static int SkipWhitespaceBack(string text, int k)
+    {
+        while (k >= 0 && char.IsWhiteSpace(text[k]))
+        {
+            k--;
+        }
+
+        return k;
+    }
+
+    private static void AddNormalised(List<string> sentences, ReadOnlySpan<char> piece)
+    {
+        var builder = new System.Text.StringBuilder(piece.Length);
+        var pendingSpace = false;
+        foreach (var c in piece)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+
+            builder.Append(c);
+        }
+
+        if (builder.Length > 0)
+        {
+            sentences.Add(builder.ToString());
+        }
+    }
 
     private static HashSet<string> Words(string text) =>
         WordPattern().Matches(text.ToLowerInvariant()).Select(m => m.Value).Where(w => w.Length > 2).ToHashSet(StringComparer.Ordinal);
@@ -87,9 +278,6 @@ public sealed partial class CitationChecker
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex NumberPattern();
-
-    [GeneratedRegex(@"(?<=[.!?](?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])*)\s+|\n[ \t]*\n\s*|\n(?=[ \t]*#)|(?<=^[ \t]*#[^\n]*)\n", RegexOptions.Multiline)]
-    private static partial Regex SentenceBoundary();
 
     [GeneratedRegex(@"[\p{L}\p{N}]+")]
     private static partial Regex WordPattern();
