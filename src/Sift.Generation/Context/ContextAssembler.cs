@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.ML.Tokenizers;
 using Sift.Core;
 using Sift.Core.Stages;
@@ -20,6 +21,14 @@ public sealed record AssembledContext(IReadOnlyList<ContextPassage> Passages, in
 /// </summary>
 public sealed class ContextAssembler(Tokenizer tokenizer)
 {
+    /// <summary>
+    /// Token counts of rendered passages, by their text: the same chunks come back for many questions, and counting
+    /// (a regex pre-tokenizer, then BPE) is the costliest step of assembling. Bounded to this many passages.
+    /// </summary>
+    private const int CountsKept = 20_000;
+
+    private readonly MemoryCache _counts = new(new MemoryCacheOptions { SizeLimit = CountsKept });
+
     /// <summary>The cl100k_base tokenizer (GPT-4 family), a fair estimate for most models.</summary>
     public static Tokenizer DefaultTokenizer { get; } = TiktokenTokenizer.CreateForEncoding("cl100k_base");
 
@@ -46,7 +55,7 @@ public sealed class ContextAssembler(Tokenizer tokenizer)
                 continue;
             }
 
-            var tokens = tokenizer.CountTokens(new ContextPassage(0, chunk, 0).Render());
+            var tokens = PassageTokens(chunk);
             if (used + tokens > budgetTokens)
             {
                 dropped++;
@@ -59,12 +68,22 @@ public sealed class ContextAssembler(Tokenizer tokenizer)
 
         if (kept.Count == 0 && ranked.Count > 0)
         {
-            var smallest = ranked.Min(c => tokenizer.CountTokens(new ContextPassage(0, c, 0).Render()));
+            var smallest = ranked.Min(PassageTokens);
             throw new SiftException($"the context budget of {budgetTokens} tokens cannot hold even one passage (the smallest needs {smallest})");
         }
 
         var ordered = EdgesFirst(kept);
         return new AssembledContext([.. ordered.Select((p, i) => new ContextPassage(i + 1, p.Chunk, p.Tokens))], used, dropped);
+    }
+
+    private int PassageTokens(RetrievedChunk chunk)
+    {
+        var rendered = new ContextPassage(0, chunk, 0).Render();
+        return _counts.GetOrCreate(rendered, entry =>
+        {
+            entry.Size = 1;
+            return tokenizer.CountTokens(rendered);
+        });
     }
 
     /// <summary>Ranks 1, 3, 5, ... from the front and 2, 4, 6, ... from the back: the weakest end up in the middle.</summary>
