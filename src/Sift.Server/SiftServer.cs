@@ -85,6 +85,8 @@ public static class SiftServer
         services.AddSingleton<IngestJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
         services.AddHostedService<QueryLogRetention>();
+        services.AddSingleton<WarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
         services.AddHttpClient();
         if (options.Redis is { } redis)
         {

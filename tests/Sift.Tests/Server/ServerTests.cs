@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Sift.Generation.Llm;
+using Sift.Generation.Logging;
 using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
@@ -425,6 +427,32 @@ public sealed class ServerTests : IAsyncDisposable
 
         await AssertProblemAsync(response, HttpStatusCode.GatewayTimeout, "timeout");
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the request was cut at its timeout, not the LLM's ({started.Elapsed})");
+    }
+
+    [Fact]
+    public async Task CollectionsAreWarmedAtStartWithoutTouchingMetricsOrTheQueryLog()
+    {
+        using (var collection = new CollectionStore(Store, CollectionHost.Analyzer).OpenOrCreate("shared"))
+        {
+            var chunker = new WholeDocumentChunker();
+            new IngestPipeline(LoaderRegistry.Default, chunker, collection).Run(new IngestRequest(_folder.File("corpus/a.txt", "Salary bands are reviewed in March.")), cancellationToken: Cancel);
+            collection.FinishIngest(chunker.Fingerprint);
+        }
+
+        Directory.CreateDirectory(Path.Combine(Store, "broken"));
+        File.WriteAllText(Path.Combine(Store, "broken", "collection.db"), "this is not a database");
+        await using var server = await StartAsync();
+
+        var states = await server.Services.GetRequiredService<WarmUp>().Completed.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+        Assert.Equal("ready", states["shared"]);
+        Assert.StartsWith("broken", states["broken"], StringComparison.Ordinal);
+        Assert.DoesNotContain("stage=\"bm25\"", await server.Client().GetStringAsync("/metrics", Cancel), StringComparison.Ordinal);
+        using (var log = new QueryLog(Store))
+        {
+            Assert.Equal(0, log.Count());
+        }
+
+        Assert.Equal(["a.txt"], (await SearchAsync(server.Client(_finance), "salary")).Select(Path.GetFileName));
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class RunningServer : IAsyncDisposable
 
     public Uri Root { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<RunningServer> StartAsync(ServerOptions options)
     {
         var app = SiftServer.Build(options, ["http://127.0.0.1:0"]);
