@@ -34,6 +34,15 @@ internal static class ServeCommand
             urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, otlpProtocol, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
+        command.Validators.Add(parsed =>
+        {
+            // Token settings without a provider would be silently ignored: say so instead.
+            var oidcOnly = new Option[] { oidcAudience, oidcGroups, oidcUser, oidcCollections }.Where(o => parsed.GetResult(o) is { Implicit: false });
+            if (parsed.GetValue(oidcAuthority) is null && oidcOnly.FirstOrDefault() is { } orphan)
+            {
+                parsed.AddError($"{orphan.Name} needs --oidc-authority");
+            }
+        });
         command.SetAction(async (result, cancellation) =>
         {
             var (answerer, endpoint) = llm.Build(result);

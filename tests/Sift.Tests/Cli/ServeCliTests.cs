@@ -35,6 +35,9 @@ public sealed class ServeCliTests : IDisposable
         var notAUrl = await Sift("serve", "--oidc-authority", "idp", "--oidc-audience", "sift");
         Assert.NotEqual(0, notAUrl.ExitCode);
         Assert.Contains("--oidc-authority 'idp' is not an absolute http(s) URL", notAUrl.Stderr, StringComparison.Ordinal);
+        var noProvider = await Sift("serve", "--oidc-audience", "sift");
+        Assert.NotEqual(0, noProvider.ExitCode);
+        Assert.Contains("--oidc-audience needs --oidc-authority", noProvider.Stderr, StringComparison.Ordinal);
 
         var created = await Sift("keys", "create", "--name", "bot", "--scopes", "read", "--collections", "kb", "--json");
         Assert.True(created.ExitCode == 0, created.Stderr);
