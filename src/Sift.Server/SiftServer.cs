@@ -48,10 +48,16 @@ public static class SiftServer
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Sift" });
         builder.WebHost.UseUrls([.. urls]);
+        var certificate = Tls.Certificate(options, urls, builder.Configuration);
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.Limits.MaxUploadBytes;
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
         builder.Logging.ClearProviders().AddJsonConsole(o => o.IncludeScopes = true).AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
             .AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None); // client errors are answered, not logged as failures; HandleExceptionAsync logs 5xx
@@ -291,10 +297,17 @@ internal sealed class QueryLogRetention(QueryLog log, ServerOptions options) : B
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
-        do
+        try
         {
-            log.Prune(options.LogRetention);
+            do
+            {
+                log.Prune(options.LogRetention);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: nothing to finish.
+        }
     }
 }

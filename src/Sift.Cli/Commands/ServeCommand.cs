@@ -21,6 +21,8 @@ internal static class ServeCommand
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
         var otlp = CommonOptions.Url("--otlp-endpoint", "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)");
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "Certificate for https:// addresses: PEM (with --tls-key) or .pfx; password from $SIFT_TLS_PASSWORD" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var otlpProtocol = new Option<string?>("--otlp-protocol") { Description = "grpc (collector port 4317) or http/protobuf (port 4318) (default: $OTEL_EXPORTER_OTLP_PROTOCOL, else grpc)" };
         otlpProtocol.AcceptOnlyFromAmong("grpc", "http/protobuf");
         var oidcAuthority = CommonOptions.Url("--oidc-authority", "Also accept users' access tokens from this OpenID Connect provider (its issuer URL)");
@@ -31,7 +33,7 @@ internal static class ServeCommand
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, otlpProtocol, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -60,6 +62,9 @@ internal static class ServeCommand
                 Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
                 OtlpEndpoint = result.GetValue(otlp),
                 OtlpProtocol = result.GetValue(otlpProtocol),
+                TlsCertificate = result.GetValue(tlsCert),
+                TlsKey = result.GetValue(tlsKey),
+                TlsPassword = Environment.GetEnvironmentVariable("SIFT_TLS_PASSWORD"),
                 Redis = result.GetValue(redis),
                 Oidc = result.GetValue(oidcAuthority) is { } authority
                     ? new OidcOptions(authority, result.GetValue(oidcAudience) ?? "")

@@ -33,6 +33,15 @@ public sealed record ServerOptions
     /// <summary>False only for --no-auth (loopback only): every request is the anonymous caller.</summary>
     public bool RequireKeys { get; init; } = true;
 
+    /// <summary>The certificate for https:// addresses: a PEM file (with <see cref="TlsKey"/>) or a PKCS#12 (.pfx) file.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/> (omit when the key is in the same file or a .pfx).</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>The password of a .pfx file or an encrypted PEM key.</summary>
+    public string? TlsPassword { get; init; }
+
     /// <summary>Also accept end users' access tokens from this OpenID Connect provider.</summary>
     public OidcOptions? Oidc { get; init; }
 

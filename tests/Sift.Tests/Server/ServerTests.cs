@@ -456,6 +456,34 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task HttpsServesWithTheGivenCertificate()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var certificateFile = _folder.File("tls/cert.pem", certificate.ExportCertificatePem());
+        var keyFile = _folder.File("tls/key.pem", key.ExportPkcs8PrivateKeyPem());
+
+        await using var server = await RunningServer.StartAsync(new ServerOptions { StoreRoot = Store, TlsCertificate = certificateFile, TlsKey = keyFile }, "https://127.0.0.1:0");
+        Assert.Equal("https", server.Root.Scheme);
+        string? presented = null;
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, served, _, _) => (presented = served?.Thumbprint) == certificate.Thumbprint,
+        };
+        var response = await server.Client(_finance, handler).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // authenticated over TLS; the collection is empty
+        Assert.Equal(certificate.Thumbprint, presented);
+        var error = Assert.Throws<Sift.Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = Store }, ["https://127.0.0.1:0"]));
+        Assert.Contains("--tls-cert", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HealthReadinessMetricsAndOpenApiDescribeTheService()
     {
         var broken = Path.Combine(Store, "broken");

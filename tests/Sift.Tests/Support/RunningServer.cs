@@ -21,16 +21,16 @@ public sealed class RunningServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunningServer> StartAsync(ServerOptions options)
+    public static async Task<RunningServer> StartAsync(ServerOptions options, string url = "http://127.0.0.1:0")
     {
-        var app = SiftServer.Build(options, ["http://127.0.0.1:0"]);
+        var app = SiftServer.Build(options, [url]);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new RunningServer(app, new Uri(app.Urls.First()));
     }
 
-    public HttpClient Client(string? key = null)
+    public HttpClient Client(string? key = null, HttpMessageHandler? handler = null)
     {
-        var client = new HttpClient { BaseAddress = Root, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new HttpClient(handler ?? new HttpClientHandler()) { BaseAddress = Root, Timeout = TimeSpan.FromSeconds(60) };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
