@@ -34,6 +34,11 @@ public static class SiftServer
             throw new SiftException("--no-auth is only allowed on loopback addresses (http://127.0.0.1:PORT); create keys with 'sift keys create' to serve others");
         }
 
+        if (urls.FirstOrDefault(u => !IsListenAddress(u)) is { } bad)
+        {
+            throw new SiftException($"--urls '{bad}' is not an address to listen on (e.g. http://127.0.0.1:8080, https://0.0.0.0:8443, http://*:8080)");
+        }
+
         options.Oidc?.Validate();
         if (options.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
         {
@@ -286,6 +291,11 @@ public static class SiftServer
 
         await problem.ExecuteAsync(context);
     }
+
+    /// <summary>An http(s) URL; Kestrel also takes * and + as "every interface".</summary>
+    private static bool IsListenAddress(string url) =>
+        Uri.TryCreate(url.Replace("://*", "://any", StringComparison.Ordinal).Replace("://+", "://any", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.AbsolutePath == "/";
 
     private static bool IsLoopback(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]" or "localhost");

@@ -35,6 +35,9 @@ public sealed class ServeCliTests : IDisposable
         var notAUrl = await Sift("serve", "--oidc-authority", "idp", "--oidc-audience", "sift");
         Assert.NotEqual(0, notAUrl.ExitCode);
         Assert.Contains("--oidc-authority 'idp' is not an absolute http(s) URL", notAUrl.Stderr, StringComparison.Ordinal);
+        var badAddress = await Sift("serve", "--urls", "localhost:8080");
+        Assert.Equal(1, badAddress.ExitCode);
+        Assert.Contains("is not an address to listen on", badAddress.Stderr, StringComparison.Ordinal);
         var noProvider = await Sift("serve", "--oidc-audience", "sift");
         Assert.NotEqual(0, noProvider.ExitCode);
         Assert.Contains("--oidc-audience needs --oidc-authority", noProvider.Stderr, StringComparison.Ordinal);
