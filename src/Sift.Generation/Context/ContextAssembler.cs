@@ -23,9 +23,9 @@ public sealed class ContextAssembler(Tokenizer tokenizer)
 {
     /// <summary>
     /// Token counts of rendered passages, by their text: the same chunks come back for many questions, and counting
-    /// (a regex pre-tokenizer, then BPE) is the costliest step of assembling. Bounded to this many passages.
+    /// (a regex pre-tokenizer, then BPE) is the costliest step of assembling. Bounded to this many passages (a few MB).
     /// </summary>
-    private const int CountsKept = 20_000;
+    private const int CountsKept = 4096;
 
     private readonly MemoryCache _counts = new(new MemoryCacheOptions { SizeLimit = CountsKept });
 
