@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.AI;
@@ -24,9 +23,16 @@ public sealed record CacheScope(string Collection, long Generation, string Optio
 /// Semantic (ask only): a question whose embedding is at least <c>threshold</c> cosine-similar to a cached one in the
 /// same scope gets that answer. Hits and misses are counted in sift.cache.requests.
 /// </summary>
-public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan ttl, int entriesPerScope = 1000)
+/// <param name="maxSemanticEntries">
+/// Semantic entries kept across all scopes; with many callers (each principal set is its own scope) the oldest go
+/// first, so memory stays bounded however many users there are.
+/// </param>
+public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan ttl, int maxSemanticEntries = 2000)
 {
-    private readonly ConcurrentDictionary<string, SemanticEntries> _semantic = new(StringComparer.Ordinal);
+    private readonly SemanticEntries _semantic = new(maxSemanticEntries, ttl);
+
+    /// <summary>Semantic entries held now (all scopes).</summary>
+    public int SemanticCount => _semantic.Count;
 
     public async Task<(T Value, bool Hit)> GetOrCreateAsync<T>(string kind, CacheScope scope, string query, Func<CancellationToken, Task<T>> create, CancellationToken cancellationToken)
     {
@@ -50,7 +56,7 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
         where T : class
     {
         var vector = await EmbedAsync(embedder, query, cancellationToken).ConfigureAwait(false);
-        var found = _semantic.TryGetValue(scope.Key, out var entries) ? entries.Best(vector, threshold) as T : null;
+        var found = _semantic.Best(scope.Key, vector, threshold) as T;
         Count("semantic", found is not null);
         return found;
     }
@@ -59,15 +65,9 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
     {
         var vector = await EmbedAsync(embedder, query, cancellationToken).ConfigureAwait(false);
         // Entries of older versions of the collection can never match again: drop them.
-        foreach (var stale in _semantic.Keys.Where(k => k.StartsWith(scope.Collection + "\n", StringComparison.Ordinal) && k != scope.Key))
-        {
-            if (!stale.StartsWith($"{scope.Collection}\n{scope.Generation}\n", StringComparison.Ordinal))
-            {
-                _semantic.TryRemove(stale, out _);
-            }
-        }
-
-        _semantic.GetOrAdd(scope.Key, _ => new SemanticEntries(entriesPerScope, ttl)).Add(vector, value);
+        _semantic.RemoveScopes(key => key.StartsWith(scope.Collection + "\n", StringComparison.Ordinal)
+            && !key.StartsWith($"{scope.Collection}\n{scope.Generation}\n", StringComparison.Ordinal));
+        _semantic.Add(scope.Key, vector, value);
     }
 
     public static string Normalise(string query) =>
@@ -81,47 +81,117 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
-    /// <summary>A bounded list of (vector, value), oldest evicted first, entries expiring after the TTL.</summary>
+    /// <summary>
+    /// (vector, value) entries by scope, at most <c>capacity</c> in all. Every entry lives as long (the TTL), so
+    /// insertion order is expiry order: one queue over all scopes finds both the expired and, when full, the oldest.
+    /// </summary>
     private sealed class SemanticEntries(int capacity, TimeSpan ttl)
     {
-        private readonly LinkedList<(float[] Vector, object Value, DateTimeOffset Expires)> _entries = new();
+        private readonly Dictionary<string, LinkedList<Entry>> _byScope = new(StringComparer.Ordinal);
+        private readonly LinkedList<Entry> _byAge = new();
         private readonly Lock _gate = new();
 
-        public void Add(float[] vector, object value)
+        public int Count
         {
-            lock (_gate)
+            get
             {
-                _entries.AddFirst((vector, value, DateTimeOffset.UtcNow + ttl));
-                while (_entries.Count > capacity)
+                lock (_gate)
                 {
-                    _entries.RemoveLast();
+                    return _byAge.Count;
                 }
             }
         }
 
-        public object? Best(float[] vector, double threshold)
+        public void Add(string scope, float[] vector, object value)
         {
             lock (_gate)
             {
                 var now = DateTimeOffset.UtcNow;
+                while (_byAge.First is { } oldest && (oldest.Value.Expires < now || _byAge.Count >= capacity))
+                {
+                    Remove(oldest.Value);
+                }
+
+                if (!_byScope.TryGetValue(scope, out var entries))
+                {
+                    _byScope[scope] = entries = new LinkedList<Entry>();
+                }
+
+                var entry = new Entry(scope, vector, value, now + ttl);
+                entry.InScope = entries.AddFirst(entry);
+                entry.InAge = _byAge.AddLast(entry);
+            }
+        }
+
+        public object? Best(string scope, float[] vector, double threshold)
+        {
+            lock (_gate)
+            {
+                if (!_byScope.TryGetValue(scope, out var entries))
+                {
+                    return null;
+                }
+
+                var now = DateTimeOffset.UtcNow;
                 object? best = null;
                 var bestSimilarity = threshold;
-                foreach (var (entryVector, value, expires) in _entries)
+                foreach (var entry in entries)
                 {
-                    if (expires < now)
+                    if (entry.Expires < now)
                     {
-                        continue;
+                        break; // newest first: the rest are older still
                     }
 
-                    var similarity = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(entryVector, vector);
+                    var similarity = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(entry.Vector, vector);
                     if (similarity >= bestSimilarity)
                     {
-                        (best, bestSimilarity) = (value, similarity);
+                        (best, bestSimilarity) = (entry.Value, similarity);
                     }
                 }
 
                 return best;
             }
+        }
+
+        public void RemoveScopes(Func<string, bool> stale)
+        {
+            lock (_gate)
+            {
+                foreach (var entries in _byScope.Where(s => stale(s.Key)).Select(s => s.Value).ToList())
+                {
+                    while (entries.First is { } node)
+                    {
+                        Remove(node.Value);
+                    }
+                }
+            }
+        }
+
+        private void Remove(Entry entry)
+        {
+            var entries = _byScope[entry.Scope];
+            entries.Remove(entry.InScope!);
+            if (entries.Count == 0)
+            {
+                _byScope.Remove(entry.Scope);
+            }
+
+            _byAge.Remove(entry.InAge!);
+        }
+
+        private sealed class Entry(string scope, float[] vector, object value, DateTimeOffset expires)
+        {
+            public string Scope { get; } = scope;
+
+            public float[] Vector { get; } = vector;
+
+            public object Value { get; } = value;
+
+            public DateTimeOffset Expires { get; } = expires;
+
+            public LinkedListNode<Entry>? InScope { get; set; }
+
+            public LinkedListNode<Entry>? InAge { get; set; }
         }
     }
 }
