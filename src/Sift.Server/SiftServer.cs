@@ -105,6 +105,12 @@ public static class SiftServer
             services.AddStackExchangeRedisCache(cache => cache.Configuration = redis);
         }
 
+        // HybridCache gives every in-process entry its serialized size, so this bounds the exact cache in bytes.
+        services.AddMemoryCache(memory =>
+        {
+            memory.SizeLimit = options.CacheMemoryBytes;
+            memory.TrackStatistics = true;
+        });
         services.AddHybridCache();
         services.AddSingleton(sp => options.Cache
             ? new ResponseCache(sp.GetRequiredService<HybridCache>(), options.SemanticCacheThreshold, options.CacheTtl)

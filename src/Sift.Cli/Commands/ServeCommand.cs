@@ -15,6 +15,7 @@ internal static class ServeCommand
         var noAuth = new Option<bool>("--no-auth") { Description = "Serve without API keys (loopback addresses only); callers see only documents without an access list" };
         var noCache = new Option<bool>("--no-cache") { Description = "Turn off the exact and semantic answer caches" };
         var threshold = new Option<double>("--cache-threshold") { Description = "Cosine similarity above which the semantic cache answers a question", DefaultValueFactory = _ => 0.97 };
+        var cacheMb = new Option<int>("--cache-mb") { Description = "Memory for the in-process exact cache", DefaultValueFactory = _ => 64 };
         var redact = new Option<bool>("--redact-queries") { Description = "Keep query text out of the query log" };
         var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries older than this", DefaultValueFactory = _ => 30 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
@@ -33,7 +34,7 @@ internal static class ServeCommand
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, redact, retention, rate, upload, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -57,6 +58,7 @@ internal static class ServeCommand
                 MinScore = llm.MinScore(result),
                 Cache = !result.GetValue(noCache),
                 SemanticCacheThreshold = result.GetValue(threshold),
+                CacheMemoryBytes = result.GetValue(cacheMb) * (1L << 20),
                 RedactQueries = result.GetValue(redact),
                 LogRetention = TimeSpan.FromDays(result.GetValue(retention)),
                 Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },

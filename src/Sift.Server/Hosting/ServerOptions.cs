@@ -61,6 +61,9 @@ public sealed record ServerOptions
 
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Bytes the in-process exact cache may hold (serialized results); the least recently used go first.</summary>
+    public long CacheMemoryBytes { get; init; } = 64L << 20;
+
     /// <summary>A Redis connection string: the exact cache is then shared by every server using that Redis.</summary>
     public string? Redis { get; init; }
 

@@ -484,6 +484,22 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TheExactCacheStaysWithinItsMemoryBudget()
+    {
+        await using var server = await StartAsync(o => o with { CacheMemoryBytes = 16_000 });
+        await SeedAsync(server);
+        var client = server.Client(_admin);
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/v1/collections/shared/search", new { query = $"salary question number {i}" })).StatusCode);
+        }
+
+        var memory = server.Services.GetRequiredService<Microsoft.Extensions.Caching.Memory.IMemoryCache>().GetCurrentStatistics()!;
+        Assert.InRange(memory.CurrentEstimatedSize!.Value, 1, 16_000);
+        Assert.True(memory.CurrentEntryCount < 60, $"{memory.CurrentEntryCount} entries kept: the budget should have evicted some");
+    }
+
+    [Fact]
     public async Task HealthReadinessMetricsAndOpenApiDescribeTheService()
     {
         var broken = Path.Combine(Store, "broken");
