@@ -95,7 +95,7 @@ public static class SiftServer
         services.AddSingleton<LlmProbe>();
         services.AddSingleton<IngestJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
-        services.AddHostedService<QueryLogRetention>();
+        services.AddHostedService<Retention>();
         services.AddSingleton<WarmUp>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
         services.AddHttpClient();
@@ -307,8 +307,8 @@ public static class SiftServer
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]" or "localhost");
 }
 
-/// <summary>Deletes query-log entries older than the retention period, at start and every hour.</summary>
-internal sealed class QueryLogRetention(QueryLog log, ServerOptions options) : BackgroundService
+/// <summary>Deletes query-log entries and finished ingestion jobs older than the retention period, at start and every hour.</summary>
+internal sealed class Retention(QueryLog log, IngestJobs jobs, ServerOptions options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -318,6 +318,7 @@ internal sealed class QueryLogRetention(QueryLog log, ServerOptions options) : B
             do
             {
                 log.Prune(options.LogRetention);
+                jobs.Prune(options.LogRetention);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }

@@ -17,7 +17,7 @@ internal static class ServeCommand
         var threshold = new Option<double>("--cache-threshold") { Description = "Cosine similarity above which the semantic cache answers a question", DefaultValueFactory = _ => 0.97 };
         var cacheMb = new Option<int>("--cache-mb") { Description = "Memory for the in-process exact cache", DefaultValueFactory = _ => 64 };
         var redact = new Option<bool>("--redact-queries") { Description = "Keep query text out of the query log" };
-        var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries older than this", DefaultValueFactory = _ => 30 };
+        var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries and finished ingestion jobs older than this", DefaultValueFactory = _ => 30 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };

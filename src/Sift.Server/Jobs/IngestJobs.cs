@@ -134,6 +134,16 @@ public sealed partial class IngestJobs : BackgroundService
         }
     }
 
+    /// <summary>Forgets finished jobs created longer ago than <paramref name="retention"/>; returns how many.</summary>
+    public int Prune(TimeSpan retention)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM jobs WHERE created < $cutoff AND json_extract(state, '$.Status') IN ('succeeded', 'failed')";
+        command.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
+        return command.ExecuteNonQuery();
+    }
+
     private List<IngestJob> Unfinished()
     {
         using var connection = Open();

@@ -500,6 +500,22 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task FinishedJobsAreForgottenAfterTheRetentionPeriod()
+    {
+        await using var server = await StartAsync();
+        var client = server.Client(_ingest);
+        var upload = await client.PostJsonAsync("/v1/collections/shared/documents", new { documents = new[] { new { id = "a", text = "text" } } });
+        var location = upload.Headers.Location!.ToString();
+        Assert.Equal("succeeded", (await client.WaitForJobAsync(location)).GetProperty("status").GetString());
+        var jobs = server.Services.GetRequiredService<Sift.Server.Jobs.IngestJobs>();
+
+        Assert.Equal(0, jobs.Prune(TimeSpan.FromDays(1)));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(location, Cancel)).StatusCode);
+        Assert.Equal(1, jobs.Prune(TimeSpan.Zero));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(location, Cancel)).StatusCode);
+    }
+
+    [Fact]
     public async Task HealthReadinessMetricsAndOpenApiDescribeTheService()
     {
         var broken = Path.Combine(Store, "broken");
