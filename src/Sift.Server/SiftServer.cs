@@ -192,9 +192,7 @@ public static class SiftServer
             var limit = upload ? options.Limits.MaxUploadBytes : options.Limits.MaxRequestBytes;
             if (context.Request.ContentLength > limit)
             {
-                // The unread body is still on the wire: close the connection so the client does not reuse it.
-                context.Response.Headers.Connection = "close";
-                await Problems.TooLarge($"the body is {context.Request.ContentLength} bytes; this endpoint accepts at most {limit}").ExecuteAsync(context);
+                await RefuseTooLargeAsync(context, limit);
                 return;
             }
 
@@ -213,6 +211,35 @@ public static class SiftServer
         });
         app.UseRateLimiter();
         app.UseRequestTimeouts();
+    }
+
+    /// <summary>
+    /// Answers 413 to a body declared larger than the limit, then closes the connection. A client still sending its
+    /// body would see the connection reset rather than this answer, so a body up to 16 MiB over the limit is read
+    /// and dropped first (for at most 5 s). A client that asked "Expect: 100-continue" has sent nothing yet: it is
+    /// answered at once.
+    /// </summary>
+    private static async Task RefuseTooLargeAsync(HttpContext context, long limit)
+    {
+        context.Response.Headers.Connection = "close";
+        var declared = context.Request.ContentLength!.Value;
+        var waitingToSend = context.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+        if (!waitingToSend && declared - limit <= 16L << 20 && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = declared;
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            patience.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null, patience.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+            {
+                // The client stopped or is too slow: answer anyway.
+            }
+        }
+
+        await Problems.TooLarge($"the body is {declared} bytes; this endpoint accepts at most {limit}").ExecuteAsync(context);
     }
 
     /// <summary>

@@ -309,6 +309,12 @@ public sealed class ServerTests : IAsyncDisposable
         var tooLarge = await UploadAsync("big.txt", new StringContent(new string('x', 300_000)));
         await AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
         Assert.True(tooLarge.Headers.ConnectionClose, "the unread body stays on the wire: the connection must not be reused");
+        using (var form = new MultipartFormDataContent { { new StringContent(new string('x', 3_000_000)), "files", "huge.txt" } })
+        using (var careful = new HttpRequestMessage(HttpMethod.Post, "/v1/collections/shared/documents") { Content = form })
+        {
+            careful.Headers.ExpectContinue = true; // as curl does for large bodies: refused before the body is sent
+            await AssertProblemAsync(await client.SendAsync(careful, Cancel), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        }
 
         using var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
