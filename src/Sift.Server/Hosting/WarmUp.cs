@@ -30,14 +30,8 @@ public sealed partial class WarmUp(CollectionHost host, ILogger<WarmUp> logger) 
             {
                 stoppingToken.ThrowIfCancellationRequested();
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var state = host.Check(name);
-                if (state == "ready" && host.Find(name) is { Embedder: not null } collection && RetrievalSettings.For(collection).NeedsVectors)
-                {
-                    collection.DenseIndex();
-                }
-
-                states[name] = state;
-                LogWarmed(name, state, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                states[name] = Warm(name);
+                LogWarmed(name, states[name], System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
 
             _completed.TrySetResult(states);
@@ -49,6 +43,25 @@ public sealed partial class WarmUp(CollectionHost host, ILogger<WarmUp> logger) 
             {
                 LogFailed(ex);
             }
+        }
+    }
+
+    /// <summary>"ready", or what is wrong: one broken collection does not keep the others cold.</summary>
+    private string Warm(string name)
+    {
+        var state = host.Check(name);
+        try
+        {
+            if (state == "ready" && host.Find(name) is { Embedder: not null } collection && RetrievalSettings.For(collection).NeedsVectors)
+            {
+                collection.DenseIndex();
+            }
+
+            return state;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return $"broken: {ex.Message.Split('\n')[0]}";
         }
     }
 
