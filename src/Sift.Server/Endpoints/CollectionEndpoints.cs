@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sift.Server.Auth;
+using Sift.Server.Http;
 
 namespace Sift.Server.Endpoints;
 
@@ -17,8 +18,8 @@ internal static class CollectionEndpoints
                 return denied;
             }
 
-            return Results.Ok(new { collections = host.Names.Where(caller.CanUse).Select(n => new { name = n }) });
-        }).WithName("ListCollections").WithTags("collections");
+            return Results.Ok(new CollectionList([.. host.Names.Where(caller.CanUse).Select(n => new CollectionName(n))]));
+        }).WithName("ListCollections").WithTags("collections").Produces<CollectionList>().ProducesProblems();
 
         app.MapGet("/v1/collections/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
@@ -28,17 +29,9 @@ internal static class CollectionEndpoints
             }
 
             var info = collection.Info();
-            return Results.Ok(new
-            {
-                name = info.Name,
-                documents = info.Documents,
-                chunks = info.Chunks,
-                generation = info.Generation,
-                chunker = info.Chunker,
-                analyzer = info.Analyzer,
-                embedder = info.Embedder,
-                mode = collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode,
-            });
-        }).WithName("GetCollection").WithTags("collections");
+            return Results.Ok(new CollectionDetails(
+                info.Name, info.Documents, info.Chunks, info.Generation, info.Chunker, info.Analyzer, info.Embedder,
+                collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode));
+        }).WithName("GetCollection").WithTags("collections").Produces<CollectionDetails>().ProducesProblems(404);
     }
 }

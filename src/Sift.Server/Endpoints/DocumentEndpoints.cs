@@ -67,7 +67,9 @@ internal static class DocumentEndpoints
 
             var job = jobs.Enqueue(id, c, caller.Subject, acl);
             return Results.Accepted($"/v1/jobs/{id}", job);
-        }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery();
+        }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery()
+            .WithDescription("Body: JSON {documents: [{id, title?, text, metadata?, acl?}]}, or multipart/form-data files (.txt .md .html .pdf .jsonl, or a .zip of them) with an optional 'acl' field.")
+            .Produces<IngestJob>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 413, 415);
 
         app.MapGet("/v1/jobs/{id}", (string id, HttpContext context, IngestJobs jobs) =>
         {
@@ -80,7 +82,7 @@ internal static class DocumentEndpoints
             return job is not null && (job.Caller == caller.Subject || caller.Has(Scopes.Admin) && caller.CanUse(job.Collection))
                 ? Results.Ok(job)
                 : Problems.NotFound($"job '{id}'");
-        }).WithName("GetJob").WithTags("documents");
+        }).WithName("GetJob").WithTags("documents").Produces<IngestJob>().ProducesProblems(404);
 
         app.MapDelete("/v1/collections/{c}/documents/{**id}", (string c, string id, HttpContext context, CollectionHost host) =>
         {
@@ -98,7 +100,7 @@ internal static class DocumentEndpoints
 
             collection.Delete([id]);
             return Results.NoContent();
-        }).WithName("DeleteDocument").WithTags("documents");
+        }).WithName("DeleteDocument").WithTags("documents").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
     }
 
     /// <returns>A problem, or null and the access list given for every file (form field "acl", comma-separated).</returns>

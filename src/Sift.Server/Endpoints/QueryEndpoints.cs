@@ -33,8 +33,8 @@ internal static class QueryEndpoints
             }
 
             var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? 10, request.Mode, filter, context.RequestAborted);
-            return Results.Ok(new { id, cached, response.Collection, response.Generation, response.Degraded, response.Results });
-        }).WithName("Search").WithTags("query");
+            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Generation, response.Degraded, response.Results));
+        }).WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
 
         app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>
         {
@@ -60,13 +60,16 @@ internal static class QueryEndpoints
             if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
             {
                 var (record, cached, id) = await queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, null, context.RequestAborted);
-                return Results.Ok(Answer(record, cached, id));
+                return Results.Ok(AnswerResult.From(record, cached, id));
             }
 
             await StreamAsync(context, json.Value.SerializerOptions, onToken =>
                 queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
             return Results.Empty;
-        }).WithName("Ask").WithTags("query").Produces(200, contentType: "text/event-stream");
+        }).WithName("Ask").WithTags("query")
+            .Produces<AnswerResult>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .WithDescription("JSON by default. With 'Accept: text/event-stream', Server-Sent Events: 'token' events {text} as the model writes, then one 'answer' event carrying the AnswerResult (or an 'error' event carrying a problem).")
+            .ProducesProblems(400, 404, 504);
 
         app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log) =>
         {
@@ -107,25 +110,8 @@ internal static class QueryEndpoints
             }
 
             return Results.Accepted();
-        }).WithName("Feedback").WithTags("query");
+        }).WithName("Feedback").WithTags("query").Produces(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
     }
-
-    private static object Answer(Generation.AnswerRecord record, bool cached, string id) => new
-    {
-        id,
-        cached,
-        record.Question,
-        record.Answer,
-        record.Citations,
-        record.Retrieved,
-        record.TimingsMs,
-        record.PromptVersion,
-        record.Model,
-        record.TokensIn,
-        record.TokensOut,
-        record.EstimatedCost,
-        record.Flags,
-    };
 
     /// <summary>
     /// Server-Sent Events: "token" events as the model writes, then one "answer" event with the checked record
@@ -168,7 +154,7 @@ internal static class QueryEndpoints
         try
         {
             var (record, cached, id) = await asking;
-            await Send("answer", Answer(record, cached, id));
+            await Send("answer", AnswerResult.From(record, cached, id));
         }
         catch (SiftException ex)
         {

@@ -555,6 +555,15 @@ public sealed class ServerTests : IAsyncDisposable
         var paths = openApi.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/v1/collections/{c}/ask", paths);
         Assert.Contains("/v1/jobs/{id}", paths);
+        Assert.Equal("bearer", openApi.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        var search = openApi.GetProperty("paths").GetProperty("/v1/collections/{c}/search").GetProperty("post");
+        Assert.Equal(1, search.GetProperty("security").GetArrayLength());
+        Assert.Equal("#/components/schemas/SearchResult", search.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.True(search.GetProperty("responses").GetProperty("404").GetProperty("content").TryGetProperty("application/problem+json", out _));
+        Assert.False(openApi.GetProperty("paths").GetProperty("/healthz").GetProperty("get").TryGetProperty("security", out _));
+        var schemas = openApi.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.GetProperty("AnswerResult").GetProperty("properties").TryGetProperty("citations", out _));
+        Assert.True(schemas.GetProperty("IngestJob").GetProperty("properties").TryGetProperty("status", out _));
 
         var searchResponse = await client.PostJsonAsync("/v1/collections/shared/search", new { query = "salary" });
         Assert.False(string.IsNullOrEmpty(searchResponse.Headers.GetValues("X-Request-Id").Single()));

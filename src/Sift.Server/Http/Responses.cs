@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Sift.Generation;
+using Sift.Generation.Citations;
+
+namespace Sift.Server.Http;
+
+/// <summary>POST /v1/collections/{c}/search: the ranked chunks, and the log id feedback can refer to.</summary>
+public sealed record SearchResult(string Id, bool Cached, string Collection, long Generation, string? Degraded, IReadOnlyList<SearchHit> Results);
+
+/// <summary>POST /v1/collections/{c}/ask (and the "answer" event of its stream): the checked answer and its record.</summary>
+public sealed record AnswerResult(
+    string Id,
+    bool Cached,
+    string Question,
+    string Answer,
+    IReadOnlyList<Citation> Citations,
+    IReadOnlyList<RetrievedSource> Retrieved,
+    IReadOnlyDictionary<string, double> TimingsMs,
+    string? PromptVersion,
+    string Model,
+    int TokensIn,
+    int TokensOut,
+    decimal EstimatedCost,
+    AnswerFlags Flags)
+{
+    public static AnswerResult From(AnswerRecord record, bool cached, string id) => new(
+        id, cached, record.Question, record.Answer, record.Citations, record.Retrieved, record.TimingsMs, record.PromptVersion,
+        record.Model, record.TokensIn, record.TokensOut, record.EstimatedCost, record.Flags);
+}
+
+/// <summary>GET /v1/collections: the collections the caller may use.</summary>
+public sealed record CollectionList(IReadOnlyList<CollectionName> Collections);
+
+public sealed record CollectionName(string Name);
+
+/// <summary>GET /v1/collections/{c}.</summary>
+/// <param name="Generation">The collection's version: it changes with every write, and caches are keyed by it.</param>
+public sealed record CollectionDetails(string Name, long Documents, long Chunks, long Generation, string Chunker, string Analyzer, string Embedder, string Mode);
+
+/// <summary>What the OpenAPI document says each endpoint may answer besides success.</summary>
+internal static class OpenApiMetadata
+{
+    /// <summary>The problem+json answers every authenticated endpoint can give, plus its own.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (var status in statuses.Concat([StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests]).Distinct())
+        {
+            endpoint.ProducesProblem(status);
+        }
+
+        return endpoint;
+    }
+}
