@@ -19,7 +19,11 @@ public sealed record AskUpdate(string? Token, AnswerRecord? Record);
 /// <summary>A chunk retrieval returned for the question, with its score.</summary>
 public sealed record RetrievedSource(long ChunkId, string DocumentId, double Score);
 
-/// <summary>Everything that produced an answer, so it can be checked, cached, logged and evaluated.</summary>
+/// <summary>
+/// Everything that produced an answer, so it can be checked, cached, logged and evaluated. Never changed once built
+/// (changes make copies with <c>with</c>), so caches may hold the instance itself instead of a serialized copy.
+/// </summary>
+[System.ComponentModel.ImmutableObject(true)]
 public sealed record AnswerRecord(
     string Question,
     string Answer,

@@ -19,7 +19,11 @@ namespace Sift.Server;
 /// <summary>One ranked chunk in a search response.</summary>
 public sealed record SearchHit(int Rank, double Score, long ChunkId, string DocumentId, string Title, string Source, IReadOnlyList<string> HeadingPath, int? Page, string Text, string Snippet);
 
-/// <summary>A search response; <see cref="Degraded"/> says why results may be worse than usual (e.g. reranker failure).</summary>
+/// <summary>
+/// A search response; <see cref="Degraded"/> says why results may be worse than usual (e.g. reranker failure). Never
+/// changed once built, so the cache holds the instance rather than a serialized copy in a pooled buffer.
+/// </summary>
+[System.ComponentModel.ImmutableObject(true)]
 public sealed record SearchResponse(string Collection, long Generation, IReadOnlyList<SearchHit> Results, string? Degraded);
 
 /// <summary>
