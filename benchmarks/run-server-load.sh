@@ -4,6 +4,8 @@
 # connections with RSS sampled every 10 s. Needs: wrk (apt-get install wrk), python3.
 #   benchmarks/run-server-load.sh [DATASET_DIR]            DURATION=15s per run (default)
 #   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak (SOAK_ONLY=1: only the soak)
+#   CACHE_SECONDS=180 SOAK_ONLY=1 benchmarks/run-server-load.sh  memory with the caches on: every question new,
+#                                                          RSS sampled every 20 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-../shared/datasets/scifact}
@@ -29,6 +31,11 @@ with open(f"{work}/search-hybrid.jsonl", "w") as f:
     for q in queries: f.write(json.dumps({"query": q, "k": 10, "mode": "hybrid"}) + "\n")
 with open(f"{work}/ask.jsonl", "w") as f:
     for q in queries: f.write(json.dumps({"question": q, "k": 10}) + "\n")
+import random
+random.seed(1)
+words = sorted({w for q in queries for w in q.lower().replace(".", "").replace(",", "").split()})
+with open(f"{work}/ask-unique.jsonl", "w") as f:
+    for i in range(300000): f.write(json.dumps({"question": " ".join(random.sample(words, 6)) + f" q{i}?", "k": 10}) + "\n")
 PY
 
 dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll --store "$work/store" serve --urls "http://127.0.0.1:$port" --no-cache --rate-limit 100000000 >"$work/server.log" 2>&1 &
@@ -57,4 +64,15 @@ if [ "$soak" -gt 0 ]; then
   awk 'NR==1{first=$3} {last=$3; if ($3>max) max=$3} END {printf "soak rss_kb first=%d last=%d max=%d samples=%d\n", first, last, max, NR}' "$work/rss.log"
   # One sample a minute, so flatness can be judged.
   awk 'NR%6==1 {printf "soak rss_mb minute=%d %.0f\n", (NR-1)/6, $3/1024}' "$work/rss.log"
+fi
+
+if [ "${CACHE_SECONDS:-0}" -gt 0 ]; then
+  kill $server; wait $server 2>/dev/null || true
+  dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll --store "$work/store" serve --urls "http://127.0.0.1:$port" --rate-limit 100000000 >"$work/server-cached.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  (while kill -0 $server 2>/dev/null; do sleep 20; echo "cache rss_mb $(( $(grep VmRSS /proc/$server/status | awk '{print $2}') / 1024 ))"; done) &
+  sampler=$!
+  run "cached-ask-unique" /v1/collections/scifact/ask ask-unique.jsonl 8 "${CACHE_SECONDS}s"
+  kill $sampler
 fi
