@@ -420,6 +420,33 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ARequestInFlightWhenTheServerStopsStillGetsItsWholeAnswer()
+    {
+        _llm.Answers.Enqueue("Salary bands are reviewed in March [1].");
+        _llm.StallAfterFirstChunk = TimeSpan.FromSeconds(2);
+        var endpoint = new LlmEndpoint(LlmProvider.OpenAiCompatible, _llm.BaseUrl, "test-model", null, TimeSpan.FromSeconds(30), 0);
+        await using var server = await StartAsync(o => o with { Llm = endpoint, Cache = false });
+        await SeedAsync(server);
+
+        var asking = server.Client(_finance).PostJsonAsync("/v1/collections/shared/ask", new { question = "When are salary bands reviewed?" });
+        for (var waited = 0; _llm.Requests.Count == 0 && waited < 100; waited++)
+        {
+            await Task.Delay(100, Cancel);
+        }
+
+        Assert.NotEmpty(_llm.Requests); // the answer is being written when the stop begins
+        var stopping = server.StopAsync();
+        var response = await asking;
+        await stopping;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.JsonAsync();
+        Assert.Equal("Salary bands are reviewed in March [1].", answer.GetProperty("answer").GetString());
+        Assert.False(answer.GetProperty("flags").GetProperty("degraded").GetBoolean());
+        await Assert.ThrowsAsync<HttpRequestException>(() => server.Client(_finance).GetAsync("/healthz", Cancel));
+    }
+
+    [Fact]
     public async Task ARequestThatOutlivesItsTimeoutIsCancelledWith504()
     {
         _llm.Answers.Enqueue("A slow answer that never finishes in time.");

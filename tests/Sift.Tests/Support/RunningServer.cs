@@ -39,6 +39,9 @@ public sealed class RunningServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Stops as on SIGTERM: no new connections; requests in flight finish first.</summary>
+    public Task StopAsync() => _app.StopAsync(CancellationToken.None);
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(CancellationToken.None);
