@@ -24,7 +24,7 @@ public sealed record RetrievedSource(long ChunkId, string DocumentId, double Sco
 /// (changes make copies with <c>with</c>), so caches may hold the instance itself instead of a serialized copy.
 /// </summary>
 [System.ComponentModel.ImmutableObject(true)]
-public sealed record AnswerRecord(
+public record AnswerRecord(
     string Question,
     string Answer,
     IReadOnlyList<Citation> Citations,

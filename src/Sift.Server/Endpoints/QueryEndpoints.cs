@@ -60,7 +60,7 @@ internal static class QueryEndpoints
             if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
             {
                 var (record, cached, id) = await queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, null, context.RequestAborted);
-                return Results.Ok(AnswerResult.From(record, cached, id));
+                return Results.Ok(new AnswerResult(record, cached, id));
             }
 
             await StreamAsync(context, json.Value.SerializerOptions, onToken =>
@@ -154,7 +154,7 @@ internal static class QueryEndpoints
         try
         {
             var (record, cached, id) = await asking;
-            await Send("answer", AnswerResult.From(record, cached, id));
+            await Send("answer", new AnswerResult(record, cached, id));
         }
         catch (SiftException ex)
         {

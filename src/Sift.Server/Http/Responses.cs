@@ -1,32 +1,25 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sift.Generation;
-using Sift.Generation.Citations;
 
 namespace Sift.Server.Http;
 
 /// <summary>POST /v1/collections/{c}/search: the ranked chunks, and the log id feedback can refer to.</summary>
 public sealed record SearchResult(string Id, bool Cached, string Collection, long Generation, string? Degraded, IReadOnlyList<SearchHit> Results);
 
-/// <summary>POST /v1/collections/{c}/ask (and the "answer" event of its stream): the checked answer and its record.</summary>
-public sealed record AnswerResult(
-    string Id,
-    bool Cached,
-    string Question,
-    string Answer,
-    IReadOnlyList<Citation> Citations,
-    IReadOnlyList<RetrievedSource> Retrieved,
-    IReadOnlyDictionary<string, double> TimingsMs,
-    string? PromptVersion,
-    string Model,
-    int TokensIn,
-    int TokensOut,
-    decimal EstimatedCost,
-    AnswerFlags Flags)
+/// <summary>POST /v1/collections/{c}/ask (and the "answer" event of its stream): the checked answer, its record, and the log id feedback refers to.</summary>
+public sealed record AnswerResult : AnswerRecord
 {
-    public static AnswerResult From(AnswerRecord record, bool cached, string id) => new(
-        id, cached, record.Question, record.Answer, record.Citations, record.Retrieved, record.TimingsMs, record.PromptVersion,
-        record.Model, record.TokensIn, record.TokensOut, record.EstimatedCost, record.Flags);
+    public AnswerResult(AnswerRecord record, bool cached, string id)
+        : base(record)
+    {
+        Id = id;
+        Cached = cached;
+    }
+
+    public string Id { get; }
+
+    public bool Cached { get; }
 }
 
 /// <summary>GET /v1/collections: the collections the caller may use.</summary>
