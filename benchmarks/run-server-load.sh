@@ -6,6 +6,9 @@
 #   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak (SOAK_ONLY=1: only the soak)
 #   CACHE_SECONDS=180 SOAK_ONLY=1 benchmarks/run-server-load.sh  memory with the caches on: every question new,
 #                                                          RSS sampled every 20 s
+#   PROFILE=search-bm25 SOAK_ONLY=1 benchmarks/run-server-load.sh  where the time goes (also search-hybrid,
+#                                                          ask-extractive): dotnet-trace for 15 s of a c=8 run, folded
+#                                                          into inclusive shares of busy time per method
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-../shared/datasets/scifact}
@@ -64,6 +67,23 @@ if [ "$soak" -gt 0 ]; then
   awk 'NR==1{first=$3} {last=$3; if ($3>max) max=$3} END {printf "soak rss_kb first=%d last=%d max=%d samples=%d\n", first, last, max, NR}' "$work/rss.log"
   # One sample a minute, so flatness can be judged.
   awk 'NR%6==1 {printf "soak rss_mb minute=%d %.0f\n", (NR-1)/6, $3/1024}' "$work/rss.log"
+fi
+
+if [ -n "${PROFILE:-}" ]; then
+  export PATH="$PATH:$HOME/.dotnet/tools"
+  command -v dotnet-trace >/dev/null || dotnet tool install -g dotnet-trace >/dev/null
+  case $PROFILE in
+    search-bm25|search-hybrid) target=/v1/collections/scifact/search; bodies=$PROFILE.jsonl ;;
+    ask-extractive) target=/v1/collections/scifact/ask; bodies=ask.jsonl ;;
+    *) echo "PROFILE must be search-bm25, search-hybrid or ask-extractive" >&2; exit 2 ;;
+  esac
+  run "$PROFILE" "$target" "$bodies" 8 5s >/dev/null # warm-up
+  run "$PROFILE" "$target" "$bodies" 8 25s >/dev/null &
+  loader=$!
+  sleep 5
+  dotnet-trace collect -p $server --profile dotnet-sampled-thread-time --duration 00:00:00:15 --format speedscope -o "$work/trace.nettrace" >/dev/null
+  wait $loader
+  python3 benchmarks/profile/fold-speedscope.py "$work/trace.speedscope.json" "Sift|PollGC" | head -40
 fi
 
 if [ "${CACHE_SECONDS:-0}" -gt 0 ]; then
