@@ -40,9 +40,10 @@ public static class SiftServer
         }
 
         options.Oidc?.Validate();
-        if (options.OtlpProtocol is not (null or "grpc" or "http/protobuf"))
+        options = options with { OtlpProtocol = options.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "grpc" };
+        if (options.OtlpProtocol is not ("grpc" or "http/protobuf"))
         {
-            throw new SiftException($"--otlp-protocol '{options.OtlpProtocol}' is not supported: use grpc or http/protobuf");
+            throw new SiftException($"OTLP protocol '{options.OtlpProtocol}' (--otlp-protocol or $OTEL_EXPORTER_OTLP_PROTOCOL) is not supported: use grpc or http/protobuf");
         }
 
         var keys = new ApiKeyStore(options.StoreRoot);
@@ -152,7 +153,7 @@ public static class SiftServer
         });
         var telemetry = services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("sift", serviceVersion: typeof(SiftServer).Assembly.GetName().Version?.ToString()));
         var otlp = options.OtlpEndpoint ?? (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } fromEnvironment ? new Uri(fromEnvironment) : null);
-        var protocol = options.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "grpc";
+        var protocol = options.OtlpProtocol!;
         telemetry.WithTracing(tracing =>
         {
             tracing.AddSource(SiftTelemetry.Name).AddAspNetCoreInstrumentation();
@@ -177,12 +178,9 @@ public static class SiftServer
     /// </summary>
     private static void ExportTo(OpenTelemetry.Exporter.OtlpExporterOptions exporter, Uri endpoint, string protocol, string signal)
     {
-        (exporter.Protocol, exporter.Endpoint) = protocol switch
-        {
-            "grpc" => (OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, endpoint),
-            "http/protobuf" => (OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf, new Uri($"{endpoint.AbsoluteUri.TrimEnd('/')}/v1/{signal}")),
-            _ => throw new SiftException($"OTLP protocol '{protocol}' is not supported: use grpc or http/protobuf"),
-        };
+        (exporter.Protocol, exporter.Endpoint) = protocol == "http/protobuf"
+            ? (OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf, new Uri($"{endpoint.AbsoluteUri.TrimEnd('/')}/v1/{signal}"))
+            : (OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, endpoint);
     }
 
     private static void ConfigurePipeline(WebApplication app, ServerOptions options, ApiKeyStore keys)
