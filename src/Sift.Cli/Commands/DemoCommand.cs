@@ -51,7 +51,8 @@ internal static class DemoCommand
             foreach (var query in judged.Queries.Values.Take(ShownQueries))
             {
                 var hits = await retriever.RetrieveAsync(new RetrievalQuery(query, 3), cancellation);
-                searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippets.Build(h.Chunk.Text, query)))]));
+                var snippet = snippets.For(query);
+                searches.Add((query, [.. hits.Select(h => new SearchCommand.SearchResult(h, snippet(h.Chunk.Text)))]));
             }
 
             var evaluation = await RetrievalEvaluator.EvaluateAsync(

@@ -31,8 +31,8 @@ internal static class SearchCommand
             var retriever = retrieval.Build(result, target);
             var hits = await retriever.RetrieveAsync(
                 new RetrievalQuery(text, result.GetValue(k), CommonOptions.ParseFilter(result.GetValue(filter))), cancellation);
-            var snippets = new SnippetBuilder(CommonOptions.Analyzer);
-            var results = hits.Select(h => new SearchResult(h, snippets.Build(h.Chunk.Text, text))).ToList();
+            var snippet = new SnippetBuilder(CommonOptions.Analyzer).For(text);
+            var results = hits.Select(h => new SearchResult(h, snippet(h.Chunk.Text))).ToList();
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new

@@ -11,9 +11,15 @@ public sealed record Snippet(string Text, IReadOnlyList<(int Start, int Length)>
 /// </summary>
 public sealed class SnippetBuilder(ITextAnalyzer analyzer, int width = 240)
 {
-    public Snippet Build(string text, string query)
+    /// <summary>Snippets for one query: its terms are analysed once, then matched in each hit's text.</summary>
+    public Func<string, Snippet> For(string query)
     {
         var queryTerms = analyzer.Analyze(query).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
+        return text => Build(text, queryTerms);
+    }
+
+    private Snippet Build(string text, HashSet<string> queryTerms)
+    {
         var matches = analyzer.Matches(text, queryTerms);
 
         var (start, end) = BestWindow(text, matches);

@@ -50,7 +50,8 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         {
             var retriever = RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings);
             var results = await retriever.RetrieveAsync(new RetrievalQuery(query, k, restricted), cancel).ConfigureAwait(false);
-            return new SearchResponse(collection.Name, generation, [.. results.Select(r => Hit(r, query))], results.Degraded);
+            var snippet = _snippets.For(query);
+            return new SearchResponse(collection.Name, generation, [.. results.Select(r => Hit(r, snippet(r.Chunk.Text)))], results.Degraded);
         }
 
         var (response, cached) = cache is null
@@ -120,7 +121,6 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     private static string Describe(MetadataFilter? filter) =>
         filter is null ? "" : string.Join(';', filter.Conditions.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={string.Join(',', c.Value.Order(StringComparer.Ordinal))}"));
 
-    private SearchHit Hit(RetrievedChunk r, string query) => new(
-        r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Source, r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text,
-        _snippets.Build(r.Chunk.Text, query).Text);
+    private static SearchHit Hit(RetrievedChunk r, Snippet snippet) => new(
+        r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Source, r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text, snippet.Text);
 }

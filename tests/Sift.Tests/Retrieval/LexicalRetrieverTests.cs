@@ -106,7 +106,7 @@ public sealed class LexicalRetrieverTests : IDisposable
     public void SnippetHighlightsStemmedMatchesInTheBestWindow()
     {
         var text = string.Join(' ', Enumerable.Repeat("filler words here.", 40)) + " The runners were running fast. " + string.Join(' ', Enumerable.Repeat("more filler.", 40));
-        var snippet = new SnippetBuilder(Analyzer, width: 80).Build(text, "run");
+        var snippet = new SnippetBuilder(Analyzer, width: 80).For("run")(text);
 
         var highlighted = snippet.Highlights.Select(h => snippet.Text.Substring(h.Start, h.Length)).ToList();
         Assert.Equal(["running"], highlighted);
