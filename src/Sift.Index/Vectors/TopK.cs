@@ -23,7 +23,7 @@ internal sealed class TopK(int k)
         {
             _heap.Enqueue(node, (similarity, node));
         }
-        else if (_heap.TryPeek(out _, out var weakest) && WeakestFirst.Instance.Compare((similarity, node), weakest) > 0)
+        else if (WouldKeep(node, similarity))
         {
             _heap.DequeueEnqueue(node, (similarity, node));
         }
