@@ -64,8 +64,7 @@ public sealed partial class TokenVerifier
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly SemaphoreSlim _fetching = new(1, 1);
     private readonly ILogger<TokenVerifier> _logger;
-    private OpenIdConnectConfiguration? _configuration;
-    private DateTimeOffset _fetched;
+    private FetchedKeys? _keys; // replaced whole, so readers outside the lock never see half an update
 
     public TokenVerifier(OidcOptions options, ILogger<TokenVerifier> logger)
     {
@@ -137,20 +136,18 @@ public sealed partial class TokenVerifier
     /// </summary>
     private async Task<OpenIdConnectConfiguration?> ConfigurationAsync(bool refresh, CancellationToken cancellationToken)
     {
-        bool Fresh() => _configuration is not null
-            && (refresh ? DateTimeOffset.UtcNow - _fetched < _options.KeyRefreshInterval : DateTimeOffset.UtcNow - _fetched < MaximumKeyAge);
-        if (Fresh())
+        bool Fresh(FetchedKeys? keys) => keys is not null && DateTimeOffset.UtcNow - keys.At < (refresh ? _options.KeyRefreshInterval : MaximumKeyAge);
+        if (_keys is { } current && Fresh(current))
         {
-            return _configuration;
+            return current.Configuration;
         }
 
         await _fetching.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!Fresh())
+            if (!Fresh(_keys))
             {
-                _configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_discovery, _retriever, cancellationToken).ConfigureAwait(false);
-                _fetched = DateTimeOffset.UtcNow;
+                _keys = new FetchedKeys(await OpenIdConnectConfigurationRetriever.GetAsync(_discovery, _retriever, cancellationToken).ConfigureAwait(false), DateTimeOffset.UtcNow);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -162,8 +159,10 @@ public sealed partial class TokenVerifier
             _fetching.Release();
         }
 
-        return _configuration;
+        return _keys?.Configuration;
     }
+
+    private sealed record FetchedKeys(OpenIdConnectConfiguration Configuration, DateTimeOffset At);
 
     /// <summary>OAuth scopes: "scope" as one space-separated string, or "scp" (Entra ID) as a string or an array.</summary>
     private static HashSet<string> TokenScopes(IEnumerable<Claim> claims) =>
