@@ -56,7 +56,7 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
         where T : class
     {
         var vector = await EmbedAsync(embedder, query, cancellationToken).ConfigureAwait(false);
-        var found = _semantic.Best(scope.Key, vector, threshold) as T;
+        var found = _semantic.Best(scope, vector, threshold) as T;
         Count("semantic", found is not null);
         return found;
     }
@@ -64,10 +64,7 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
     public async Task RememberAsync(CacheScope scope, string query, object value, IEmbeddingGenerator<string, Embedding<float>> embedder, CancellationToken cancellationToken)
     {
         var vector = await EmbedAsync(embedder, query, cancellationToken).ConfigureAwait(false);
-        // Entries of older versions of the collection can never match again: drop them.
-        _semantic.RemoveScopes(key => key.StartsWith(scope.Collection + "\n", StringComparison.Ordinal)
-            && !key.StartsWith($"{scope.Collection}\n{scope.Generation}\n", StringComparison.Ordinal));
-        _semantic.Add(scope.Key, vector, value);
+        _semantic.Add(scope, vector, value);
     }
 
     public static string Normalise(string query) =>
@@ -84,10 +81,13 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
     /// <summary>
     /// (vector, value) entries by scope, at most <c>capacity</c> in all. Every entry lives as long (the TTL), so
     /// insertion order is expiry order: one queue over all scopes finds both the expired and, when full, the oldest.
+    /// The first entry for a newer version of a collection retires that collection's older versions, which can never
+    /// match again.
     /// </summary>
     private sealed class SemanticEntries(int capacity, TimeSpan ttl)
     {
-        private readonly Dictionary<string, LinkedList<Entry>> _byScope = new(StringComparer.Ordinal);
+        private readonly Dictionary<CacheScope, LinkedList<Entry>> _byScope = [];
+        private readonly Dictionary<string, long> _newestGeneration = new(StringComparer.Ordinal);
         private readonly LinkedList<Entry> _byAge = new();
         private readonly Lock _gate = new();
 
@@ -102,10 +102,16 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
             }
         }
 
-        public void Add(string scope, float[] vector, object value)
+        public void Add(CacheScope scope, float[] vector, object value)
         {
             lock (_gate)
             {
+                if (_newestGeneration.GetValueOrDefault(scope.Collection, long.MinValue) < scope.Generation)
+                {
+                    _newestGeneration[scope.Collection] = scope.Generation;
+                    Retire(scope.Collection, scope.Generation);
+                }
+
                 var now = DateTimeOffset.UtcNow;
                 while (_byAge.First is { } oldest && (oldest.Value.Expires < now || _byAge.Count >= capacity))
                 {
@@ -123,7 +129,7 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
             }
         }
 
-        public object? Best(string scope, float[] vector, double threshold)
+        public object? Best(CacheScope scope, float[] vector, double threshold)
         {
             lock (_gate)
             {
@@ -153,16 +159,14 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
             }
         }
 
-        public void RemoveScopes(Func<string, bool> stale)
+        /// <summary>Drops the collection's entries of versions older than <paramref name="generation"/> (under the lock).</summary>
+        private void Retire(string collection, long generation)
         {
-            lock (_gate)
+            foreach (var entries in _byScope.Where(s => s.Key.Collection == collection && s.Key.Generation < generation).Select(s => s.Value).ToList())
             {
-                foreach (var entries in _byScope.Where(s => stale(s.Key)).Select(s => s.Value).ToList())
+                while (entries.First is { } node)
                 {
-                    while (entries.First is { } node)
-                    {
-                        Remove(node.Value);
-                    }
+                    Remove(node.Value);
                 }
             }
         }
@@ -179,9 +183,9 @@ public sealed class ResponseCache(HybridCache cache, double threshold, TimeSpan 
             _byAge.Remove(entry.InAge!);
         }
 
-        private sealed class Entry(string scope, float[] vector, object value, DateTimeOffset expires)
+        private sealed class Entry(CacheScope scope, float[] vector, object value, DateTimeOffset expires)
         {
-            public string Scope { get; } = scope;
+            public CacheScope Scope { get; } = scope;
 
             public float[] Vector { get; } = vector;
 
