@@ -83,6 +83,29 @@ public sealed class ServerTests : IAsyncDisposable
         return [.. (await response.JsonAsync()).GetProperty("results").EnumerateArray().Select(r => r.GetProperty("documentId").GetString()!)];
     }
 
+    /// <summary>A body of <c>size</c> bytes that counts how much of it the client actually sent.</summary>
+    private sealed class CountingContent(int size) : HttpContent
+    {
+        public int Sent { get; private set; }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var block = Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+            while (Sent < size)
+            {
+                var count = Math.Min(block.Length, size - Sent);
+                await stream.WriteAsync(block.AsMemory(0, count));
+                Sent += count;
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = size;
+            return true;
+        }
+    }
+
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         Assert.Equal(status, response.StatusCode);
@@ -309,11 +332,16 @@ public sealed class ServerTests : IAsyncDisposable
         var tooLarge = await UploadAsync("big.txt", new StringContent(new string('x', 300_000)));
         await AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
         Assert.True(tooLarge.Headers.ConnectionClose, "the unread body stays on the wire: the connection must not be reused");
-        using (var form = new MultipartFormDataContent { { new StringContent(new string('x', 3_000_000)), "files", "huge.txt" } })
+        var huge = new CountingContent(3_000_000);
+        using (var form = new MultipartFormDataContent { { huge, "files", "huge.txt" } })
         using (var careful = new HttpRequestMessage(HttpMethod.Post, "/v1/collections/shared/documents") { Content = form })
         {
-            careful.Headers.ExpectContinue = true; // as curl does for large bodies: refused before the body is sent
-            await AssertProblemAsync(await client.SendAsync(careful, Cancel), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+            // As curl does for large bodies: the client waits for "100 Continue" before sending the body, and is
+            // refused without ever sending it.
+            careful.Headers.ExpectContinue = true;
+            var patient = server.Client(_ingest, new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(30) });
+            await AssertProblemAsync(await patient.SendAsync(careful, Cancel), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+            Assert.Equal(0, huge.Sent);
         }
 
         using var zip = new MemoryStream();
