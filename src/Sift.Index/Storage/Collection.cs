@@ -17,6 +17,8 @@ public sealed partial class Collection : IDocumentSink, IDisposable
 {
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
+    private const string ChunkerKey = "chunker";
+
     private const string GenerationSql = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'";
     private const string DeleteEmbeddingsSql = "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = $id)";
 
@@ -102,6 +104,9 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         transaction.Commit();
     }
 
+    /// <summary>The fingerprint of the chunker that last wrote the collection ("" before the first ingest).</summary>
+    public string ChunkerFingerprint => ReadMetaValue(ChunkerKey) ?? "";
+
     public CollectionInfo Info()
     {
         using var connection = Connect();
@@ -115,7 +120,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             documents,
             chunks,
             long.Parse(meta["generation"], CultureInfo.InvariantCulture),
-            meta.GetValueOrDefault("chunker") ?? "",
+            meta.GetValueOrDefault(ChunkerKey) ?? "",
             meta["analyzer"],
             meta.GetValueOrDefault(EmbedderSpecKey) ?? "",
             meta.GetValueOrDefault(EmbedderIdentityKey) ?? "",
@@ -223,7 +228,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     {
         using (var connection = Connect())
         {
-            WriteMeta(connection, null, "chunker", chunkerFingerprint);
+            WriteMeta(connection, null, ChunkerKey, chunkerFingerprint);
             Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         }
 

@@ -98,7 +98,7 @@ public sealed partial class IngestJobs : BackgroundService
         {
             var collection = _collections.FindOrCreate(job.Collection);
             // Uploads are chunked like the rest of the collection (e.g. a corpus ingested with --chunker document).
-            var chunker = ChunkerFactory.FromFingerprint(collection.Info().Chunker);
+            var chunker = ChunkerFactory.FromFingerprint(collection.ChunkerFingerprint);
             var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
             var lastSaved = DateTimeOffset.MinValue;
             var progress = new Progress(p =>
