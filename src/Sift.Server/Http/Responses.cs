@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Sift.Generation;
 
 namespace Sift.Server.Http;
@@ -30,18 +28,3 @@ public sealed record CollectionName(string Name);
 /// <summary>GET /v1/collections/{c}.</summary>
 /// <param name="Generation">The collection's version: it changes with every write, and caches are keyed by it.</param>
 public sealed record CollectionDetails(string Name, long Documents, long Chunks, long Generation, string Chunker, string Analyzer, string Embedder, string Mode);
-
-/// <summary>What the OpenAPI document says each endpoint may answer besides success.</summary>
-internal static class OpenApiMetadata
-{
-    /// <summary>The problem+json answers every authenticated endpoint can give, plus its own.</summary>
-    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder endpoint, params int[] statuses)
-    {
-        foreach (var status in statuses.Concat([StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests]).Distinct())
-        {
-            endpoint.ProducesProblem(status);
-        }
-
-        return endpoint;
-    }
-}

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.OpenApi;
 
 namespace Sift.Server.Http;
@@ -32,5 +34,20 @@ internal static class OpenApiSecurity
                 operation.Security.Add(requirement);
             }
         }
+    }
+}
+
+/// <summary>What the OpenAPI document says each endpoint may answer besides success.</summary>
+internal static class OpenApiMetadata
+{
+    /// <summary>The problem+json answers every authenticated endpoint can give, plus its own.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (var status in statuses.Concat([StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests]).Distinct())
+        {
+            endpoint.ProducesProblem(status);
+        }
+
+        return endpoint;
     }
 }
