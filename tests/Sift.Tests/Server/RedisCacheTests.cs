@@ -8,6 +8,7 @@ using Sift.Tests.Support;
 namespace Sift.Tests.Server;
 
 /// <summary>With --redis, two servers share the exact cache through a real Redis (Debian's redis-server).</summary>
+[Collection(CacheCounters.Name)]
 public sealed class RedisCacheTests : IAsyncDisposable
 {
     private readonly TempFolder _folder = new();

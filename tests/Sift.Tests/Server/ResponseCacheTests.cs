@@ -6,6 +6,7 @@ using Sift.Server.Caching;
 namespace Sift.Tests.Server;
 
 /// <summary>The semantic cache stays bounded however many callers (scopes) there are, and forgets old collection versions.</summary>
+[Collection(CacheCounters.Name)]
 public sealed class ResponseCacheTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddHybridCache().Services.BuildServiceProvider();

@@ -81,7 +81,8 @@ public abstract class LoopbackServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Stopping.CancelAsync();
-        _listener.Stop();
+        // Close alone: Stop then Close releases the prefixes twice, and the second release re-binds the port on
+        // Linux, failing with "address already in use" if another test's server took it in between.
         _listener.Close();
         await _loop;
         Stopping.Dispose();
