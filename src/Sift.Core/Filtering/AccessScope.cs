@@ -19,13 +19,22 @@ public sealed class AccessScope
     public string Fingerprint => string.Join(',', _principals.Order(StringComparer.Ordinal));
 
     public bool Allows(IReadOnlyDictionary<string, string> metadata) =>
-        !metadata.TryGetValue(MetadataKey, out var list) || string.IsNullOrWhiteSpace(list)
-        || list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(_principals.Contains);
+        AllowsList(metadata.TryGetValue(MetadataKey, out var list) ? list : null);
+
+    /// <summary>Whether an encoded access list (null or blank: none) lets this caller see its document.</summary>
+    public bool AllowsList(string? list) =>
+        string.IsNullOrWhiteSpace(list) || list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(_principals.Contains);
 
     /// <summary>The metadata value for an access list, validated: principals are non-empty and hold no commas.</summary>
     public static string Encode(IEnumerable<string> principals)
     {
         var list = principals.Select(p => p.Trim()).ToList();
+        if (list.Count == 0)
+        {
+            // An empty list would make the document public: a caller who meant to restrict it must be told.
+            throw new SiftException("the access list is empty: name at least one principal (e.g. group:finance), or give none for a document every reader may see");
+        }
+
         var bad = list.FirstOrDefault(p => p.Length == 0 || p.Contains(',', StringComparison.Ordinal));
         return bad is null
             ? string.Join(',', list.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))

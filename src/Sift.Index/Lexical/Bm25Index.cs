@@ -16,21 +16,41 @@ public sealed class Bm25Index
     private readonly int[][] _postingSlots;
     private readonly int[][] _postingFrequencies;
     private readonly float[] _lengthNorms;
+    private readonly int[] _lengths;
+    private readonly int[] _partitionOfSlot;
+    private readonly int[] _partitionSlots;
+    private readonly long[] _partitionLength;
     private readonly Bm25Parameters _parameters;
 
-    private Bm25Index(Dictionary<string, int> termIds, int[][] postingSlots, int[][] postingFrequencies, float[] lengthNorms, Bm25Parameters parameters)
+    private Bm25Index(
+        Dictionary<string, int> termIds, int[][] postingSlots, int[][] postingFrequencies, int[] lengths, float[] lengthNorms,
+        int[] partitionOfSlot, int partitions, Bm25Parameters parameters)
     {
         _termIds = termIds;
         _postingSlots = postingSlots;
         _postingFrequencies = postingFrequencies;
+        _lengths = lengths;
         _lengthNorms = lengthNorms;
+        _partitionOfSlot = partitionOfSlot;
+        _partitionSlots = new int[partitions];
+        _partitionLength = new long[partitions];
+        for (var slot = 0; slot < lengths.Length; slot++)
+        {
+            _partitionSlots[partitionOfSlot[slot]]++;
+            _partitionLength[partitionOfSlot[slot]] += lengths[slot];
+        }
+
         _parameters = parameters;
     }
 
     public int Count => _lengthNorms.Length;
 
     /// <summary>Builds from each entry's analyzed terms, in slot order.</summary>
-    public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters)
+    /// <param name="partitionOfSlot">
+    /// Each slot's partition (0..n-1), e.g. its access class; a search may then be limited to some partitions, with
+    /// collection statistics computed over those partitions alone. Null puts every slot in partition 0.
+    /// </param>
+    public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters, IReadOnlyList<int>? partitionOfSlot = null)
     {
         var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var slots = new List<List<int>>();
@@ -61,26 +81,52 @@ public sealed class Bm25Index
             }
         }
 
-        var averageLength = lengths.Count == 0 ? 1f : (float)lengths.Average();
+        var averageLength = AverageLength(lengths.Sum(l => (long)l), lengths.Count);
         var norms = new float[lengths.Count];
         for (var i = 0; i < norms.Length; i++)
         {
-            norms[i] = parameters.K1 * (1 - parameters.B + (parameters.B * lengths[i] / averageLength));
+            norms[i] = LengthNorm(parameters, lengths[i], averageLength);
+        }
+
+        var partitions = partitionOfSlot is null ? new int[lengths.Count] : [.. partitionOfSlot];
+        if (partitions.Length != lengths.Count || partitions.Any(p => p < 0))
+        {
+            throw new ArgumentException($"{partitions.Length} partitions given for {lengths.Count} slots, or a negative partition", nameof(partitionOfSlot));
         }
 
         return new Bm25Index(
             termIds,
             [.. slots.Select(s => s.ToArray())],
             [.. frequencies.Select(f => f.ToArray())],
+            [.. lengths],
             norms,
+            partitions,
+            partitions.Length == 0 ? 1 : partitions.Max() + 1,
             parameters);
     }
+
+    /// <summary>How many partitions the index was built with.</summary>
+    public int Partitions => _partitionSlots.Length;
+
+    // One expression for whole-index and partition statistics, so both give bit-identical scores for the same corpus.
+    private static float AverageLength(long totalLength, int count) => count == 0 ? 1f : (float)((double)totalLength / count);
+
+    private static float LengthNorm(Bm25Parameters parameters, int length, float averageLength) =>
+        parameters.K1 * (1 - parameters.B + (parameters.B * length / averageLength));
+
+    private static float Idf(int count, int documentFrequency) =>
+        MathF.Log(1 + ((count - documentFrequency + 0.5f) / (documentFrequency + 0.5f)));
 
     /// <summary>
     /// The <paramref name="k"/> best slots for a bag of query terms (a repeated term counts once per repeat), best
     /// first, ties in slot order. <paramref name="allowed"/>, when given, excludes slots while scoring.
     /// </summary>
-    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<string> queryTerms, int k, Func<int, bool>? allowed = null)
+    /// <param name="visiblePartitions">
+    /// When given, only slots of these partitions exist for this search: document count, average length and each
+    /// term's document frequency are computed over them, so the scores are exactly those of an index holding only
+    /// them (hidden slots cannot move a visible slot's score). Null searches the whole index.
+    /// </param>
+    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<string> queryTerms, int k, Func<int, bool>? allowed = null, IReadOnlyList<bool>? visiblePartitions = null)
     {
         if (k <= 0 || Count == 0)
         {
@@ -93,9 +139,16 @@ public sealed class Bm25Index
         var touched = t_touched ??= [];
         try
         {
-            foreach (var (termId, weight) in QueryTermWeights(queryTerms))
+            if (visiblePartitions is null)
             {
-                AccumulateTerm(termId, weight, scores, touched);
+                foreach (var (termId, weight) in QueryTermWeights(queryTerms))
+                {
+                    AccumulateTerm(termId, weight, scores, touched);
+                }
+            }
+            else
+            {
+                AccumulateVisible(QueryTermWeights(queryTerms), visiblePartitions, scores, touched);
             }
 
             return TopK(scores, touched, k, allowed);
@@ -129,8 +182,7 @@ public sealed class Bm25Index
     {
         var slots = _postingSlots[termId];
         var frequencies = _postingFrequencies[termId];
-        var idf = MathF.Log(1 + ((Count - slots.Length + 0.5f) / (slots.Length + 0.5f)));
-        var weight = idf * queryWeight * (_parameters.K1 + 1);
+        var weight = Idf(Count, slots.Length) * queryWeight * (_parameters.K1 + 1);
         for (var i = 0; i < slots.Length; i++)
         {
             var slot = slots[i];
@@ -141,6 +193,66 @@ public sealed class Bm25Index
             }
 
             scores[slot] += weight * tf / (tf + _lengthNorms[slot]);
+        }
+    }
+
+    /// <summary>Scores only slots of visible partitions, with statistics over those partitions.</summary>
+    private void AccumulateVisible(Dictionary<int, int> termWeights, IReadOnlyList<bool> visiblePartitions, float[] scores, List<int> touched)
+    {
+        if (visiblePartitions.Count != Partitions)
+        {
+            throw new ArgumentException($"{visiblePartitions.Count} partition flags for an index of {Partitions} partitions", nameof(visiblePartitions));
+        }
+
+        var count = 0;
+        var totalLength = 0L;
+        for (var p = 0; p < Partitions; p++)
+        {
+            if (visiblePartitions[p])
+            {
+                count += _partitionSlots[p];
+                totalLength += _partitionLength[p];
+            }
+        }
+
+        if (count == 0)
+        {
+            return;
+        }
+
+        var averageLength = AverageLength(totalLength, count);
+        foreach (var (termId, queryWeight) in termWeights)
+        {
+            var slots = _postingSlots[termId];
+            var frequencies = _postingFrequencies[termId];
+            var documentFrequency = 0;
+            foreach (var slot in slots)
+            {
+                documentFrequency += visiblePartitions[_partitionOfSlot[slot]] ? 1 : 0;
+            }
+
+            if (documentFrequency == 0)
+            {
+                continue;
+            }
+
+            var weight = Idf(count, documentFrequency) * queryWeight * (_parameters.K1 + 1);
+            for (var i = 0; i < slots.Length; i++)
+            {
+                var slot = slots[i];
+                if (!visiblePartitions[_partitionOfSlot[slot]])
+                {
+                    continue;
+                }
+
+                float tf = frequencies[i];
+                if (scores[slot] == 0)
+                {
+                    touched.Add(slot);
+                }
+
+                scores[slot] += weight * tf / (tf + LengthNorm(_parameters, _lengths[slot], averageLength));
+            }
         }
     }
 

@@ -270,7 +270,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             generation = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        var metadata = ReadDocumentMetadata(connection, transaction);
+        var documents = ReadDocuments(connection, transaction);
         var chunkIds = new List<long>();
         var documentIds = new List<string>();
         var terms = new List<string[]>();
@@ -285,8 +285,23 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             }
         }
 
-        var index = Bm25Index.Build(terms, parameters);
-        return new LexicalSnapshot(generation, parameters, index, [.. chunkIds], [.. documentIds], metadata);
+        var partitions = AccessPartitions.Build(documentIds, documents);
+        var index = Bm25Index.Build(terms, parameters, partitions.PartitionOfSlot);
+        var metadata = documents.ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
+        return new LexicalSnapshot(generation, parameters, index, [.. chunkIds], [.. documentIds], metadata, partitions);
+    }
+
+    private static Dictionary<string, (IReadOnlyDictionary<string, string> Metadata, string ContentHash)> ReadDocuments(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var documents = new Dictionary<string, (IReadOnlyDictionary<string, string>, string)>(StringComparer.Ordinal);
+        using var command = Command(connection, transaction, "SELECT id, metadata, content_hash FROM documents");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            documents[reader.GetString(0)] = (JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!, reader.GetString(2));
+        }
+
+        return documents;
     }
 
     private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadDocumentMetadata(SqliteConnection connection, SqliteTransaction transaction)
@@ -478,11 +493,15 @@ public sealed record CollectionInfo(
     string UpdatedAt,
     long SizeBytes);
 
-/// <summary>The BM25 index of one collection generation, with what each slot maps back to.</summary>
+/// <summary>
+/// The BM25 index of one collection generation, with what each slot maps back to and the access partitions its
+/// statistics can be restricted to.
+/// </summary>
 public sealed record LexicalSnapshot(
     long Generation,
     Bm25Parameters Parameters,
     Bm25Index Index,
     long[] ChunkIds,
     string[] DocumentIds,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata);
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
+    AccessPartitions Access);

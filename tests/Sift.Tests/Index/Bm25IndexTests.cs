@@ -86,4 +86,41 @@ public sealed class Bm25IndexTests
         Assert.Equal(expected, filtered);
         Assert.True(asked < corpus.Length / 4, $"the filter was asked about {asked} slots; only those that could enter the top 10 need asking");
     }
+
+    [Fact]
+    public void StatisticsOfVisiblePartitionsAreWorkedOutOverThemAlone()
+    {
+        // Partition 0 holds doc 0 ("cat sat mat", length 3); partition 1 holds docs 1 and 2. Seeing partition 0 only:
+        // N = 1, df(cat) = 1, avgdl = 3, so idf = ln(1 + (1 - 1 + 0.5) / (1 + 0.5)) = ln(4/3) and the length norm is
+        // k1 * (1 - b + b * 3 / 3) = k1. With k1 = 1.2: score = ln(4/3) * 1 * 2.2 / (1 + 1.2) = ln(4/3).
+        var index = Bm25Index.Build(Corpus, new Bm25Parameters(K1: 1.2f, B: 0.75f), [0, 1, 1]);
+        var results = index.Search(["cat"], 10, visiblePartitions: [true, false]);
+
+        Assert.Equal([0], results.Select(r => r.Slot));
+        Assert.Equal(Math.Log(4.0 / 3), results[0].Score, 1e-6);
+    }
+
+    [Fact]
+    public void ScoresOverVisiblePartitionsAreIdenticalToAnIndexOfOnlyThoseEntries()
+    {
+        var random = new Random(11);
+        var vocabulary = Enumerable.Range(0, 40).Select(i => $"t{i}").ToArray();
+        var corpus = Enumerable.Range(0, 3000).Select(_ => Enumerable.Range(0, random.Next(2, 60)).Select(_ => vocabulary[random.Next(vocabulary.Length)]).ToArray()).ToArray();
+        var partitions = corpus.Select(_ => random.Next(5)).ToArray();
+        var index = Bm25Index.Build(corpus, Bm25Parameters.Default, partitions);
+        bool[] visible = [true, false, true, false, false];
+        var visibleSlots = Enumerable.Range(0, corpus.Length).Where(s => visible[partitions[s]]).ToArray();
+        var alone = Bm25Index.Build(visibleSlots.Select(s => corpus[s]), Bm25Parameters.Default);
+
+        for (var q = 0; q < 50; q++)
+        {
+            var query = Enumerable.Range(0, random.Next(1, 5)).Select(_ => vocabulary[random.Next(vocabulary.Length)]).ToArray();
+            var restricted = index.Search(query, 20, visiblePartitions: visible);
+            var expected = alone.Search(query, 20).Select(r => new ScoredSlot(visibleSlots[r.Slot], r.Score));
+            Assert.Equal(expected, restricted);
+        }
+
+        // Every partition visible is the whole index, bit for bit.
+        Assert.Equal(index.Search(["t1", "t2"], 20), index.Search(["t1", "t2"], 20, visiblePartitions: [true, true, true, true, true]));
+    }
 }
