@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sift.Core;
 using Sift.Core.Documents;
+using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Ingest.Loading;
 
@@ -10,12 +11,33 @@ namespace Sift.Ingest;
 /// <param name="SkipBad">Skip unreadable files and bad records, counting them, instead of stopping at the first.</param>
 /// <param name="Prune">Remove documents that came from under <paramref name="Path"/> but were not found this time.</param>
 /// <param name="Metadata">Extra metadata put on every document of this run (for filters).</param>
+/// <param name="Writer">
+/// Whose write this is, when it is not the store's owner: an existing document this writer may not see is never
+/// replaced (it is reported as a taken id, the same report the writer gets for an id taken by a document it wrote
+/// for others), so a write reveals and changes nothing hidden from the writer.
+/// </param>
+/// <param name="Journal">Where a resumable run records what it wrote, so a rerun after a crash counts each document once.</param>
 public sealed record IngestRequest(
     string Path,
     bool SkipBad = false,
     bool Prune = false,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    string? IdPrefix = null);
+    string? IdPrefix = null,
+    AccessScope? Writer = null,
+    IIngestJournal? Journal = null);
+
+/// <summary>
+/// What one ingestion run wrote, kept outside the collection: a run resumed after a crash finds documents its first
+/// attempt wrote unchanged, and counts them as that attempt did (added or updated) rather than as unchanged.
+/// </summary>
+public interface IIngestJournal
+{
+    /// <summary>Documents recorded so far: true when the run added the document, false when it updated it.</summary>
+    IReadOnlyDictionary<string, bool> Recorded { get; }
+
+    /// <summary>Records a batch before it is written (a crash in between only means the rerun writes it again).</summary>
+    void Record(IReadOnlyList<(string DocumentId, bool Added)> batch);
+}
 
 public sealed record IngestProgress(int FilesDone, int FilesTotal, string CurrentFile);
 
@@ -47,6 +69,8 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var problems = new LoadProblems(request.SkipBad);
         var batch = new List<DocumentChunks>();
+        var outcomes = new List<(string, bool)>();
+        var recorded = request.Journal?.Recorded ?? new Dictionary<string, bool>();
         int added = 0, updated = 0, unchanged = 0, chunkCount = 0, skippedFiles = 0;
 
         for (var i = 0; i < files.Count; i++)
@@ -66,13 +90,24 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                         problems.Report($"{file}: duplicate document id '{document.Id}' (the later one wins)");
                     }
 
-                    if (existing.TryGetValue(document.Id, out var stored) && stored.ContentHash == document.ContentHash)
+                    existing.TryGetValue(document.Id, out var stored);
+                    if (stored is not null && request.Writer is { } writer && !writer.AllowsList(stored.Acl))
+                    {
+                        problems.Report($"{file}: document id '{document.Id}' is taken: choose another id");
+                        continue;
+                    }
+
+                    // A document an interrupted attempt of this run already wrote counts as that attempt saw it.
+                    var writtenBefore = recorded.TryGetValue(document.Id, out var addedBefore);
+                    var isNew = writtenBefore ? addedBefore : stored is null;
+                    var isUnchanged = stored is not null && stored.ContentHash == document.ContentHash;
+                    if (isUnchanged && !writtenBefore)
                     {
                         unchanged++;
                         continue;
                     }
 
-                    if (stored is null)
+                    if (isNew)
                     {
                         added++;
                     }
@@ -81,20 +116,25 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                         updated++;
                     }
 
+                    if (isUnchanged)
+                    {
+                        continue;
+                    }
                     var chunks = chunker.Split(document);
                     chunkCount += chunks.Count;
                     batch.Add(new DocumentChunks(document, chunks));
+                    outcomes.Add((document.Id, isNew));
                     if (batch.Count >= BatchDocuments)
                     {
-                        sink.Write(batch);
-                        batch.Clear();
+                        WriteBatch();
                     }
                 }
             }
-            catch (Exception ex) when (request.SkipBad && ex is SiftException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (request.SkipBad && ex is not (OperationCanceledException or OutOfMemoryException))
             {
                 skippedFiles++;
-                problems.Report(ex is SiftException ? ex.Message : $"{file}: {ex.Message}");
+                // Any failure of one file (a loader's parser giving up on a crafted file included) fails that file alone.
+                problems.Report(ex is SiftException ? ex.Message : $"{file}: {Describe(ex)}");
                 seen.UnionWith(existing.Values.Where(d => d.Source == file).Select(d => d.Id));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -105,7 +145,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
 
         if (batch.Count > 0)
         {
-            sink.Write(batch);
+            WriteBatch();
         }
 
         var removed = 0;
@@ -124,6 +164,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             files.Count, added, updated, unchanged, removed, chunkCount, problems.Messages.Count,
             problems.Messages, stopwatch.Elapsed);
 
+        void WriteBatch()
+        {
+            request.Journal?.Record(outcomes);
+            sink.Write(batch);
+            batch.Clear();
+            outcomes.Clear();
+        }
+
         SourceDocument Finalise(SourceDocument document, IReadOnlyDictionary<string, string>? extra)
         {
             var metadata = new Dictionary<string, string>(document.Metadata, StringComparer.Ordinal);
@@ -137,6 +185,12 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             return document with { ContentHash = hash, Metadata = metadata };
         }
     }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        SiftException or IOException or UnauthorizedAccessException => ex.Message,
+        _ => $"cannot be read ({ex.Message.Split('\n')[0]})",
+    };
 
     private List<string> FindFiles(string root)
     {

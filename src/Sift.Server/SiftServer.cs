@@ -84,6 +84,7 @@ public static class SiftServer
     {
         services.AddSingleton(options);
         services.AddSingleton(keys);
+        services.AddSingleton(new FailedAuthThrottle(options.Limits.FailedAuthBurst, TimeProvider.System));
         if (options.Oidc is { } oidc)
         {
             services.AddSingleton(sp => new TokenVerifier(oidc, sp.GetRequiredService<ILogger<TokenVerifier>>()));
@@ -262,16 +263,28 @@ public static class SiftServer
             return null;
         }
 
+        var throttle = context.RequestServices.GetRequiredService<FailedAuthThrottle>();
+        var address = context.Connection.RemoteIpAddress;
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            return TooManyFailures(context, wait);
+        }
+
         if (options.Oidc is not null && TokenVerifier.LooksLikeToken(secret))
         {
             var (user, problem) = await context.RequestServices.GetRequiredService<TokenVerifier>().VerifyAsync(secret, context.RequestAborted);
+            if (user is null && problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized } && throttle.Failed(address) is { } backoff)
+            {
+                return TooManyFailures(context, backoff);
+            }
+
             user?.AttachTo(context);
             return problem;
         }
 
         if (keys.Verify(secret) is not { } key)
         {
-            return null;
+            return throttle.Failed(address) is { } backoff ? TooManyFailures(context, backoff) : null;
         }
 
         var caller = Caller.For(key);
@@ -287,6 +300,13 @@ public static class SiftServer
 
         caller.AttachTo(context);
         return null;
+    }
+
+    private static IResult TooManyFailures(HttpContext context, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Create(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many failed authentications", $"this address sent too many invalid credentials; retry in {seconds} s");
     }
 
     /// <summary>The key or token from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>

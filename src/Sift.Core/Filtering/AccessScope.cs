@@ -15,8 +15,11 @@ public sealed class AccessScope
 
     public IReadOnlySet<string> Principals => _principals;
 
-    /// <summary>A stable text of the principals (sorted), for cache keys: callers with equal scopes may share results.</summary>
-    public string Fingerprint => string.Join(',', _principals.Order(StringComparer.Ordinal));
+    /// <summary>
+    /// The principals sorted, as a JSON array, for cache keys: callers with equal scopes may share results, and no
+    /// principal name (an identity provider's group may hold commas) makes two different sets look alike.
+    /// </summary>
+    public string Fingerprint => System.Text.Json.JsonSerializer.Serialize(_principals.Order(StringComparer.Ordinal).ToArray());
 
     public bool Allows(IReadOnlyDictionary<string, string> metadata) =>
         AllowsList(metadata.TryGetValue(MetadataKey, out var list) ? list : null);

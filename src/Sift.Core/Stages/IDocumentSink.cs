@@ -14,6 +14,7 @@ public interface IDocumentSink
     void Delete(IReadOnlyCollection<string> documentIds);
 }
 
-public sealed record StoredDocumentState(string Id, string Source, string ContentHash);
+/// <param name="Acl">The document's access list (encoded principals), or null when every reader may see it.</param>
+public sealed record StoredDocumentState(string Id, string Source, string ContentHash, string? Acl = null);
 
 public sealed record DocumentChunks(SourceDocument Document, IReadOnlyList<Chunk> Chunks);

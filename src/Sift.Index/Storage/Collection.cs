@@ -133,13 +133,13 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     {
         using var connection = Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, source, content_hash FROM documents";
+        command.CommandText = $"SELECT id, source, content_hash, json_extract(metadata, '$.{Core.Filtering.AccessScope.MetadataKey}') FROM documents";
         using var reader = command.ExecuteReader();
         var documents = new Dictionary<string, StoredDocumentState>(StringComparer.Ordinal);
         while (reader.Read())
         {
             var id = reader.GetString(0);
-            documents[id] = new StoredDocumentState(id, reader.GetString(1), reader.GetString(2));
+            documents[id] = new StoredDocumentState(id, reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
         }
 
         return documents;

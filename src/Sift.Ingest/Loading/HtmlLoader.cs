@@ -27,7 +27,9 @@ public sealed class HtmlLoader : IDocumentLoader
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
         var bytes = File.ReadAllBytes(path);
-        var document = new HtmlParser().ParseDocument(FileText.Decode(bytes));
+        var html = FileText.Decode(bytes);
+        HtmlNesting.Check(html, path);
+        var document = new HtmlParser().ParseDocument(html);
         foreach (var element in document.QuerySelectorAll(Dropped).ToList())
         {
             element.Remove();

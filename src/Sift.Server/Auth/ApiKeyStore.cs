@@ -6,9 +6,11 @@ using Sift.Core;
 namespace Sift.Server.Auth;
 
 /// <summary>
-/// What a key may do: read (search, ask, feedback), ingest (upload and delete documents), admin (everything), and
-/// delegate: the key belongs to an application that authenticates its own users and may state, per request, whose
-/// access applies (header X-Sift-Principals).
+/// What a key may do, each scope on its own (none implies another): read (search, ask, feedback), ingest (upload and
+/// delete documents, follow its jobs), admin (follow every job of the collections the key may use; keys and
+/// collections are managed with the CLI on the server), and delegate: the key belongs to an application that
+/// authenticates its own users and may state, per request, whose access applies (header X-Sift-Principals). Which
+/// documents a request sees is decided by principals alone, whatever the scopes.
 /// </summary>
 public static class Scopes
 {
@@ -25,7 +27,7 @@ public static class Scopes
 /// <param name="Groups">Principals the key holds for document access lists (e.g. group:finance).</param>
 public sealed record ApiKey(string Id, string Name, IReadOnlyList<string> Scopes, IReadOnlyList<string> Collections, IReadOnlyList<string> Groups, DateTimeOffset Created, DateTimeOffset? Revoked)
 {
-    public bool Has(string scope) => Scopes.Contains(Auth.Scopes.Admin) || Scopes.Contains(scope);
+    public bool Has(string scope) => Scopes.Contains(scope);
 
     public bool CanUse(string collection) => Collections.Contains("*") || Collections.Contains(collection);
 }

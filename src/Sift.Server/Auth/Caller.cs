@@ -40,7 +40,7 @@ public sealed class Caller
 
     public bool IsAnonymous => ReferenceEquals(this, Anonymous);
 
-    public bool Has(string scope) => _scopes.Contains(Scopes.Admin) || _scopes.Contains(scope);
+    public bool Has(string scope) => _scopes.Contains(scope);
 
     public bool CanUse(string collection) => _collections.Contains("*") || _collections.Contains(collection);
 

@@ -14,7 +14,8 @@ namespace Sift.Server.Caching;
 /// </summary>
 public sealed record CacheScope(string Collection, long Generation, string Options, string Access)
 {
-    public string Key => $"{Collection}\n{Generation}\n{Options}\n{Access}";
+    /// <summary>The parts as a JSON array: no choice of values can make two different scopes collide.</summary>
+    public string Key => System.Text.Json.JsonSerializer.Serialize(new object[] { Collection, Generation, Options, Access });
 }
 
 /// <summary>

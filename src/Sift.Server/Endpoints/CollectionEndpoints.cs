@@ -23,14 +23,15 @@ internal static class CollectionEndpoints
 
         app.MapGet("/v1/collections/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
-            if (Guard.Check(context, Scopes.Read, c, host, out _, out var collection) is { } denied)
+            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
             {
                 return denied;
             }
 
             var info = collection.Info();
+            var visible = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).Access.VisibleTo(caller.Access);
             return Results.Ok(new CollectionDetails(
-                info.Name, info.Documents, info.Chunks, info.Generation, info.Chunker, info.Analyzer, info.Embedder,
+                info.Name, visible.Documents, visible.Chunks, visible.Version, info.Chunker, info.Analyzer, info.Embedder,
                 collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode));
         }).WithName("GetCollection").WithTags("collections").Produces<CollectionDetails>().ProducesProblems(404);
     }

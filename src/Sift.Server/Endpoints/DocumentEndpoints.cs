@@ -1,5 +1,6 @@
-using System.IO.Compression;
 using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,7 +38,7 @@ internal static class DocumentEndpoints
             try
             {
                 IResult? problem;
-                if (context.Request.HasFormContentType)
+                if (context.Request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true)
                 {
                     (problem, acl) = await SaveFilesAsync(context.Request, folder, options.Limits);
                 }
@@ -65,7 +66,7 @@ internal static class DocumentEndpoints
                 throw;
             }
 
-            var job = jobs.Enqueue(id, c, caller.Subject, acl);
+            var job = jobs.Enqueue(id, c, caller.Subject, new JobWriter(caller.Id, [.. caller.Access.Principals]), acl);
             return Results.Accepted($"/v1/jobs/{id}", job);
         }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery()
             .WithDescription("Body: JSON {documents: [{id, title?, text, metadata?, acl?}]}, or multipart/form-data files (.txt .md .html .pdf .jsonl, or a .zip of them) with an optional 'acl' field.")
@@ -103,97 +104,74 @@ internal static class DocumentEndpoints
         }).WithName("DeleteDocument").WithTags("documents").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
     }
 
-    /// <returns>A problem, or null and the access list given for every file (form field "acl", comma-separated).</returns>
+    /// <summary>
+    /// Streams a multipart upload straight into the upload folder, part by part (no buffering of the body in memory or
+    /// in a temporary file). Form field "acl" (comma-separated principals) applies to every file.
+    /// </summary>
+    /// <returns>A problem, or null and the encoded access list (null when none was given).</returns>
     private static async Task<(IResult? Problem, string? Acl)> SaveFilesAsync(HttpRequest request, string folder, ServerLimits limits)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        if (form.Files.Count == 0)
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            return (Problems.UnsupportedMediaType("send files as multipart/form-data (with a boundary), or application/json {\"documents\": [...]}"), null);
+        }
+
+        var upload = new UploadFolder(folder, limits.MaxUploadBytes);
+        var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = limits.MaxUploadBytes };
+        var cancel = request.HttpContext.RequestAborted;
+        List<string>? acl = null;
+        var files = 0;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(cancel) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                {
+                    return (Problems.Invalid("files", "a part of the upload has no Content-Disposition"), null);
+                }
+
+                if (disposition.IsFileDisposition())
+                {
+                    var name = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "";
+                    await upload.AddAsync(name, section.Body, cancel);
+                    files++;
+                }
+                else if (HeaderUtilities.RemoveQuotes(disposition.Name).Value == AccessScope.MetadataKey)
+                {
+                    using var text = new StreamReader(section.Body);
+                    var value = await text.ReadToEndAsync(cancel);
+                    (acl ??= []).AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                }
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            return (Problems.Invalid("files", ex.Message), null);
+        }
+        catch (UnsupportedUpload ex)
+        {
+            return (Problems.UnsupportedMediaType(ex.Message), null);
+        }
+        catch (UploadTooLarge ex)
+        {
+            return (Problems.TooLarge(ex.Message), null);
+        }
+
+        if (files == 0)
         {
             return (Problems.Invalid("files", "attach at least one file"), null);
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var acl = form["acl"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        foreach (var file in form.Files)
-        {
-            string name;
-            try
-            {
-                name = Validation.ValidateDocumentPath(file.FileName);
-            }
-            catch (SiftException ex)
-            {
-                errors[$"files.{file.FileName}"] = [ex.Message];
-                continue;
-            }
-
-            var extension = Path.GetExtension(name).ToLowerInvariant();
-            if (!ServerLimits.UploadExtensions.Contains(extension))
-            {
-                return (Problems.UnsupportedMediaType($"{name}: only {string.Join(", ", ServerLimits.UploadExtensions)} files are accepted"), null);
-            }
-
-            if (extension == ".zip")
-            {
-                await using var stream = file.OpenReadStream();
-                if (ExtractZip(stream, folder, limits) is { } problem)
-                {
-                    return (problem, null);
-                }
-
-                continue;
-            }
-
-            var target = Path.Combine(folder, name);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using var output = File.Create(target);
-            await file.CopyToAsync(output, request.HttpContext.RequestAborted);
-        }
-
-        if (errors.Count > 0)
-        {
-            return (Problems.Invalid(errors), null);
-        }
-
         try
         {
-            return (null, acl.Count > 0 ? AccessScope.Encode(acl) : null);
+            // A field that is present but names no principal (",,,") is refused rather than making the files public.
+            return (null, acl is null ? null : AccessScope.Encode(acl));
         }
         catch (SiftException ex)
         {
-            return (Problems.Invalid("acl", ex.Message), null);
+            return (Problems.Invalid(AccessScope.MetadataKey, ex.Message), null);
         }
-    }
-
-    private static IResult? ExtractZip(Stream stream, string folder, ServerLimits limits)
-    {
-        using var archive = new ZipArchive(stream, ZipArchiveMode.Read);
-        var root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
-        long total = 0;
-        foreach (var entry in archive.Entries.Where(e => !e.FullName.EndsWith('/')))
-        {
-            var target = Path.GetFullPath(Path.Combine(folder, entry.FullName));
-            if (!target.StartsWith(root, StringComparison.Ordinal) || entry.FullName.Contains("..", StringComparison.Ordinal))
-            {
-                return Problems.Invalid("files", $"zip entry '{entry.FullName}' points outside the upload (zip-slip)");
-            }
-
-            if (!ServerLimits.UploadExtensions.Contains(Path.GetExtension(entry.Name).ToLowerInvariant()) || entry.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-            {
-                return Problems.UnsupportedMediaType($"zip entry '{entry.FullName}': only {string.Join(", ", ServerLimits.UploadExtensions.Where(e => e != ".zip"))} files are accepted");
-            }
-
-            total += entry.Length;
-            if (total > limits.MaxUploadBytes)
-            {
-                return Problems.TooLarge($"the archive expands beyond {limits.MaxUploadBytes} bytes");
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            entry.ExtractToFile(target);
-        }
-
-        return null;
     }
 
     private static async Task<IResult?> SaveRecordsAsync(HttpRequest request, string folder)
@@ -240,7 +218,7 @@ internal static class DocumentEndpoints
             }
 
             var metadata = new Dictionary<string, string>(document.Metadata ?? [], StringComparer.Ordinal);
-            if (document.Acl is { Length: > 0 } acl)
+            if (document.Acl is { } acl)
             {
                 try
                 {

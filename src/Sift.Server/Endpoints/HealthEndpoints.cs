@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sift.Server.Auth;
 
 namespace Sift.Server.Endpoints;
 
 /// <summary>
-/// /healthz: the process answers. /readyz: the store is readable, each collection opens and its index loads, and the
-/// LLM is reachable (else answers degrade to extractive; that is reported, not a failure). A broken collection fails
-/// /readyz/{c} for that collection only; /readyz fails only when the store itself is unusable.
+/// /healthz: the process answers. /readyz: the store is readable; without credentials that is all it says, so
+/// readiness probes learn nothing about tenants. With a read key it also reports each collection that key may use
+/// (it opens and its index loads) and whether the LLM is reachable (else answers degrade to extractive; reported, not a
+/// failure). /readyz/{c} needs a key that may use the collection (else the same 404 as a missing one) and fails for a
+/// broken collection alone.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -15,14 +18,19 @@ internal static class HealthEndpoints
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).WithTags("health");
 
-        app.MapGet("/readyz", async (CollectionHost host, LlmProbe llm, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HttpContext context, CollectionHost host, LlmProbe llm, CancellationToken cancellationToken) =>
         {
             if (!Directory.Exists(host.Store.Root))
             {
-                return Results.Json(new { status = "unavailable", store = $"store folder {host.Store.Root} is missing" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Json(new { status = "unavailable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            var collections = host.Names.ToDictionary(n => n, host.Check);
+            if (Caller.Of(context) is not { } caller || !caller.Has(Scopes.Read))
+            {
+                return Results.Ok(new { status = "ready" });
+            }
+
+            var collections = host.Names.Where(caller.CanUse).ToDictionary(n => n, host.Check);
             return Results.Ok(new
             {
                 status = "ready",
@@ -31,8 +39,18 @@ internal static class HealthEndpoints
             });
         }).WithTags("health");
 
-        app.MapGet("/readyz/{c}", (string c, CollectionHost host) =>
+        app.MapGet("/readyz/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
+            if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
+            {
+                return denied;
+            }
+
+            if (!caller.CanUse(c) || !host.Exists(c))
+            {
+                return Http.Problems.NotFound($"collection '{c}'");
+            }
+
             var status = host.Check(c);
             return status == "ready"
                 ? Results.Ok(new { collection = c, status })

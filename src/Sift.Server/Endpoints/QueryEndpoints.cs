@@ -33,7 +33,7 @@ internal static class QueryEndpoints
             }
 
             var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? 10, request.Mode, filter, context.RequestAborted);
-            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Generation, response.Degraded, response.Results));
+            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results));
         }).WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
 
         app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>

@@ -20,10 +20,12 @@ public sealed class CollectionHost(ServerOptions options) : IDisposable
 
     public IReadOnlyList<string> Names => Store.List();
 
+    public bool Exists(string name) => IsValidName(name) && Store.Exists(name);
+
     /// <summary>The open collection, or null when it does not exist.</summary>
     public Collection? Find(string name)
     {
-        if (!IsValidName(name) || !Store.Exists(name))
+        if (!Exists(name))
         {
             return null;
         }

@@ -24,7 +24,7 @@ public sealed record SearchHit(int Rank, double Score, long ChunkId, string Docu
 /// changed once built, so the cache holds the instance rather than a serialized copy in a pooled buffer.
 /// </summary>
 [System.ComponentModel.ImmutableObject(true)]
-public sealed record SearchResponse(string Collection, long Generation, IReadOnlyList<SearchHit> Results, string? Degraded);
+public sealed record SearchResponse(string Collection, string Version, IReadOnlyList<SearchHit> Results, string? Degraded);
 
 /// <summary>
 /// Search and ask for the endpoints: builds the retriever for the request, restricts it to what the caller may see,
@@ -51,12 +51,13 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             var retriever = RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings);
             var results = await retriever.RetrieveAsync(new RetrievalQuery(query, k, restricted), cancel).ConfigureAwait(false);
             var snippet = _snippets.For(query);
-            return new SearchResponse(collection.Name, generation, [.. results.Select(r => Hit(r, snippet(r.Chunk.Text)))], results.Degraded);
+            var version = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).Access.VisibleTo(caller.Access).Version;
+            return new SearchResponse(collection.Name, version, [.. results.Select(r => Hit(r, snippet(r.Chunk.Text)))], results.Degraded);
         }
 
         var (response, cached) = cache is null
             ? (await Run(cancellationToken).ConfigureAwait(false), false)
-            : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, $"{settings.Mode}|{k}|{Describe(filter)}", caller), query, Run, cancellationToken).ConfigureAwait(false);
+            : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, Options(settings.Mode, k, Describe(filter)), caller), query, Run, cancellationToken).ConfigureAwait(false);
         var id = log.RecordSearch(
             query, collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             caller.Subject, options.RedactQueries, cached);
@@ -74,7 +75,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         var settings = Settings(collection, mode);
         var restricted = Restrict(filter, caller);
         var generation = collection.Generation;
-        var scope = Scope(collection.Name, generation, $"{settings.Mode}|{k}|{budget}|{Describe(filter)}|{options.MinScore}|{_llm?.Model}|{_llm?.Prompt.Version}", caller);
+        var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, _llm?.Model, _llm?.Prompt.Version), caller);
         var embedder = collection.Embedder ?? StaticWordEmbedder.Default;
         var similarHit = false;
         async Task<AnswerRecord> Run(CancellationToken cancel)
@@ -118,8 +119,18 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     private static CacheScope Scope(string collection, long generation, string settings, Caller caller) =>
         new(collection, generation, settings, caller.Access.Fingerprint);
 
-    private static string Describe(MetadataFilter? filter) =>
-        filter is null ? "" : string.Join(';', filter.Conditions.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={string.Join(',', c.Value.Order(StringComparer.Ordinal))}"));
+    /// <summary>
+    /// Request options as a JSON array: an unambiguous encoding (strings are quoted and escaped), so options that
+    /// differ never produce the same cache key.
+    /// </summary>
+    public static string Options(params object?[] parts) => System.Text.Json.JsonSerializer.Serialize(parts);
+
+    /// <summary>
+    /// The filter in canonical form (keys and values sorted), so equal filters share cache entries and filters that mean
+    /// different things (<c>"x,y"</c> and <c>["x","y"]</c>, or <c>{"a":"1;b=2"}</c> and <c>{"a":"1","b":"2"}</c>) never do.
+    /// </summary>
+    public static SortedDictionary<string, string[]> Describe(MetadataFilter? filter) =>
+        new(filter?.Conditions.ToDictionary(c => c.Key, c => c.Value.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal) ?? [], StringComparer.Ordinal);
 
     private static SearchHit Hit(RetrievedChunk r, Snippet snippet) => new(
         r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Source, r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text, snippet.Text);

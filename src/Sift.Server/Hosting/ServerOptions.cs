@@ -22,6 +22,9 @@ public sealed record ServerLimits
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Failed authentications one client address may make in a burst before it is made to wait.</summary>
+    public int FailedAuthBurst { get; init; } = 20;
+
     public static IReadOnlyList<string> UploadExtensions { get; } = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".zip"];
 }
 
@@ -66,6 +69,9 @@ public sealed record ServerOptions
 
     /// <summary>A Redis connection string: the exact cache is then shared by every server using that Redis.</summary>
     public string? Redis { get; init; }
+
+    /// <summary>Ingestion jobs run at once (tenants take turns; one collection takes one job at a time).</summary>
+    public int IngestWorkers { get; init; } = 2;
 
     /// <summary>Query-log entries older than this are deleted.</summary>
     public TimeSpan LogRetention { get; init; } = TimeSpan.FromDays(30);

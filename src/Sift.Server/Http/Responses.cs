@@ -3,7 +3,8 @@ using Sift.Generation;
 namespace Sift.Server.Http;
 
 /// <summary>POST /v1/collections/{c}/search: the ranked chunks, and the log id feedback can refer to.</summary>
-public sealed record SearchResult(string Id, bool Cached, string Collection, long Generation, string? Degraded, IReadOnlyList<SearchHit> Results);
+/// <param name="Version">The version of what the caller may see in the collection (see <see cref="CollectionDetails"/>).</param>
+public sealed record SearchResult(string Id, bool Cached, string Collection, string Version, string? Degraded, IReadOnlyList<SearchHit> Results);
 
 /// <summary>POST /v1/collections/{c}/ask (and the "answer" event of its stream): the checked answer, its record, and the log id feedback refers to.</summary>
 public sealed record AnswerResult : AnswerRecord
@@ -26,5 +27,10 @@ public sealed record CollectionList(IReadOnlyList<CollectionName> Collections);
 public sealed record CollectionName(string Name);
 
 /// <summary>GET /v1/collections/{c}.</summary>
-/// <param name="Generation">The collection's version: it changes with every write, and caches are keyed by it.</param>
-public sealed record CollectionDetails(string Name, long Documents, long Chunks, long Generation, string Chunker, string Analyzer, string Embedder, string Mode);
+/// <param name="Documents">Documents the caller may see.</param>
+/// <param name="Chunks">Chunks of those documents.</param>
+/// <param name="Version">
+/// A digest of the documents the caller may see (ids and content): it changes when they change, and never because
+/// of a write to documents hidden from the caller.
+/// </param>
+public sealed record CollectionDetails(string Name, long Documents, long Chunks, string Version, string Chunker, string Analyzer, string Embedder, string Mode);

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sift.Core.Filtering;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
@@ -16,16 +16,23 @@ public sealed record IngestJob(
     string Id, string Collection, string Status, DateTimeOffset Created, DateTimeOffset? Finished, int FilesTotal, int FilesDone,
     int Added, int Updated, int Unchanged, int Chunks, IReadOnlyList<string> Errors, string? Failure, string Caller, string? Acl);
 
+/// <summary>Who a job writes for: the tenant whose turn it takes, and the principals that decide which existing documents it may replace.</summary>
+public sealed record JobWriter(string Tenant, IReadOnlyList<string> Principals);
+
 /// <summary>
 /// Uploads become background ingestion jobs. Each job's files are saved under <c>STORE/uploads/ID</c> and its state in
 /// <c>STORE/jobs.db</c> before the request returns, so a restart resumes queued and interrupted jobs: ingestion is
-/// incremental and each document is replaced atomically, so re-running a job never leaves half-written documents.
+/// incremental and each document is replaced atomically, so re-running a job never leaves half-written documents,
+/// and a journal of what each job wrote keeps its counts right across the restart. Several jobs run at once
+/// (<see cref="ServerOptions.IngestWorkers"/>), tenants taking turns, so one tenant's large or hostile upload cannot
+/// stall another's.
 /// </summary>
 public sealed partial class IngestJobs : BackgroundService
 {
-    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
+    private readonly FairJobQueue _queue = new();
     private readonly string _connectionString;
     private readonly string _uploads;
+    private readonly int _workers;
     private readonly CollectionHost _collections;
     private readonly ILogger<IngestJobs> _logger;
 
@@ -33,12 +40,15 @@ public sealed partial class IngestJobs : BackgroundService
     {
         _collections = collections;
         _logger = logger;
+        _workers = Math.Max(1, options.IngestWorkers);
         _uploads = Path.Combine(options.StoreRoot, "uploads");
         Directory.CreateDirectory(_uploads);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(options.StoreRoot, "jobs.db") }.ToString();
         Execute("""
             PRAGMA journal_mode=WAL;
             CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS job_writers (job_id TEXT PRIMARY KEY, writer TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS job_documents (job_id TEXT NOT NULL, document_id TEXT NOT NULL, added INTEGER NOT NULL, PRIMARY KEY (job_id, document_id));
             """, []);
     }
 
@@ -54,12 +64,16 @@ public sealed partial class IngestJobs : BackgroundService
     public void DiscardUpload(string id) => DeleteFolder(Path.Combine(_uploads, id));
 
     /// <summary>Records the job (its files are in place) and queues it.</summary>
+    /// <param name="caller">Who owns the job (may poll it).</param>
     /// <param name="acl">An access list for every document of the upload (encoded), or null.</param>
-    public IngestJob Enqueue(string id, string collection, string caller, string? acl)
+    public IngestJob Enqueue(string id, string collection, string caller, JobWriter writer, string? acl)
     {
         var job = new IngestJob(id, collection, "queued", DateTimeOffset.UtcNow, null, 0, 0, 0, 0, 0, 0, [], null, caller, acl);
+        Execute(
+            "INSERT OR REPLACE INTO job_writers (job_id, writer) VALUES ($id, $writer)",
+            [("$id", id), ("$writer", JsonSerializer.Serialize(writer))]);
         Save(job);
-        _queue.Writer.TryWrite(id);
+        _queue.Add(id, writer.Tenant, collection);
         return job;
     }
 
@@ -74,19 +88,64 @@ public sealed partial class IngestJobs : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var unfinished in Unfinished())
+        var unfinished = Unfinished();
+        RemoveOrphanUploads(unfinished.Select(j => j.Id));
+        foreach (var job in unfinished)
         {
-            LogResuming(unfinished.Id, unfinished.Status);
-            _queue.Writer.TryWrite(unfinished.Id);
+            LogResuming(job.Id, job.Status);
+            _queue.Add(job.Id, WriterOf(job.Id).Tenant, job.Collection);
         }
 
-        await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            if (Get(id) is { } job)
+            await Task.WhenAll(Enumerable.Range(0, _workers).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: interrupted jobs stay "running" and resume at the next start.
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var (id, collection) = await _queue.TakeAsync(stoppingToken).ConfigureAwait(false);
+            try
             {
-                await Task.Run(() => Run(job, stoppingToken), CancellationToken.None).ConfigureAwait(false);
+                if (Get(id) is { } job)
+                {
+                    Run(job, stoppingToken);
+                }
+            }
+            finally
+            {
+                _queue.Finished(collection);
             }
         }
+    }
+
+    /// <summary>
+    /// Upload folders no unfinished job will read: left by a server killed between saving an upload and recording its
+    /// job, or after a job ended.
+    /// </summary>
+    private void RemoveOrphanUploads(IEnumerable<string> unfinished)
+    {
+        var keep = unfinished.ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in Directory.EnumerateDirectories(_uploads).Where(f => !keep.Contains(Path.GetFileName(f))))
+        {
+            DeleteFolder(folder);
+        }
+    }
+
+    private JobWriter WriterOf(string id)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT writer FROM job_writers WHERE job_id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        // A job recorded before writers were: it may replace only documents every reader sees.
+        return command.ExecuteScalar() is string writer ? JsonSerializer.Deserialize<JobWriter>(writer)! : new JobWriter(id, []);
     }
 
     private void Run(IngestJob job, CancellationToken stoppingToken)
@@ -111,7 +170,9 @@ public sealed partial class IngestJobs : BackgroundService
                 }
             });
             var metadata = job.Acl is null ? null : new Dictionary<string, string> { [Core.Filtering.AccessScope.MetadataKey] = job.Acl };
-            var summary = pipeline.Run(new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: ""), progress, stoppingToken);
+            var writer = new AccessScope(WriterOf(job.Id).Principals);
+            var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: new Journal(this, job.Id));
+            var summary = pipeline.Run(request, progress, stoppingToken);
             collection.FinishIngest(chunker.Fingerprint);
             var relative = summary.Problems.Select(p => p.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)).ToList();
             Save(job with
@@ -141,7 +202,55 @@ public sealed partial class IngestJobs : BackgroundService
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM jobs WHERE created < $cutoff AND json_extract(state, '$.Status') IN ('succeeded', 'failed')";
         command.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
-        return command.ExecuteNonQuery();
+        var pruned = command.ExecuteNonQuery();
+        Execute("""
+            DELETE FROM job_writers WHERE job_id NOT IN (SELECT id FROM jobs);
+            DELETE FROM job_documents WHERE job_id NOT IN (SELECT id FROM jobs);
+            """, []);
+        return pruned;
+    }
+
+    /// <summary>The per-job journal in jobs.db: document ids a job wrote, recorded before each batch is written.</summary>
+    private sealed class Journal : IIngestJournal
+    {
+        private readonly IngestJobs _jobs;
+        private readonly string _jobId;
+        private readonly Dictionary<string, bool> _recorded = new(StringComparer.Ordinal);
+
+        public Journal(IngestJobs jobs, string jobId)
+        {
+            (_jobs, _jobId) = (jobs, jobId);
+            using var connection = jobs.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT document_id, added FROM job_documents WHERE job_id = $job";
+            command.Parameters.AddWithValue("$job", jobId);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                _recorded[reader.GetString(0)] = reader.GetInt64(1) == 1;
+            }
+        }
+
+        public IReadOnlyDictionary<string, bool> Recorded => _recorded;
+
+        public void Record(IReadOnlyList<(string DocumentId, bool Added)> batch)
+        {
+            using var connection = _jobs.Open();
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT OR IGNORE INTO job_documents (job_id, document_id, added) VALUES ($job, $document, $added)";
+            var (job, document, added) = (command.Parameters.Add("$job", SqliteType.Text), command.Parameters.Add("$document", SqliteType.Text), command.Parameters.Add("$added", SqliteType.Integer));
+            job.Value = _jobId;
+            foreach (var (id, isNew) in batch)
+            {
+                (document.Value, added.Value) = (id, isNew ? 1 : 0);
+                command.ExecuteNonQuery();
+                _recorded.TryAdd(id, isNew);
+            }
+
+            transaction.Commit();
+        }
     }
 
     private List<IngestJob> Unfinished()

@@ -40,7 +40,7 @@ public sealed class ServerTests : IAsyncDisposable
         _hr = _keys.Create("hr", [Scopes.Read], ["shared"], ["group:hr"]).Secret;
         _ingest = _keys.Create("loader", [Scopes.Ingest], ["shared"], []).Secret;
         _otherCollection = _keys.Create("other", [Scopes.Read, Scopes.Ingest], ["other"], ["group:finance"]).Secret;
-        _admin = _keys.Create("admin", [Scopes.Admin], ["*"], ["group:finance", "group:hr"]).Secret;
+        _admin = _keys.Create("admin", [Scopes.Read, Scopes.Ingest, Scopes.Admin], ["*"], ["group:finance", "group:hr"]).Secret;
     }
 
     private string Store => _folder.Combine("store");
@@ -143,7 +143,7 @@ public sealed class ServerTests : IAsyncDisposable
         var all = await (await server.Client(_admin).GetAsync("/v1/collections", Cancel)).JsonAsync();
         Assert.Equal(["shared"], all.GetProperty("collections").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         var info = await (await server.Client(_finance).GetAsync("/v1/collections/shared", Cancel)).JsonAsync();
-        Assert.Equal(3, info.GetProperty("documents").GetInt32());
+        Assert.Equal(2, info.GetProperty("documents").GetInt32()); // the public handbook and finance's own: HR's is not counted
 
         var revoked = _keys.Create("temporary", [Scopes.Read], ["shared"], []);
         Assert.Equal(HttpStatusCode.OK, (await server.Client(revoked.Secret).PostJsonAsync("/v1/collections/shared/search", search)).StatusCode);
@@ -588,11 +588,17 @@ public sealed class ServerTests : IAsyncDisposable
         var anonymous = server.Client();
 
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz", Cancel)).StatusCode);
-        var ready = await (await anonymous.GetAsync("/readyz", Cancel)).JsonAsync();
+        // Without a key, readiness says ready and nothing about collections; a key sees the collections it may use.
+        var anonymousReady = await (await anonymous.GetAsync("/readyz", Cancel)).JsonAsync();
+        Assert.Equal("{\"status\":\"ready\"}", anonymousReady.GetRawText());
+        var admin = server.Client(_admin);
+        var ready = await (await admin.GetAsync("/readyz", Cancel)).JsonAsync();
         Assert.Equal("ready", ready.GetProperty("collections").GetProperty("shared").GetString());
         Assert.StartsWith("broken", ready.GetProperty("collections").GetProperty("broken").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz/shared", Cancel)).StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await anonymous.GetAsync("/readyz/broken", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/readyz/shared", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await admin.GetAsync("/readyz/broken", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/readyz/shared", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Client(_finance).GetAsync("/readyz/broken", Cancel)).StatusCode);
 
         var client = server.Client(_finance);
         await SearchAsync(client, "salary");
@@ -656,7 +662,8 @@ public sealed class ServerTests : IAsyncDisposable
             var jobs = new Sift.Server.Jobs.IngestJobs(options, host, Microsoft.Extensions.Logging.Abstractions.NullLogger<Sift.Server.Jobs.IngestJobs>.Instance);
             var (id, folder) = jobs.NewUpload();
             File.WriteAllText(Path.Combine(folder, "resumed.txt"), "A document whose job outlived the server.");
-            jobId = jobs.Enqueue(id, "shared", _keys.List().First(k => k.Name == "loader").Id, null).Id;
+            var loader = _keys.List().First(k => k.Name == "loader").Id;
+            jobId = jobs.Enqueue(id, "shared", loader, new Sift.Server.Jobs.JobWriter(loader, [$"key:{loader}"]), null).Id;
         }
 
         await using var server = await StartAsync();

@@ -1,0 +1,72 @@
+using Sift.Core;
+
+namespace Sift.Ingest.Loading;
+
+/// <summary>
+/// A bound on how deeply an HTML file nests elements, checked by a cheap scan before parsing. An HTML5 tree builder
+/// looks through the stack of open elements for each start tag, so parsing costs depth squared: 100,000 nested
+/// &lt;div&gt; (1.1 MB) would take minutes. Browsers cap the tree depth for the same reason (Blink at 512); real pages
+/// stay far below the limit.
+/// </summary>
+internal static class HtmlNesting
+{
+    public const int MaxDepth = 1000;
+
+    // Elements that never nest (void) or that the parser closes by itself when a sibling opens: not counted.
+    private static readonly HashSet<string> NotNesting = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+        "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "thead", "tbody", "tfoot",
+        "colgroup", "caption", "html", "head", "body", "!doctype",
+    };
+
+    /// <summary>Throws when the markup nests deeper than <see cref="MaxDepth"/>, naming where.</summary>
+    public static void Check(string html, string path)
+    {
+        var depth = 0;
+        var i = 0;
+        while ((i = html.IndexOf('<', i)) >= 0 && i + 1 < html.Length)
+        {
+            if (string.CompareOrdinal(html, i, "<!--", 0, 4) == 0)
+            {
+                i = html.IndexOf("-->", i + 4, StringComparison.Ordinal) is var end and >= 0 ? end + 3 : html.Length;
+                continue;
+            }
+
+            var closing = html[i + 1] == '/';
+            var start = closing ? i + 2 : i + 1;
+            var nameEnd = start;
+            while (nameEnd < html.Length && (char.IsAsciiLetterOrDigit(html[nameEnd]) || html[nameEnd] is '-' or '!'))
+            {
+                nameEnd++;
+            }
+
+            var tagEnd = html.IndexOf('>', nameEnd);
+            if (nameEnd == start || tagEnd < 0)
+            {
+                i++;
+                continue;
+            }
+
+            var name = html[start..nameEnd];
+            if (!closing && name is "script" or "style" or "textarea" or "title")
+            {
+                // Raw text: its content is not markup.
+                var close = html.IndexOf($"</{name}", tagEnd, StringComparison.OrdinalIgnoreCase);
+                i = close < 0 ? html.Length : close;
+                continue;
+            }
+
+            if (!NotNesting.Contains(name) && html[tagEnd - 1] != '/')
+            {
+                depth = closing ? Math.Max(0, depth - 1) : depth + 1;
+                if (depth > MaxDepth)
+                {
+                    throw new SiftException($"{path}: elements nest deeper than {MaxDepth} levels (at character {i}); such a file is refused rather than parsed");
+                }
+            }
+
+            i = tagEnd + 1;
+        }
+    }
+}
