@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Data.Sqlite;
 using Sift.Cli.Commands;
 using Sift.Core;
 
@@ -9,6 +10,9 @@ public static class SiftCli
 {
     public const int UserError = 1;
     public const int InternalError = 70;
+
+    private const int Corrupt = 11; // SQLITE_CORRUPT
+    private const int NotADatabase = 26; // SQLITE_NOTADB
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -36,6 +40,12 @@ public static class SiftCli
         catch (SiftException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return UserError;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is Corrupt or NotADatabase)
+        {
+            await Console.Error.WriteLineAsync(
+                $"error: a collection's database is damaged ({ex.Message}); see what is wrong with: sift collections check NAME, and salvage it with: sift collections repair NAME --to NEWNAME");
             return UserError;
         }
         catch (OperationCanceledException)

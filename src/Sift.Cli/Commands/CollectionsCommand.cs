@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace Sift.Cli.Commands;
 
-/// <summary><c>sift collections list|info|delete</c>.</summary>
+/// <summary><c>sift collections list|info|delete|rebuild|configure|check|repair</c>.</summary>
 internal static class CollectionsCommand
 {
     public static Command Create()
@@ -146,6 +146,9 @@ internal static class CollectionsCommand
             return 0;
         });
 
-        return new Command("collections", "Manage collections") { list, info, delete, rebuild, configure };
+        return new Command("collections", "Manage collections")
+        {
+            list, info, delete, rebuild, configure, CollectionIntegrityCommands.Check(), CollectionIntegrityCommands.Repair(),
+        };
     }
 }

@@ -68,8 +68,9 @@ internal static class CommonOptions
 
     public static EnglishTextAnalyzer Analyzer { get; } = new();
 
+    /// <summary>The store; what its collections repair on their own is told on stderr, apart from the JSON on stdout.</summary>
     public static CollectionStore OpenStore(ParseResult result) =>
-        new(CollectionStore.ResolveRoot(result.GetValue(Store)), Analyzer);
+        new(CollectionStore.ResolveRoot(result.GetValue(Store)), Analyzer, message => Console.Error.WriteLine($"warning: {message}"));
 
     public static MetadataFilter? ParseFilter(string[]? expressions) =>
         expressions is { Length: > 0 } ? MetadataFilter.Parse(expressions) : null;

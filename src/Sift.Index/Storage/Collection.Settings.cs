@@ -98,4 +98,17 @@ public sealed partial class Collection
             }
         }
     }
+
+    /// <summary>Takes over another collection's settings from its meta rows (a repair keeps the damaged one's).</summary>
+    internal void CopySettings(IReadOnlyDictionary<string, string> meta)
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        foreach (var (key, value) in meta.Where(m => m.Key.StartsWith(SettingsPrefix, StringComparison.Ordinal)))
+        {
+            WriteMeta(connection, transaction, key, value);
+        }
+
+        transaction.Commit();
+    }
 }

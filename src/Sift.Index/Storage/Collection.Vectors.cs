@@ -99,7 +99,7 @@ public sealed partial class Collection
         return DenseIndex();
     }
 
-    private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch)
+    private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
     {
         if (_embedder is null)
         {
@@ -109,13 +109,32 @@ public sealed partial class Collection
                 : throw new SiftException($"collection '{Name}' needs its embedder ({recorded}) to add documents");
         }
 
-        var texts = batch.SelectMany(d => d.Chunks.Select(c => ModelText.Of(d.Document.Title, c.Text))).ToList();
-        var flat = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
         var vectors = new float[batch.Count][][];
-        var next = 0;
+        var missing = new List<(int Document, int Chunk)>();
         for (var i = 0; i < batch.Count; i++)
         {
-            vectors[i] = flat[next..(next += batch[i].Chunks.Count)];
+            vectors[i] = new float[batch[i].Chunks.Count][];
+            for (var c = 0; c < vectors[i].Length; c++)
+            {
+                if (storedVectors?[i][c] is { } stored)
+                {
+                    vectors[i][c] = stored;
+                }
+                else
+                {
+                    missing.Add((i, c));
+                }
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            var texts = missing.Select(m => ModelText.Of(batch[m.Document].Document.Title, batch[m.Document].Chunks[m.Chunk].Text)).ToList();
+            var embedded = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
+            for (var k = 0; k < missing.Count; k++)
+            {
+                vectors[missing[k].Document][missing[k].Chunk] = embedded[k];
+            }
         }
 
         return vectors;
@@ -138,13 +157,15 @@ public sealed partial class Collection
         }
 
         var settings = VectorSettings;
-        var (index, keys) = LoadVectorFile(identity) ?? (null, new List<long>());
-        var changed = false;
+        var (index, keys) = LoadVectorFile(identity, generation) ?? (null, new List<long>());
         var dead = index is null ? 0 : Enumerable.Range(0, keys.Count).Count(node => index.IsDeleted(node) || !live.ContainsKey(keys[node]));
         if (dead > MaxDeletedShare * Math.Max(1, keys.Count))
         {
             (index, keys) = (null, []);
         }
+
+        // Starting afresh over an existing file (refused, outdated or too sparse): the new index replaces it even if empty.
+        var changed = index is null && File.Exists(VectorIndexPath);
 
         if (index is not null)
         {
@@ -200,36 +221,68 @@ public sealed partial class Collection
         }
     }
 
-    private (VectorIndex? Index, List<long> Keys)? LoadVectorFile(string identity)
+    /// <summary>
+    /// The index file if it can be patched: null when there is none, or it is of an older format, or it was built with
+    /// another embedder or for another collection or a later state of this one (those are refused with a warning and
+    /// rebuilt from the stored vectors). A damaged file is an error that names the fix.
+    /// </summary>
+    private (VectorIndex? Index, List<long> Keys)? LoadVectorFile(string identity, long generation)
     {
         if (!File.Exists(VectorIndexPath))
         {
             return null;
         }
 
-        string? fileIdentity = null;
-        var keys = new List<long>();
-        VectorIndex index;
+        VectorFile file;
         try
         {
-            using var file = File.OpenRead(VectorIndexPath);
-            index = Vectors.VectorIndex.Load(file, reader =>
-            {
-                fileIdentity = reader.ReadString();
-                reader.ReadInt64(); // generation it was saved at (informational)
-                var count = reader.ReadInt32();
-                for (var i = 0; i < count; i++)
-                {
-                    keys.Add(reader.ReadInt64());
-                }
-            }, $"the vector index of collection '{Name}' ({VectorIndexPath})");
+            file = ReadVectorFile(VectorIndexPath, Name);
+        }
+        catch (VectorIndexFormatException)
+        {
+            return null; // written by an older Sift: a cache, so it is simply rebuilt in the current format
         }
         catch (SiftException ex)
         {
             throw new SiftException($"{ex.Message}; rebuild it from the stored vectors with: sift collections rebuild {Name}", ex);
         }
 
-        return fileIdentity == identity && keys.Count == index.Count ? (index, keys) : null;
+        var foreign = file.CollectionId != (_collectionId ?? "")
+            ? $"belongs to another collection (id {Display(file.CollectionId)}, this one is {Display(_collectionId)})"
+            : file.Generation > generation
+                ? $"was built at generation {file.Generation}, after this database's {generation} (the database was restored or replaced)"
+                : null;
+        if (foreign is not null)
+        {
+            _warn?.Invoke($"{file.Description} {foreign}; refused it and rebuilt it from the stored vectors");
+            return null;
+        }
+
+        return file.EmbedderIdentity == identity && file.Keys.Count == file.Index.Count ? (file.Index, file.Keys) : null;
+    }
+
+    private static string Display(string? collectionId) => string.IsNullOrEmpty(collectionId) ? "(none)" : collectionId;
+
+    /// <summary>Reads an index file and the collection's header in it; throws <see cref="SiftException"/> when damaged.</summary>
+    internal static VectorFile ReadVectorFile(string path, string collectionName)
+    {
+        var description = $"the vector index of collection '{collectionName}' ({path})";
+        string embedderIdentity = "", collectionId = "";
+        long generation = 0;
+        var keys = new List<long>();
+        using var stream = File.OpenRead(path);
+        var index = Vectors.VectorIndex.Load(stream, reader =>
+        {
+            embedderIdentity = reader.ReadString();
+            collectionId = reader.ReadString();
+            generation = reader.ReadInt64();
+            var count = reader.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                keys.Add(reader.ReadInt64());
+            }
+        }, description);
+        return new VectorFile(index, embedderIdentity, collectionId, generation, keys, description);
     }
 
     private void SaveVectorFile(VectorIndex index, List<long> keys, string identity, long generation)
@@ -243,6 +296,7 @@ public sealed partial class Collection
                 index.Save(file, writer =>
                 {
                     writer.Write(identity);
+                    writer.Write(_collectionId ?? "");
                     writer.Write(generation);
                     writer.Write(keys.Count);
                     foreach (var key in keys)
@@ -281,3 +335,6 @@ public sealed record DenseSnapshot(
     string[] DocumentIds,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
     int EfSearch);
+
+/// <summary>A vector index file as read back: the index, and whose it is (embedder, collection, generation, chunk per node).</summary>
+internal sealed record VectorFile(VectorIndex Index, string EmbedderIdentity, string CollectionId, long Generation, List<long> Keys, string Description);

@@ -18,22 +18,26 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
     private const string ChunkerKey = "chunker";
+    private const string CollectionIdKey = "collection_id";
 
     private const string GenerationSql = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'";
     private const string DeleteEmbeddingsSql = "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = $id)";
 
     private readonly string _connectionString;
     private readonly ITextAnalyzer _analyzer;
+    private readonly Action<string>? _warn;
     private readonly Lock _indexLock = new();
+    private string? _collectionId;
     private LexicalSnapshot? _snapshot;
     private SqliteConnection? _generationConnection;
     private SqliteCommand? _generationQuery;
 
-    private Collection(string name, string folder, ITextAnalyzer analyzer)
+    private Collection(string name, string folder, ITextAnalyzer analyzer, Action<string>? warn)
     {
         Name = name;
         Folder = folder;
         _analyzer = analyzer;
+        _warn = warn;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(folder, DatabaseFileName),
@@ -47,16 +51,21 @@ public sealed partial class Collection : IDocumentSink, IDisposable
 
     public string Folder { get; }
 
-    internal static Collection Open(string name, string folder, ITextAnalyzer analyzer, bool create)
+    /// <summary>A random id given at creation: it tells this collection's files from another's (null only for a
+    /// collection created before ids existed and opened where it cannot be written).</summary>
+    public string? CollectionId => _collectionId;
+
+    internal static Collection Open(string name, string folder, ITextAnalyzer analyzer, bool create, Action<string>? warn)
     {
-        var collection = new Collection(name, folder, analyzer);
+        var collection = new Collection(name, folder, analyzer, warn);
         try
         {
             collection.Initialise(create);
         }
         catch (SqliteException ex)
         {
-            throw new SiftException($"collection '{name}' at {folder} cannot be opened: {ex.Message}", ex);
+            throw new SiftException(
+                $"collection '{name}' at {folder} cannot be opened: {ex.Message}; see what is damaged with: sift collections check {name}", ex);
         }
 
         return collection;
@@ -94,6 +103,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             WriteMeta(connection, transaction, "generation", "0");
             WriteMeta(connection, transaction, "created_at", now);
             WriteMeta(connection, transaction, "updated_at", now);
+            WriteMeta(connection, transaction, CollectionIdKey, NewCollectionId());
         }
         else if (meta.GetValueOrDefault("analyzer") != _analyzer.Name)
         {
@@ -102,7 +112,29 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         }
 
         transaction.Commit();
+        _collectionId = ReadMeta(connection, null).GetValueOrDefault(CollectionIdKey) ?? TryGiveCollectionId(connection);
     }
+
+    /// <summary>Gives a collection made before ids existed its id; a database that cannot be written keeps none.</summary>
+    private static string? TryGiveCollectionId(SqliteConnection connection)
+    {
+        const int ReadOnly = 8; // SQLITE_READONLY
+        var id = NewCollectionId();
+        try
+        {
+            using var command = Command(connection, null, "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO NOTHING", "$k", "$v");
+            Run(command, CollectionIdKey, id);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == ReadOnly)
+        {
+            return null;
+        }
+
+        // Another process may have given it one first; theirs stands.
+        return ReadMeta(connection, null)[CollectionIdKey];
+    }
+
+    private static string NewCollectionId() => Guid.NewGuid().ToString("N");
 
     /// <summary>The fingerprint of the chunker that last wrote the collection ("" before the first ingest).</summary>
     public string ChunkerFingerprint => ReadMetaValue(ChunkerKey) ?? "";
@@ -145,7 +177,11 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         return documents;
     }
 
-    public void Write(IReadOnlyList<DocumentChunks> batch)
+    public void Write(IReadOnlyList<DocumentChunks> batch) => Write(batch, storedVectors: null);
+
+    /// <summary>Writes documents; <paramref name="storedVectors"/> (per document, per chunk) are kept as they are and
+    /// only the chunks without one are embedded.</summary>
+    internal void Write(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
     {
         // Analysis is the expensive part; do it on all cores before taking the write lock.
         var terms = new string[batch.Count][];
@@ -154,7 +190,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             var titleTerms = string.Join(' ', _analyzer.Analyze(batch[i].Document.Title).Select(t => t.Term));
             terms[i] = [.. batch[i].Chunks.Select(c => Join(titleTerms, string.Join(' ', _analyzer.Analyze(c.Text).Select(t => t.Term))))];
         });
-        var vectors = EmbedChunks(batch);
+        var vectors = EmbedChunks(batch, storedVectors);
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
 using Sift.Core;
 using Sift.Core.Stages;
 
@@ -6,9 +7,10 @@ namespace Sift.Index.Storage;
 
 /// <summary>
 /// A folder of collections, one sub-folder each. Resolved from an explicit path, else <c>SIFT_HOME</c>, else the
-/// per-user data folder.
+/// per-user data folder. <paramref name="warn"/> hears about problems the collections repaired on their own (a vector
+/// index file refused and rebuilt), so a front end can tell its user.
 /// </summary>
-public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer)
+public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer, Action<string>? warn = null)
 {
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -45,25 +47,52 @@ public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer)
             throw new SiftException($"unknown collection '{name}' ({hint})");
         }
 
-        return Collection.Open(name, FolderOf(name), analyzer, create: false);
+        return Collection.Open(name, FolderOf(name), analyzer, create: false, warn);
     }
 
     public Collection OpenOrCreate(string name)
     {
         var folder = FolderOf(name);
         Directory.CreateDirectory(folder);
-        return Collection.Open(name, folder, analyzer, create: true);
+        return Collection.Open(name, folder, analyzer, create: true, warn);
     }
 
     public void Delete(string name)
+    {
+        RequireExisting(name);
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(FolderOf(name), recursive: true);
+    }
+
+    /// <summary>Checks a collection without writing to it, even one too damaged to open (see <see cref="CollectionCheck"/>).</summary>
+    public IntegrityReport Check(string name)
+    {
+        RequireExisting(name);
+        return CollectionCheck.Run(name, FolderOf(name));
+    }
+
+    /// <summary>
+    /// Salvages what reads back of a damaged collection into the new collection <paramref name="newName"/>, leaving the
+    /// damaged one untouched; <paramref name="createEmbedder"/> makes the recorded embedder from its spec.
+    /// </summary>
+    public RepairReport Repair(string name, string newName, Func<string, IEmbeddingGenerator<string, Embedding<float>>?> createEmbedder)
+    {
+        RequireExisting(name);
+        if (Exists(newName))
+        {
+            throw new SiftException($"collection '{newName}' already exists; repair into a new name");
+        }
+
+        return CollectionRepair.Run(this, name, FolderOf(name), newName, analyzer, createEmbedder);
+    }
+
+    private void RequireExisting(string name)
     {
         if (!Exists(name))
         {
             throw new SiftException($"unknown collection '{name}'");
         }
-
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(FolderOf(name), recursive: true);
     }
 
     private string FolderOf(string name)

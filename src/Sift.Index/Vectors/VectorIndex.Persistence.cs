@@ -11,7 +11,9 @@ namespace Sift.Index.Vectors;
 public sealed partial class VectorIndex
 {
     private const string Magic = "SIFTVEC1";
-    private const int FormatVersion = 1;
+
+    /// <summary>2: the collection's header gained its collection id (files copied between collections are refused).</summary>
+    private const int FormatVersion = 2;
 
     /// <summary>Writes the index; <paramref name="writeHeader"/> adds the caller's own fields after the magic.</summary>
     public void Save(Stream destination, Action<BinaryWriter> writeHeader)
@@ -63,9 +65,15 @@ public sealed partial class VectorIndex
         {
             using var hashing = new HashingStream(source, leaveOpen: true);
             using var reader = new BinaryReader(hashing, Encoding.UTF8, leaveOpen: true);
-            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic || reader.ReadInt32() != FormatVersion)
+            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
             {
-                throw Damaged(description, "not a Sift vector index of this version");
+                throw Damaged(description, "not a Sift vector index");
+            }
+
+            var version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new VectorIndexFormatException($"{description} has format {version}, this Sift reads format {FormatVersion}");
             }
 
             readHeader(reader);
@@ -140,3 +148,6 @@ public sealed partial class VectorIndex
 
     private static void ReadExactly(BinaryReader reader, Span<byte> destination) => reader.BaseStream.ReadExactly(destination);
 }
+
+/// <summary>A vector index file written in another format version: not damage, just a cache to rebuild.</summary>
+public sealed class VectorIndexFormatException(string message) : SiftException(message);
