@@ -13,8 +13,11 @@ using Sift.Evaluation.Metrics;
 //   vectors-synthetic OUT_DIR     200k clustered 384-d vectors: Sift HNSW recall/QPS, build time, exact-scan GB/s;
 //                                 writes data.f32, queries.f32, truth.i32 for the Node.js peers (run-vector-peers.sh)
 //   vectors-beir DATASET_DIR...   the same on corpora embedded with Sift's offline embedder
+//   access DATASET_DIR            BM25 with statistics over a caller's visible documents vs the whole index
 switch (args.FirstOrDefault())
 {
+    case "access" when args.Length == 2:
+        return Sift.Benchmarks.AccessCommand.Run(args[1]);
     case "vectors-synthetic" when args.Length == 2:
         return VectorCommands.Synthetic(args[1]);
     case "vectors-beir" when args.Length >= 2:
@@ -22,7 +25,7 @@ switch (args.FirstOrDefault())
     case "engines" when args.Length >= 2:
         break;
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR... | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR...");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR... | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR... | access DATASET_DIR");
         return 2;
 }
 
@@ -32,7 +35,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 foreach (var folder in args.Skip(1))
 {
     var dataset = BeirDataset.Load(folder);
-    var corpus = ReadCorpus(dataset.CorpusPath!);
+    var corpus = Corpus.Read(dataset.CorpusPath!);
     var work = Path.Combine(Path.GetTempPath(), $"sift-engines-{Guid.NewGuid():N}");
     try
     {
@@ -66,7 +69,10 @@ foreach (var folder in args.Skip(1))
 
 return 0;
 
-static List<CorpusRecord> ReadCorpus(string path) =>
+/// <summary>A BEIR corpus.jsonl as records.</summary>
+internal static class Corpus
+{
+    public static List<CorpusRecord> Read(string path) =>
     [.. File.ReadLines(path).Where(l => l.Length > 0).Select(line =>
     {
         using var json = JsonDocument.Parse(line);
@@ -76,3 +82,4 @@ static List<CorpusRecord> ReadCorpus(string path) =>
             root.TryGetProperty("title", out var title) ? title.GetString() ?? "" : "",
             root.TryGetProperty("text", out var text) ? text.GetString() ?? "" : "");
     })];
+}

@@ -9,6 +9,7 @@ namespace Sift.Tests.Cli;
 /// Kills a real <c>sift ingest</c> process while it rewrites every document, then checks that the collection opens,
 /// passes SQLite's integrity check, searches, and holds each document entirely old or entirely new.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class CrashSafetyTests : IDisposable
 {
     private const int Documents = 3000;

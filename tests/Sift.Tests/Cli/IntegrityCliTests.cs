@@ -10,6 +10,7 @@ namespace Sift.Tests.Cli;
 /// A collection's files against tampering and damage, through the real CLI: a vector index copied from another
 /// collection, a chunk's text edited behind Sift's back, and a database page overwritten with garbage.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class IntegrityCliTests : IDisposable
 {
     private const string StackTraceLine = "   at ";

@@ -7,6 +7,7 @@ namespace Sift.Tests.Evaluation;
 /// Sift's CI measures itself with its own evaluator on public BEIR data: BM25 must stay at the published baselines
 /// (BEIR paper: SciFact 0.665, NFCorpus 0.325; Pyserini flat: 0.679, 0.322).
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class BeirQualityTests : IDisposable
 {
     private readonly TempFolder _folder = new();

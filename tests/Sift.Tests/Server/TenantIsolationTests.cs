@@ -414,6 +414,7 @@ public sealed class TenantIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task OneTenantsBacklogDoesNotHoldBackAnothersJob()
     {
         await using var server = await StartAsync();
@@ -437,6 +438,7 @@ public sealed class TenantIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task ARestartedServerCleansUpAndAResumedJobCountsEachDocumentOnce()
     {
         var options = new ServerOptions { StoreRoot = Store };
