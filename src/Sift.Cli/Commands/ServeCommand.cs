@@ -20,6 +20,8 @@ internal static class ServeCommand
         var retention = new Option<int>("--log-retention-days") { Description = "Delete query-log entries and finished ingestion jobs older than this", DefaultValueFactory = _ => 30 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key", DefaultValueFactory = _ => 600 };
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
+        var failedAuth = new Option<int>("--failed-auth-burst") { Description = "Failed authentications per client address before it must wait (refilled at this many per minute)", DefaultValueFactory = _ => 20 };
+        var workers = new Option<int>("--ingest-workers") { Description = "Ingestion jobs run at once (tenants take turns)", DefaultValueFactory = _ => 2 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
         var otlp = CommonOptions.Url("--otlp-endpoint", "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)");
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Certificate for https:// addresses: PEM (with --tls-key) or .pfx; password from $SIFT_TLS_PASSWORD" };
@@ -31,10 +33,21 @@ internal static class ServeCommand
         var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "The token claim listing the user's groups (principals group:NAME)", DefaultValueFactory = _ => "groups" };
         var oidcUser = new Option<string>("--oidc-user-claim") { Description = "The token claim naming the user (principal user:NAME)", DefaultValueFactory = _ => "sub" };
         var oidcCollections = new Option<string>("--oidc-collections") { Description = "Collections token users may use, comma-separated, or *", DefaultValueFactory = _ => "*" };
+        foreach (var positive in (Option<int>[])[failedAuth, workers])
+        {
+            positive.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() < 1)
+                {
+                    result.AddError($"{positive.Name} must be at least 1");
+                }
+            });
+        }
+
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, failedAuth, workers, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -45,6 +58,7 @@ internal static class ServeCommand
             {
                 parsed.AddError($"{orphan.Name} needs --oidc-authority");
             }
+
         });
         command.SetAction(async (result, cancellation) =>
         {
@@ -61,7 +75,8 @@ internal static class ServeCommand
                 CacheMemoryBytes = result.GetValue(cacheMb) * (1L << 20),
                 RedactQueries = result.GetValue(redact),
                 LogRetention = TimeSpan.FromDays(result.GetValue(retention)),
-                Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20) },
+                Limits = new ServerLimits { RequestsPerMinute = result.GetValue(rate), MaxUploadBytes = result.GetValue(upload) * (1L << 20), FailedAuthBurst = result.GetValue(failedAuth) },
+                IngestWorkers = result.GetValue(workers),
                 OtlpEndpoint = result.GetValue(otlp),
                 OtlpProtocol = result.GetValue(otlpProtocol),
                 TlsCertificate = result.GetValue(tlsCert),
