@@ -90,7 +90,11 @@ public static class SiftServer
             services.AddSingleton(sp => new TokenVerifier(oidc, sp.GetRequiredService<ILogger<TokenVerifier>>()));
         }
 
-        services.AddSingleton<CollectionHost>();
+        services.AddSingleton(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<CollectionHost>();
+            return new CollectionHost(options, message => logger.LogWarning("{Warning}", message));
+        });
         services.AddSingleton(_ => new QueryLog(options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();

@@ -10,13 +10,14 @@ namespace Sift.Server;
 /// The store's collections, each opened once and shared by all requests (collections are safe for concurrent readers
 /// and one writer). A collection that fails to open is reported broken by /readyz without affecting the others.
 /// </summary>
-public sealed class CollectionHost(ServerOptions options) : IDisposable
+/// <param name="warn">Hears about problems a collection repaired on its own (e.g. a foreign vector index file rebuilt).</param>
+public sealed class CollectionHost(ServerOptions options, Action<string>? warn = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Collection>> _open = new(StringComparer.Ordinal);
 
     public static EnglishTextAnalyzer Analyzer { get; } = new();
 
-    public CollectionStore Store { get; } = new(options.StoreRoot, Analyzer);
+    public CollectionStore Store { get; } = new(options.StoreRoot, Analyzer, warn);
 
     public IReadOnlyList<string> Names => Store.List();
 
