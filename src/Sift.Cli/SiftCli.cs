@@ -11,11 +11,25 @@ public static class SiftCli
     public const int UserError = 1;
     public const int InternalError = 70;
 
+    /// <summary>Lines as long as they are when no terminal is watching (paths must survive pipes), else $COLUMNS.</summary>
+    private static void SetOutputWidth()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0)
+        {
+            Spectre.Console.AnsiConsole.Profile.Width = columns;
+        }
+        else if (Console.IsOutputRedirected)
+        {
+            Spectre.Console.AnsiConsole.Profile.Width = 100_000;
+        }
+    }
+
     private const int Corrupt = 11; // SQLITE_CORRUPT
     private const int NotADatabase = 26; // SQLITE_NOTADB
 
     public static async Task<int> RunAsync(string[] args)
     {
+        SetOutputWidth();
         var root = new RootCommand("Sift: retrieval-augmented generation engine for .NET.");
         root.Options.Add(CommonOptions.Store);
         root.Options.Add(CommonOptions.Json);
@@ -35,6 +49,22 @@ public static class SiftCli
         try
         {
             var parsed = root.Parse(args);
+            var wantsHelp = args.Any(a => a is "-h" or "--help" or "-?");
+            if (parsed.Errors.Count > 0 && !wantsHelp)
+            {
+                // One line, as for every other error, and where to look: not the whole help text.
+                var names = new List<string>();
+                for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+                {
+                    names.Insert(0, result.Command == root ? "sift" : result.Command.Name);
+                }
+
+                var messages = parsed.Errors.Select(e => string.Join(' ', e.Message.Split(['\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim())));
+                await Console.Error.WriteLineAsync($"error: {string.Join("; ", messages)}");
+                await Console.Error.WriteLineAsync($"usage: see '{string.Join(' ', names)} --help'");
+                return UserError;
+            }
+
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (SiftException ex)

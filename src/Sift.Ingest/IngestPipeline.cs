@@ -41,6 +41,9 @@ public interface IIngestJournal
 
 public sealed record IngestProgress(int FilesDone, int FilesTotal, string CurrentFile);
 
+/// <param name="Skipped">Files and records that failed and were left out (each one in <paramref name="Problems"/>).</param>
+/// <param name="Notices">What is not a failure but worth knowing: a legacy encoding assumed, a binary file skipped.</param>
+/// <param name="Elapsed">Wall time of the whole run.</param>
 public sealed record IngestSummary(
     int Files,
     int Added,
@@ -50,7 +53,8 @@ public sealed record IngestSummary(
     int Chunks,
     int Skipped,
     IReadOnlyList<string> Problems,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    IReadOnlyList<string>? Notices = null);
 
 /// <summary>
 /// Files to chunks to the sink, incrementally: a document whose content (and chunker) is unchanged is not touched,
@@ -64,14 +68,15 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     {
         var stopwatch = Stopwatch.StartNew();
         var root = System.IO.Path.GetFullPath(request.Path);
-        var files = FindFiles(root);
+        var notices = new List<string>();
+        var files = SourceFiles.Find(root, loaders, notices);
         var existing = sink.ListDocuments();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var problems = new LoadProblems(request.SkipBad);
         var batch = new List<DocumentChunks>();
         var outcomes = new List<(string, bool)>();
         var recorded = request.Journal?.Recorded ?? new Dictionary<string, bool>();
-        int added = 0, updated = 0, unchanged = 0, chunkCount = 0, skippedFiles = 0;
+        int added = 0, updated = 0, unchanged = 0, chunkCount = 0;
 
         for (var i = 0; i < files.Count; i++)
         {
@@ -87,7 +92,8 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     var document = Finalise(loaded, request.Metadata);
                     if (!seen.Add(document.Id))
                     {
-                        problems.Report($"{file}: duplicate document id '{document.Id}' (the later one wins)");
+                        problems.Report($"{file}: duplicate document id '{document.Id}' (the first one is kept)");
+                        continue;
                     }
 
                     existing.TryGetValue(document.Id, out var stored);
@@ -132,7 +138,6 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             }
             catch (Exception ex) when (request.SkipBad && ex is not (OperationCanceledException or OutOfMemoryException))
             {
-                skippedFiles++;
                 // Any failure of one file (a loader's parser giving up on a crafted file included) fails that file alone.
                 problems.Report(ex is SiftException ? ex.Message : $"{file}: {Describe(ex)}");
                 seen.UnionWith(existing.Values.Where(d => d.Source == file).Select(d => d.Id));
@@ -162,7 +167,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         progress?.Report(new IngestProgress(files.Count, files.Count, ""));
         return new IngestSummary(
             files.Count, added, updated, unchanged, removed, chunkCount, problems.Messages.Count,
-            problems.Messages, stopwatch.Elapsed);
+            problems.Messages, stopwatch.Elapsed, [.. notices, .. problems.Notices]);
 
         void WriteBatch()
         {
@@ -192,27 +197,6 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         _ => $"cannot be read ({ex.Message.Split('\n')[0]})",
     };
 
-    private List<string> FindFiles(string root)
-    {
-        if (File.Exists(root))
-        {
-            return loaders.For(root) is null
-                ? throw new SiftException($"{root}: unsupported file type (supported: {string.Join(", ", loaders.Extensions)})")
-                : [root];
-        }
-
-        if (!Directory.Exists(root))
-        {
-            throw new SiftException($"path not found: {root}");
-        }
-
-        return Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
-            .Where(f => loaders.For(f) is not null)
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
-
-    /// <summary>The root folder's name plus the path below it ("docs/guide/intro.md"), or the file name for one file.</summary>
     /// <summary>"root-folder-name/relative/path", or <paramref name="prefix"/> + the relative path when one is given.</summary>
     private static string DocumentIdFor(string root, string file, string? prefix)
     {

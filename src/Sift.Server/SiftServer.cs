@@ -332,7 +332,8 @@ public static class SiftServer
         var problem = error switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problems.TooLarge("the request body is larger than this endpoint accepts"),
-            BadHttpRequestException bad => Problems.Invalid("body", bad.InnerException is System.Text.Json.JsonException json ? $"invalid JSON: {json.Message.Split('.')[0]}" : bad.Message),
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => JsonProblems.Describe(json),
+            BadHttpRequestException bad => Problems.Invalid("body", bad.Message),
             InvalidDataException bad => Problems.Invalid("files", bad.Message),
             SiftException sift => Problems.BadRequest(sift.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => Problems.Create(StatusCodes.Status504GatewayTimeout, "timeout", "The request took too long", "the request was cancelled or timed out"),

@@ -49,9 +49,10 @@ internal static class CollectionsCommand
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(infoName)!);
             var details = collection.Info();
+            var settings = collection.Settings;
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(details);
+                JsonOutput.Write(new { collection = details, settings });
                 return 0;
             }
 
@@ -61,7 +62,9 @@ internal static class CollectionsCommand
                 ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
                 ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
                 ("embedder", details.Embedder.Length == 0 ? "(none yet)" : $"{details.Embedder} (--embedder {details.EmbedderSpec})"),
-                ("settings", collection.Settings.ToString()),
+                ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
+                ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}"),
+                ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
                 ("generation", details.Generation.ToString("N0")), ("size", $"{details.SizeBytes / 1024.0 / 1024.0:0.00} MB"),
                 ("created", details.CreatedAt), ("updated", details.UpdatedAt),
             })

@@ -23,22 +23,31 @@ internal static class IngestCommand
         var size = new Option<int>("--chunk-size") { Description = "Chunk size in words", DefaultValueFactory = _ => ChunkerFactory.DefaultSize };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Words shared by consecutive fixed windows", DefaultValueFactory = _ => ChunkerFactory.DefaultOverlap };
         var prune = new Option<bool>("--prune") { Description = "Remove documents from under PATH whose files are gone" };
-        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable files and bad JSONL lines, report a count, and go on" };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Exit 0 even when some files or records failed (they are still listed)" };
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first file or record that fails (default: ingest the rest, list every failure, exit 1)" };
         var meta = new Option<string[]>("--meta") { Description = "key=value metadata added to every document (usable in --filter)" };
         var acl = new Option<string[]>("--acl") { Description = "Only callers holding one of these principals may see the documents, e.g. group:finance user:alice (repeat; default: everyone who can read the collection)" };
         var embedder = EmbedderSpecs.Option();
 
         var command = new Command("ingest", "Add files to a collection; unchanged files are skipped, changed ones replaced")
         {
-            path, collection, chunker, size, overlap, prune, skipBad, meta, acl, embedder,
+            path, collection, chunker, size, overlap, prune, skipBad, strict, meta, acl, embedder,
         };
+        command.Validators.Add(parsed =>
+        {
+            if (parsed.GetValue(skipBad) && parsed.GetValue(strict))
+            {
+                parsed.AddError("--skip-bad and --strict contradict each other: choose one");
+            }
+        });
         command.SetAction(result =>
         {
             var json = result.GetValue(CommonOptions.Json);
             var chunk = ChunkerFactory.Create(result.GetValue(chunker)!, result.GetValue(size), result.GetValue(overlap));
+            var chunkerGiven = new Option[] { chunker, size, overlap }.Any(o => result.GetResult(o) is { Implicit: false });
             var request = new IngestRequest(
                 result.GetValue(path)!,
-                result.GetValue(skipBad),
+                SkipBad: !result.GetValue(strict),
                 result.GetValue(prune),
                 ParseMetadata(result.GetValue(meta), result.GetValue(acl)));
             if (!File.Exists(request.Path) && !Directory.Exists(request.Path))
@@ -46,16 +55,40 @@ internal static class IngestCommand
                 throw new SiftException($"path not found: {request.Path}");
             }
 
-            using var target = CommonOptions.OpenStore(result).OpenOrCreate(result.GetValue(collection)!);
-            EmbedderSpecs.Attach(target, result.GetValue(embedder));
-            var summary = Run(target, chunk, request, showProgress: !json);
+            var store = CommonOptions.OpenStore(result);
+            var name = result.GetValue(collection)!;
+            var isNew = !store.Exists(name);
+            IngestSummary summary;
+            using (var target = store.OpenOrCreate(name))
+            {
+                try
+                {
+                    chunk = ChunkerFor(target, chunk, chunkerGiven);
+                    EmbedderSpecs.Attach(target, result.GetValue(embedder));
+                    summary = Run(target, chunk, request, showProgress: !json);
+                }
+                catch when (isNew)
+                {
+                    // A failed first ingest (a bad embedder, an unreadable path) leaves no empty collection behind.
+                    target.Dispose();
+                    store.Delete(name);
+                    throw;
+                }
+            }
+
             if (json)
             {
-                JsonOutput.Write(new { collection = target.Name, summary });
+                JsonOutput.Write(new { collection = name, summary });
             }
             else
             {
-                Render(target.Name, summary);
+                Render(name, summary);
+            }
+
+            if (summary.Skipped > 0 && !result.GetValue(skipBad))
+            {
+                Console.Error.WriteLine($"error: {summary.Skipped} file(s) or record(s) failed (listed above); the rest was ingested. --skip-bad exits 0 in this case, --strict stops at the first");
+                return SiftCli.UserError;
             }
 
             return 0;
@@ -64,8 +97,27 @@ internal static class IngestCommand
     }
 
     /// <summary>Runs an ingest with a progress bar when a person is watching.</summary>
+    /// <summary>
+    /// The chunker to use: the one the collection recorded, unless chunking options were given, which must then agree
+    /// with it (chunks from two chunkers in one collection would be compared as if alike).
+    /// </summary>
+    private static IChunker ChunkerFor(Collection collection, IChunker requested, bool given)
+    {
+        var recorded = collection.ChunkerFingerprint;
+        if (recorded.Length == 0 || recorded == requested.Fingerprint)
+        {
+            return requested;
+        }
+
+        return given
+            ? throw new SiftException($"collection '{collection.Name}' was chunked with {recorded}, not {requested.Fingerprint}: ingest into a new collection to use another chunker (or leave out --chunker, --chunk-size and --chunk-overlap to use the recorded one)")
+            : ChunkerFactory.FromFingerprint(recorded);
+    }
+
+    /// <returns>The summary, its time being the wall time of the whole run, index updates included.</returns>
     public static IngestSummary Run(Collection collection, IChunker chunker, IngestRequest request, bool showProgress)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
         IngestSummary summary;
         if (showProgress && !Console.IsOutputRedirected)
@@ -89,16 +141,21 @@ internal static class IngestCommand
         }
 
         collection.FinishIngest(chunker.Fingerprint);
-        return summary;
+        return summary with { Elapsed = wall.Elapsed };
     }
 
     public static void Render(string collection, IngestSummary summary)
     {
         AnsiConsole.MarkupLineInterpolated(
             $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written");
+        foreach (var notice in summary.Notices ?? [])
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]note:[/] {notice}");
+        }
+
         if (summary.Skipped > 0)
         {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]skipped {summary.Skipped} bad file(s) or record(s):[/]");
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{summary.Skipped} file(s) or record(s) failed and were left out:[/]");
             foreach (var problem in summary.Problems.Take(10))
             {
                 AnsiConsole.MarkupLineInterpolated($"  {problem}");

@@ -13,8 +13,18 @@ internal static class JsonOutput
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // output is UTF-8 text for people and tools, not HTML
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new SecondsConverter() },
     };
+
+    /// <summary>Durations as seconds (a number), which every tool can compare, rather than "00:00:00.347".</summary>
+    private sealed class SecondsConverter : JsonConverter<TimeSpan>
+    {
+        public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            TimeSpan.FromSeconds(reader.GetDouble());
+
+        public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
+            writer.WriteNumberValue(Math.Round(value.TotalSeconds, 6));
+    }
 
     public static void Write(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 

@@ -18,10 +18,16 @@ public interface IDocumentLoader
 public sealed class LoadProblems(bool skipBadRecords)
 {
     private readonly List<string> _messages = [];
+    private readonly List<string> _notices = [];
 
     public bool SkipBadRecords { get; } = skipBadRecords;
 
     public IReadOnlyList<string> Messages => _messages;
+
+    /// <summary>Things the user should know that are not failures (a legacy encoding assumed, a binary file skipped).</summary>
+    public IReadOnlyList<string> Notices => _notices;
+
+    public void Notice(string message) => _notices.Add(message);
 
     /// <summary>Records the problem when skipping, otherwise throws it as a <see cref="SiftException"/>.</summary>
     public void Report(string message)

@@ -27,7 +27,11 @@ public sealed class HtmlLoader : IDocumentLoader
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
         var bytes = File.ReadAllBytes(path);
-        var html = FileText.Decode(bytes);
+        if (FileText.Decode(bytes, path, problems) is not { } html)
+        {
+            yield break;
+        }
+
         HtmlNesting.Check(html, path);
         var document = new HtmlParser().ParseDocument(html);
         foreach (var element in document.QuerySelectorAll(Dropped).ToList())
@@ -121,6 +125,12 @@ public sealed class HtmlLoader : IDocumentLoader
             var collapsed = Collapse(data);
             if (collapsed.Length == 0)
             {
+                // Whitespace between inline elements ("<a>alpha</a> <a>beta</a>") separates their words.
+                if (data.Length > 0 && _text.Length > 0 && !char.IsWhiteSpace(_text[^1]))
+                {
+                    _text.Append(' ');
+                }
+
                 return;
             }
 

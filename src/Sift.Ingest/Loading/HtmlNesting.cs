@@ -20,10 +20,14 @@ internal static class HtmlNesting
         "colgroup", "caption", "html", "head", "body", "!doctype",
     };
 
-    /// <summary>Throws when the markup nests deeper than <see cref="MaxDepth"/>, naming where.</summary>
+    /// <summary>
+    /// Throws when the markup nests deeper than <see cref="MaxDepth"/>, naming where. Open elements are tracked as the
+    /// tree builder tracks them: "/&gt;" closes nothing but a void element, and an end tag closes the innermost open
+    /// element of its name (and everything inside it) or, when none is open, nothing.
+    /// </summary>
     public static void Check(string html, string path)
     {
-        var depth = 0;
+        var open = new List<string>();
         var i = 0;
         while ((i = html.IndexOf('<', i)) >= 0 && i + 1 < html.Length)
         {
@@ -57,12 +61,19 @@ internal static class HtmlNesting
                 continue;
             }
 
-            if (!NotNesting.Contains(name) && html[tagEnd - 1] != '/')
+            if (!NotNesting.Contains(name))
             {
-                depth = closing ? Math.Max(0, depth - 1) : depth + 1;
-                if (depth > MaxDepth)
+                if (!closing)
                 {
-                    throw new SiftException($"{path}: elements nest deeper than {MaxDepth} levels (at character {i}); such a file is refused rather than parsed");
+                    open.Add(name);
+                    if (open.Count > MaxDepth)
+                    {
+                        throw new SiftException($"{path}: elements nest deeper than {MaxDepth} levels (at character {i}); such a file is refused rather than parsed");
+                    }
+                }
+                else if (open.FindLastIndex(o => o.Equals(name, StringComparison.OrdinalIgnoreCase)) is var match and >= 0)
+                {
+                    open.RemoveRange(match, open.Count - match);
                 }
             }
 

@@ -18,7 +18,11 @@ public sealed class MarkdownLoader : IDocumentLoader
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
         var bytes = File.ReadAllBytes(path);
-        var text = FileText.Decode(bytes);
+        if (FileText.Decode(bytes, path, problems) is not { } text)
+        {
+            yield break;
+        }
+
         var parsed = Markdown.Parse(text, Pipeline);
 
         var sections = new List<DocumentSection>();

@@ -11,7 +11,11 @@ public sealed class TextLoader : IDocumentLoader
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
         var bytes = File.ReadAllBytes(path);
-        var text = FileText.Decode(bytes);
+        if (FileText.Decode(bytes, path, problems) is not { } text)
+        {
+            yield break;
+        }
+
         yield return FileText.Document(path, documentId, Path.GetFileNameWithoutExtension(path), text, bytes, "txt", []);
     }
 }

@@ -157,6 +157,11 @@ internal static class DocumentEndpoints
         {
             return (Problems.TooLarge(ex.Message), null);
         }
+        catch (IOException ex) when (!cancel.IsCancellationRequested)
+        {
+            // A body that ends before its closing boundary, or is not multipart at all.
+            return (Problems.Invalid("files", $"the multipart body is malformed or ended early ({ex.Message})"), null);
+        }
 
         if (files == 0)
         {
@@ -188,7 +193,7 @@ internal static class DocumentEndpoints
         }
         catch (JsonException ex)
         {
-            return Problems.Invalid("body", $"not valid JSON ({ex.Message.Split('.')[0]})");
+            return JsonProblems.Describe(ex);
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -202,9 +207,19 @@ internal static class DocumentEndpoints
         for (var i = 0; i < documents.Length; i++)
         {
             var document = documents[i];
+            if (document is null)
+            {
+                errors[$"documents[{i}]"] = ["must be an object {id, title?, text, metadata?, acl?}"];
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(document.Id))
             {
                 errors[$"documents[{i}].id"] = ["is required"];
+            }
+            else if (Validation.DocumentIdProblem(document.Id) is { } problem)
+            {
+                errors[$"documents[{i}].id"] = [problem];
             }
 
             if (string.IsNullOrWhiteSpace(document.Text))

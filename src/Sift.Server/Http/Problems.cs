@@ -45,3 +45,32 @@ public static class Problems
         return Results.Problem(detail, statusCode: status, title: title, type: $"https://sift.dev/problems/{code}", extensions: extensions);
     }
 }
+
+/// <summary>
+/// A JSON body that did not bind, as a validation problem naming the field (its JSON path) and the shape it needs,
+/// rather than .NET's message about the type it could not produce.
+/// </summary>
+public static class JsonProblems
+{
+    // Most specific first: the first match names the shape.
+    private static readonly (string Path, string Shape)[] Shapes =
+    [
+        (".acl", "an array of principals, e.g. [\"group:finance\"]"),
+        (".metadata", "an object of string keys to string values"),
+        ("$.filters", "an object of metadata key to a string or an array of strings, e.g. {\"team\": [\"a\", \"b\"]}"),
+        ("$.documents", "an array of objects {id, title?, text, metadata?, acl?}"),
+        ("$.k", "a whole number"),
+        ("$.budget", "a whole number of tokens"),
+    ];
+
+    public static IResult Describe(System.Text.Json.JsonException error)
+    {
+        var path = string.IsNullOrEmpty(error.Path) ? "$" : error.Path;
+        var field = path == "$" ? "body" : path.TrimStart('$').TrimStart('.');
+        var shape = Shapes.FirstOrDefault(s => s.Path.StartsWith('$') ? path.StartsWith(s.Path, StringComparison.Ordinal) : path.Contains(s.Path, StringComparison.Ordinal)).Shape;
+        var position = error.LineNumber is { } line ? $" (line {line + 1}, byte {error.BytePositionInLine + 1})" : "";
+        return Problems.Invalid(field, shape is null
+            ? $"is not valid JSON or has the wrong type{position}"
+            : $"must be {shape}{position}");
+    }
+}

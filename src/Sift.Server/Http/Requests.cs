@@ -81,15 +81,11 @@ public static class Validation
         return new MetadataFilter(conditions);
     }
 
-    public static string ValidateDocumentPath(string name)
-    {
-        var normalised = name.Replace('\\', '/');
-        if (normalised.Length == 0 || normalised.Length > 512 || normalised.StartsWith('/') || normalised.Contains(':', StringComparison.Ordinal)
-            || normalised.Split('/').Any(s => s is "" or "." or "..") || normalised.Any(char.IsControl))
-        {
-            throw new SiftException($"file name '{name}' is not a plain relative path");
-        }
-
-        return normalised;
-    }
+    /// <summary>What is wrong with a document id given in JSON, or null: ids are printable, trimmed, at most 512 characters.</summary>
+    public static string? DocumentIdProblem(string id) =>
+        id.Length > 512 ? $"is {id.Length} characters long; the limit is 512"
+        : id.Any(char.IsControl) ? "contains control characters"
+        : id.Trim() != id ? "starts or ends with whitespace"
+        : id.StartsWith('/') ? "starts with '/'"
+        : null;
 }

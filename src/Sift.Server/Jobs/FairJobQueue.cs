@@ -8,7 +8,7 @@ namespace Sift.Server.Jobs;
 public sealed class FairJobQueue
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Queue<(string Job, string Collection)>> _byTenant = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(string Job, string Collection)>> _byTenant = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _turns = new();
     private readonly HashSet<string> _busyCollections = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _changed = new(0);
@@ -19,18 +19,19 @@ public sealed class FairJobQueue
         {
             if (!_byTenant.TryGetValue(tenant, out var queue))
             {
-                _byTenant[tenant] = queue = new Queue<(string, string)>();
+                _byTenant[tenant] = queue = [];
                 _turns.AddLast(tenant);
             }
 
-            queue.Enqueue((job, collection));
+            queue.Add((job, collection));
         }
 
         _changed.Release();
     }
 
     /// <summary>
-    /// Waits for a job that can run now: the next tenant in turn whose oldest job's collection is free. Call
+    /// Waits for a job that can run now: the oldest job on a free collection of the next tenant in turn (a tenant's jobs
+    /// on one collection keep their order; a busy collection does not hold back its jobs on others). Call
     /// <see cref="Finished"/> with the collection when the job ends.
     /// </summary>
     public async Task<(string Job, string Collection)> TakeAsync(CancellationToken cancellationToken)
@@ -42,13 +43,14 @@ public sealed class FairJobQueue
                 for (var turn = _turns.First; turn is not null; turn = turn.Next)
                 {
                     var queue = _byTenant[turn.Value];
-                    var (job, collection) = queue.Peek();
-                    if (_busyCollections.Contains(collection))
+                    var next = queue.FindIndex(j => !_busyCollections.Contains(j.Collection));
+                    if (next < 0)
                     {
                         continue;
                     }
 
-                    queue.Dequeue();
+                    var (job, collection) = queue[next];
+                    queue.RemoveAt(next);
                     _busyCollections.Add(collection);
                     _turns.Remove(turn);
                     if (queue.Count > 0)

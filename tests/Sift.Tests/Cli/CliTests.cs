@@ -81,7 +81,8 @@ public sealed class CliTests : IDisposable
         var info = await Sift("collections", "info", "one", "--json");
         using (var json = JsonDocument.Parse(info.Stdout))
         {
-            Assert.Equal("fixed(size=200,overlap=40)", json.RootElement.GetProperty("chunker").GetString());
+            Assert.Equal("fixed(size=200,overlap=40)", json.RootElement.GetProperty("collection").GetProperty("chunker").GetString());
+            Assert.Equal(16, json.RootElement.GetProperty("settings").GetProperty("m").GetInt32());
         }
 
         Assert.Equal(0, (await Sift("collections", "delete", "one")).ExitCode);
@@ -93,18 +94,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task SkipBadContinuesPastBadJsonlLinesAndReportsACount()
+    public async Task ABadRecordFailsAloneIsListedAndSetsTheExitCodeUnlessSkipBad()
     {
-        _folder.File("c.jsonl", "{\"_id\":\"1\",\"text\":\"good\"}\n{broken\n{\"_id\":\"2\",\"text\":\"also good\"}\n");
+        _folder.File("c.jsonl", "{\"_id\":\"1\",\"text\":\"good\"}\n{broken\n{\"_id\":\"2\",\"text\":\"also good\"}\n{\"_id\":\"1\",\"text\":\"duplicate\"}\n");
 
-        var strict = await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb");
-        AssertOneLineError(strict, "c.jsonl:2");
+        AssertOneLineError(await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "strict", "--strict"), "c.jsonl:2");
+        Assert.DoesNotContain("strict", (await Sift("collections", "list")).Stdout, StringComparison.Ordinal); // a failed first ingest leaves no collection
 
-        var lenient = await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb", "--skip-bad", "--json");
-        Assert.Equal(0, lenient.ExitCode);
-        using var json = JsonDocument.Parse(lenient.Stdout);
-        Assert.Equal(1, json.RootElement.GetProperty("summary").GetProperty("skipped").GetInt32());
-        Assert.Equal(2, json.RootElement.GetProperty("summary").GetProperty("added").GetInt32());
+        var byDefault = await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb", "--json");
+        AssertOneLineError(byDefault, "2 file(s) or record(s) failed");
+        using (var json = JsonDocument.Parse(byDefault.Stdout))
+        {
+            var summary = json.RootElement.GetProperty("summary");
+            Assert.Equal(2, summary.GetProperty("skipped").GetInt32());
+            Assert.Equal(2, summary.GetProperty("added").GetInt32());
+            Assert.Equal(2, summary.GetProperty("chunks").GetInt32());
+            Assert.Equal(JsonValueKind.Number, summary.GetProperty("elapsed").ValueKind);
+            Assert.Contains(summary.GetProperty("problems").EnumerateArray(), p => p.GetString()!.Contains("c.jsonl:2", StringComparison.Ordinal));
+        }
+
+        var info = JsonDocument.Parse((await Sift("collections", "info", "kb", "--json")).Stdout).RootElement.GetProperty("collection");
+        Assert.Equal(2, info.GetProperty("documents").GetInt32());
+        Assert.Equal(2, info.GetProperty("chunks").GetInt32());
+        Assert.Equal(0, (await Sift("ingest", _folder.Combine("c.jsonl"), "-c", "kb", "--skip-bad")).ExitCode);
     }
 
     [Fact]
@@ -134,7 +146,10 @@ public sealed class CliTests : IDisposable
         await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
         File.WriteAllBytes(_folder.Combine("docs/locked.pdf"), EncryptedPdf.Bytes());
 
-        AssertOneLineError(await Sift("ingest", _folder.Combine("docs"), "-c", "kb"), "encrypted");
+        AssertOneLineError(await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--strict"), "encrypted");
+        var listed = await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        AssertOneLineError(listed, "1 file(s) or record(s) failed");
+        Assert.Contains("encrypted", listed.Stdout, StringComparison.Ordinal);
 
         var skipped = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--skip-bad", "--prune", "--json");
         Assert.Equal(0, skipped.ExitCode);
@@ -142,11 +157,14 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task UsageErrorsAreReportedWithoutAStackTrace()
+    public async Task UsageErrorsAreOneLineAndAHintNotTheWholeHelp()
     {
-        var result = await Sift("search");
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        var result = await Sift("collections", "info");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            ["error: Required argument 'name' missing for command: 'info'.", "usage: see 'sift collections info --help'"],
+            result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("", result.Stdout);
     }
 
     [Fact]

@@ -29,6 +29,28 @@ public sealed class LoaderTests : IDisposable
         Assert.Equal("md", document.Metadata["type"]);
     }
 
+    [Theory]
+    [InlineData("<div>", "</div>")]
+    [InlineData("<div/>", "")]
+    [InlineData("<div></zz>", "")]
+    [InlineData("<span><p>", "")]
+    public void HtmlNestedDeeperThanTheLimitIsRefusedQuicklyHoweverTheTagsAreWritten(string open, string close)
+    {
+        var path = _folder.File("deep.html", $"<html><body>{string.Concat(Enumerable.Repeat(open, 100_000))}deep{string.Concat(Enumerable.Repeat(close, 100_000))}</body></html>");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<SiftException>(() => Load(new HtmlLoader(), path));
+        Assert.Contains("nest deeper than 1000", error.Message, StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void HtmlWithManySiblingsAndClosedOrVoidTagsIsNotMistakenForDeepNesting()
+    {
+        var body = string.Concat(Enumerable.Repeat("<div><p>para<br/><img src=x><li>item</div>", 5_000)) + string.Concat(Enumerable.Repeat("<b>bold</b> ", 5_000));
+        var path = _folder.File("wide.html", $"<html><body>{body}</body></html>");
+        Assert.Contains("para", Load(new HtmlLoader(), path).Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void HtmlDropsScriptsStylesAndNavigationAndTracksHeadings()
     {

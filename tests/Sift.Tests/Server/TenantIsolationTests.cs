@@ -353,6 +353,36 @@ public sealed class TenantIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MalformedBodiesAreA400NamingTheProblemNeverA500()
+    {
+        await using var server = await StartAsync();
+        var b = server.Client(_tenantB);
+        static StringContent Raw(string body, string contentType)
+        {
+            var content = new StringContent(body);
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            return content;
+        }
+
+        var truncated = Raw("--XbOuNdArY\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nno closing boundary", "multipart/form-data; boundary=XbOuNdArY");
+        Assert.Contains("multipart body", await ProblemAsync(await b.PostAsync("/v1/collections/shared/documents", truncated, Cancel), HttpStatusCode.BadRequest, "validation_failed"), StringComparison.Ordinal);
+        var notMultipart = Raw("this is not multipart at all", "multipart/form-data; boundary=XbOuNdArY");
+        await ProblemAsync(await b.PostAsync("/v1/collections/shared/documents", notMultipart, Cancel), HttpStatusCode.BadRequest, "validation_failed");
+        var nullDocument = Raw("{\"documents\":[null]}", "application/json");
+        Assert.Contains("documents[0]", await ProblemAsync(await b.PostAsync("/v1/collections/shared/documents", nullDocument, Cancel), HttpStatusCode.BadRequest, "validation_failed"), StringComparison.Ordinal);
+        var badId = await b.PostJsonAsync("/v1/collections/shared/documents", new { documents = new[] { new { id = "a\u0000b", text = "x" } } });
+        Assert.Contains("control characters", await ProblemAsync(badId, HttpStatusCode.BadRequest, "validation_failed"), StringComparison.Ordinal);
+
+        // JSON of the wrong shape names the field and the shape it needs.
+        var filters = await b.PostAsync("/v1/collections/shared/search", Raw("{\"query\":\"x\",\"filters\":[\"x\"]}", "application/json"), Cancel);
+        var problem = await ProblemAsync(filters, HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Contains("\"filters\"", problem, StringComparison.Ordinal);
+        Assert.Contains("an object of metadata key", problem, StringComparison.Ordinal);
+        var acl = await b.PostAsync("/v1/collections/shared/documents", Raw("{\"documents\":[{\"id\":\"a\",\"text\":\"x\",\"acl\":\"group:b\"}]}", "application/json"), Cancel);
+        Assert.Contains("an array of principals", await ProblemAsync(acl, HttpStatusCode.BadRequest, "validation_failed"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnAdminKeyFollowsJobsOnlyOfCollectionsItMayUse()
     {
         await using var server = await StartAsync();

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Sift.Tests.Support;
+
+namespace Sift.Tests.Cli;
+
+/// <summary>
+/// What a new user hits in the first hour with files they did not write, through the real CLI: words glued by inline
+/// HTML, legacy encodings, binary files with text extensions, symbolic-link loops, named pipes, unsupported files,
+/// mixed chunkers, and output piped into other tools.
+/// </summary>
+public sealed class OtherPeoplesFilesCliTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    private string Store => _folder.Combine("store");
+
+    public void Dispose() => _folder.Dispose();
+
+    private Task<ProcessResult> Sift(params string[] args) => SiftProcess.RunAsync(Store, args);
+
+    private async Task<List<string>> SearchAsync(string query, string collection = "kb")
+    {
+        var result = await Sift("search", query, "-c", collection, "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        return [.. json.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("documentId").GetString()!)];
+    }
+
+    [Fact]
+    public async Task WordsSurviveInlineHtmlAndLegacyEncodingsAndBinaryFilesAreSkippedWithAReason()
+    {
+        _folder.File("docs/inline.html", "<html><body><p><a>alpha</a> <a>beta</a> and <b>gamma</b> <i>delta</i></p><div>x<span>BETWEEN</span>y</div></body></html>");
+        File.WriteAllBytes(_folder.Combine("docs/latin1.txt"), Encoding.Latin1.GetBytes("Café crème brûlée, served cold."));
+        File.WriteAllBytes(_folder.Combine("docs/utf16.txt"), [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("Zebra crossings in UTF-16.")]);
+        File.WriteAllBytes(_folder.Combine("docs/image.txt"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+        File.WriteAllBytes(_folder.Combine("docs/logo.png"), [1, 2, 3]);
+
+        var ingest = await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+        Assert.Contains("latin1.txt: not valid UTF-8; read as windows-1252", ingest.Stdout, StringComparison.Ordinal);
+        Assert.Contains("image.txt: skipped: binary content", ingest.Stdout, StringComparison.Ordinal);
+        Assert.Contains("unsupported types: .png 1", ingest.Stdout, StringComparison.Ordinal);
+
+        Assert.Equal(["docs/inline.html"], await SearchAsync("beta"));
+        Assert.Equal(["docs/inline.html"], await SearchAsync("delta"));
+        Assert.Empty(await SearchAsync("gammadelta"));
+        Assert.Equal(["docs/latin1.txt"], await SearchAsync("café"));
+        Assert.Equal(["docs/utf16.txt"], await SearchAsync("zebra"));
+        Assert.Empty(await SearchAsync("IHDR"));
+        var shown = await Sift("search", "alpha", "-c", "kb", "--json");
+        Assert.Contains("alpha beta and gamma delta", shown.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SymbolicLinkLoopsAndNamedPipesDoNotRepeatOrHangAnIngest()
+    {
+        _folder.File("docs/a/note.txt", "A maintenance note about valves.");
+        File.CreateSymbolicLink(_folder.Combine("docs/a/up"), "..");
+        File.CreateSymbolicLink(_folder.Combine("docs/again.txt"), _folder.Combine("docs/a/note.txt"));
+        using (var mkfifo = Process.Start("mkfifo", _folder.Combine("docs/pipe.txt")))
+        {
+            await mkfifo.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        var watch = Stopwatch.StartNew();
+        var ingest = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--json");
+        Assert.True(ingest.ExitCode == 0, ingest.Stderr);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the named pipe was not opened");
+        using var json = JsonDocument.Parse(ingest.Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("summary").GetProperty("added").GetInt32());
+        Assert.Single(await SearchAsync("valves"));
+    }
+
+    [Fact]
+    public async Task AnotherChunkerOnAnExistingCollectionIsRefusedAndOmittingItKeepsTheRecordedOne()
+    {
+        _folder.File("docs/a.txt", string.Join(' ', Enumerable.Range(0, 500).Select(i => $"word{i}")));
+        Assert.Equal(0, (await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--chunker", "fixed", "--chunk-size", "100")).ExitCode);
+        _folder.File("docs/b.txt", "another file");
+
+        var mixed = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--chunker", "document");
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("was chunked with fixed(size=100", mixed.Stderr, StringComparison.Ordinal);
+
+        var kept = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--json");
+        Assert.True(kept.ExitCode == 0, kept.Stderr);
+        using var info = JsonDocument.Parse((await Sift("collections", "info", "kb", "--json")).Stdout);
+        Assert.StartsWith("fixed(size=100", info.RootElement.GetProperty("collection").GetProperty("chunker").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFailedFirstIngestCreatesNoCollection()
+    {
+        _folder.File("docs/a.txt", "alpha");
+        var failed = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--embedder", "onnx:/no/such/model");
+        Assert.Equal(1, failed.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(Store, "kb")), "the collection folder was left behind");
+    }
+
+    [Fact]
+    public async Task PipedOutputIsNotWrappedAndInfoShowsSettingsReadably()
+    {
+        var deep = string.Join('/', Enumerable.Range(0, 12).Select(i => $"folder-with-a-long-name-{i}"));
+        _folder.File($"docs/{deep}/note.txt", "A note buried deep in folders about compressors.");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+
+        var search = await Sift("search", "compressors", "-c", "kb");
+        Assert.Contains($"docs/{deep}/note.txt", search.Stdout, StringComparison.Ordinal);
+        var info = await Sift("collections", "info", "kb");
+        Assert.DoesNotContain("CollectionSettings {", info.Stdout, StringComparison.Ordinal);
+        Assert.Contains("HNSW m=16", info.Stdout, StringComparison.Ordinal);
+    }
+}
