@@ -72,6 +72,12 @@ public sealed class AskPipeline(
 
         var timings = new Dictionary<string, double>();
         var stopwatch = Stopwatch.StartNew();
+        var streamed = false;
+        Action<string>? streaming = onToken is null ? null : token =>
+        {
+            streamed = true;
+            onToken(token);
+        };
         var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
 
@@ -90,7 +96,7 @@ public sealed class AskPipeline(
         {
             generated = weak
                 ? (null, llm?.Model ?? ExtractiveAnswerer.ModelId, llm?.Prompt.Version, null, null)
-                : await GenerateAsync(question, context, onToken, cancellationToken).ConfigureAwait(false);
+                : await GenerateAsync(question, context, streaming, cancellationToken).ConfigureAwait(false);
         }
 
         var (text, model, promptVersion, usage, note) = generated;
@@ -107,6 +113,12 @@ public sealed class AskPipeline(
         note ??= retrieved.Degraded;
 
         var answer = abstained ? NotFound : report!.RepairedAnswer;
+        if (onToken is not null && !streamed)
+        {
+            // Extractive answers and abstentions arrive whole: stream them too, so a client has one code path.
+            onToken(answer);
+        }
+
         var tokensIn = weak ? 0 : usage?.InputTokens ?? (context.Tokens + assembler.CountTokens(question) + (llm is null ? 0 : assembler.CountTokens(llm.Prompt.System)));
         var tokensOut = usage?.OutputTokens ?? assembler.CountTokens(text ?? answer);
         var cost = model == ExtractiveAnswerer.ModelId || weak ? 0m : endpoint?.EstimateCost(tokensIn, tokensOut) ?? 0m;

@@ -191,6 +191,22 @@ public static class SiftServer
     private static void ConfigurePipeline(WebApplication app, ServerOptions options, ApiKeyStore keys)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleExceptionAsync });
+        // Routing's own answers (no such route, wrong method, wrong content type) are problems too, with a stable code.
+        app.UseStatusCodePages(async pages =>
+        {
+            var context = pages.HttpContext;
+            var problem = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => Problems.NotFound($"'{context.Request.Path}'"),
+                StatusCodes.Status405MethodNotAllowed => Problems.Create(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "Method not allowed", $"{context.Request.Method} is not served at '{context.Request.Path}'"),
+                StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMediaType($"'{context.Request.ContentType}' is not accepted here: send application/json"),
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                await problem.ExecuteAsync(context);
+            }
+        });
         app.Use(async (context, next) =>
         {
             context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;

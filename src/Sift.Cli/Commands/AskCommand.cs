@@ -84,7 +84,7 @@ internal static class AskCommand
             {
                 // The streamed text is what the model said; show the checked version if citations had to be repaired.
                 AnsiConsole.WriteLine();
-                if (answer.Flags.InvalidCitations > 0 || answer.Flags.Abstained)
+                if (answer.Flags.InvalidCitations > 0)
                 {
                     AnsiConsole.MarkupLineInterpolated($"[yellow]checked answer:[/] {answer.Answer}");
                 }
@@ -97,7 +97,8 @@ internal static class AskCommand
             AnsiConsole.WriteLine();
             foreach (var citation in answer.Citations)
             {
-                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId} [grey]({citation.Source}:{citation.Start}-{citation.End})[/]");
+                // Offsets are into the document's extracted text (not the file's bytes): say so, and how to see it.
+                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId} [grey](extracted text {citation.Start}-{citation.End}; sift documents show {citation.DocumentId} --span {citation.Start}-{citation.End} -c {target.Name})[/]");
                 AnsiConsole.MarkupLineInterpolated($"    [italic]\"{citation.Quote}\"[/]");
             }
 

@@ -93,8 +93,17 @@ internal static class ServeCommand
                     : null,
             };
             await using var app = SiftServer.Build(options, result.GetValue(urls)!);
-            await app.StartAsync(cancellation);
-            await Console.Out.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(!options.RequireKeys ? "no auth" : options.Oidc is null ? "API keys required" : $"API keys or tokens from {options.Oidc.Authority}")}); Ctrl+C stops");
+            try
+            {
+                await app.StartAsync(cancellation);
+            }
+            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new Core.SiftException($"cannot listen on {string.Join(", ", result.GetValue(urls)!)}: the address is already in use (another server runs there; choose another port with --urls)");
+            }
+
+            // stdout carries JSON log lines only; the human greeting goes to stderr.
+            await Console.Error.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(!options.RequireKeys ? "no auth" : options.Oidc is null ? "API keys required" : $"API keys or tokens from {options.Oidc.Authority}")}); Ctrl+C stops");
             await app.WaitForShutdownAsync(cancellation);
             return 0;
         });

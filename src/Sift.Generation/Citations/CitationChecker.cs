@@ -31,7 +31,7 @@ public sealed partial class CitationChecker
             invalid.UnionWith(labels.Where(l => !byLabel.ContainsKey(l)));
             if (valid.Count == 0)
             {
-                uncited.Add(Markers().Replace(sentence, "").Trim());
+                uncited.Add(SpacedMarkers().Replace(sentence, "").Trim());
             }
 
             foreach (var label in valid.Where(l => !cited.ContainsKey(l)))
@@ -40,10 +40,11 @@ public sealed partial class CitationChecker
             }
         }
 
-        var repaired = invalid.Count == 0 ? answer : Markers().Replace(answer, m =>
+        // A marker removed whole takes the space before it along, so "in 3.6.19 [9]." becomes "in 3.6.19." not "3.6.19 .".
+        var repaired = invalid.Count == 0 ? answer : SpacedMarkers().Replace(answer, m =>
         {
-            var kept = Numbers(m.Value).Where(byLabel.ContainsKey).ToList();
-            return kept.Count == 0 ? "" : $"[{string.Join(", ", kept)}]";
+            var kept = Numbers(m.Groups[2].Value).Where(byLabel.ContainsKey).ToList();
+            return kept.Count == 0 ? "" : $"{m.Groups[1].Value}[{string.Join(", ", kept)}]";
         });
         return new CitationReport(repaired, [.. cited.Values], [.. invalid], uncited.Where(s => s.Length > 0).ToList());
     }
@@ -276,6 +277,9 @@ public sealed partial class CitationChecker
     /// <summary>[1], [1, 2], [1][2] (each bracket is one match).</summary>
     [GeneratedRegex(@"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")]
     private static partial Regex Markers();
+
+    [GeneratedRegex(@"([ \t]*)(\[\s*\d+(?:\s*,\s*\d+)*\s*\])")]
+    private static partial Regex SpacedMarkers();
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex NumberPattern();

@@ -38,6 +38,11 @@ internal sealed partial class WordSpans
     /// <summary>How many words start inside [start, end).</summary>
     public int CountIn(int start, int end) => FirstAtOrAfter(end) - FirstAtOrAfter(start);
 
-    [GeneratedRegex(@"\S+")]
+    /// <summary>The longest run of non-space characters counted as one word.</summary>
+    public const int MaxWordLength = 64;
+
+    // A longer run (a URL, base64, a table without spaces) counts as several words, so it is cut like any other text
+    // and no chunk grows past its size in words.
+    [GeneratedRegex(@"\S{1,64}")]
     private static partial Regex Word();
 }

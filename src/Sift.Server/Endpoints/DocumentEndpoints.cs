@@ -92,6 +92,9 @@ internal static class DocumentEndpoints
                 return denied;
             }
 
+            // Generated clients encode "/" inside an id as %2F, which routing leaves encoded.
+            id = Uri.UnescapeDataString(id);
+
             // A document the caller may not see is, to them, a document that does not exist.
             var metadata = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).DocumentMetadata;
             if (!metadata.TryGetValue(id, out var values) || !caller.Access.Allows(values))

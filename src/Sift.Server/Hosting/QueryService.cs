@@ -88,7 +88,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
 
             var pipeline = new AskPipeline(
                 RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), _assembler, _extractive, _checker, _llm, options.Llm, breaker, options.MinScore);
-            var record = await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false);
+            var record = WithoutServerPaths(await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false));
             // Degraded answers are not cached: the next request should try the LLM again.
             if (cache is not null && !record.Flags.Degraded)
             {
@@ -133,5 +133,14 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         new(filter?.Conditions.ToDictionary(c => c.Key, c => c.Value.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal) ?? [], StringComparer.Ordinal);
 
     private static SearchHit Hit(RetrievedChunk r, Snippet snippet) => new(
-        r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, r.Chunk.Source, r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text, snippet.Text);
+        r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, SourceName(r.Chunk.Source), r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text, snippet.Text);
+
+    /// <summary>
+    /// A source as clients see it: the original file's name, never the server's path (an upload folder, or the path
+    /// the CLI ingested from), which would tell callers how the server is laid out.
+    /// </summary>
+    private static string SourceName(string source) => Path.GetFileName(source);
+
+    private static AnswerRecord WithoutServerPaths(AnswerRecord record) =>
+        record with { Citations = [.. record.Citations.Select(c => c with { Source = SourceName(c.Source) })] };
 }

@@ -112,4 +112,31 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
         Assert.DoesNotContain("CollectionSettings {", info.Stdout, StringComparison.Ordinal);
         Assert.Contains("HNSW m=16", info.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DocumentsCanBeListedShownQuotedBySpanAndDeleted()
+    {
+        _folder.File("docs/wal.md", "# WAL\n\nTo turn on write-ahead logging run PRAGMA journal_mode=WAL; once per database.\n");
+        _folder.File("docs/other.txt", "Unrelated text about pumps.");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--meta", "team=db");
+
+        using (var listed = JsonDocument.Parse((await Sift("documents", "list", "-c", "kb", "--json")).Stdout))
+        {
+            Assert.Equal(["docs/other.txt", "docs/wal.md"], listed.RootElement.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        }
+
+        var ask = await Sift("ask", "How do I turn on write-ahead logging?", "-c", "kb", "--json");
+        using var answer = JsonDocument.Parse(ask.Stdout);
+        var citation = answer.RootElement.GetProperty("citations")[0];
+        var (start, end) = (citation.GetProperty("start").GetInt32(), citation.GetProperty("end").GetInt32());
+        var shown = await Sift("documents", "show", citation.GetProperty("documentId").GetString()!, "-c", "kb", "--span", $"{start}-{end}");
+        Assert.True(shown.ExitCode == 0, shown.Stderr);
+        Assert.Contains(citation.GetProperty("quote").GetString()!, shown.Stdout, StringComparison.Ordinal);
+        Assert.Contains("WAL", shown.Stdout, StringComparison.Ordinal); // the section it sits in
+
+        Assert.Equal(1, (await Sift("documents", "delete", "docs/other.txt", "docs/nope.txt", "-c", "kb")).ExitCode);
+        Assert.Equal(2, JsonDocument.Parse((await Sift("documents", "list", "-c", "kb", "--json")).Stdout).RootElement.GetProperty("documents").GetArrayLength());
+        Assert.Equal(0, (await Sift("documents", "delete", "docs/other.txt", "-c", "kb")).ExitCode);
+        Assert.Empty(await SearchAsync("pumps"));
+    }
 }

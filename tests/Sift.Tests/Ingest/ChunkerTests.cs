@@ -69,6 +69,25 @@ public sealed class ChunkerTests
         Assert.All(small, c => Assert.Equal(c.Text, text[c.Start..c.End]));
     }
 
+    [Theory]
+    [InlineData("recursive")]
+    [InlineData("fixed")]
+    public void NoChunkExceedsItsSizeEvenWhenTextHasNoSpacesToCutAt(string name)
+    {
+        // 20,000 characters without a space (a base64 blob, a table glued together), between ordinary words.
+        var text = $"{Words(50)} {new string('x', 20_000)} {Words(50, "v")}";
+        var chunker = ChunkerFactory.Create(name, size: 100, overlap: 10);
+        var chunks = chunker.Split(Document(text));
+
+        // 64-character pieces of the run count as words: at most 100 of them, 6,400 characters, per chunk.
+        Assert.All(chunks, c => Assert.True(c.Text.Length <= 100 * (WordLimit + 1), $"chunk of {c.Text.Length} characters"));
+        Assert.All(chunks, c => Assert.Equal(c.Text, text[c.Start..c.End]));
+        Assert.True(chunks.Count >= 4, $"{chunks.Count} chunks: the run must be cut, not kept whole");
+        Assert.Contains(chunks, c => c.Text.Contains("v49", StringComparison.Ordinal));
+    }
+
+    private const int WordLimit = 64;
+
     [Fact]
     public void RecursiveChunkerCutsARunOnSentenceByWords()
     {

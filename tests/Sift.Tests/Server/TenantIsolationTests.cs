@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -383,6 +384,46 @@ public sealed class TenantIsolationTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TheHttpContractAnswersEveryErrorAsAProblemAndHidesServerPaths()
+    {
+        await using var server = await StartAsync();
+        var b = server.Client(_tenantB);
+        await UploadFilesAsync(b, "shared", ("notes/ocelot.txt", Utf8("The ocelot is a wild cat of the Americas.")));
+
+        await ProblemAsync(await b.GetAsync("/v1/no/such/route", Cancel), HttpStatusCode.NotFound, "not_found");
+        await ProblemAsync(await b.PutAsync("/v1/collections/shared/search", new StringContent("{}"), Cancel), HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        var form = new FormUrlEncodedContent([KeyValuePair.Create("query", "x")]);
+        await ProblemAsync(await b.PostAsync("/v1/collections/shared/search", form, Cancel), HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+
+        // Sources are file names, never the server's upload folder or the path the CLI read from.
+        var search = await (await b.PostJsonAsync("/v1/collections/shared/search", new { query = "ocelot" })).JsonAsync();
+        Assert.Equal("ocelot.txt", search.GetProperty("results")[0].GetProperty("source").GetString());
+        Assert.DoesNotContain(Store, search.GetRawText(), StringComparison.Ordinal);
+        var answer = await (await b.PostJsonAsync("/v1/collections/shared/ask", new { question = "What is an ocelot?" })).JsonAsync();
+        Assert.DoesNotContain(Store, answer.GetRawText(), StringComparison.Ordinal);
+
+        // Generated clients encode the "/" inside an id.
+        Assert.Equal(HttpStatusCode.NoContent, (await b.DeleteAsync("/v1/collections/shared/documents/notes%2Focelot.txt", Cancel)).StatusCode);
+        Assert.Empty(await ScoresAsync(b, "shared", "ocelot"));
+    }
+
+    [Fact]
+    public async Task WithoutAnLlmTheStreamStillCarriesTheAnswerAsTokens()
+    {
+        await using var server = await StartAsync();
+        var b = server.Client(_tenantB);
+        await UploadAsync(b, "shared", new { id = "pumps.txt", text = "Centrifugal pumps need their seals checked every month." });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/collections/shared/ask") { Content = JsonContent.Create(new { question = "How often are pump seals checked?" }) };
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        var stream = await (await b.SendAsync(request, Cancel)).Content.ReadAsStringAsync(Cancel);
+        var tokens = string.Concat(stream.Split("\n\n").Where(e => e.StartsWith("event: token", StringComparison.Ordinal))
+            .Select(e => JsonDocument.Parse(e.Split("data: ")[1]).RootElement.GetProperty("text").GetString()));
+        var final = JsonDocument.Parse(stream.Split("\n\n").Single(e => e.StartsWith("event: answer", StringComparison.Ordinal)).Split("data: ")[1]).RootElement;
+        Assert.Equal(final.GetProperty("answer").GetString(), tokens);
+        Assert.True(final.GetProperty("flags").GetProperty("extractive").GetBoolean());
+    }
+
+    [Fact]
     public async Task AnAdminKeyFollowsJobsOnlyOfCollectionsItMayUse()
     {
         await using var server = await StartAsync();
@@ -520,6 +561,13 @@ public sealed class TenantIsolationTests : IAsyncDisposable
             using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
             connection.Open();
             using var command = connection.CreateCommand();
+            // The file appears before its tables do: until then, nothing is written.
+            command.CommandText = "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'documents') THEN 1 ELSE 0 END";
+            if ((long)command.ExecuteScalar()! == 0)
+            {
+                return 0;
+            }
+
             command.CommandText = "SELECT COUNT(*) FROM documents";
             return (long)command.ExecuteScalar()!;
         }
