@@ -17,6 +17,11 @@ namespace Sift.Ingest;
 /// for others), so a write reveals and changes nothing hidden from the writer.
 /// </param>
 /// <param name="Journal">Where a resumable run records what it wrote, so a rerun after a crash counts each document once.</param>
+/// <param name="IdRoots">
+/// Folders the collection was ingested from before (absolute paths): a file under one of them is named relative to
+/// it ("root-name/sub/x.txt"), whichever part of the tree this run was given, so ids do not depend on how a file was
+/// named on the command line.
+/// </param>
 public sealed record IngestRequest(
     string Path,
     bool SkipBad = false,
@@ -24,7 +29,8 @@ public sealed record IngestRequest(
     IReadOnlyDictionary<string, string>? Metadata = null,
     string? IdPrefix = null,
     AccessScope? Writer = null,
-    IIngestJournal? Journal = null);
+    IIngestJournal? Journal = null,
+    IReadOnlyList<string>? IdRoots = null);
 
 /// <summary>
 /// What one ingestion run wrote, kept outside the collection: a run resumed after a crash finds documents its first
@@ -71,10 +77,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var notices = new List<string>();
         var files = SourceFiles.Find(root, loaders, notices);
         var existing = sink.ListDocuments();
+        // A file already held as one document keeps that document's id, however this run reached it.
+        var idBySource = existing.Values.GroupBy(d => d.Source, StringComparer.Ordinal).Where(g => g.Count() == 1)
+            .ToDictionary(g => g.Key, g => g.Single().Id, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var problems = new LoadProblems(request.SkipBad);
         var batch = new List<DocumentChunks>();
         var outcomes = new List<(string, bool)>();
+        var restamped = new List<(string, string)>();
         var recorded = request.Journal?.Recorded ?? new Dictionary<string, bool>();
         int added = 0, updated = 0, unchanged = 0, chunkCount = 0;
 
@@ -84,7 +94,19 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             var file = files[i];
             progress?.Report(new IngestProgress(i, files.Count, file));
             var loader = loaders.For(file)!;
-            var documentId = DocumentIdFor(root, file, request.IdPrefix);
+            var documentId = request.IdPrefix is null && idBySource.TryGetValue(file, out var held)
+                ? held
+                : DocumentIdFor(RootFor(file, root, request.IdRoots), file, request.IdPrefix);
+            var stamp = FileStamp(file, request.Metadata);
+            if (existing.TryGetValue(documentId, out var same) && same.Source == file && same.FileStamp == stamp && !recorded.ContainsKey(documentId)
+                && (request.Writer is null || request.Writer.AllowsList(same.Acl)))
+            {
+                // Same size, modification time, chunker and metadata as when it was written: not even read.
+                seen.Add(documentId);
+                unchanged++;
+                continue;
+            }
+
             try
             {
                 foreach (var loaded in loader.Load(file, documentId, problems))
@@ -110,6 +132,11 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     if (isUnchanged && !writtenBefore)
                     {
                         unchanged++;
+                        if (document.Id == documentId && stored!.FileStamp != stamp)
+                        {
+                            restamped.Add((document.Id, stamp));
+                        }
+
                         continue;
                     }
 
@@ -128,7 +155,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     }
                     var chunks = chunker.Split(document);
                     chunkCount += chunks.Count;
-                    batch.Add(new DocumentChunks(document, chunks));
+                    batch.Add(new DocumentChunks(document, chunks, document.Id == documentId ? stamp : null));
                     outcomes.Add((document.Id, isNew));
                     if (batch.Count >= BatchDocuments)
                     {
@@ -152,6 +179,8 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         {
             WriteBatch();
         }
+
+        sink.RecordFileStamps(restamped);
 
         var removed = 0;
         if (request.Prune)
@@ -209,6 +238,21 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         return prefix is not null ? prefix + relative : $"{System.IO.Path.GetFileName(root.TrimEnd(System.IO.Path.DirectorySeparatorChar))}/{relative}";
     }
 
-    private static bool IsUnder(string source, string root) =>
+    /// <summary>
+    /// What must be unchanged for a file to be skipped without reading it: its size and modification time, the chunker,
+    /// and the metadata this run puts on it.
+    /// </summary>
+    private string FileStamp(string file, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var info = new FileInfo(file);
+        var extra = string.Join(';', (metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        return ContentHash.Of($"{info.Length}:{info.LastWriteTimeUtc.Ticks}", chunker.Fingerprint, extra);
+    }
+
+    /// <summary>The outermost recorded root holding the file, else the root of this run.</summary>
+    private static string RootFor(string file, string runRoot, IReadOnlyList<string>? recorded) =>
+        recorded?.Where(r => IsUnder(file, r) && r != file).OrderBy(r => r.Length).FirstOrDefault() ?? runRoot;
+
+    public static bool IsUnder(string source, string root) =>
         source == root || source.StartsWith(root.TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal);
 }

@@ -65,7 +65,11 @@ internal static class IngestCommand
                 {
                     chunk = ChunkerFor(target, chunk, chunkerGiven);
                     EmbedderSpecs.Attach(target, result.GetValue(embedder));
-                    summary = Run(target, chunk, request, showProgress: !json);
+                    summary = Run(target, chunk, request with { IdRoots = target.SourceRoots }, showProgress: !json);
+                    if (Directory.Exists(request.Path))
+                    {
+                        target.AddSourceRoot(request.Path);
+                    }
                 }
                 catch when (isNew)
                 {

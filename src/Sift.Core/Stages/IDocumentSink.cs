@@ -12,9 +12,17 @@ public interface IDocumentSink
     void Write(IReadOnlyList<DocumentChunks> batch);
 
     void Delete(IReadOnlyCollection<string> documentIds);
+
+    /// <summary>Records the file stamps of documents found unchanged by content (a file touched but not edited).</summary>
+    void RecordFileStamps(IReadOnlyList<(string DocumentId, string FileStamp)> stamps);
 }
 
 /// <param name="Acl">The document's access list (encoded principals), or null when every reader may see it.</param>
-public sealed record StoredDocumentState(string Id, string Source, string ContentHash, string? Acl = null);
+/// <param name="FileStamp">The stamp of the file it was read from (see <see cref="DocumentChunks"/>), or null.</param>
+public sealed record StoredDocumentState(string Id, string Source, string ContentHash, string? Acl = null, string? FileStamp = null);
 
-public sealed record DocumentChunks(SourceDocument Document, IReadOnlyList<Chunk> Chunks);
+/// <param name="FileStamp">
+/// A digest of the source file's size and modification time and of how it was ingested: a later run that finds the
+/// same stamp skips the file without reading it. Null when the document is one of several from one file.
+/// </param>
+public sealed record DocumentChunks(SourceDocument Document, IReadOnlyList<Chunk> Chunks, string? FileStamp = null);

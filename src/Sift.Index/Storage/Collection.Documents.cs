@@ -65,3 +65,26 @@ public sealed partial class Collection
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
         JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(4))!, reader.GetInt32(5), reader.GetString(6));
 }
+
+public sealed partial class Collection
+{
+    private const string SourceRootsKey = "source_roots";
+
+    /// <summary>Folders this collection was ingested from (absolute paths), which file ids are relative to.</summary>
+    public IReadOnlyList<string> SourceRoots =>
+        ReadMetaValue(SourceRootsKey) is { } roots ? JsonSerializer.Deserialize<string[]>(roots)! : [];
+
+    /// <summary>Records a folder as a root, unless a recorded root already holds it.</summary>
+    public void AddSourceRoot(string folder)
+    {
+        var full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+        var roots = SourceRoots;
+        if (roots.Any(r => full == r || full.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        using var connection = Connect();
+        WriteMeta(connection, null, SourceRootsKey, JsonSerializer.Serialize(roots.Append(full).ToArray()));
+    }
+}

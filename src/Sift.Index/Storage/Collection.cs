@@ -80,7 +80,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS documents(
                 id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL, content_hash TEXT NOT NULL,
-                metadata TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+                metadata TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL, file_stamp TEXT);
             CREATE TABLE IF NOT EXISTS chunks(
                 id INTEGER PRIMARY KEY AUTOINCREMENT, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
                 text TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
@@ -88,6 +88,12 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
             CREATE TABLE IF NOT EXISTS embeddings(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
             """, transaction);
+
+        // Stores written before file stamps existed gain the column (null: those files are read once more, then stamped).
+        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('documents') WHERE name = 'file_stamp'", transaction) == 0)
+        {
+            Execute(connection, "ALTER TABLE documents ADD COLUMN file_stamp TEXT", transaction);
+        }
 
         var meta = ReadMeta(connection, transaction);
         if (meta.Count == 0)
@@ -165,13 +171,13 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     {
         using var connection = Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT id, source, content_hash, json_extract(metadata, '$.{Core.Filtering.AccessScope.MetadataKey}') FROM documents";
+        command.CommandText = $"SELECT id, source, content_hash, json_extract(metadata, '$.{Core.Filtering.AccessScope.MetadataKey}'), file_stamp FROM documents";
         using var reader = command.ExecuteReader();
         var documents = new Dictionary<string, StoredDocumentState>(StringComparer.Ordinal);
         while (reader.Read())
         {
             var id = reader.GetString(0);
-            documents[id] = new StoredDocumentState(id, reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
+            documents[id] = new StoredDocumentState(id, reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4));
         }
 
         return documents;
@@ -198,12 +204,12 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
         using var insertEmbedding = Command(connection, transaction, "INSERT INTO embeddings(chunk_id, vector) VALUES (last_insert_rowid(), $vector)", "$vector");
         using var upsertDocument = Command(connection, transaction, """
-            INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at)
-            VALUES ($id, $source, $title, $hash, $metadata, $count, $at)
+            INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at, file_stamp)
+            VALUES ($id, $source, $title, $hash, $metadata, $count, $at, $stamp)
             ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title,
                 content_hash = excluded.content_hash, metadata = excluded.metadata,
-                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at
-            """, "$id", "$source", "$title", "$hash", "$metadata", "$count", "$at");
+                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at, file_stamp = excluded.file_stamp
+            """, "$id", "$source", "$title", "$hash", "$metadata", "$count", "$at", "$stamp");
         using var insertChunk = Command(connection, transaction, """
             INSERT INTO chunks(document_id, ordinal, text, start_offset, end_offset, heading_path, page, content_hash, terms)
             VALUES ($doc, $ordinal, $text, $start, $end, $headings, $page, $hash, $terms)
@@ -216,7 +222,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             Run(deleteEmbeddings, document.Id);
             Run(deleteChunks, document.Id);
             Run(upsertDocument, document.Id, document.Source, document.Title, document.ContentHash,
-                JsonSerializer.Serialize(document.Metadata), chunks.Count, now);
+                JsonSerializer.Serialize(document.Metadata), chunks.Count, now, batch[i].FileStamp);
             for (var c = 0; c < chunks.Count; c++)
             {
                 var chunk = chunks[c];
@@ -253,6 +259,25 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         }
 
         BumpGeneration(connection, transaction);
+        transaction.Commit();
+    }
+
+    public void RecordFileStamps(IReadOnlyList<(string DocumentId, string FileStamp)> stamps)
+    {
+        if (stamps.Count == 0)
+        {
+            return;
+        }
+
+        // Not a content change: the generation stays, so caches and indexes stay valid.
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        using var update = Command(connection, transaction, "UPDATE documents SET file_stamp = $stamp WHERE id = $id", "$stamp", "$id");
+        foreach (var (id, stamp) in stamps)
+        {
+            Run(update, stamp, id);
+        }
+
         transaction.Commit();
     }
 

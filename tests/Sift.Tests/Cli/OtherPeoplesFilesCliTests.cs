@@ -139,4 +139,49 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
         Assert.Equal(0, (await Sift("documents", "delete", "docs/other.txt", "-c", "kb")).ExitCode);
         Assert.Empty(await SearchAsync("pumps"));
     }
+
+    [Fact]
+    public async Task TheSameFileIsTheSameDocumentHoweverItIsNamedOnTheCommandLine()
+    {
+        _folder.File("corpus/text/x.txt", "Valves must be inspected yearly.");
+        _folder.File("corpus/readme.md", "# Corpus\nAbout the corpus.");
+        await Sift("ingest", _folder.Combine("corpus"), "-c", "kb");
+        await Sift("ingest", _folder.Combine("corpus/text"), "-c", "kb");
+        await Sift("ingest", _folder.Combine("corpus/text/x.txt"), "-c", "kb");
+        _folder.File("corpus/text/new.txt", "A new note about gaskets.");
+        await Sift("ingest", _folder.Combine("corpus/text"), "-c", "kb");
+
+        using var listed = JsonDocument.Parse((await Sift("documents", "list", "-c", "kb", "--json")).Stdout);
+        Assert.Equal(
+            ["corpus/readme.md", "corpus/text/new.txt", "corpus/text/x.txt"],
+            listed.RootElement.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        Assert.Single(await SearchAsync("valves inspected"));
+    }
+
+    [Fact]
+    public async Task AnUnchangedFileIsNotReadAgainAndATouchedOneIsReadButNotRewritten()
+    {
+        var path = _folder.File("docs/a.md", "# Pumps\nPumps need oil.");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        var written = File.GetLastWriteTimeUtc(path);
+
+        // Same size and time, different bytes: the stamp says unchanged, so the file is not read (as make and rsync assume).
+        File.WriteAllText(path, "# Pumps\nPumps need gas.");
+        File.SetLastWriteTimeUtc(path, written);
+        using (var skipped = JsonDocument.Parse((await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--json")).Stdout))
+        {
+            Assert.Equal(1, skipped.RootElement.GetProperty("summary").GetProperty("unchanged").GetInt32());
+        }
+
+        Assert.Single(await SearchAsync("oil"));
+
+        // A new modification time: the file is read, its content has changed, it is replaced.
+        File.SetLastWriteTimeUtc(path, written.AddMinutes(1));
+        using (var read = JsonDocument.Parse((await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--json")).Stdout))
+        {
+            Assert.Equal(1, read.RootElement.GetProperty("summary").GetProperty("updated").GetInt32());
+        }
+
+        Assert.Single(await SearchAsync("gas"));
+    }
 }
