@@ -9,14 +9,10 @@ public static class AbstentionCalibration
     /// </summary>
     public static (double Threshold, double BalancedAccuracy) Calibrate(IReadOnlyList<(double Score, bool Answerable)> samples)
     {
-        var positives = Math.Max(1, samples.Count(s => s.Answerable));
-        var negatives = Math.Max(1, samples.Count(s => !s.Answerable));
         var best = (Threshold: 0.0, BalancedAccuracy: 0.0);
         foreach (var candidate in samples.Select(s => s.Score).Append(0).Distinct().Order())
         {
-            var truePositive = samples.Count(s => s.Answerable && s.Score >= candidate);
-            var trueNegative = samples.Count(s => !s.Answerable && s.Score < candidate);
-            var balanced = (((double)truePositive / positives) + ((double)trueNegative / negatives)) / 2;
+            var balanced = BalancedAccuracy(samples, candidate);
             if (balanced > best.BalancedAccuracy)
             {
                 best = (candidate, balanced);
@@ -24,5 +20,15 @@ public static class AbstentionCalibration
         }
 
         return best;
+    }
+
+    /// <summary>The mean of the answer rate on answerable questions and the abstention rate on the rest, at one threshold.</summary>
+    public static double BalancedAccuracy(IReadOnlyList<(double Score, bool Answerable)> samples, double threshold)
+    {
+        var positives = Math.Max(1, samples.Count(s => s.Answerable));
+        var negatives = Math.Max(1, samples.Count(s => !s.Answerable));
+        var truePositive = samples.Count(s => s.Answerable && s.Score >= threshold);
+        var trueNegative = samples.Count(s => !s.Answerable && s.Score < threshold);
+        return (((double)truePositive / positives) + ((double)trueNegative / negatives)) / 2;
     }
 }

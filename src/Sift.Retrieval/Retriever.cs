@@ -10,9 +10,10 @@ namespace Sift.Retrieval;
 
 /// <summary>
 /// The retrieval stage: validates the query, ranks chunks with any <see cref="IChunkRanker"/>, reads the winners'
-/// text and provenance from the collection, and optionally reorders the top <c>rerankDepth</c> with a reranker.
+/// text and provenance from the collection, and optionally reorders the top <c>rerankDepth</c> with a reranker. With
+/// an analyzer it also measures how much of the query the best chunk covers (<see cref="RetrievalResults.QueryCoverage"/>).
 /// </summary>
-public sealed class Retriever(Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50) : IRetriever
+public sealed class Retriever(Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50, ITextAnalyzer? analyzer = null) : IRetriever
 {
     /// <summary>Longest query accepted, in characters; longer input is almost always a mistake (a pasted file).</summary>
     public const int MaxQueryLength = 4096;
@@ -53,7 +54,57 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
             SiftTelemetry.TopScore.Record(retrieved[0].Score);
         }
 
-        return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded);
+        return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded, retrieved.Count > 0 ? Coverage(query, retrieved[0].Chunk) : null);
+    }
+
+    // How questions are worded, not what they are about: a corpus lacking "how" or "does" says nothing about whether it
+    // answers the question, but their absence would give them the highest IDF. (The analyzer's own stop list is
+    // Lucene's 33 words, kept for BM25 parity with published baselines.)
+    private const string EverydayWords = """
+        what which who whom whose when where why how do does did doing done can could should would may might must shall
+        i me my mine we us our you your he him his she her it its they them their there here one ones some any all
+        about above after again against before below between during from into over under up down out off once more most
+        other same so than too very just also only own both each few nor not no yes get gets got use used using make
+        made way need needs know tell show explain give given mean means many much tell please work works does
+        is are was were be been being have has had having the a an and or but if of at by for with to in on as
+        """;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITextAnalyzer, HashSet<string>> EverydayByAnalyzer = [];
+
+    private static HashSet<string> EverydayTerms(ITextAnalyzer analyzer) =>
+        EverydayByAnalyzer.GetValue(analyzer, a => [.. a.Analyze(EverydayWords).Select(t => t.Term)]);
+
+    /// <summary>
+    /// The IDF-weighted share of the query's distinct terms that the chunk (with its title) contains, IDF taken over
+    /// what the caller may see, leaving out how a question is worded. Null without an analyzer or for a query with no
+    /// other terms.
+    /// </summary>
+    private double? Coverage(RetrievalQuery query, Core.Documents.StoredChunk best)
+    {
+        if (analyzer is null)
+        {
+            return null;
+        }
+
+        var everyday = EverydayTerms(analyzer);
+        var terms = analyzer.Analyze(query.Text).Select(t => t.Term).Where(t => !everyday.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
+        if (terms.Count == 0)
+        {
+            return null;
+        }
+
+        var snapshot = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default);
+        var visible = snapshot.Access.VisibleTo(query.Filter?.Access).Partitions;
+        var present = analyzer.Matches(Core.Documents.ModelText.Of(best), [.. terms]).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
+        double total = 0, covered = 0;
+        foreach (var term in terms)
+        {
+            var weight = snapshot.Index.Idf(term, visible);
+            total += weight;
+            covered += present.Contains(term) ? weight : 0;
+        }
+
+        return total > 0 ? covered / total : null;
     }
 
     /// <summary>

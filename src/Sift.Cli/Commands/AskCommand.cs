@@ -54,7 +54,7 @@ internal static class AskCommand
                 new CitationChecker(),
                 answerer,
                 endpoint,
-                minScore: llmOptions.MinScore(result));
+                minScore: llmOptions.MinScore(result), minCoverage: llmOptions.MinCoverage(result));
             var streamed = false;
             var answer = await pipeline.AskAsync(
                 result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),

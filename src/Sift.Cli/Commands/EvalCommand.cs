@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Core.Stages;
 using Sift.Evaluation;
+using Sift.Generation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 using Sift.Evaluation.Reports;
@@ -145,14 +147,19 @@ internal static class EvalCommand
             IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !result.GetValue(CommonOptions.Json));
             var retriever = retrievalOptions.Build(result, target);
             var samples = new List<(double Score, bool Answerable)>();
+            var coverages = new List<(double Score, bool Answerable)>();
             foreach (var (id, query) in data.Queries)
             {
-                var top = await retriever.RankDocumentsAsync(query, 10, cancellationToken: cancellation);
+                var top = await retriever.RetrieveAsync(new RetrievalQuery(query, 10), cancellation);
                 var relevant = data.Qrels[id].Where(j => j.Value > 0).Select(j => j.Key).ToHashSet(StringComparer.Ordinal);
-                samples.Add((top.Count == 0 ? 0 : top[0].Score, top.Any(t => relevant.Contains(t.DocumentId))));
+                var answerable = top.Any(t => relevant.Contains(t.Chunk.DocumentId));
+                samples.Add((top.Count == 0 ? 0 : top[0].Score, answerable));
+                coverages.Add((top.QueryCoverage ?? 0, answerable));
             }
 
             var (threshold, accuracy) = AbstentionCalibration.Calibrate(samples);
+            var (coverageThreshold, coverageAccuracy) = AbstentionCalibration.Calibrate(coverages);
+            var defaultAccuracy = AbstentionCalibration.BalancedAccuracy(coverages, AskPipeline.DefaultMinCoverage);
             var report = new
             {
                 dataset = data.Name,
@@ -162,6 +169,14 @@ internal static class EvalCommand
                 minScore = threshold,
                 balancedAccuracy = accuracy,
                 abstainedShare = samples.Count(s => s.Score < threshold) / (double)samples.Count,
+                coverageRule = new
+                {
+                    defaultMinCoverage = AskPipeline.DefaultMinCoverage,
+                    balancedAccuracy = defaultAccuracy,
+                    abstainedShare = coverages.Count(s => s.Score < AskPipeline.DefaultMinCoverage) / (double)coverages.Count,
+                    bestMinCoverage = coverageThreshold,
+                    bestBalancedAccuracy = coverageAccuracy,
+                },
             };
             if (result.GetValue(CommonOptions.Json))
             {
@@ -171,6 +186,8 @@ internal static class EvalCommand
             {
                 AnsiConsole.MarkupLineInterpolated(
                     $"{report.dataset} ({report.retriever}): use [bold]sift ask --min-score {report.minScore:0.###}[/]; balanced accuracy {report.balancedAccuracy:0.000}, abstains on {report.abstainedShare:P0} of {report.queries} queries ({report.answerable} answerable)");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"or [bold]--min-coverage {coverageThreshold:0.###}[/] (balanced accuracy {coverageAccuracy:0.000}); --min-coverage {AskPipeline.DefaultMinCoverage} gives {defaultAccuracy:0.000} and abstains on {report.coverageRule.abstainedShare:P0}");
             }
 
             return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sift.Core;
+using Sift.Generation;
 using Sift.Generation.Llm;
 using Sift.Generation.Prompts;
 using Sift.Index.Storage;
@@ -17,18 +18,21 @@ internal sealed class LlmOptions
     private readonly Option<decimal?> _priceIn = new("--price-in") { Description = "Price per million input tokens, for the cost estimate" };
     private readonly Option<decimal?> _priceOut = new("--price-out") { Description = "Price per million output tokens, for the cost estimate" };
     private readonly Option<double> _minScore = new("--min-score") { Description = "Abstain (\"not found in the sources\") when the best retrieval score is below this; calibrate with sift eval abstention", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> _minCoverage = new("--min-coverage") { Description = "Abstain when the best passage holds less than this share (0..1) of the question's terms, weighted by rarity (0 turns it off; --min-score replaces it); sift eval abstention measures it", DefaultValueFactory = _ => AskPipeline.DefaultMinCoverage };
 
     public LlmOptions() => _llm.AcceptOnlyFromAmong("openai-compatible", "anthropic", "none");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _llm, _baseUrl, _model, _prompt, _timeout, _priceIn, _priceOut, _minScore })
+        foreach (var option in new Option[] { _llm, _baseUrl, _model, _prompt, _timeout, _priceIn, _priceOut, _minScore, _minCoverage })
         {
             command.Options.Add(option);
         }
     }
 
     public double MinScore(ParseResult result) => result.GetValue(_minScore);
+
+    public double MinCoverage(ParseResult result) => result.GetValue(_minCoverage);
 
     /// <summary>The LLM answerer and its endpoint, or (null, null) when no LLM is configured.</summary>
     public (LlmAnswerer? Answerer, LlmEndpoint? Endpoint) Build(ParseResult result)

@@ -70,6 +70,7 @@ internal static class ServeCommand
                 Llm = endpoint,
                 Prompt = answerer?.Prompt ?? Generation.Prompts.PromptLibrary.Get(Generation.Prompts.PromptLibrary.DefaultId),
                 MinScore = llm.MinScore(result),
+                MinCoverage = llm.MinCoverage(result),
                 Cache = !result.GetValue(noCache),
                 SemanticCacheThreshold = result.GetValue(threshold),
                 CacheMemoryBytes = result.GetValue(cacheMb) * (1L << 20),

@@ -20,9 +20,15 @@ public sealed record RetrievedChunk(StoredChunk Chunk, double Score, int Rank);
 /// The chunks retrieval returned, best first, and why they may be worse than usual (<see cref="Degraded"/>: e.g. the
 /// reranker failed and the first-stage order was kept).
 /// </summary>
-public sealed class RetrievalResults(IReadOnlyList<RetrievedChunk> chunks, string? degraded = null) : IReadOnlyList<RetrievedChunk>
+/// <param name="queryCoverage">
+/// How much of the query the best chunk holds: the IDF-weighted share of the query's terms it contains (0..1), or
+/// null when the retriever cannot tell. A question whose rare words the best passage lacks is likely not answered by it.
+/// </param>
+public sealed class RetrievalResults(IReadOnlyList<RetrievedChunk> chunks, string? degraded = null, double? queryCoverage = null) : IReadOnlyList<RetrievedChunk>
 {
     public string? Degraded { get; } = degraded;
+
+    public double? QueryCoverage { get; } = queryCoverage;
 
     public int Count => chunks.Count;
 

@@ -105,6 +105,30 @@ public sealed class Bm25Index
             parameters);
     }
 
+    /// <summary>
+    /// A term's inverse document frequency (Lucene's, as scoring uses it), over the visible partitions when given; a
+    /// term no visible slot holds gets the highest value, as the rarest possible term.
+    /// </summary>
+    public double Idf(string term, IReadOnlyList<bool>? visiblePartitions = null)
+    {
+        var count = 0;
+        for (var p = 0; p < Partitions; p++)
+        {
+            count += visiblePartitions is null || visiblePartitions[p] ? _partitionSlots[p] : 0;
+        }
+
+        var frequency = 0;
+        if (_termIds.TryGetValue(term, out var id))
+        {
+            foreach (var slot in _postingSlots[id])
+            {
+                frequency += visiblePartitions is null || visiblePartitions[_partitionOfSlot[slot]] ? 1 : 0;
+            }
+        }
+
+        return Idf(count, frequency);
+    }
+
     /// <summary>How many partitions the index was built with.</summary>
     public int Partitions => _partitionSlots.Length;
 

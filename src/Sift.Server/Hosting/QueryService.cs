@@ -75,7 +75,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         var settings = Settings(collection, mode);
         var restricted = Restrict(filter, caller);
         var generation = collection.Generation;
-        var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, _llm?.Model, _llm?.Prompt.Version), caller);
+        var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, options.MinCoverage, _llm?.Model, _llm?.Prompt.Version), caller);
         var embedder = collection.Embedder ?? StaticWordEmbedder.Default;
         var similarHit = false;
         async Task<AnswerRecord> Run(CancellationToken cancel)
@@ -87,7 +87,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             }
 
             var pipeline = new AskPipeline(
-                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), _assembler, _extractive, _checker, _llm, options.Llm, breaker, options.MinScore);
+                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), _assembler, _extractive, _checker, _llm, options.Llm, breaker, options.MinScore, options.MinCoverage);
             var record = WithoutServerPaths(await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false));
             // Degraded answers are not cached: the next request should try the LLM again.
             if (cache is not null && !record.Flags.Degraded)

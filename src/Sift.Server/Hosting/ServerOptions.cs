@@ -55,6 +55,9 @@ public sealed record ServerOptions
     /// <summary>Abstain when the best retrieval score is below this (sift eval abstention calibrates it).</summary>
     public double MinScore { get; init; }
 
+    /// <summary>Abstain when the best passage covers less than this share of the question's terms (0: off; a <see cref="MinScore"/> replaces it).</summary>
+    public double MinCoverage { get; init; } = Generation.AskPipeline.DefaultMinCoverage;
+
     public ServerLimits Limits { get; init; } = new();
 
     public bool Cache { get; init; } = true;

@@ -184,4 +184,27 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
 
         Assert.Single(await SearchAsync("gas"));
     }
+
+    [Fact]
+    public async Task AskCanAbstainWhenTheBestPassageLacksTheQuestionsRareWords()
+    {
+        _folder.File("manual/territories.md", "# Regions\nThe Australian Capital Territory holds the capital, Canberra.");
+        _folder.File("manual/wal.md", "# WAL\nTo turn on write-ahead logging run PRAGMA journal_mode=WAL in SQLite.");
+        await Sift("ingest", _folder.Combine("manual"), "-c", "kb");
+
+        async Task<JsonElement> Ask(string question, params string[] options)
+        {
+            var result = await Sift(["ask", question, "-c", "kb", "--json", .. options]);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            return JsonDocument.Parse(result.Stdout).RootElement.Clone();
+        }
+
+        var offTopic = await Ask("What is the capital of France?", "--min-coverage", "0.55");
+        Assert.True(offTopic.GetProperty("flags").GetProperty("abstained").GetBoolean());
+        Assert.Contains("of the question's terms", offTopic.GetProperty("flags").GetProperty("note").GetString(), StringComparison.Ordinal);
+        var onTopic = await Ask("How do I turn on write-ahead logging in SQLite?", "--min-coverage", "0.55");
+        Assert.False(onTopic.GetProperty("flags").GetProperty("abstained").GetBoolean());
+        Assert.True((await Ask("What is the capital of France?")).GetProperty("flags").GetProperty("abstained").GetBoolean()); // the default
+        Assert.False((await Ask("What is the capital of France?", "--min-coverage", "0")).GetProperty("flags").GetProperty("abstained").GetBoolean());
+    }
 }
