@@ -18,9 +18,12 @@ public sealed class LoaderRegistry
         }
     }
 
-    /// <summary>The loaders for txt, md, html, pdf and BEIR jsonl.</summary>
+    /// <summary>The loaders for txt, md, rst, html, pdf, docx, csv/tsv, source code and BEIR jsonl.</summary>
     public static LoaderRegistry Default { get; } =
-        new([new TextLoader(), new MarkdownLoader(), new HtmlLoader(), new PdfLoader(), new BeirJsonlLoader()]);
+        new([
+            new TextLoader(), new MarkdownLoader(), new RstLoader(), new HtmlLoader(), new PdfLoader(), new DocxLoader(),
+            new CsvLoader(), new CodeLoader(), new BeirJsonlLoader(),
+        ]);
 
     public IEnumerable<string> Extensions => _byExtension.Keys.Order(StringComparer.Ordinal);
 
