@@ -70,6 +70,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var root = System.IO.Path.GetFullPath(request.Path);
         var notices = new List<string>();
         var files = SourceFiles.Find(root, loaders, notices);
+        var runLoaders = loaders.ForRun(files);
         var existing = sink.ListDocuments();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var problems = new LoadProblems(request.SkipBad);
@@ -83,7 +84,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             cancellationToken.ThrowIfCancellationRequested();
             var file = files[i];
             progress?.Report(new IngestProgress(i, files.Count, file));
-            var loader = loaders.For(file)!;
+            var loader = runLoaders.For(file)!;
             var documentId = DocumentIdFor(root, file, request.IdPrefix);
             try
             {

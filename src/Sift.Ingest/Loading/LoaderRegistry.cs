@@ -28,4 +28,20 @@ public sealed class LoaderRegistry
     public IEnumerable<string> Extensions => _byExtension.Keys.Order(StringComparer.Ordinal);
 
     public IDocumentLoader? For(string path) => _byExtension.GetValueOrDefault(Path.GetExtension(path));
+
+    /// <summary>The loaders for one run over <paramref name="files"/>, each prepared with the files it will read.</summary>
+    public LoaderRegistry ForRun(IReadOnlyList<string> files)
+    {
+        var distinct = _byExtension.Values.Distinct().ToList();
+        var prepared = distinct.ToDictionary(
+            loader => loader,
+            loader => loader.ForRun([.. files.Where(f => For(f) == loader)]));
+        var run = new LoaderRegistry([]);
+        foreach (var (extension, loader) in _byExtension)
+        {
+            run._byExtension[extension] = prepared[loader];
+        }
+
+        return run;
+    }
 }
