@@ -76,6 +76,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var root = System.IO.Path.GetFullPath(request.Path);
         var notices = new List<string>();
         var files = SourceFiles.Find(root, loaders, notices);
+        var runLoaders = loaders.ForRun(files);
         var existing = sink.ListDocuments();
         // A file already held as one document keeps that document's id, however this run reached it.
         var idBySource = existing.Values.GroupBy(d => d.Source, StringComparer.Ordinal).Where(g => g.Count() == 1)
@@ -93,7 +94,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             cancellationToken.ThrowIfCancellationRequested();
             var file = files[i];
             progress?.Report(new IngestProgress(i, files.Count, file));
-            var loader = loaders.For(file)!;
+            var loader = runLoaders.For(file)!;
             var documentId = request.IdPrefix is null && idBySource.TryGetValue(file, out var held)
                 ? held
                 : DocumentIdFor(RootFor(file, root, request.IdRoots), file, request.IdPrefix);

@@ -16,7 +16,7 @@ internal static class IngestCommand
 {
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A file or a folder (searched recursively) of .txt, .md, .html, .pdf, .jsonl" };
+        var path = new Argument<string>("path") { Description = "A file or a folder (searched recursively) of .txt, .md, .rst, .html, .pdf, .docx, .csv, .tsv, source code (.cs .py .js .ts .java .go .rs .c .h .cpp .rb .sh ...) or BEIR .jsonl" };
         var collection = CommonOptions.Collection();
         var chunker = new Option<string>("--chunker") { Description = "recursive | fixed | document", DefaultValueFactory = _ => "recursive" };
         chunker.AcceptOnlyFromAmong([.. ChunkerFactory.Names]);

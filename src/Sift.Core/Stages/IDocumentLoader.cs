@@ -12,6 +12,13 @@ public interface IDocumentLoader
     /// <param name="documentId">Id for a single-document file (its path relative to the ingest root).</param>
     /// <param name="problems">Where recoverable per-record problems go when the caller chose to skip bad records.</param>
     IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems);
+
+    /// <summary>
+    /// The loader to use for one ingest run over <paramref name="files"/> (those of this loader's types): a format that
+    /// reads better knowing its neighbours returns a loader that knows them (HTML learns the blocks a site repeats on
+    /// every page). By default, itself.
+    /// </summary>
+    IDocumentLoader ForRun(IReadOnlyList<string> files) => this;
 }
 
 /// <summary>Collects per-record problems (a bad JSONL line) when bad records are skipped rather than fatal.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using Sift.Core.Documents;
 using Sift.Core.Stages;
@@ -7,8 +8,9 @@ using Sift.Core.Stages;
 namespace Sift.Ingest.Loading;
 
 /// <summary>
-/// HTML: visible text only. Scripts, styles and navigation are dropped; block elements become line breaks; headings
-/// open sections with their heading path.
+/// HTML: visible text only. Scripts, styles and navigation are dropped, and so are link-dense blocks (menus, tables of
+/// contents) and, in an ingest of a folder, the blocks its pages repeat (site headers and footers; see
+/// <see cref="HtmlBoilerplate"/>); block elements become line breaks; headings open sections with their heading path.
 /// </summary>
 public sealed class HtmlLoader : IDocumentLoader
 {
@@ -22,7 +24,18 @@ public sealed class HtmlLoader : IDocumentLoader
         "h5", "h6",
     };
 
+    private readonly HtmlBoilerplate? _site;
+
+    public HtmlLoader()
+    {
+    }
+
+    private HtmlLoader(HtmlBoilerplate site) => _site = site;
+
     public IReadOnlyList<string> Extensions { get; } = [".html", ".htm"];
+
+    /// <summary>A loader that also drops the blocks repeated across the pages of each folder among <paramref name="files"/>.</summary>
+    public IDocumentLoader ForRun(IReadOnlyList<string> files) => new HtmlLoader(HtmlBoilerplate.Learn(files));
 
     public IEnumerable<SourceDocument> Load(string path, string documentId, LoadProblems problems)
     {
@@ -32,6 +45,26 @@ public sealed class HtmlLoader : IDocumentLoader
             yield break;
         }
 
+        var document = Clean(html, path);
+        var walker = new TextWalker();
+        List<string> removed = [];
+        if (document.Body is { } body)
+        {
+            removed = _site?.Remove(path, body) ?? [];
+            walker.Walk(body);
+        }
+
+        var text = walker.Finish();
+        var title = document.Title?.Trim() is { Length: > 0 } t ? t : walker.FirstHeading ?? Path.GetFileNameWithoutExtension(path);
+        var loaded = FileText.Document(path, documentId, title, text, bytes, "html", walker.Sections);
+
+        // What was removed depends on the other pages too: a change there must reach this page's stored chunks.
+        yield return removed.Count == 0 ? loaded : loaded with { ContentHash = ContentHash.Of([loaded.ContentHash, .. removed]) };
+    }
+
+    /// <summary>The parsed page without what is never content: scripts, styles, navigation, link-dense blocks.</summary>
+    internal static IHtmlDocument Clean(string html, string path)
+    {
         HtmlNesting.Check(html, path);
         var document = new HtmlParser().ParseDocument(html);
         foreach (var element in document.QuerySelectorAll(Dropped).ToList())
@@ -39,16 +72,21 @@ public sealed class HtmlLoader : IDocumentLoader
             element.Remove();
         }
 
-        var walker = new TextWalker();
         if (document.Body is { } body)
         {
-            walker.Walk(body);
+            HtmlBoilerplate.RemoveLinkDense(body);
         }
 
-        var text = walker.Finish();
-        var title = document.Title?.Trim() is { Length: > 0 } t ? t : walker.FirstHeading ?? Path.GetFileNameWithoutExtension(path);
-        yield return FileText.Document(path, documentId, title, text, bytes, "html", walker.Sections);
+        return document;
     }
+
+    internal static bool IsBlock(string localName) => BlockElements.Contains(localName);
+
+    internal static int HeadingLevel(string name) =>
+        name.Length == 2 && name[0] == 'h' && name[1] is >= '1' and <= '6' ? name[1] - '0' : 0;
+
+    internal static string Collapse(string value) =>
+        string.Join(' ', value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     private sealed class TextWalker
     {
@@ -159,11 +197,5 @@ public sealed class HtmlLoader : IDocumentLoader
                 _text.Append('\n');
             }
         }
-
-        private static string Collapse(string value) =>
-            string.Join(' ', value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-
-        private static int HeadingLevel(string name) =>
-            name.Length == 2 && name[0] == 'h' && name[1] is >= '1' and <= '6' ? name[1] - '0' : 0;
     }
 }

@@ -1,5 +1,6 @@
 using Sift.Generation.Llm;
 using Sift.Generation.Prompts;
+using Sift.Ingest.Loading;
 using Sift.Server.Auth;
 
 namespace Sift.Server;
@@ -25,7 +26,8 @@ public sealed record ServerLimits
     /// <summary>Failed authentications one client address may make in a burst before it is made to wait.</summary>
     public int FailedAuthBurst { get; init; } = 20;
 
-    public static IReadOnlyList<string> UploadExtensions { get; } = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl", ".zip"];
+    /// <summary>Every type the ingest loaders read (so the two lists cannot drift apart), and .zip archives of them.</summary>
+    public static IReadOnlyList<string> UploadExtensions { get; } = [.. LoaderRegistry.Default.Extensions, ".zip"];
 }
 
 /// <summary>How <c>sift serve</c> runs.</summary>
