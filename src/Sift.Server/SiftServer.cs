@@ -125,11 +125,17 @@ public static class SiftServer
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddProblemDetails();
-        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(openApi =>
         {
-            OpenApiSecurity.Describe(document);
-            return Task.CompletedTask;
-        }));
+            openApi.AddDocumentTransformer((document, _, _) =>
+            {
+                OpenApiSecurity.Describe(document);
+                return Task.CompletedTask;
+            });
+            openApi.AddSchemaTransformer(OpenApiSchemas.Describe);
+        });
+        // Numbers are numbers: "k": "10" is refused (and the OpenAPI document types k as an integer, not a string pattern).
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         services.AddRequestTimeouts(timeouts => timeouts.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
         {
             Timeout = options.Limits.RequestTimeout,
@@ -199,7 +205,7 @@ public static class SiftServer
             {
                 StatusCodes.Status404NotFound => Problems.NotFound($"'{context.Request.Path}'"),
                 StatusCodes.Status405MethodNotAllowed => Problems.Create(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "Method not allowed", $"{context.Request.Method} is not served at '{context.Request.Path}'"),
-                StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMediaType($"'{context.Request.ContentType}' is not accepted here: send application/json"),
+                StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMediaType($"'{context.Request.ContentType}' is not accepted here: send application/json (uploads also take multipart/form-data)"),
                 _ => null,
             };
             if (problem is not null)

@@ -66,7 +66,11 @@ internal static class AskCommand
                 },
                 cancellation);
             string? answerId = null;
-            if (!result.GetValue(noLog))
+            if (target.IsReadOnly && !result.GetValue(noLog))
+            {
+                await Console.Error.WriteLineAsync("note: the store is read-only, so this answer is not logged (and cannot be rated)");
+            }
+            else if (!result.GetValue(noLog))
             {
                 using var log = new QueryLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
                 answerId = log.RecordAnswer(answer, target.Name, target.Info().Generation);

@@ -23,7 +23,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     private const string GenerationSql = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'";
     private const string DeleteEmbeddingsSql = "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = $id)";
 
-    private readonly string _connectionString;
+    private string _connectionString;
     private readonly ITextAnalyzer _analyzer;
     private readonly Action<string>? _warn;
     private readonly Lock _indexLock = new();
@@ -62,6 +62,12 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         {
             collection.Initialise(create);
         }
+        catch (SqliteException ex) when (!create && ex.SqliteErrorCode is ReadOnlyError or CannotOpenError && File.Exists(Path.Combine(folder, DatabaseFileName)))
+        {
+            // A store on a read-only mount (a normal way to ship an index): search and ask need no writes. SQLite
+            // cannot create the WAL's shared-memory file there, so the database is opened as immutable.
+            collection.OpenReadOnly();
+        }
         catch (SqliteException ex)
         {
             throw new SiftException(
@@ -69,6 +75,44 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         }
 
         return collection;
+    }
+
+    private const int ReadOnlyError = 8; // SQLITE_READONLY
+    private const int CannotOpenError = 14; // SQLITE_CANTOPEN
+
+    /// <summary>True when the collection's files cannot be written: searching works, writing is refused by SQLite.</summary>
+    public bool IsReadOnly { get; private set; }
+
+    private void OpenReadOnly()
+    {
+        using (var failed = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(failed);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = $"file:{Path.Combine(Folder, DatabaseFileName)}?immutable=1",
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+        }.ToString();
+        IsReadOnly = true;
+        try
+        {
+            using var connection = Connect();
+            var meta = ReadMeta(connection, null);
+            if (meta.GetValueOrDefault("analyzer") != _analyzer.Name)
+            {
+                throw new SiftException(
+                    $"collection '{Name}' was indexed with analyzer '{meta.GetValueOrDefault("analyzer")}', this Sift uses '{_analyzer.Name}': re-ingest it into a new collection");
+            }
+
+            _collectionId = meta.GetValueOrDefault(CollectionIdKey);
+        }
+        catch (SqliteException ex)
+        {
+            throw new SiftException($"collection '{Name}' at {Folder} cannot be opened, even read-only: {ex.Message}", ex);
+        }
     }
 
     private void Initialise(bool create)
@@ -470,7 +514,11 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Execute(connection, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+        if (!IsReadOnly)
+        {
+            Execute(connection, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+        }
+
         return connection;
     }
 

@@ -69,6 +69,7 @@ internal static class DocumentEndpoints
             var job = jobs.Enqueue(id, c, caller.Subject, new JobWriter(caller.Id, [.. caller.Access.Principals]), acl);
             return Results.Accepted($"/v1/jobs/{id}", job);
         }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery()
+            .Accepts<DocumentsUpload>("application/json", "multipart/form-data")
             .WithDescription("Body: JSON {documents: [{id, title?, text, metadata?, acl?}]}, or multipart/form-data files (every type sift ingest reads: .txt .md .rst .html .pdf .docx .csv .tsv .jsonl, source code such as .py .cs .ts; or a .zip of them) with an optional 'acl' field.")
             .Produces<IngestJob>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 413, 415);
 

@@ -22,8 +22,8 @@ internal static class OpenApiSecurity
         var requirement = new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, document)] = [] };
         foreach (var (path, item) in document.Paths)
         {
-            // Health endpoints answer without credentials.
-            if (path.StartsWith("/healthz", StringComparison.Ordinal) || path.StartsWith("/readyz", StringComparison.Ordinal))
+            // Liveness and bare readiness answer without credentials (per-collection readiness needs a key).
+            if (path is "/healthz" or "/readyz")
             {
                 continue;
             }
@@ -49,5 +49,43 @@ internal static class OpenApiMetadata
         }
 
         return endpoint;
+    }
+}
+
+/// <summary>
+/// Request schemas as clients should read them: only the fields a request must carry are required (records'
+/// positional parameters would otherwise all read as required), numbers are numbers, and modes are an enum.
+/// </summary>
+internal static class OpenApiSchemas
+{
+    private static readonly Dictionary<Type, string[]> RequiredFields = new()
+    {
+        [typeof(SearchRequest)] = ["query"],
+        [typeof(AskRequest)] = ["question"],
+        [typeof(FeedbackRequest)] = ["answerId", "rating"],
+        [typeof(DocumentsUpload)] = ["documents"],
+        [typeof(DocumentRecord)] = ["id", "text"],
+    };
+
+    public static Task Describe(OpenApiSchema schema, Microsoft.AspNetCore.OpenApi.OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = context.JsonTypeInfo.Type;
+        if (!RequiredFields.TryGetValue(type, out var required))
+        {
+            return Task.CompletedTask;
+        }
+
+        schema.Required = new HashSet<string>(required, StringComparer.Ordinal);
+        if (schema.Properties?.TryGetValue("mode", out var mode) == true && mode is OpenApiSchema modeSchema)
+        {
+            modeSchema.Enum = [.. Retrieval.RetrievalSettings.Modes.Select(m => (System.Text.Json.Nodes.JsonNode)m)];
+        }
+
+        if (schema.Properties?.TryGetValue("rating", out var rating) == true && rating is OpenApiSchema ratingSchema)
+        {
+            ratingSchema.Enum = ["up", "down"];
+        }
+
+        return Task.CompletedTask;
     }
 }

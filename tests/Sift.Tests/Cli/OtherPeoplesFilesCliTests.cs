@@ -207,4 +207,45 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
         Assert.True((await Ask("What is the capital of France?")).GetProperty("flags").GetProperty("abstained").GetBoolean()); // the default
         Assert.False((await Ask("What is the capital of France?", "--min-coverage", "0")).GetProperty("flags").GetProperty("abstained").GetBoolean());
     }
+
+    [Fact]
+    public async Task AStoreOnAReadOnlyMountCanBeSearchedAndAsked()
+    {
+        _folder.File("docs/wal.md", "# WAL\nTo turn on write-ahead logging run PRAGMA journal_mode=WAL in SQLite.");
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--embedder", "glove");
+        var mounted = _folder.Combine("mounted");
+        Directory.CreateDirectory(mounted);
+        // A read-only bind mount: the tests run as root (CI too), to whom file permissions would not apply.
+        await RunAsync("mount", "--bind", Store, mounted);
+        try
+        {
+            await RunAsync("mount", "-o", "remount,ro,bind", mounted);
+            Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(mounted, "probe"), "x"));
+
+            var search = await Sift("search", "write-ahead logging", "-c", "kb", "--store", mounted, "--json");
+            Assert.True(search.ExitCode == 0, search.Stderr);
+            Assert.Contains("docs/wal.md", search.Stdout, StringComparison.Ordinal);
+            var dense = await Sift("search", "write-ahead logging", "-c", "kb", "--store", mounted, "--mode", "hybrid", "--json");
+            Assert.True(dense.ExitCode == 0, dense.Stderr);
+            var ask = await Sift("ask", "How do I turn on write-ahead logging?", "-c", "kb", "--store", mounted, "--json");
+            Assert.True(ask.ExitCode == 0, ask.Stderr);
+            Assert.Contains("journal_mode=WAL", ask.Stdout, StringComparison.Ordinal);
+            Assert.Contains("read-only", ask.Stderr, StringComparison.Ordinal);
+            var write = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--store", mounted);
+            Assert.Equal(1, write.ExitCode);
+            Assert.DoesNotContain("   at ", write.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await RunAsync("umount", mounted);
+        }
+    }
+
+    private static async Task RunAsync(string program, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardError = true })!;
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {error}");
+    }
 }

@@ -624,6 +624,14 @@ public sealed class ServerTests : IAsyncDisposable
         Assert.True(search.GetProperty("responses").GetProperty("404").GetProperty("content").TryGetProperty("application/problem+json", out _));
         Assert.False(openApi.GetProperty("paths").GetProperty("/healthz").GetProperty("get").TryGetProperty("security", out _));
         var schemas = openApi.GetProperty("components").GetProperty("schemas");
+        // Only what a request must carry is required; k is an integer; mode is an enum; uploads declare their bodies.
+        var searchRequest = schemas.GetProperty("SearchRequest");
+        Assert.Equal(["query"], searchRequest.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.DoesNotContain("string", searchRequest.GetProperty("properties").GetProperty("k").GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(["bm25", "dense", "hybrid"], searchRequest.GetProperty("properties").GetProperty("mode").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["answerId", "rating"], schemas.GetProperty("FeedbackRequest").GetProperty("required").EnumerateArray().Select(r => r.GetString()).Order());
+        var uploadBody = openApi.GetProperty("paths").GetProperty("/v1/collections/{c}/documents").GetProperty("post").GetProperty("requestBody").GetProperty("content");
+        Assert.True(uploadBody.TryGetProperty("application/json", out _) && uploadBody.TryGetProperty("multipart/form-data", out _));
         Assert.True(schemas.GetProperty("AnswerResult").GetProperty("properties").TryGetProperty("citations", out _));
         Assert.True(schemas.GetProperty("IngestJob").GetProperty("properties").TryGetProperty("status", out _));
 
