@@ -14,8 +14,11 @@ using Sift.Evaluation.Metrics;
 //                                 writes data.f32, queries.f32, truth.i32 for the Node.js peers (run-vector-peers.sh)
 //   vectors-beir DATASET_DIR...   the same on corpora embedded with Sift's offline embedder
 //   access DATASET_DIR            BM25 with statistics over a caller's visible documents vs the whole index
+//   support SCIFACT_DIR           the offline citation support check on SciFact claims (threshold from train, test reported)
 switch (args.FirstOrDefault())
 {
+    case "support" when args.Length == 2:
+        return Sift.Benchmarks.SupportCommand.Run(args[1]);
     case "access" when args.Length == 2:
         return Sift.Benchmarks.AccessCommand.Run(args[1]);
     case "vectors-synthetic" when args.Length == 2:
@@ -25,7 +28,7 @@ switch (args.FirstOrDefault())
     case "engines" when args.Length >= 2:
         break;
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR... | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR... | access DATASET_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines DATASET_DIR... | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR");
         return 2;
 }
 

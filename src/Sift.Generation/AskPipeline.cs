@@ -11,7 +11,8 @@ using Sift.Generation.Llm;
 namespace Sift.Generation;
 
 /// <summary>Why an answer deserves a second look; <paramref name="Note"/> says what happened when degraded.</summary>
-public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null);
+/// <param name="UnsupportedCitations">Cited sentences whose passages do not hold enough of their words (when the support check runs).</param>
+public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null, int UnsupportedCitations = 0);
 
 /// <summary>One item of a streamed answer: a token as the model produced it, or (last) the finished record.</summary>
 public sealed record AskUpdate(string? Token, AnswerRecord? Record);
@@ -156,7 +157,8 @@ public sealed class AskPipeline(
                 report?.InvalidMarkers.Count ?? 0,
                 lowScore ? $"best retrieval score {retrieved.Max(r => r.Score):0.###} is below the threshold {minScore}"
                 : lowCoverage ? $"the best passage covers {retrieved.QueryCoverage:P0} of the question's terms (weighted by rarity), below {minCoverage:P0}"
-                : note));
+                : note,
+                report?.UnsupportedSentences?.Count ?? 0));
     }
 
     private static void Record(string model, int tokensIn, int tokensOut, decimal cost, bool abstained, bool degraded)

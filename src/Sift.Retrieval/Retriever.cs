@@ -57,23 +57,6 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
         return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded, retrieved.Count > 0 ? Coverage(query, retrieved[0].Chunk) : null);
     }
 
-    // How questions are worded, not what they are about: a corpus lacking "how" or "does" says nothing about whether it
-    // answers the question, but their absence would give them the highest IDF. (The analyzer's own stop list is
-    // Lucene's 33 words, kept for BM25 parity with published baselines.)
-    private const string EverydayWords = """
-        what which who whom whose when where why how do does did doing done can could should would may might must shall
-        i me my mine we us our you your he him his she her it its they them their there here one ones some any all
-        about above after again against before below between during from into over under up down out off once more most
-        other same so than too very just also only own both each few nor not no yes get gets got use used using make
-        made way need needs know tell show explain give given mean means many much tell please work works does
-        is are was were be been being have has had having the a an and or but if of at by for with to in on as
-        """;
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITextAnalyzer, HashSet<string>> EverydayByAnalyzer = [];
-
-    private static HashSet<string> EverydayTerms(ITextAnalyzer analyzer) =>
-        EverydayByAnalyzer.GetValue(analyzer, a => [.. a.Analyze(EverydayWords).Select(t => t.Term)]);
-
     /// <summary>
     /// The IDF-weighted share of the query's distinct terms that the chunk (with its title) contains, IDF taken over
     /// what the caller may see, leaving out how a question is worded. Null without an analyzer or for a query with no
@@ -86,7 +69,7 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
             return null;
         }
 
-        var everyday = EverydayTerms(analyzer);
+        var everyday = Index.Analysis.QuestionWording.Terms(analyzer);
         var terms = analyzer.Analyze(query.Text).Select(t => t.Term).Where(t => !everyday.Contains(t)).Distinct(StringComparer.Ordinal).ToList();
         if (terms.Count == 0)
         {

@@ -51,7 +51,7 @@ internal static class AskCommand
                 retrieval.Build(result, target),
                 new ContextAssembler(ContextAssembler.TokenizerFor(result.GetValue(tokenizer)!)),
                 new ExtractiveAnswerer(CommonOptions.Analyzer),
-                new CitationChecker(),
+                new CitationChecker(new CitationSupport(CommonOptions.Analyzer)),
                 answerer,
                 endpoint,
                 minScore: llmOptions.MinScore(result), minCoverage: llmOptions.MinCoverage(result));
@@ -109,7 +109,7 @@ internal static class AskCommand
             var flags = answer.Flags;
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
-                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down)")}[/]");
+                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down)")}[/]");
             return 0;
         });
         return command;

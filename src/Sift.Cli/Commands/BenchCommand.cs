@@ -52,7 +52,7 @@ internal static class BenchCommand
             new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), collection).Run(new IngestRequest(data.CorpusPath!), cancellationToken: cancellation);
             var retriever = RetrievalOptions.Create(collection, "bm25");
             var assembler = new ContextAssembler(ContextAssembler.DefaultTokenizer);
-            var checker = new CitationChecker();
+            var checker = new CitationChecker(new CitationSupport(CommonOptions.Analyzer));
             var extractive = new ExtractiveAnswerer(CommonOptions.Analyzer);
             var prompt = PromptLibrary.Get(PromptLibrary.DefaultId);
             var overhead = new List<double>();

@@ -59,7 +59,7 @@ internal static class DemoCommand
                 judged, (query, depth, cancel) => retriever.RankDocumentsAsync(query, depth, cancellationToken: cancel), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10, cancellation);
 
             var ask = await new AskPipeline(
-                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer), new CitationChecker())
+                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer), new CitationChecker(new CitationSupport(CommonOptions.Analyzer)))
                 .AskAsync(DemoQuestion, cancellationToken: cancellation);
 
             if (json)

@@ -71,7 +71,7 @@ internal static class EvalAnswersCommand
             var retriever = retrieval.Build(result, target);
             var pipeline = new AskPipeline(
                 retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer),
-                new CitationChecker(), answerer, endpoint, minScore: llm.MinScore(result), minCoverage: llm.MinCoverage(result));
+                new CitationChecker(new CitationSupport(CommonOptions.Analyzer)), answerer, endpoint, minScore: llm.MinScore(result), minCoverage: llm.MinCoverage(result));
             var topK = result.GetValue(k);
 
             var questions = new List<QuestionResult>();

@@ -8,16 +8,20 @@ public sealed record Citation(int Label, long ChunkId, string DocumentId, string
 
 /// <param name="InvalidMarkers">Markers pointing at no passage of the context (removed from the repaired text).</param>
 /// <param name="UncitedSentences">Sentences of the answer that cite nothing.</param>
-public sealed record CitationReport(string RepairedAnswer, IReadOnlyList<Citation> Citations, IReadOnlyList<int> InvalidMarkers, IReadOnlyList<string> UncitedSentences)
+/// <param name="UnsupportedSentences">Sentences whose cited passages do not hold enough of their words (see <see cref="CitationSupport"/>).</param>
+public sealed record CitationReport(
+    string RepairedAnswer, IReadOnlyList<Citation> Citations, IReadOnlyList<int> InvalidMarkers, IReadOnlyList<string> UncitedSentences,
+    IReadOnlyList<string>? UnsupportedSentences = null)
 {
-    public bool IsClean => InvalidMarkers.Count == 0 && UncitedSentences.Count == 0;
+    public bool IsClean => InvalidMarkers.Count == 0 && UncitedSentences.Count == 0 && (UnsupportedSentences?.Count ?? 0) == 0;
 }
 
 /// <summary>
 /// Checks an answer's [n] markers against the context it was given: every marker must name a passage that was in the
 /// context (others are removed and reported, never passed on silently), and sentences without a marker are flagged.
 /// </summary>
-public sealed partial class CitationChecker
+/// <param name="support">When given, each cited sentence must also be supported by a passage it cites (lexically).</param>
+public sealed partial class CitationChecker(CitationSupport? support = null)
 {
     public CitationReport Check(string answer, AssembledContext context)
     {
@@ -25,13 +29,19 @@ public sealed partial class CitationChecker
         var invalid = new SortedSet<int>();
         var cited = new SortedDictionary<int, Citation>();
         var uncited = new List<string>();
+        var unsupported = new List<string>();
         foreach (var (sentence, labels) in SentenceLabels(answer))
         {
             var valid = labels.Where(byLabel.ContainsKey).ToList();
             invalid.UnionWith(labels.Where(l => !byLabel.ContainsKey(l)));
+            var bare = SpacedMarkers().Replace(sentence, "").Trim();
             if (valid.Count == 0)
             {
-                uncited.Add(SpacedMarkers().Replace(sentence, "").Trim());
+                uncited.Add(bare);
+            }
+            else if (support is not null && !valid.Any(l => support.Supports(bare, Core.Documents.ModelText.Of(byLabel[l].Chunk.Chunk))))
+            {
+                unsupported.Add(bare);
             }
 
             foreach (var label in valid.Where(l => !cited.ContainsKey(l)))
@@ -46,7 +56,7 @@ public sealed partial class CitationChecker
             var kept = Numbers(m.Groups[2].Value).Where(byLabel.ContainsKey).ToList();
             return kept.Count == 0 ? "" : $"{m.Groups[1].Value}[{string.Join(", ", kept)}]";
         });
-        return new CitationReport(repaired, [.. cited.Values], [.. invalid], uncited.Where(s => s.Length > 0).ToList());
+        return new CitationReport(repaired, [.. cited.Values], [.. invalid], uncited.Where(s => s.Length > 0).ToList(), unsupported);
     }
 
     private static Citation Cite(ContextPassage passage, string sentence)

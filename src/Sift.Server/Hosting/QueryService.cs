@@ -35,7 +35,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
 {
     private readonly ContextAssembler _assembler = new(ContextAssembler.DefaultTokenizer);
     private readonly ExtractiveAnswerer _extractive = new(CollectionHost.Analyzer);
-    private readonly CitationChecker _checker = new();
+    private readonly CitationChecker _checker = new(new CitationSupport(CollectionHost.Analyzer));
     private readonly SnippetBuilder _snippets = new(CollectionHost.Analyzer);
     private readonly LlmAnswerer? _llm = options.Llm is { } endpoint ? new LlmAnswerer(endpoint.CreateChatClient(), options.Prompt, endpoint.Model) : null;
 

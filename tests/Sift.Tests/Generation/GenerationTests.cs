@@ -59,6 +59,22 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void ACitedSentenceThePassageDoesNotSupportIsFlagged()
+    {
+        using var analyzer = new Sift.Index.Analysis.EnglishTextAnalyzer();
+        var context = Assembler.Assemble([Chunk(1, "SQLite's write-ahead log is turned on with PRAGMA journal_mode=WAL.")], 1000);
+        var label = context.Passages[0].Label;
+        var checker = new CitationChecker(new CitationSupport(analyzer));
+
+        var cheese = checker.Check($"The moon is made of cheese [{label}].", context);
+        Assert.Equal(["The moon is made of cheese."], cheese.UnsupportedSentences);
+        Assert.False(cheese.IsClean);
+        // Content terms moon, made, chees: none in the passage, score 0; "turn on WAL": turn, wal both held, score 1.
+        Assert.Equal(0, new CitationSupport(analyzer).Score("The moon is made of cheese.", context.Passages[0].Chunk.Chunk.Text));
+        Assert.Empty(checker.Check($"Turn on WAL with the journal_mode pragma [{label}].", context).UnsupportedSentences!);
+    }
+
+    [Fact]
     public void CitationsAreCheckedAgainstTheContext()
     {
         var context = Assembler.Assemble([Chunk(1, "Cats purr when content. Cats sleep a lot."), Chunk(2, "Dogs bark at strangers.")], 1000);
