@@ -8,14 +8,16 @@ namespace Sift.Generation.Extractive;
 /// <summary>
 /// The offline answerer: no model, just the sentences of the context that best answer the question. Each sentence is
 /// scored by the query terms it contains (after the same analysis as search, weighted by how rare the term is in the
-/// context) with a small bonus for passages retrieval ranked higher; near-duplicates are dropped; the chosen
-/// sentences are put back in reading order (passage, then position) and each is cited.
+/// context), terms of its passage's title and headings counting half (a sentence under "Write-Ahead Logging" is about
+/// it even when it says "WAL"), weighted up for passages retrieval ranked higher, and for "how" questions up again when
+/// it shows something to type (a statement, a call, a setting: what a how-to answer is); near-duplicates are dropped;
+/// the chosen sentences are put back in reading order (passage, then position) and each is cited.
 /// </summary>
 /// <param name="minCoverage">
 /// Share of the question's content terms the best sentence must contain; below it the answerer abstains rather than
 /// answer from a passage that only shares a word or two with the question.
 /// </param>
-public sealed class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences = 3, double minCoverage = 0.5)
+public sealed partial class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences = 2, double minCoverage = 0.5)
 {
     public const string ModelId = "extractive";
 
@@ -35,22 +37,33 @@ public sealed class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences 
             return null;
         }
 
+        var howTo = HowQuestion().IsMatch(question);
         var sentences = context.Passages
-            .SelectMany(p => CitationChecker.Sentences(p.Chunk.Chunk.Text).Where(text => !text.StartsWith('#')).Select((text, position) =>
-                (Passage: p, Position: position, Text: text, Terms: analyzer.Analyze(text).Select(t => t.Term).ToHashSet(StringComparer.Ordinal))))
+            .SelectMany(p =>
+            {
+                var heading = analyzer.Analyze(string.Join(' ', p.Chunk.Chunk.HeadingPath.Prepend(p.Chunk.Chunk.Title))).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
+                return CitationChecker.Sentences(p.Chunk.Chunk.Text).Where(text => !text.StartsWith('#')).Select((text, position) =>
+                    (Passage: p, Position: position, Text: text, Terms: analyzer.Analyze(text).Select(t => t.Term).ToHashSet(StringComparer.Ordinal), Heading: heading));
+            })
             .ToList();
-        var documentFrequency = queryTerms.ToDictionary(t => t, t => sentences.Count(s => s.Terms.Contains(t)), StringComparer.Ordinal);
+        var documentFrequency = queryTerms.ToDictionary(t => t, t => Math.Max(1, sentences.Count(s => s.Terms.Contains(t))), StringComparer.Ordinal);
+        double Weight(string term) => Math.Log(1 + ((double)sentences.Count / documentFrequency[term]));
 
         var scored = sentences
-            .Select(s => (Sentence: s, Score: s.Terms.Where(queryTerms.Contains).Sum(t => Math.Log(1 + ((double)sentences.Count / documentFrequency[t])))
-                + (0.1 / s.Passage.Chunk.Rank)))
-            .Where(s => s.Score > 0.1 / s.Sentence.Passage.Chunk.Rank)
+            .Select(s =>
+            {
+                var own = s.Terms.Where(queryTerms.Contains).Sum(Weight);
+                var inherited = s.Heading.Where(t => queryTerms.Contains(t) && !s.Terms.Contains(t)).Sum(Weight) / 2;
+                var relevance = (own + inherited) * (1 + (0.5 / s.Passage.Chunk.Rank)) * (howTo && Typed().IsMatch(s.Text) ? 1.5 : 1);
+                return (Sentence: s, Score: relevance, Own: own);
+            })
+            .Where(s => s.Own > 0)
             .OrderByDescending(s => s.Score)
             .ThenBy(s => s.Sentence.Passage.Chunk.Rank)
             .ThenBy(s => s.Sentence.Position);
 
-        var chosen = new List<(ContextPassage Passage, int Position, string Text, HashSet<string> Terms)>();
-        foreach (var (sentence, _) in scored)
+        var chosen = new List<(ContextPassage Passage, int Position, string Text, HashSet<string> Terms, HashSet<string> Heading)>();
+        foreach (var (sentence, _, _) in scored)
         {
             if (chosen.Count == maxSentences)
             {
@@ -66,7 +79,7 @@ public sealed class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences 
             chosen.Add(sentence);
         }
 
-        if (chosen.Count == 0 || (double)chosen.Max(c => c.Terms.Count(queryTerms.Contains)) / queryTerms.Count < minCoverage)
+        if (chosen.Count == 0 || (double)chosen.Max(c => c.Terms.Union(c.Heading).Count(queryTerms.Contains)) / queryTerms.Count < minCoverage)
         {
             return null;
         }
@@ -81,6 +94,13 @@ public sealed class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSentences 
 
         return answer.ToString().TrimEnd();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*how\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex HowQuestion();
+
+    // Something to type: an upper-case statement keyword followed by more, a name=value setting, or a call with parentheses.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[A-Z]{3,}\s+[\w(]|\w=\w|\w\([^)]*\)")]
+    private static partial System.Text.RegularExpressions.Regex Typed();
 
     private static double Overlap(HashSet<string> a, HashSet<string> b) =>
         a.Count == 0 || b.Count == 0 ? 0 : (double)a.Intersect(b).Count() / Math.Min(a.Count, b.Count);
