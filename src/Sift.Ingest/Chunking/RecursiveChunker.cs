@@ -59,10 +59,16 @@ public sealed partial class RecursiveChunker : IChunker
             return;
         }
 
-        var cut = start;
-        foreach (Match separator in Separators[level].Matches(text[start..end]))
+        // Separators are found in place (no substring, no Match objects): large files stay in bounded memory.
+        var cuts = new List<int>();
+        foreach (var separator in Separators[level].EnumerateMatches(text.AsSpan(start, end - start)))
         {
-            var at = start + separator.Index + separator.Length;
+            cuts.Add(start + separator.Index + separator.Length);
+        }
+
+        var cut = start;
+        foreach (var at in cuts)
+        {
             SplitSpan(text, words, cut, at, level + 1, output);
             cut = at;
         }
