@@ -3,39 +3,73 @@ using System.Diagnostics;
 namespace Sift.Evaluation;
 
 /// <summary>Latency percentiles and throughput of a query function, measured one query at a time.</summary>
-public sealed record LatencyReport(int Queries, double MeanMs, double P50Ms, double P95Ms, double P99Ms, double QueriesPerSecond);
+/// <param name="QueriesPerSecond">The median over the timed passes.</param>
+/// <param name="MinQueriesPerSecond">The slowest timed pass.</param>
+/// <param name="MaxQueriesPerSecond">The fastest timed pass.</param>
+/// <param name="WarmUpPasses">Passes run before timing, until throughput settled.</param>
+public sealed record LatencyReport(
+    int Queries, double MeanMs, double P50Ms, double P95Ms, double P99Ms, double QueriesPerSecond,
+    double MinQueriesPerSecond = 0, double MaxQueriesPerSecond = 0, int WarmUpPasses = 0);
 
 public static class LatencyBenchmark
 {
-    /// <summary>Runs every query once to warm up, then <paramref name="rounds"/> timed passes on one thread.</summary>
-    public static LatencyReport Measure(IReadOnlyList<string> queries, Action<string> run, int rounds = 3)
+    private const int MaxWarmUpPasses = 30;
+
+    /// <summary>
+    /// Warms up until steady state (passes over the queries until two in a row agree within 5% on throughput, so JIT
+    /// tiering and caches are done; at most 30), then times <paramref name="rounds"/> passes on one thread. Throughput
+    /// is the median pass, with the slowest and fastest: one pass of 300 fast queries lasts a tenth of a second, and a
+    /// single pass swings by a fifth.
+    /// </summary>
+    public static LatencyReport Measure(IReadOnlyList<string> queries, Action<string> run, int rounds = 20)
     {
-        foreach (var query in queries)
+        var warmUp = 0;
+        var previous = 0.0;
+        while (warmUp < MaxWarmUpPasses)
         {
-            run(query);
+            var started = Stopwatch.GetTimestamp();
+            foreach (var query in queries)
+            {
+                run(query);
+            }
+
+            var throughput = queries.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            warmUp++;
+            if (warmUp >= 2 && Math.Abs(throughput - previous) <= 0.05 * previous)
+            {
+                break;
+            }
+
+            previous = throughput;
         }
 
         var samples = new List<double>(queries.Count * rounds);
-        var total = Stopwatch.StartNew();
-        for (var round = 0; round < rounds; round++)
+        var passes = new List<double>(rounds);
+        for (var round = 0; round < Math.Max(1, rounds); round++)
         {
+            var pass = Stopwatch.GetTimestamp();
             foreach (var query in queries)
             {
                 var start = Stopwatch.GetTimestamp();
                 run(query);
                 samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
+
+            passes.Add(queries.Count / Stopwatch.GetElapsedTime(pass).TotalSeconds);
         }
 
-        total.Stop();
         samples.Sort();
+        passes.Sort();
         return new LatencyReport(
             samples.Count,
             samples.Average(),
             Percentile(samples, 0.50),
             Percentile(samples, 0.95),
             Percentile(samples, 0.99),
-            samples.Count / total.Elapsed.TotalSeconds);
+            Percentile(passes, 0.50),
+            passes[0],
+            passes[^1],
+            warmUp);
     }
 
     /// <summary>Nearest-rank percentile of sorted samples.</summary>

@@ -6,7 +6,8 @@ namespace Sift.Benchmarks.Engines;
 /// <summary>
 /// SQLite FTS5 with its built-in bm25() (k1 = 1.2, b = 0.75, fixed). Either its own tokenizer ("porter unicode61":
 /// Porter stemming, no stopwords) on raw text, or pre-analyzed with Sift's English analyzer, to separate the effect
-/// of the engine from the effect of analysis.
+/// of the engine from the effect of analysis. Searches may run on several threads at once (quality evaluation does), so
+/// each search takes its own pooled connection: a SqliteConnection is not thread-safe, and sharing one crashed 2 of 8 runs.
 /// </summary>
 internal sealed class Fts5Engine(string folder, bool preAnalyzed) : ILexicalEngine
 {
@@ -52,7 +53,9 @@ internal sealed class Fts5Engine(string folder, bool preAnalyzed) : ILexicalEngi
             return [];
         }
 
-        using var command = _connection!.CreateCommand();
+        using var connection = new SqliteConnection(_connection!.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, -bm25(docs) FROM docs WHERE docs MATCH $q ORDER BY bm25(docs) LIMIT $k";
         command.Parameters.AddWithValue("$q", string.Join(" OR ", terms));
         command.Parameters.AddWithValue("$k", k);

@@ -114,7 +114,7 @@ internal static class BenchCommand
     {
         var dataset = CommonOptions.Dataset();
         var split = CommonOptions.Split();
-        var rounds = new Option<int>("--rounds") { Description = "Timed passes over the queries", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed passes over the queries, after warming up to steady state (throughput is the median pass, with min-max)", DefaultValueFactory = _ => 20 };
         var output = CommonOptions.Out("Write the results as JSON");
         var retrieval = new Command("retrieval", "Benchmark indexing, and query latency and quality per retrieval mode") { dataset, split, rounds, output };
         retrieval.SetAction(async (result, cancellation) =>
@@ -139,7 +139,7 @@ internal static class BenchCommand
 
             var queries = data.Queries.Values.ToList();
             var modes = new List<object>();
-            var table = new Table().Title($"{data.Name}: {ingest.Added:N0} documents, one query at a time").AddColumns("mode", "nDCG@10", "Recall@100", "p50 ms", "p99 ms", "queries/s");
+            var table = new Table().Title($"{data.Name}: {ingest.Added:N0} documents, one query at a time").AddColumns("mode", "nDCG@10", "Recall@100", "p50 ms", "p99 ms", "queries/s (median pass)", "min-max");
             foreach (var (name, mode, fusion, exact) in Modes)
             {
                 var retriever = RetrieverFactory.Create(reopened, CommonOptions.Analyzer, new RetrievalSettings(mode, fusion, Exact: exact));
@@ -147,7 +147,7 @@ internal static class BenchCommand
                 var quality = await RetrievalEvaluator.EvaluateAsync(
                     data, (q, n, cancel) => retriever.RankDocumentsAsync(q, n, cancellationToken: cancel), MetricSpec.Defaults, 100, cancellation);
                 modes.Add(new { mode = name, ndcgAt10 = quality.Means["ndcg@10"], recallAt100 = quality.Means["recall@100"], latency });
-                table.AddRow(name, $"{quality.Means["ndcg@10"]:0.0000}", $"{quality.Means["recall@100"]:0.0000}", $"{latency.P50Ms:0.000}", $"{latency.P99Ms:0.000}", $"{latency.QueriesPerSecond:N0}");
+                table.AddRow(name, $"{quality.Means["ndcg@10"]:0.0000}", $"{quality.Means["recall@100"]:0.0000}", $"{latency.P50Ms:0.000}", $"{latency.P99Ms:0.000}", $"{latency.QueriesPerSecond:N0}", $"{latency.MinQueriesPerSecond:N0}-{latency.MaxQueriesPerSecond:N0}");
             }
 
             var report = new
@@ -155,6 +155,7 @@ internal static class BenchCommand
                 dataset = data.Name,
                 machine = new { RuntimeInformation.OSDescription, Environment.ProcessorCount, RuntimeInformation.FrameworkDescription },
                 date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd"),
+                loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
                 documents = ingest.Added,
                 embedder = reopened.Info().Embedder,
                 ingestSeconds = ingest.Elapsed.TotalSeconds,
