@@ -86,6 +86,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var batch = new List<DocumentChunks>();
         var outcomes = new List<(string, bool)>();
         var restamped = new List<(string, string)>();
+        var writing = false;
         var recorded = request.Journal?.Recorded ?? new Dictionary<string, bool>();
         int added = 0, updated = 0, unchanged = 0, chunkCount = 0;
 
@@ -99,7 +100,9 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                 ? held
                 : DocumentIdFor(RootFor(file, root, request.IdRoots), file, request.IdPrefix);
             var stamp = FileStamp(file, request.Metadata);
-            if (existing.TryGetValue(documentId, out var same) && same.Source == file && same.FileStamp == stamp && !recorded.ContainsKey(documentId)
+            // A loader that learned from the whole run (HTML boilerplate) may read an unchanged file differently now.
+            var readsAlone = ReferenceEquals(loader, loaders.For(file));
+            if (readsAlone && existing.TryGetValue(documentId, out var same) && same.Source == file && same.FileStamp == stamp && !recorded.ContainsKey(documentId)
                 && (request.Writer is null || request.Writer.AllowsList(same.Acl)))
             {
                 // Same size, modification time, chunker and metadata as when it was written: not even read.
@@ -156,7 +159,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     }
                     var chunks = chunker.Split(document);
                     chunkCount += chunks.Count;
-                    batch.Add(new DocumentChunks(document, chunks, document.Id == documentId ? stamp : null));
+                    batch.Add(new DocumentChunks(document, chunks, document.Id == documentId && readsAlone ? stamp : null));
                     outcomes.Add((document.Id, isNew));
                     if (batch.Count >= BatchDocuments)
                     {
@@ -164,7 +167,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     }
                 }
             }
-            catch (Exception ex) when (request.SkipBad && ex is not (OperationCanceledException or OutOfMemoryException))
+            catch (Exception ex) when (request.SkipBad && !writing && ex is not (OperationCanceledException or OutOfMemoryException))
             {
                 // Any failure of one file (a loader's parser giving up on a crafted file included) fails that file alone.
                 problems.Report(ex is SiftException ? ex.Message : $"{file}: {Describe(ex)}");
@@ -199,12 +202,15 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             files.Count, added, updated, unchanged, removed, chunkCount, problems.Messages.Count,
             problems.Messages, stopwatch.Elapsed, [.. notices, .. problems.Notices]);
 
+        // A failing write (a full disk, a locked store) is the run's failure, never the current file's.
         void WriteBatch()
         {
+            writing = true;
             request.Journal?.Record(outcomes);
             sink.Write(batch);
             batch.Clear();
             outcomes.Clear();
+            writing = false;
         }
 
         SourceDocument Finalise(SourceDocument document, IReadOnlyDictionary<string, string>? extra)

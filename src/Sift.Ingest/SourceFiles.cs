@@ -35,18 +35,19 @@ internal static class SourceFiles
         while (pending.Count > 0)
         {
             var folder = pending.Pop();
-            if (!realFolders.Add(RealPath(new DirectoryInfo(folder))))
+            if (RealPathOrNull(new DirectoryInfo(folder)) is not { } realFolder || !realFolders.Add(realFolder))
             {
                 repeated++;
                 continue;
             }
 
-            foreach (var sub in Directory.EnumerateDirectories(folder, "*", options))
+            // Sorted, so that of two paths to one file the same one is kept (and ids stay the same) on every run.
+            foreach (var sub in Directory.EnumerateDirectories(folder, "*", options).Order(StringComparer.Ordinal).Reverse())
             {
                 pending.Push(sub);
             }
 
-            foreach (var file in Directory.EnumerateFiles(folder, "*", options))
+            foreach (var file in Directory.EnumerateFiles(folder, "*", options).Order(StringComparer.Ordinal))
             {
                 if (loaders.For(file) is null)
                 {
@@ -56,8 +57,8 @@ internal static class SourceFiles
                 }
 
                 var info = new FileInfo(file);
-                var real = RealPath(info);
-                if (!realFiles.Add(real))
+                var real = RealPathOrNull(info);
+                if (real is null || !realFiles.Add(real))
                 {
                     repeated++;
                     continue;
@@ -90,6 +91,19 @@ internal static class SourceFiles
 
         files.Sort(StringComparer.Ordinal);
         return files;
+    }
+
+    /// <summary>The real path, or null for a link that loops (it leads nowhere readable).</summary>
+    private static string? RealPathOrNull(FileSystemInfo entry)
+    {
+        try
+        {
+            return RealPath(entry);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The path with every symbolic link along it resolved.</summary>

@@ -13,7 +13,10 @@ namespace Sift.Retrieval;
 /// text and provenance from the collection, and optionally reorders the top <c>rerankDepth</c> with a reranker. With
 /// an analyzer it also measures how much of the query the best chunk covers (<see cref="RetrievalResults.QueryCoverage"/>).
 /// </summary>
-public sealed class Retriever(Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50, ITextAnalyzer? analyzer = null) : IRetriever
+/// <param name="lexicalParameters">The BM25 parameters the collection's lexical index is loaded with (coverage reads its IDF from the same snapshot).</param>
+public sealed class Retriever(
+    Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50, ITextAnalyzer? analyzer = null,
+    Index.Lexical.Bm25Parameters? lexicalParameters = null) : IRetriever
 {
     /// <summary>Longest query accepted, in characters; longer input is almost always a mistake (a pasted file).</summary>
     public const int MaxQueryLength = 4096;
@@ -76,7 +79,7 @@ public sealed class Retriever(Collection collection, IChunkRanker ranker, IReran
             return null;
         }
 
-        var snapshot = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default);
+        var snapshot = collection.LexicalIndex(lexicalParameters ?? Index.Lexical.Bm25Parameters.Default);
         var visible = snapshot.Access.VisibleTo(query.Filter?.Access).Partitions;
         var present = analyzer.Matches(Core.Documents.ModelText.Of(best), [.. terms]).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
         double total = 0, covered = 0;

@@ -72,6 +72,6 @@ public static class RetrieverFactory
                 [1 - settings.DenseWeight, settings.DenseWeight],
                 settings.Fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion()),
         };
-        return new Retriever(collection, ranker, settings.Reranker, settings.RerankDepth, analyzer);
+        return new Retriever(collection, ranker, settings.Reranker, settings.RerankDepth, analyzer, settings.Bm25);
     }
 }

@@ -44,7 +44,8 @@ internal static partial class FileText
         }
         catch (DecoderFallbackException)
         {
-            var encoding = Declared(bytes) ?? Encoding.GetEncoding(1252);
+            var markup = Path.GetExtension(path).ToLowerInvariant() is ".html" or ".htm" or ".xml" or ".xhtml";
+            var encoding = (markup ? Declared(bytes) : null) ?? Encoding.GetEncoding(1252);
             problems.Notice($"{path}: not valid UTF-8; read as {encoding.WebName}");
             text = encoding.GetString(bytes);
         }
@@ -113,8 +114,10 @@ internal static partial class FileText
 
         try
         {
+            // Only a single-byte, ASCII-compatible charset can describe bytes that are not UTF-8 and hold no NUL; a claim
+            // of UTF-8 (or -16, -32) for them is wrong, so fall back.
             var encoding = Encoding.GetEncoding(match.Groups[1].Value);
-            return encoding is UTF8Encoding ? null : encoding; // it claims UTF-8 but is not: fall back
+            return encoding.IsSingleByte ? encoding : null;
         }
         catch (ArgumentException)
         {

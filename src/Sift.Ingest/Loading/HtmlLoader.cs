@@ -67,6 +67,7 @@ public sealed class HtmlLoader : IDocumentLoader
     {
         HtmlNesting.Check(html, path);
         var document = new HtmlParser().ParseDocument(html);
+        HtmlNesting.CheckTree(document, path);
         foreach (var element in document.QuerySelectorAll(Dropped).ToList())
         {
             element.Remove();

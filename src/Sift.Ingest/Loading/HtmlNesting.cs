@@ -20,6 +20,35 @@ internal static class HtmlNesting
         "colgroup", "caption", "html", "head", "body", "!doctype",
     };
 
+    // Elements whose content is text, not markup.
+    private static readonly HashSet<string> RawText = ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext", "noscript"];
+
+    // Elements that bound the tree builder's "in scope" search: an end tag does not reach past them.
+    private static readonly HashSet<string> ScopeBoundaries = ["applet", "caption", "html", "table", "td", "th", "marquee", "object", "template"];
+
+    /// <summary>
+    /// Throws when the parsed tree is deeper than <see cref="MaxDepth"/>: the scan before parsing follows the tree
+    /// builder's main rules, and this check (without recursion) makes sure no tree that slipped past it reaches code
+    /// that walks the tree recursively.
+    /// </summary>
+    public static void CheckTree(AngleSharp.Dom.INode root, string path)
+    {
+        var pending = new Stack<(AngleSharp.Dom.INode Node, int Depth)>([(root, 0)]);
+        while (pending.Count > 0)
+        {
+            var (node, depth) = pending.Pop();
+            if (depth > MaxDepth + 8)
+            {
+                throw new SiftException($"{path}: elements nest deeper than {MaxDepth} levels; such a file is refused");
+            }
+
+            foreach (var child in node.ChildNodes)
+            {
+                pending.Push((child, depth + 1));
+            }
+        }
+    }
+
     /// <summary>
     /// Throws when the markup nests deeper than <see cref="MaxDepth"/>, naming where. Open elements are tracked as the
     /// tree builder tracks them: "/&gt;" closes nothing but a void element, and an end tag closes the innermost open
@@ -52,8 +81,8 @@ internal static class HtmlNesting
                 continue;
             }
 
-            var name = html[start..nameEnd];
-            if (!closing && name is "script" or "style" or "textarea" or "title")
+            var name = html[start..nameEnd].ToLowerInvariant();
+            if (!closing && RawText.Contains(name))
             {
                 // Raw text: its content is not markup.
                 var close = html.IndexOf($"</{name}", tagEnd, StringComparison.OrdinalIgnoreCase);
@@ -71,8 +100,11 @@ internal static class HtmlNesting
                         throw new SiftException($"{path}: elements nest deeper than {MaxDepth} levels (at character {i}); such a file is refused rather than parsed");
                     }
                 }
-                else if (open.FindLastIndex(o => o.Equals(name, StringComparison.OrdinalIgnoreCase)) is var match and >= 0)
+                else if (open.FindLastIndex(o => o == name) is var match and >= 0
+                    && !open.Skip(match + 1).Any(ScopeBoundaries.Contains))
                 {
+                    // An end tag reaches its element only when no scope boundary (a table, a cell, an object) is in
+                    // between; the tree builder ignores it otherwise, so the scan does too.
                     open.RemoveRange(match, open.Count - match);
                 }
             }

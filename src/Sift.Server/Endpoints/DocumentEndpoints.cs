@@ -19,6 +19,8 @@ namespace Sift.Server.Endpoints;
 /// </summary>
 internal static class DocumentEndpoints
 {
+    private const int MaxAclChars = 64 * 1024;
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/collections/{c}/documents", async (string c, HttpContext context, CollectionHost host, IngestJobs jobs, ServerOptions options) =>
@@ -75,7 +77,8 @@ internal static class DocumentEndpoints
 
         app.MapGet("/v1/jobs/{id}", (string id, HttpContext context, IngestJobs jobs) =>
         {
-            if (Guard.Check(context, Scopes.Ingest, out var caller) is { } denied)
+            // Ingest keys follow their own jobs; admin keys every job of their collections.
+            if (Guard.Check(context, Scopes.Ingest, out var caller) is { } denied && Caller.Of(context)?.Has(Scopes.Admin) != true)
             {
                 return denied;
             }
@@ -144,7 +147,14 @@ internal static class DocumentEndpoints
                 else if (HeaderUtilities.RemoveQuotes(disposition.Name).Value == AccessScope.MetadataKey)
                 {
                     using var text = new StreamReader(section.Body);
-                    var value = await text.ReadToEndAsync(cancel);
+                    var buffer = new char[MaxAclChars + 1];
+                    var length = await text.ReadBlockAsync(buffer, cancel);
+                    if (length > MaxAclChars)
+                    {
+                        return (Problems.Invalid(AccessScope.MetadataKey, $"is longer than {MaxAclChars} characters"), null);
+                    }
+
+                    var value = new string(buffer, 0, length);
                     (acl ??= []).AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 }
             }

@@ -102,6 +102,12 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             ? (await Run(cancellationToken).ConfigureAwait(false), false)
             : await cache.GetOrCreateAsync("ask", scope, question, Run, cancellationToken).ConfigureAwait(false);
         cached |= similarHit;
+        if (cached)
+        {
+            // A cached answer streams too, as one token, so clients keep one code path.
+            onToken?.Invoke(answer.Answer);
+        }
+
         var id = log.RecordAnswer(answer with { Question = question }, collection.Name, generation, caller.Subject, options.RedactQueries, cached);
         return (answer with { Question = question }, cached, id);
     }

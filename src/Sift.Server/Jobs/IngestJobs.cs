@@ -86,7 +86,11 @@ public sealed partial class IngestJobs : BackgroundService
         return command.ExecuteScalar() is string state ? JsonSerializer.Deserialize<IngestJob>(state) : null;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Sweeps and re-queues before the server takes requests (ExecuteAsync runs alongside them): a sweep after an upload
+    /// started would delete its folder, and a job enqueued meanwhile would be queued twice.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         var unfinished = Unfinished();
         RemoveOrphanUploads(unfinished.Select(j => j.Id));
@@ -96,6 +100,11 @@ public sealed partial class IngestJobs : BackgroundService
             _queue.Add(job.Id, WriterOf(job.Id).Tenant, job.Collection);
         }
 
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await Task.WhenAll(Enumerable.Range(0, _workers).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None))).ConfigureAwait(false);
@@ -113,10 +122,15 @@ public sealed partial class IngestJobs : BackgroundService
             var (id, collection) = await _queue.TakeAsync(stoppingToken).ConfigureAwait(false);
             try
             {
-                if (Get(id) is { } job)
+                if (Get(id) is { Status: "queued" or "running" } job)
                 {
                     Run(job, stoppingToken);
                 }
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+            {
+                // One job's bookkeeping failing (a locked jobs.db) must not take the worker down with it.
+                LogFailed(ex, id);
             }
             finally
             {
@@ -196,16 +210,20 @@ public sealed partial class IngestJobs : BackgroundService
         }
         finally
         {
-            if (uploadBytes >= LargeUploadBytes)
+            if (uploadBytes >= LargeUploadBytes && Environment.TickCount64 - Interlocked.Read(ref _lastCompaction) > 60_000)
             {
                 // A large document's strings and chunks live on the large-object heap, which the GC would keep committed
-                // for reuse: a server that ingested one 36 MB file stayed at 2.4 GB. Give it back to the system now.
+                // for reuse: a server that ingested one 36 MB file stayed at 2.4 GB. Give it back to the system, at most
+                // once a minute, since the collection pauses every request.
+                Interlocked.Exchange(ref _lastCompaction, Environment.TickCount64);
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
         }
     }
 
     private const long LargeUploadBytes = 16L << 20;
+
+    private long _lastCompaction = -60_000;
 
     /// <summary>Forgets finished jobs created longer ago than <paramref name="retention"/>; returns how many.</summary>
     public int Prune(TimeSpan retention)

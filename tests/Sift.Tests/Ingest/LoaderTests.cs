@@ -34,6 +34,8 @@ public sealed class LoaderTests : IDisposable
     [InlineData("<div/>", "")]
     [InlineData("<div></zz>", "")]
     [InlineData("<span><p>", "")]
+    [InlineData("<div><object></div>", "")]
+    [InlineData("<div><SCRIPT></div></SCRIPT>", "")]
     public void HtmlNestedDeeperThanTheLimitIsRefusedQuicklyHoweverTheTagsAreWritten(string open, string close)
     {
         var path = _folder.File("deep.html", $"<html><body>{string.Concat(Enumerable.Repeat(open, 100_000))}deep{string.Concat(Enumerable.Repeat(close, 100_000))}</body></html>");
