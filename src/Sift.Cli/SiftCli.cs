@@ -68,6 +68,12 @@ public static class SiftCli
 
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (SiftException ex) when (ex.InnerException is SqliteException)
+        {
+            // The library names the collection; the way forward is the CLI's to name.
+            await Console.Error.WriteLineAsync($"error: {ex.Message}; see what is wrong with: sift collections check NAME, and salvage it with: sift collections repair NAME --to NEWNAME");
+            return UserError;
+        }
         catch (SiftException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}");

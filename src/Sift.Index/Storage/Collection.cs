@@ -71,7 +71,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         catch (SqliteException ex)
         {
             throw new SiftException(
-                $"collection '{name}' at {folder} cannot be opened: {ex.Message}; see what is damaged with: sift collections check {name}", ex);
+                $"collection '{name}' cannot be opened: {ex.Message}", ex);
         }
 
         return collection;
