@@ -85,6 +85,13 @@ public sealed partial class Collection : IDocumentSink, IDisposable
 
     private void OpenReadOnly()
     {
+        // Opened as immutable, SQLite would not read a write-ahead log: a store copied before its last writes were folded
+        // into the database would answer from stale data. Refuse it instead.
+        if (new FileInfo(Path.Combine(Folder, DatabaseFileName + "-wal")) is { Exists: true, Length: > 0 })
+        {
+            throw new SiftException($"collection '{Name}' is read-only and has writes not yet folded into its database (a -wal file): open it once where it can be written, or copy it after Sift has finished writing");
+        }
+
         using (var failed = new SqliteConnection(_connectionString))
         {
             SqliteConnection.ClearPool(failed);
@@ -168,14 +175,13 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     /// <summary>Gives a collection made before ids existed its id; a database that cannot be written keeps none.</summary>
     private static string? TryGiveCollectionId(SqliteConnection connection)
     {
-        const int ReadOnly = 8; // SQLITE_READONLY
         var id = NewCollectionId();
         try
         {
             using var command = Command(connection, null, "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO NOTHING", "$k", "$v");
             Run(command, CollectionIdKey, id);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == ReadOnly)
+        catch (SqliteException ex) when (ex.SqliteErrorCode == ReadOnlyError)
         {
             return null;
         }
