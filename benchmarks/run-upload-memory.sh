@@ -11,18 +11,7 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 dotnet build -c Release src/Sift.Cli -v q -nologo >/dev/null
 sift="dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll"
 key=$(SIFT_HOME=$work/store $sift keys create --name bench --scopes ingest read --collections big | grep -oE 'sift_[A-Za-z0-9_-]+' | head -1)
-python3 - "$work/body.json" "$SIZE_MB" <<'PY'
-import json, random, sys
-random.seed(7)
-words = "pump valve turbine inspection schedule pressure sensor reading maintenance report engineer shift plant".split()
-target = int(sys.argv[2]) * 1024 * 1024
-parts, size = [], 0
-while size < target:
-    sentence = " ".join(random.choice(words) for _ in range(12)) + ". "
-    parts.append(sentence); size += len(sentence)
-with open(sys.argv[1], "w") as f:
-    json.dump({"documents": [{"id": "big.txt", "text": "".join(parts)}]}, f)
-PY
+python3 benchmarks/memory/make-text.py "$SIZE_MB" "$work/body.json" --json
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SIFT_HOME=$work/store $sift serve --urls http://127.0.0.1:$port --max-upload-mb 100 >"$work/server.log" 2>&1 &
 server=$!

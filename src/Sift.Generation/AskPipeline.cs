@@ -88,7 +88,7 @@ public sealed class AskPipeline(
             streamed = true;
             onToken(token);
         };
-        var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter), cancellationToken).ConfigureAwait(false);
+        var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter, MeasureCoverage: minCoverage > 0 && minScore <= 0), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
 
         AssembledContext context;

@@ -190,7 +190,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         if (request.Prune)
         {
             var gone = existing.Values
-                .Where(d => !seen.Contains(d.Id) && IsUnder(d.Source, root))
+                .Where(d => !seen.Contains(d.Id) && SourcePaths.IsUnder(d.Source, root))
                 .Select(d => d.Id)
                 .ToList();
             sink.Delete(gone);
@@ -222,7 +222,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             }
 
             // The chunker's settings and the extra metadata are part of what the stored chunks depend on.
-            var hash = ContentHash.Of(document.ContentHash, chunker.Fingerprint, string.Join(';', metadata.OrderBy(p => p.Key, StringComparer.Ordinal)));
+            var hash = ContentHash.Of(document.ContentHash, chunker.Fingerprint, MetadataText(metadata));
             return document with { ContentHash = hash, Metadata = metadata };
         }
     }
@@ -252,14 +252,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     private string FileStamp(string file, IReadOnlyDictionary<string, string>? metadata)
     {
         var info = new FileInfo(file);
-        var extra = string.Join(';', (metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
-        return ContentHash.Of($"{info.Length}:{info.LastWriteTimeUtc.Ticks}", chunker.Fingerprint, extra);
+        return ContentHash.Of($"{info.Length}:{info.LastWriteTimeUtc.Ticks}", chunker.Fingerprint, MetadataText(metadata ?? new Dictionary<string, string>()));
     }
+
+    /// <summary>Metadata as hashed text, in key order (the same text in content hashes and file stamps).</summary>
+    private static string MetadataText(IEnumerable<KeyValuePair<string, string>> metadata) =>
+        string.Join(';', metadata.OrderBy(p => p.Key, StringComparer.Ordinal));
 
     /// <summary>The outermost recorded root holding the file, else the root of this run.</summary>
     private static string RootFor(string file, string runRoot, IReadOnlyList<string>? recorded) =>
-        recorded?.Where(r => IsUnder(file, r) && r != file).OrderBy(r => r.Length).FirstOrDefault() ?? runRoot;
-
-    public static bool IsUnder(string source, string root) =>
-        source == root || source.StartsWith(root.TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        recorded?.Where(r => SourcePaths.IsUnder(file, r) && r != file).OrderBy(r => r.Length).FirstOrDefault() ?? runRoot;
 }

@@ -11,7 +11,8 @@ namespace Sift.Retrieval;
 /// <summary>
 /// The retrieval stage: validates the query, ranks chunks with any <see cref="IChunkRanker"/>, reads the winners'
 /// text and provenance from the collection, and optionally reorders the top <c>rerankDepth</c> with a reranker. With
-/// an analyzer it also measures how much of the query the best chunk covers (<see cref="RetrievalResults.QueryCoverage"/>).
+/// an analyzer, and when the query asks, it also measures how much of the query the best chunk covers
+/// (<see cref="RetrievalResults.QueryCoverage"/>).
 /// </summary>
 /// <param name="lexicalParameters">The BM25 parameters the collection's lexical index is loaded with (coverage reads its IDF from the same snapshot).</param>
 public sealed class Retriever(
@@ -57,7 +58,7 @@ public sealed class Retriever(
             SiftTelemetry.TopScore.Record(retrieved[0].Score);
         }
 
-        return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded, retrieved.Count > 0 ? Coverage(query, retrieved[0].Chunk) : null);
+        return new RetrievalResults([.. retrieved.Take(query.TopK)], degraded, query.MeasureCoverage && retrieved.Count > 0 ? Coverage(query, retrieved[0].Chunk) : null);
     }
 
     /// <summary>

@@ -150,7 +150,7 @@ internal static class EvalCommand
             var coverages = new List<(double Score, bool Answerable)>();
             foreach (var (id, query) in data.Queries)
             {
-                var top = await retriever.RetrieveAsync(new RetrievalQuery(query, 10), cancellation);
+                var top = await retriever.RetrieveAsync(new RetrievalQuery(query, 10, MeasureCoverage: true), cancellation);
                 var relevant = data.Qrels[id].Where(j => j.Value > 0).Select(j => j.Key).ToHashSet(StringComparer.Ordinal);
                 var answerable = top.Any(t => relevant.Contains(t.Chunk.DocumentId));
                 samples.Add((top.Count == 0 ? 0 : top[0].Score, answerable));

@@ -11,7 +11,12 @@ public sealed class AccessScope
 
     private readonly HashSet<string> _principals;
 
-    public AccessScope(IEnumerable<string> principals) => _principals = new HashSet<string>(principals, StringComparer.Ordinal);
+    public AccessScope(IEnumerable<string> principals)
+    {
+        _principals = new HashSet<string>(principals, StringComparer.Ordinal);
+        // Computed once: every search reads it (visibility cache, response cache keys).
+        Fingerprint = System.Text.Json.JsonSerializer.Serialize(_principals.Order(StringComparer.Ordinal).ToArray());
+    }
 
     public IReadOnlySet<string> Principals => _principals;
 
@@ -19,7 +24,7 @@ public sealed class AccessScope
     /// The principals sorted, as a JSON array, for cache keys: callers with equal scopes may share results, and no
     /// principal name (an identity provider's group may hold commas) makes two different sets look alike.
     /// </summary>
-    public string Fingerprint => System.Text.Json.JsonSerializer.Serialize(_principals.Order(StringComparer.Ordinal).ToArray());
+    public string Fingerprint { get; }
 
     public bool Allows(IReadOnlyDictionary<string, string> metadata) =>
         AllowsList(metadata.TryGetValue(MetadataKey, out var list) ? list : null);

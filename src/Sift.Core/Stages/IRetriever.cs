@@ -11,7 +11,8 @@ public interface IRetriever
 }
 
 /// <param name="Filter">Only chunks of documents whose metadata matches (and the caller may see) are considered, while scoring.</param>
-public sealed record RetrievalQuery(string Text, int TopK, MetadataFilter? Filter = null);
+/// <param name="MeasureCoverage">Also measure <see cref="RetrievalResults.QueryCoverage"/> (what abstention needs; search does not pay for it).</param>
+public sealed record RetrievalQuery(string Text, int TopK, MetadataFilter? Filter = null, bool MeasureCoverage = false);
 
 /// <summary>A stored chunk with its score and rank for one query.</summary>
 public sealed record RetrievedChunk(StoredChunk Chunk, double Score, int Rank);
@@ -22,7 +23,7 @@ public sealed record RetrievedChunk(StoredChunk Chunk, double Score, int Rank);
 /// </summary>
 /// <param name="queryCoverage">
 /// How much of the query the best chunk holds: the IDF-weighted share of the query's terms it contains (0..1), or
-/// null when the retriever cannot tell. A question whose rare words the best passage lacks is likely not answered by it.
+/// null when not asked for (<see cref="RetrievalQuery.MeasureCoverage"/>) or the retriever cannot tell. A question whose rare words the best passage lacks is likely not answered by it.
 /// </param>
 public sealed class RetrievalResults(IReadOnlyList<RetrievedChunk> chunks, string? degraded = null, double? queryCoverage = null) : IReadOnlyList<RetrievedChunk>
 {

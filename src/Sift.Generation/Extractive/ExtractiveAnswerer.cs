@@ -1,5 +1,6 @@
 using System.Text;
 using Sift.Core.Stages;
+using Sift.Index.Analysis;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 
@@ -21,17 +22,10 @@ public sealed partial class ExtractiveAnswerer(ITextAnalyzer analyzer, int maxSe
 {
     public const string ModelId = "extractive";
 
-    /// <summary>Words that make a sentence a question but say nothing about its subject.</summary>
-    private static readonly HashSet<string> QuestionWords = new(StringComparer.Ordinal)
-    {
-        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "doe", "do", "did", "can", "could",
-        "should", "would", "i", "we", "you", "me", "my", "explain", "tell", "describ", "give",
-    };
-
     /// <returns>The answer with [n] markers, or null when no sentence shares a term with the question.</returns>
     public string? Answer(string question, AssembledContext context)
     {
-        var queryTerms = analyzer.Analyze(question).Select(t => t.Term).Where(t => !QuestionWords.Contains(t)).ToHashSet(StringComparer.Ordinal);
+        var queryTerms = analyzer.Analyze(question).Select(t => t.Term).Where(t => !QuestionWording.Terms(analyzer).Contains(t)).ToHashSet(StringComparer.Ordinal);
         if (queryTerms.Count == 0)
         {
             return null;

@@ -16,7 +16,7 @@ public static class QuestionWording
         i me my mine we us our you your he him his she her it its they them their there here one ones some any all
         about above after again against before below between during from into over under up down out off once more most
         other same so than too very just also only own both each few nor not no yes get gets got use used using make
-        made way need needs know tell show explain give given mean means many much please work works
+        made way need needs know tell show explain describe give given mean means many much please work works
         is are was were be been being have has had having the a an and or but if of at by for with to in on as
         """;
 

@@ -79,7 +79,7 @@ public sealed partial class Collection
     {
         var full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
         var roots = SourceRoots;
-        if (roots.Any(r => full == r || full.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        if (roots.Any(r => SourcePaths.IsUnder(full, r)))
         {
             return;
         }
