@@ -86,14 +86,13 @@ public sealed class DocxLoader : IDocumentLoader
     private sealed class BodyWalker
     {
         private readonly StringBuilder _text = new();
-        private readonly List<(int Level, string Title)> _headings = [];
-        private int _sectionStart;
+        private readonly SectionOutline _outline = new();
 
         public Dictionary<string, string> Styles { get; set; } = [];
 
-        public List<DocumentSection> Sections { get; } = [];
+        public IReadOnlyList<DocumentSection> Sections { get; private set; } = [];
 
-        public string? FirstHeading { get; private set; }
+        public string? FirstHeading => _outline.FirstHeading;
 
         public void Walk(OpenXmlElement container)
         {
@@ -116,7 +115,7 @@ public sealed class DocxLoader : IDocumentLoader
 
         public string Finish()
         {
-            Sections.Add(new DocumentSection(_sectionStart, _text.Length, [.. _headings.Select(h => h.Title)], null));
+            Sections = _outline.Finish(_text.Length);
             return _text.ToString();
         }
 
@@ -130,15 +129,7 @@ public sealed class DocxLoader : IDocumentLoader
 
             if (HeadingLevel(paragraph) is { } level)
             {
-                if (_text.Length > _sectionStart)
-                {
-                    Sections.Add(new DocumentSection(_sectionStart, _text.Length, [.. _headings.Select(h => h.Title)], null));
-                }
-
-                _headings.RemoveAll(h => h.Level >= level);
-                _headings.Add((level, text));
-                FirstHeading ??= text;
-                _sectionStart = _text.Length;
+                _outline.Heading(level, text, _text.Length);
             }
 
             _text.Append(text).Append("\n\n");

@@ -92,12 +92,11 @@ public sealed class HtmlLoader : IDocumentLoader
     private sealed class TextWalker
     {
         private readonly StringBuilder _text = new();
-        private readonly List<(int Level, string Title)> _headings = [];
-        private int _sectionStart;
+        private readonly SectionOutline _outline = new();
 
-        public List<DocumentSection> Sections { get; } = [];
+        public IReadOnlyList<DocumentSection> Sections { get; private set; } = [];
 
-        public string? FirstHeading { get; private set; }
+        public string? FirstHeading => _outline.FirstHeading;
 
         public void Walk(INode node)
         {
@@ -140,23 +139,14 @@ public sealed class HtmlLoader : IDocumentLoader
 
         public string Finish()
         {
-            var end = _text.Length;
-            Sections.Add(new DocumentSection(_sectionStart, end, [.. _headings.Select(h => h.Title)], null));
+            Sections = _outline.Finish(_text.Length);
             return _text.ToString();
         }
 
         private void StartHeading(int level, string title)
         {
             NewLine();
-            if (_text.Length > _sectionStart)
-            {
-                Sections.Add(new DocumentSection(_sectionStart, _text.Length, [.. _headings.Select(h => h.Title)], null));
-            }
-
-            _headings.RemoveAll(h => h.Level >= level);
-            _headings.Add((level, title));
-            FirstHeading ??= title;
-            _sectionStart = _text.Length;
+            _outline.Heading(level, title, _text.Length);
         }
 
         private void AppendCollapsed(string data)

@@ -25,31 +25,15 @@ public sealed class MarkdownLoader : IDocumentLoader
 
         var parsed = Markdown.Parse(text, Pipeline);
 
-        var sections = new List<DocumentSection>();
-        var openHeadings = new List<(int Level, string Title)>();
-        var sectionStart = 0;
-        string? title = null;
+        var outline = new SectionOutline();
         foreach (var heading in parsed.Descendants<HeadingBlock>())
         {
-            var headingText = HeadingText(text, heading);
-            if (heading.Span.Start > sectionStart)
-            {
-                sections.Add(new DocumentSection(sectionStart, heading.Span.Start, [.. openHeadings.Select(h => h.Title)], null));
-            }
-
-            openHeadings.RemoveAll(h => h.Level >= heading.Level);
-            openHeadings.Add((heading.Level, headingText));
-            title ??= headingText;
-            sectionStart = heading.Span.Start;
+            outline.Heading(heading.Level, HeadingText(text, heading), heading.Span.Start);
         }
 
-        if (text.Length > sectionStart || sections.Count == 0)
-        {
-            sections.Add(new DocumentSection(sectionStart, text.Length, [.. openHeadings.Select(h => h.Title)], null));
-        }
-
+        var sections = outline.Finish(text.Length);
         yield return FileText.Document(
-            path, documentId, title ?? Path.GetFileNameWithoutExtension(path), text, bytes, "md", sections);
+            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "md", sections);
     }
 
     private static string HeadingText(string text, HeadingBlock heading)

@@ -25,10 +25,7 @@ public sealed class RstLoader : IDocumentLoader
 
         var lines = Lines(text);
         var styles = new List<(char Character, bool Overlined)>();
-        var openHeadings = new List<(int Level, string Title)>();
-        var sections = new List<DocumentSection>();
-        var sectionStart = 0;
-        string? title = null;
+        var outline = new SectionOutline();
         for (var i = 0; i + 1 < lines.Count; i++)
         {
             if (Title(text, lines, i) is not { } found)
@@ -43,26 +40,13 @@ public sealed class RstLoader : IDocumentLoader
             }
 
             var level = styles.IndexOf(style);
-            var start = lines[found.Overlined ? i - 1 : i].Start;
-            if (start > sectionStart)
-            {
-                sections.Add(new DocumentSection(sectionStart, start, [.. openHeadings.Select(h => h.Title)], null));
-            }
-
-            openHeadings.RemoveAll(h => h.Level >= level);
-            openHeadings.Add((level, found.Text));
-            title ??= found.Text;
-            sectionStart = start;
+            outline.Heading(level, found.Text, lines[found.Overlined ? i - 1 : i].Start);
             i++; // the underline
         }
 
-        if (text.Length > sectionStart || sections.Count == 0)
-        {
-            sections.Add(new DocumentSection(sectionStart, text.Length, [.. openHeadings.Select(h => h.Title)], null));
-        }
-
+        var sections = outline.Finish(text.Length);
         yield return FileText.Document(
-            path, documentId, title ?? Path.GetFileNameWithoutExtension(path), text, bytes, "rst", sections);
+            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "rst", sections);
     }
 
     /// <summary>
