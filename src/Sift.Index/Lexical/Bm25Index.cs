@@ -1,8 +1,8 @@
 namespace Sift.Index.Lexical;
 
 /// <summary>
-/// An in-memory inverted index scored with Okapi BM25 (Lucene's IDF, exact document lengths). Immutable once built,
-/// so any number of threads may search it. Positions in it ("slots") are dense 0..Count-1.
+/// An inverted index scored with Okapi BM25 (Lucene's IDF, exact document lengths) over <see cref="Bm25Postings"/>,
+/// built in memory or mapped from a file. Immutable, so any number of threads may search it. Positions in it ("slots") are dense 0..Count-1.
 /// </summary>
 public sealed class Bm25Index
 {
@@ -12,98 +12,56 @@ public sealed class Bm25Index
     [ThreadStatic]
     private static List<int>? t_touched;
 
-    private readonly Dictionary<string, int> _termIds;
-    private readonly int[][] _postingSlots;
-    private readonly int[][] _postingFrequencies;
+    private readonly Bm25Postings _postings;
     private readonly float[] _lengthNorms;
-    private readonly int[] _lengths;
     private readonly int[] _partitionOfSlot;
     private readonly int[] _partitionSlots;
     private readonly long[] _partitionLength;
     private readonly Bm25Parameters _parameters;
 
-    private Bm25Index(
-        Dictionary<string, int> termIds, int[][] postingSlots, int[][] postingFrequencies, int[] lengths, float[] lengthNorms,
-        int[] partitionOfSlot, int partitions, Bm25Parameters parameters)
-    {
-        _termIds = termIds;
-        _postingSlots = postingSlots;
-        _postingFrequencies = postingFrequencies;
-        _lengths = lengths;
-        _lengthNorms = lengthNorms;
-        _partitionOfSlot = partitionOfSlot;
-        _partitionSlots = new int[partitions];
-        _partitionLength = new long[partitions];
-        for (var slot = 0; slot < lengths.Length; slot++)
-        {
-            _partitionSlots[partitionOfSlot[slot]]++;
-            _partitionLength[partitionOfSlot[slot]] += lengths[slot];
-        }
-
-        _parameters = parameters;
-    }
-
-    public int Count => _lengthNorms.Length;
-
-    /// <summary>Builds from each entry's analyzed terms, in slot order.</summary>
+    /// <summary>Scores <paramref name="postings"/> with the given parameters.</summary>
     /// <param name="partitionOfSlot">
     /// Each slot's partition (0..n-1), e.g. its access class; a search may then be limited to some partitions, with
     /// collection statistics computed over those partitions alone. Null puts every slot in partition 0.
     /// </param>
-    public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters, IReadOnlyList<int>? partitionOfSlot = null)
+    public Bm25Index(Bm25Postings postings, Bm25Parameters parameters, IReadOnlyList<int>? partitionOfSlot = null)
     {
-        var termIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var slots = new List<List<int>>();
-        var frequencies = new List<List<int>>();
-        var lengths = new List<int>();
-        var counts = new Dictionary<int, int>();
-        foreach (var terms in entries)
+        var lengths = postings.Lengths;
+        var partitions = partitionOfSlot is null ? new int[lengths.Length] : [.. partitionOfSlot];
+        if (partitions.Length != lengths.Length || partitions.Any(p => p < 0))
         {
-            var slot = lengths.Count;
-            lengths.Add(terms.Count);
-            counts.Clear();
-            foreach (var term in terms)
-            {
-                if (!termIds.TryGetValue(term, out var id))
-                {
-                    id = termIds[term] = termIds.Count;
-                    slots.Add([]);
-                    frequencies.Add([]);
-                }
-
-                counts[id] = counts.GetValueOrDefault(id) + 1;
-            }
-
-            foreach (var (id, count) in counts)
-            {
-                slots[id].Add(slot);
-                frequencies[id].Add(count);
-            }
+            throw new ArgumentException($"{partitions.Length} partitions given for {lengths.Length} slots, or a negative partition", nameof(partitionOfSlot));
         }
 
-        var averageLength = AverageLength(lengths.Sum(l => (long)l), lengths.Count);
-        var norms = new float[lengths.Count];
-        for (var i = 0; i < norms.Length; i++)
+        _postings = postings;
+        _parameters = parameters;
+        _partitionOfSlot = partitions;
+        _partitionSlots = new int[partitions.Length == 0 ? 1 : partitions.Max() + 1];
+        _partitionLength = new long[_partitionSlots.Length];
+        var totalLength = 0L;
+        for (var slot = 0; slot < lengths.Length; slot++)
         {
-            norms[i] = LengthNorm(parameters, lengths[i], averageLength);
+            _partitionSlots[partitions[slot]]++;
+            _partitionLength[partitions[slot]] += lengths[slot];
+            totalLength += lengths[slot];
         }
 
-        var partitions = partitionOfSlot is null ? new int[lengths.Count] : [.. partitionOfSlot];
-        if (partitions.Length != lengths.Count || partitions.Any(p => p < 0))
+        var averageLength = AverageLength(totalLength, lengths.Length);
+        _lengthNorms = new float[lengths.Length];
+        for (var i = 0; i < _lengthNorms.Length; i++)
         {
-            throw new ArgumentException($"{partitions.Length} partitions given for {lengths.Count} slots, or a negative partition", nameof(partitionOfSlot));
+            _lengthNorms[i] = LengthNorm(parameters, lengths[i], averageLength);
         }
-
-        return new Bm25Index(
-            termIds,
-            [.. slots.Select(s => s.ToArray())],
-            [.. frequencies.Select(f => f.ToArray())],
-            [.. lengths],
-            norms,
-            partitions,
-            partitions.Length == 0 ? 1 : partitions.Max() + 1,
-            parameters);
     }
+
+    public int Count => _lengthNorms.Length;
+
+    /// <summary>The terms, postings and lengths scored, as persisted.</summary>
+    public Bm25Postings Postings => _postings;
+
+    /// <summary>Builds from each entry's analyzed terms, in slot order (see the constructor for partitions).</summary>
+    public static Bm25Index Build(IEnumerable<IReadOnlyList<string>> entries, Bm25Parameters parameters, IReadOnlyList<int>? partitionOfSlot = null) =>
+        new(Bm25Postings.Build(entries), parameters, partitionOfSlot);
 
     /// <summary>
     /// A term's inverse document frequency (Lucene's, as scoring uses it), over the visible partitions when given; a
@@ -118,9 +76,9 @@ public sealed class Bm25Index
         }
 
         var frequency = 0;
-        if (_termIds.TryGetValue(term, out var id))
+        if (_postings.TryGetTerm(term, out var id))
         {
-            foreach (var slot in _postingSlots[id])
+            foreach (var slot in _postings.SlotsOf(id))
             {
                 frequency += visiblePartitions is null || visiblePartitions[_partitionOfSlot[slot]] ? 1 : 0;
             }
@@ -193,7 +151,7 @@ public sealed class Bm25Index
         var weights = new Dictionary<int, int>();
         foreach (var term in queryTerms)
         {
-            if (_termIds.TryGetValue(term, out var id))
+            if (_postings.TryGetTerm(term, out var id))
             {
                 weights[id] = weights.GetValueOrDefault(id) + 1;
             }
@@ -204,8 +162,8 @@ public sealed class Bm25Index
 
     private void AccumulateTerm(int termId, int queryWeight, float[] scores, List<int> touched)
     {
-        var slots = _postingSlots[termId];
-        var frequencies = _postingFrequencies[termId];
+        var slots = _postings.SlotsOf(termId);
+        var frequencies = _postings.FrequenciesOf(termId);
         var weight = Idf(Count, slots.Length) * queryWeight * (_parameters.K1 + 1);
         for (var i = 0; i < slots.Length; i++)
         {
@@ -247,8 +205,8 @@ public sealed class Bm25Index
         var averageLength = AverageLength(totalLength, count);
         foreach (var (termId, queryWeight) in termWeights)
         {
-            var slots = _postingSlots[termId];
-            var frequencies = _postingFrequencies[termId];
+            var slots = _postings.SlotsOf(termId);
+            var frequencies = _postings.FrequenciesOf(termId);
             var documentFrequency = 0;
             foreach (var slot in slots)
             {
@@ -275,7 +233,7 @@ public sealed class Bm25Index
                     touched.Add(slot);
                 }
 
-                scores[slot] += weight * tf / (tf + LengthNorm(_parameters, _lengths[slot], averageLength));
+                scores[slot] += weight * tf / (tf + LengthNorm(_parameters, _postings.Lengths[slot], averageLength));
             }
         }
     }

@@ -343,63 +343,20 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         }
 
-        // Bring the vector index file up to date now, so the next search does not pay for it.
+        RefreshIndexFiles();
+    }
+
+    /// <summary>
+    /// Brings the index files (lexical, and vector when there is an embedder) up to the current generation, so the
+    /// next search, in this process or a new one, does not rebuild them. Called after ingests and deletes.
+    /// </summary>
+    public void RefreshIndexFiles()
+    {
+        SaveLexicalFile();
         if (_embedder is not null)
         {
             DenseIndex();
         }
-    }
-
-    /// <summary>The BM25 index over the current content; rebuilt only when the collection changed since the last call.</summary>
-    /// <remarks>
-    /// Called once per search, so the freshness check is one prepared statement on a connection held for the purpose.
-    /// It sees writes from other processes too, because the generation lives in the database.
-    /// </remarks>
-    public LexicalSnapshot LexicalIndex(Bm25Parameters parameters)
-    {
-        lock (_indexLock)
-        {
-            var generation = CurrentGeneration();
-            if (_snapshot is { } current && current.Generation == generation && current.Parameters == parameters)
-            {
-                return current;
-            }
-
-            using var connection = Connect();
-            _snapshot = LoadSnapshot(connection, parameters);
-            return _snapshot;
-        }
-    }
-
-    private static LexicalSnapshot LoadSnapshot(SqliteConnection connection, Bm25Parameters parameters)
-    {
-        // One read transaction: the generation recorded is exactly the content read (WAL gives a stable snapshot).
-        using var transaction = connection.BeginTransaction(deferred: true);
-        long generation;
-        using (var command = Command(connection, transaction, GenerationSql))
-        {
-            generation = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        }
-
-        var documents = ReadDocuments(connection, transaction);
-        var chunkIds = new List<long>();
-        var documentIds = new List<string>();
-        var terms = new List<string[]>();
-        using (var chunks = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY id"))
-        using (var reader = chunks.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                chunkIds.Add(reader.GetInt64(0));
-                documentIds.Add(reader.GetString(1));
-                terms.Add(reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries));
-            }
-        }
-
-        var partitions = AccessPartitions.Build(documentIds, documents);
-        var index = Bm25Index.Build(terms, parameters, partitions.PartitionOfSlot);
-        var metadata = documents.ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
-        return new LexicalSnapshot(generation, parameters, index, [.. chunkIds], [.. documentIds], metadata, partitions);
     }
 
     private static Dictionary<string, (IReadOnlyDictionary<string, string> Metadata, string ContentHash)> ReadDocuments(SqliteConnection connection, SqliteTransaction transaction)
@@ -607,16 +564,3 @@ public sealed record CollectionInfo(
     string CreatedAt,
     string UpdatedAt,
     long SizeBytes);
-
-/// <summary>
-/// The BM25 index of one collection generation, with what each slot maps back to and the access partitions its
-/// statistics can be restricted to.
-/// </summary>
-public sealed record LexicalSnapshot(
-    long Generation,
-    Bm25Parameters Parameters,
-    Bm25Index Index,
-    long[] ChunkIds,
-    string[] DocumentIds,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
-    AccessPartitions Access);

@@ -123,4 +123,19 @@ public sealed class Bm25IndexTests
         // Every partition visible is the whole index, bit for bit.
         Assert.Equal(index.Search(["t1", "t2"], 20), index.Search(["t1", "t2"], 20, visiblePartitions: [true, true, true, true, true]));
     }
+
+    [Fact]
+    public void TermsOfAnyScriptAndLengthAreFoundAndOthersAreNot()
+    {
+        var long300 = new string('x', 300);
+        string[][] corpus = [["café", "東京"], [long300, "a"], ["a", "b"]];
+        var index = Bm25Index.Build(corpus, Bm25Parameters.Default);
+
+        Assert.Equal([0], index.Search(["東京"], 10).Select(r => r.Slot));
+        Assert.Equal([0], index.Search(["café"], 10).Select(r => r.Slot));
+        Assert.Equal([1], index.Search([long300], 10).Select(r => r.Slot));
+        Assert.Empty(index.Search(["cafe"], 10));
+        Assert.Empty(index.Search([new string('x', 299)], 10));
+        Assert.Equal([1, 2], index.Search(["a"], 10).Select(r => r.Slot).Order());
+    }
 }
