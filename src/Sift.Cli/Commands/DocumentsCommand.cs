@@ -112,6 +112,7 @@ internal static class DocumentsCommand
             }
 
             collection.Delete(ids);
+            collection.RefreshIndexFiles();
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new { collection = collection.Name, deleted = ids });

@@ -136,7 +136,10 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
 
         Assert.Equal(1, (await Sift("documents", "delete", "docs/other.txt", "docs/nope.txt", "-c", "kb")).ExitCode);
         Assert.Equal(2, JsonDocument.Parse((await Sift("documents", "list", "-c", "kb", "--json")).Stdout).RootElement.GetProperty("documents").GetArrayLength());
+        var lexicalIndex = Path.Combine(Store, "kb", "lexical.idx");
+        var saved = File.GetLastWriteTimeUtc(lexicalIndex);
         Assert.Equal(0, (await Sift("documents", "delete", "docs/other.txt", "-c", "kb")).ExitCode);
+        Assert.True(File.GetLastWriteTimeUtc(lexicalIndex) > saved, "the delete saves the lexical index of the new content");
         Assert.Empty(await SearchAsync("pumps"));
     }
 
