@@ -72,6 +72,12 @@ internal static class DocumentEndpoints
             return Results.Accepted($"/v1/jobs/{id}", job);
         }).WithName("UploadDocuments").WithTags("documents").DisableAntiforgery()
             .Accepts<DocumentsUpload>("application/json", "multipart/form-data")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Accepts gives both media types the JSON schema; a form carries files and an acl field instead.
+                operation.RequestBody?.Content?["multipart/form-data"].Schema = OpenApiSchemas.UploadForm();
+                return Task.CompletedTask;
+            })
             .WithDescription("Body: JSON {documents: [{id, title?, text, metadata?, acl?}]}, or multipart/form-data files (every type sift ingest reads: .txt .md .rst .html .pdf .docx .csv .tsv .jsonl, source code such as .py .cs .ts; or a .zip of them) with an optional 'acl' field.")
             .Produces<IngestJob>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 413, 415);
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sift.Server.Auth;
+using Sift.Server.Http;
 
 namespace Sift.Server.Endpoints;
 
@@ -16,28 +17,24 @@ internal static class HealthEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { status = "alive" })).WithTags("health");
+        app.MapGet("/healthz", () => Results.Ok(new Liveness("alive"))).WithName("GetHealth").WithTags("health").Produces<Liveness>();
 
         app.MapGet("/readyz", async (HttpContext context, CollectionHost host, LlmProbe llm, CancellationToken cancellationToken) =>
         {
             if (!Directory.Exists(host.Store.Root))
             {
-                return Results.Json(new { status = "unavailable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Json(new Readiness("unavailable"), statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
             if (Caller.Of(context) is not { } caller || !caller.Has(Scopes.Read))
             {
-                return Results.Ok(new { status = "ready" });
+                return Results.Ok(new Readiness("ready"));
             }
 
             var collections = host.Names.Where(caller.CanUse).ToDictionary(n => n, host.Check);
-            return Results.Ok(new
-            {
-                status = "ready",
-                collections,
-                llm = await llm.StatusAsync(cancellationToken),
-            });
-        }).WithTags("health");
+            return Results.Ok(new Readiness("ready", collections, await llm.StatusAsync(cancellationToken)));
+        }).WithName("GetReadiness").WithTags("health")
+            .Produces<Readiness>().Produces<Readiness>(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/readyz/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
@@ -48,13 +45,14 @@ internal static class HealthEndpoints
 
             if (!caller.CanUse(c) || !host.Exists(c))
             {
-                return Http.Problems.NotFound($"collection '{c}'");
+                return Problems.NotFound($"collection '{c}'");
             }
 
             var status = host.Check(c);
             return status == "ready"
-                ? Results.Ok(new { collection = c, status })
-                : Results.Json(new { collection = c, status }, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).WithTags("health");
+                ? Results.Ok(new CollectionReadiness(c, status))
+                : Results.Json(new CollectionReadiness(c, status), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }).WithName("GetCollectionReadiness").WithTags("health")
+            .Produces<CollectionReadiness>().Produces<CollectionReadiness>(StatusCodes.Status503ServiceUnavailable).ProducesProblems(404);
     }
 }

@@ -69,6 +69,12 @@ internal static class QueryEndpoints
         }).WithName("Ask").WithTags("query")
             .Produces<AnswerResult>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .WithDescription("JSON by default. With 'Accept: text/event-stream', Server-Sent Events: 'token' events {text} as the model writes, then one 'answer' event carrying the AnswerResult (or an 'error' event carrying a problem).")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The stream is text of events, not one AnswerResult document (only its 'answer' event carries one).
+                operation.Responses?["200"].Content?["text/event-stream"].Schema = OpenApiSchemas.EventStream();
+                return Task.CompletedTask;
+            })
             .ProducesProblems(400, 404, 504);
 
         app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log) =>

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Sift.Retrieval;
+using Sift.Server.Jobs;
 
 namespace Sift.Server.Http;
 
@@ -22,8 +25,9 @@ internal static class OpenApiSecurity
         var requirement = new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, document)] = [] };
         foreach (var (path, item) in document.Paths)
         {
-            // Liveness and bare readiness answer without credentials (per-collection readiness needs a key).
-            if (path is "/healthz" or "/readyz")
+            // Liveness answers without credentials; bare readiness too, and says more to a read key (the empty
+            // requirement makes the key optional); per-collection readiness needs a key.
+            if (path is "/healthz")
             {
                 continue;
             }
@@ -32,6 +36,10 @@ internal static class OpenApiSecurity
             {
                 operation.Security ??= [];
                 operation.Security.Add(requirement);
+                if (path is "/readyz")
+                {
+                    operation.Security.Add(new OpenApiSecurityRequirement());
+                }
             }
         }
     }
@@ -53,8 +61,9 @@ internal static class OpenApiMetadata
 }
 
 /// <summary>
-/// Request schemas as clients should read them: only the fields a request must carry are required (records'
-/// positional parameters would otherwise all read as required), numbers are numbers, and modes are an enum.
+/// Schemas as clients should read them: only the fields a request must carry are required, and those are never null
+/// (records' positional parameters would otherwise all read as required and nullable); numbers are numbers; modes,
+/// ratings and job statuses are enums; filters say what their values are; problems carry their <c>code</c>.
 /// </summary>
 internal static class OpenApiSchemas
 {
@@ -67,25 +76,81 @@ internal static class OpenApiSchemas
         [typeof(DocumentRecord)] = ["id", "text"],
     };
 
-    public static Task Describe(OpenApiSchema schema, Microsoft.AspNetCore.OpenApi.OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    public static Task Describe(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         var type = context.JsonTypeInfo.Type;
-        if (!RequiredFields.TryGetValue(type, out var required))
+        if (RequiredFields.TryGetValue(type, out var required))
         {
-            return Task.CompletedTask;
+            schema.Required = new HashSet<string>(required, StringComparer.Ordinal);
+            foreach (var name in required)
+            {
+                if (Property(schema, name) is { } field)
+                {
+                    field.Type &= ~JsonSchemaType.Null;
+                }
+            }
         }
 
-        schema.Required = new HashSet<string>(required, StringComparer.Ordinal);
-        if (schema.Properties?.TryGetValue("mode", out var mode) == true && mode is OpenApiSchema modeSchema)
+        if (type == typeof(SearchRequest) || type == typeof(AskRequest) || type == typeof(CollectionDetails))
         {
-            modeSchema.Enum = [.. Retrieval.RetrievalSettings.Modes.Select(m => (System.Text.Json.Nodes.JsonNode)m)];
+            Enumerate(Property(schema, "mode"), RetrievalSettings.Modes);
         }
 
-        if (schema.Properties?.TryGetValue("rating", out var rating) == true && rating is OpenApiSchema ratingSchema)
+        if (type == typeof(SearchRequest) || type == typeof(AskRequest))
         {
-            ratingSchema.Enum = ["up", "down"];
+            // Documented as arrays only: generators turn "a string or an array" into an unusable wrapper class.
+            if (Property(schema, "filters") is { } filters)
+            {
+                filters.AdditionalProperties = StringArray();
+                filters.Description = "Metadata key to the values a document may have, e.g. {\"team\": [\"a\", \"b\"]}; a single string is also accepted.";
+            }
+        }
+
+        if (type == typeof(FeedbackRequest))
+        {
+            Enumerate(Property(schema, "rating"), ["up", "down"]);
+        }
+
+        if (type == typeof(IngestJob))
+        {
+            Enumerate(Property(schema, "status"), IngestJob.Statuses);
+        }
+
+        if (type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))
+        {
+            // Every problem Sift answers has a stable code (clients branch on it); validation problems name each field's errors.
+            schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+            schema.Properties["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Stable and machine-readable, e.g. not_found, validation_failed, rate_limited." };
+            schema.Properties["errors"] = new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = StringArray(), Description = "With validation_failed: each invalid field and what is wrong with it." };
+            schema.Required = new HashSet<string>(["code"], StringComparer.Ordinal);
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// The multipart/form-data body of an upload: files (under any field name, "files" by convention) and an optional
+    /// comma-separated access list applied to each of them.
+    /// </summary>
+    public static OpenApiSchema UploadForm() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Required = new HashSet<string>(["files"], StringComparer.Ordinal),
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["files"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+            ["acl"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Comma-separated principals (e.g. group:finance) who may see the files." },
+        },
+    };
+
+    /// <summary>A Server-Sent Events stream: text, read event by event.</summary>
+    public static OpenApiSchema EventStream() => new() { Type = JsonSchemaType.String };
+
+    private static OpenApiSchema? Property(OpenApiSchema schema, string name) =>
+        schema.Properties?.TryGetValue(name, out var property) == true ? property as OpenApiSchema : null;
+
+    private static void Enumerate(OpenApiSchema? property, IEnumerable<string> values) =>
+        property?.Enum = [.. values.Select(v => (System.Text.Json.Nodes.JsonNode)v)];
+
+    private static OpenApiSchema StringArray() => new() { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } };
 }

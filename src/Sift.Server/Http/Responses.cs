@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Sift.Generation;
 
 namespace Sift.Server.Http;
@@ -34,3 +35,17 @@ public sealed record CollectionName(string Name);
 /// of a write to documents hidden from the caller.
 /// </param>
 public sealed record CollectionDetails(string Name, long Documents, long Chunks, string Version, string Chunker, string Analyzer, string Embedder, string Mode);
+
+/// <summary>GET /healthz: the process answers.</summary>
+public sealed record Liveness(string Status);
+
+/// <summary>GET /readyz: "ready", or "unavailable" (503) when the store cannot be read.</summary>
+/// <param name="Collections">With a read key: each collection the key may use, "ready" or "broken: REASON".</param>
+/// <param name="Llm">With a read key: whether the LLM is reachable (else answers are extractive).</param>
+public sealed record Readiness(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Collections = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Llm = null);
+
+/// <summary>GET /readyz/{c}: "ready", or "broken: REASON" (503).</summary>
+public sealed record CollectionReadiness(string Collection, string Status);

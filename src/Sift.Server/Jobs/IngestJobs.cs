@@ -14,7 +14,10 @@ namespace Sift.Server.Jobs;
 /// <param name="Errors">Per-file problems (a bad file is skipped, the rest are ingested).</param>
 public sealed record IngestJob(
     string Id, string Collection, string Status, DateTimeOffset Created, DateTimeOffset? Finished, int FilesTotal, int FilesDone,
-    int Added, int Updated, int Unchanged, int Chunks, IReadOnlyList<string> Errors, string? Failure, string Caller, string? Acl);
+    int Added, int Updated, int Unchanged, int Chunks, IReadOnlyList<string> Errors, string? Failure, string Caller, string? Acl)
+{
+    public static IReadOnlyList<string> Statuses { get; } = ["queued", "running", "succeeded", "failed"];
+}
 
 /// <summary>Who a job writes for: the tenant whose turn it takes, and the principals that decide which existing documents it may replace.</summary>
 public sealed record JobWriter(string Tenant, IReadOnlyList<string> Principals);
