@@ -102,8 +102,7 @@ internal static class DocumentEndpoints
                 return denied;
             }
 
-            // Generated clients encode "/" inside an id as %2F, which routing leaves encoded.
-            id = Uri.UnescapeDataString(id);
+            id = DocumentIdAsSent(context) ?? id;
 
             // A document the caller may not see is, to them, a document that does not exist.
             var metadata = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).DocumentMetadata;
@@ -275,5 +274,17 @@ internal static class DocumentEndpoints
 
         await File.WriteAllLinesAsync(Path.Combine(folder, "records.jsonl"), lines);
         return null;
+    }
+
+    /// <summary>
+    /// The id exactly as the client encoded it. Routing decodes every escape except %2F (which generated clients
+    /// send for "/" inside an id), so decoding its value again would turn a literal "%20" in an id into a space;
+    /// the raw request target is decoded once instead.
+    /// </summary>
+    private static string? DocumentIdAsSent(HttpContext context)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        var path = target?.Split('?', 2)[0].Split('/');
+        return path is { Length: > 5 } ? Uri.UnescapeDataString(string.Join('/', path[5..])) : null;
     }
 }

@@ -73,8 +73,10 @@ public sealed class OpenApiClientTests : IDisposable
         dynamic upload = New("DocumentsUpload");
         upload.Documents.Add(Record("notes/ocelot.txt", "The ocelot is a wild cat of the Americas that hunts at night.", "cats"));
         upload.Documents.Add(Record("notes/heron.txt", "The grey heron is a wading bird that hunts fish at night in shallow water.", "birds"));
+        upload.Documents.Add(Record("a%20b", "A literal percent sign in an id.", "ids"));
+        upload.Documents.Add(Record("a b", "A space in an id.", "ids"));
         dynamic job = await FinishedAsync(client, await client.UploadDocumentsAsync("notes", upload, null, null));
-        Assert.Equal(("Succeeded", 2), ($"{job.Status}", (int)job.Added));
+        Assert.Equal(("Succeeded", 4), ($"{job.Status}", (int)job.Added));
 
         // Upload a file as multipart/form-data with an access list this key does not hold. The form's schema has files
         // and acl (it was the JSON schema, so a client would have sent a "documents" field).
@@ -87,7 +89,7 @@ public sealed class OpenApiClientTests : IDisposable
         List<string> names = Names((await client.ListCollectionsAsync()).Collections);
         Assert.Equal(["notes"], names);
         dynamic details = await client.GetCollectionAsync("notes");
-        Assert.Equal((2L, "Bm25"), ((long)details.Documents, $"{details.Mode}")); // the lynx is hidden by its acl; modes and job statuses are enums
+        Assert.Equal((4L, "Bm25"), ((long)details.Documents, $"{details.Mode}")); // the lynx is hidden by its acl; modes and job statuses are enums
 
         // Search: k is an integer, mode an enum, filters a map of metadata key to allowed values (they were a bare object).
         dynamic search = New("SearchRequest");
@@ -133,6 +135,13 @@ public sealed class OpenApiClientTests : IDisposable
         Assert.Equal((404, "not_found"), (status, (string)problem.Code));
         found = DocumentIds((await client.SearchAsync("notes", search)).Results);
         Assert.Empty(found);
+
+        // An id is decoded once: deleting "a%20b" (sent as a%2520b) leaves "a b" alone.
+        await client.DeleteDocumentAsync("notes", "a%20b");
+        dynamic idSearch = New("SearchRequest");
+        idSearch.Query = "id";
+        List<string> remaining = DocumentIds((await client.SearchAsync("notes", idSearch)).Results);
+        Assert.Equal(["a b"], remaining);
 
         // Every documented operation was answered with success through a generated client: a new endpoint needs a call here.
         var uncalled = document.Operations.Where(o => !recorder.Calls.Any(c =>
