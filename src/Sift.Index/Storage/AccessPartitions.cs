@@ -42,6 +42,14 @@ public sealed class AccessPartitions
     /// <summary>Each slot's partition, for <see cref="Lexical.Bm25Index.Build"/>.</summary>
     public int[] PartitionOfSlot { get; }
 
+    /// <summary>Per partition: its access list (null: everyone), documents, chunks and content digest, as an index file keeps them.</summary>
+    internal IReadOnlyList<(string? Acl, int Documents, int Chunks, string Digest)> Table =>
+        [.. _acls.Select((acl, p) => (acl, _documents[p], _chunks[p], _digests[p]))];
+
+    /// <summary>Partitions as <see cref="Table"/> gave them, with each slot's partition.</summary>
+    internal static AccessPartitions Restore(int[] partitionOfSlot, IReadOnlyList<(string? Acl, int Documents, int Chunks, string Digest)> table) =>
+        new(partitionOfSlot, [.. table.Select(t => t.Acl)], [.. table.Select(t => t.Documents)], [.. table.Select(t => t.Chunks)], [.. table.Select(t => t.Digest)]);
+
     /// <summary>The whole generation, as a caller unrestricted by access lists (the local CLI) sees it.</summary>
     public VisibleContent Everything { get; }
 
@@ -79,9 +87,14 @@ public sealed class AccessPartitions
 
         var slots = new int[documentIdBySlot.Count];
         var chunks = new int[acls.Count];
+        string? previous = null;
         for (var slot = 0; slot < slots.Length; slot++)
         {
-            slots[slot] = documentPartition.TryGetValue(documentIdBySlot[slot], out var partition) ? partition : PartitionFor(new Dictionary<string, string>());
+            // A document's chunks are usually neighbours (and share one id string when read from an index file).
+            var id = documentIdBySlot[slot];
+            slots[slot] = slot > 0 && ReferenceEquals(id, previous) ? slots[slot - 1]
+                : documentPartition.TryGetValue(id, out var partition) ? partition : PartitionFor(new Dictionary<string, string>());
+            previous = id;
             if (slots[slot] >= chunks.Length)
             {
                 Array.Resize(ref chunks, slots[slot] + 1);

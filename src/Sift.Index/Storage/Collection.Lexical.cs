@@ -41,38 +41,61 @@ public sealed partial class Collection
         // One read transaction: the generation recorded is exactly the content read (WAL gives a stable snapshot).
         using var transaction = connection.BeginTransaction(deferred: true);
         var generation = Scalar(connection, GenerationSql, transaction);
+        if (MapLexicalFile(generation, Scalar(connection, LastChunkIdSql, transaction)) is { } file)
+        {
+            return new LexicalSnapshot(
+                generation, parameters, new Bm25Index(file.Postings, parameters, file.Access.PartitionOfSlot), file.ChunkIds, file.DocumentIds,
+                file.Access, new(ReadMetadataWhenAsked));
+        }
+
         var documents = ReadDocuments(connection, transaction);
-        var (chunkIds, documentIds, postings) = MapLexicalFile(generation, Scalar(connection, LastChunkIdSql, transaction)) ?? ReadLexicalRows(connection, transaction);
+        var (chunkIds, documentIds, postings) = ReadLexicalRows(connection, transaction);
         var partitions = AccessPartitions.Build(documentIds, documents);
-        var index = new Bm25Index(postings, parameters, partitions.PartitionOfSlot);
         var metadata = documents.ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
-        return new LexicalSnapshot(generation, parameters, index, chunkIds, documentIds, metadata, partitions);
+        return new LexicalSnapshot(
+            generation, parameters, new Bm25Index(postings, parameters, partitions.PartitionOfSlot), chunkIds, documentIds, partitions, new(metadata));
+    }
+
+    /// <summary>
+    /// Document metadata for a snapshot mapped from its file, read on first use (a CLI search without a filter never
+    /// needs it). It may be a write newer than the snapshot; access stays exact because a search also keeps to the
+    /// snapshot's own access partitions, so a document shows only when both its access lists allow it.
+    /// </summary>
+    private IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ReadMetadataWhenAsked()
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return ReadDocumentMetadata(connection, transaction);
     }
 
     private static (long[] ChunkIds, string[] DocumentIds, Bm25Postings Postings) ReadLexicalRows(SqliteConnection connection, SqliteTransaction transaction)
     {
         var chunkIds = new List<long>();
         var documentIds = new List<string>();
-        var terms = new List<string[]>();
-        using (var chunks = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY id"))
-        using (var reader = chunks.ExecuteReader())
+        using var chunks = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY id");
+        using var reader = chunks.ExecuteReader();
+
+        // Streamed into the build: a row's term strings are garbage once counted, so memory holds postings, not text.
+        IEnumerable<string[]> Rows()
         {
             while (reader.Read())
             {
                 chunkIds.Add(reader.GetInt64(0));
-                documentIds.Add(reader.GetString(1));
-                terms.Add(reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                var documentId = reader.GetString(1);
+                documentIds.Add(documentIds.Count > 0 && documentIds[^1] == documentId ? documentIds[^1] : documentId);
+                yield return reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             }
         }
 
-        return ([.. chunkIds], [.. documentIds], Bm25Postings.Build(terms));
+        var postings = Bm25Postings.Build(Rows());
+        return ([.. chunkIds], [.. documentIds], postings);
     }
 
     /// <summary>
     /// The lexical index file when it is this collection's at this generation; null when there is none or it is
     /// stale (a cache: the caller rebuilds from the stored terms). A damaged file is also rebuilt, with a warning.
     /// </summary>
-    private (long[] ChunkIds, string[] DocumentIds, Bm25Postings Postings)? MapLexicalFile(long generation, long lastChunkId)
+    private LexicalIndexFile? MapLexicalFile(long generation, long lastChunkId)
     {
         if (!File.Exists(LexicalIndexPath))
         {
@@ -91,7 +114,7 @@ public sealed partial class Collection
         }
 
         var current = file.CollectionId == (_collectionId ?? "") && file.Generation == generation && file.LastChunkId == lastChunkId;
-        return current ? (file.ChunkIds, file.DocumentIds, file.Postings) : null;
+        return current ? file : null;
     }
 
     /// <summary>Writes <c>lexical.idx</c> for the current generation unless it is there already or the store is read-only.</summary>
@@ -110,7 +133,8 @@ public sealed partial class Collection
 
         try
         {
-            LexicalIndexFile.Write(LexicalIndexPath, _collectionId ?? "", snapshot.Generation, snapshot.ChunkIds, snapshot.DocumentIds, snapshot.Index.Postings);
+            LexicalIndexFile.Write(
+                LexicalIndexPath, _collectionId ?? "", snapshot.Generation, snapshot.ChunkIds, snapshot.DocumentIds, snapshot.Index.Postings, snapshot.Access);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -130,5 +154,9 @@ public sealed record LexicalSnapshot(
     Bm25Index Index,
     long[] ChunkIds,
     string[] DocumentIds,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
-    AccessPartitions Access);
+    AccessPartitions Access,
+    Lazy<IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Metadata)
+{
+    /// <summary>Each document's metadata (read when first asked for when the index came from its file).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata => Metadata.Value;
+}

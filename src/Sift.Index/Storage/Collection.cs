@@ -359,31 +359,32 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// Every document's metadata and content hash. Documents mostly share a few metadata texts (one loader, the same
+    /// --meta), so each distinct text is parsed once and its read-only dictionary shared.
+    /// </summary>
     private static Dictionary<string, (IReadOnlyDictionary<string, string> Metadata, string ContentHash)> ReadDocuments(SqliteConnection connection, SqliteTransaction transaction)
     {
         var documents = new Dictionary<string, (IReadOnlyDictionary<string, string>, string)>(StringComparer.Ordinal);
+        var parsed = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         using var command = Command(connection, transaction, "SELECT id, metadata, content_hash FROM documents");
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            documents[reader.GetString(0)] = (JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!, reader.GetString(2));
+            var text = reader.GetString(1);
+            if (!parsed.TryGetValue(text, out var metadata))
+            {
+                metadata = parsed[text] = JsonSerializer.Deserialize<Dictionary<string, string>>(text)!;
+            }
+
+            documents[reader.GetString(0)] = (metadata, reader.GetString(2));
         }
 
         return documents;
     }
 
-    private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadDocumentMetadata(SqliteConnection connection, SqliteTransaction transaction)
-    {
-        var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        using var documents = Command(connection, transaction, "SELECT id, metadata FROM documents");
-        using var reader = documents.ExecuteReader();
-        while (reader.Read())
-        {
-            metadata[reader.GetString(0)] = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(1))!;
-        }
-
-        return metadata;
-    }
+    private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadDocumentMetadata(SqliteConnection connection, SqliteTransaction transaction) =>
+        ReadDocuments(connection, transaction).ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
 
     /// <summary>The content version: it changes with every write, so caches keyed by it never serve stale results.</summary>
     public long Generation

@@ -7,8 +7,9 @@ using Sift.Index.Vectors;
 namespace Sift.Index.Storage;
 
 /// <summary>
-/// <c>lexical.idx</c>: a collection's BM25 postings for one generation, with each slot's chunk and document, so a new
-/// process searches without rebuilding the index from every stored chunk's terms. The file is memory-mapped: opening
+/// <c>lexical.idx</c>: a collection's BM25 postings for one generation, with each slot's chunk, document and access
+/// partition, so a new process searches without rebuilding the index from every stored chunk's terms or reading every
+/// document. The file is memory-mapped: opening
 /// it checks its checksum and copies the per-slot arrays, and queries read only the postings they need. Sections are
 /// 8-byte aligned; an XxHash64 of every preceding byte ends the file.
 /// </summary>
@@ -19,7 +20,7 @@ internal sealed class LexicalIndexFile
     private const int FormatVersion = 1;
     private const int Alignment = 8;
 
-    private LexicalIndexFile(string collectionId, long generation, long lastChunkId, long[] chunkIds, string[] documentIds, Bm25Postings postings)
+    private LexicalIndexFile(string collectionId, long generation, long lastChunkId, long[] chunkIds, string[] documentIds, Bm25Postings postings, AccessPartitions access)
     {
         CollectionId = collectionId;
         Generation = generation;
@@ -27,6 +28,7 @@ internal sealed class LexicalIndexFile
         ChunkIds = chunkIds;
         DocumentIds = documentIds;
         Postings = postings;
+        Access = access;
     }
 
     public string CollectionId { get; }
@@ -42,8 +44,12 @@ internal sealed class LexicalIndexFile
 
     public Bm25Postings Postings { get; }
 
+    /// <summary>The documents' access partitions at this generation, so opening the file needs no pass over the documents.</summary>
+    public AccessPartitions Access { get; }
+
     /// <summary>Writes a new file beside <paramref name="path"/> and renames it over: readers see the old file or the new one.</summary>
-    public static void Write(string path, string collectionId, long generation, long[] chunkIds, string[] documentIdBySlot, Bm25Postings postings)
+    public static void Write(
+        string path, string collectionId, long generation, long[] chunkIds, string[] documentIdBySlot, Bm25Postings postings, AccessPartitions access)
     {
         var documents = new Dictionary<string, int>(StringComparer.Ordinal);
         var documentOfSlot = new int[documentIdBySlot.Length];
@@ -71,10 +77,11 @@ internal sealed class LexicalIndexFile
                 {
                     var terms = postings.Terms;
                     var header = new Header(
-                        collectionId, generation, chunkIds.Length == 0 ? 0 : chunkIds.Max(), chunkIds.Length, documents.Count, documentText.Count,
+                        collectionId, generation, chunkIds.Length == 0 ? 0 : chunkIds.Max(), access.Table, chunkIds.Length, documents.Count, documentText.Count,
                         terms.Count, terms.Text.Length, terms.Buckets.Length, postings.Slots.Length);
                     var position = header.Write(writer);
                     position = Section(writer, position, MemoryMarshal.AsBytes(documentOfSlot.AsSpan()));
+                    position = Section(writer, position, MemoryMarshal.AsBytes(access.PartitionOfSlot.AsSpan()));
                     position = Section(writer, position, MemoryMarshal.AsBytes(chunkIds.AsSpan()));
                     position = Section(writer, position, MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(documentOffsets)));
                     position = Section(writer, position, CollectionsMarshal.AsSpan(documentText));
@@ -122,6 +129,7 @@ internal sealed class LexicalIndexFile
 
         var (header, position) = Header.Read(file);
         var documentOfSlot = Next<int>(file, ref position, header.Slots);
+        var partitionOfSlot = Next<int>(file, ref position, header.Slots).ToArray();
         var chunkIds = Next<long>(file, ref position, header.Slots).ToArray();
         var documentOffsets = Next<int>(file, ref position, header.Documents + 1).Span;
         var documentText = Next<byte>(file, ref position, header.DocumentTextBytes).Span;
@@ -150,7 +158,8 @@ internal sealed class LexicalIndexFile
             throw new InvalidDataException("the sections run past the checksum");
         }
 
-        return new LexicalIndexFile(header.CollectionId, header.Generation, header.LastChunkId, chunkIds, documentIds, postings);
+        var access = AccessPartitions.Restore(partitionOfSlot, header.Partitions);
+        return new LexicalIndexFile(header.CollectionId, header.Generation, header.LastChunkId, chunkIds, documentIds, postings, access);
     }
 
     private static long Section(BinaryWriter writer, long position, ReadOnlySpan<byte> bytes)
@@ -179,8 +188,8 @@ internal sealed class LexicalIndexFile
 
     /// <summary>What the file holds, and how much of each section.</summary>
     private sealed record Header(
-        string CollectionId, long Generation, long LastChunkId, int Slots, int Documents, int DocumentTextBytes,
-        int Terms, int TermTextBytes, int Buckets, int Postings)
+        string CollectionId, long Generation, long LastChunkId, IReadOnlyList<(string? Acl, int Documents, int Chunks, string Digest)> Partitions,
+        int Slots, int Documents, int DocumentTextBytes, int Terms, int TermTextBytes, int Buckets, int Postings)
     {
         public long Write(BinaryWriter writer)
         {
@@ -190,6 +199,16 @@ internal sealed class LexicalIndexFile
                 fields.Write(CollectionId);
                 fields.Write(Generation);
                 fields.Write(LastChunkId);
+                fields.Write(Partitions.Count);
+                foreach (var (acl, documents, chunks, digest) in Partitions)
+                {
+                    fields.Write(acl is not null);
+                    fields.Write(acl ?? "");
+                    fields.Write(documents);
+                    fields.Write(chunks);
+                    fields.Write(digest);
+                }
+
                 foreach (var count in (int[])[Slots, Documents, DocumentTextBytes, Terms, TermTextBytes, Buckets, Postings])
                 {
                     fields.Write(count);
@@ -214,8 +233,17 @@ internal sealed class LexicalIndexFile
             var length = MemoryMarshal.Read<int>(file.Bytes(Magic.Length + sizeof(int), sizeof(int)));
             var start = Magic.Length + (2 * sizeof(int));
             using var reader = new BinaryReader(new MemoryStream(file.Bytes(start, length).ToArray()), Encoding.UTF8);
+            var (collectionId, generation, lastChunkId) = (reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
+            var partitions = new (string?, int, int, string)[reader.ReadInt32()];
+            for (var p = 0; p < partitions.Length; p++)
+            {
+                var hasAcl = reader.ReadBoolean();
+                var acl = reader.ReadString();
+                partitions[p] = (hasAcl ? acl : null, reader.ReadInt32(), reader.ReadInt32(), reader.ReadString());
+            }
+
             var header = new Header(
-                reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
+                collectionId, generation, lastChunkId, partitions, reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
                 reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
             var position = (long)start + length;
             return (header, position + ((Alignment - (position % Alignment)) % Alignment));

@@ -26,7 +26,7 @@ public sealed class DenseRanker(Collection collection, int? efSearch = null, boo
         }
 
         using var stage = SiftTelemetry.Start("vector");
-        var allowed = MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter);
+        var allowed = MetadataSlots.Allowed(snapshot.DocumentIds, () => snapshot.DocumentMetadata, filter);
         var nodes = exact ? snapshot.Index.SearchExact(vector, k, allowed) : snapshot.Index.Search(vector, k, efSearch ?? snapshot.EfSearch, allowed);
         return [.. nodes.Select(n => new ChunkScore(snapshot.ChunkIds[n.Node], snapshot.DocumentIds[n.Node], n.Similarity))];
     }

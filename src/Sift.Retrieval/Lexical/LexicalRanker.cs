@@ -24,7 +24,7 @@ public sealed class LexicalRanker(Collection collection, ITextAnalyzer analyzer,
         var snapshot = collection.LexicalIndex(_parameters);
         var terms = analyzer.Analyze(query).Select(t => t.Term).ToList();
         var visible = snapshot.Access.VisibleTo(filter?.Access).Partitions;
-        var slots = snapshot.Index.Search(terms, k, MetadataSlots.Allowed(snapshot.DocumentIds, snapshot.DocumentMetadata, filter), visible);
+        var slots = snapshot.Index.Search(terms, k, MetadataSlots.Allowed(snapshot.DocumentIds, () => snapshot.DocumentMetadata, filter), visible);
         IReadOnlyList<ChunkScore> scores = [.. slots.Select(s => new ChunkScore(snapshot.ChunkIds[s.Slot], snapshot.DocumentIds[s.Slot], s.Score))];
         return Task.FromResult(scores);
     }

@@ -6,12 +6,14 @@ namespace Sift.Retrieval.Ranking;
 internal static class MetadataSlots
 {
     public static Func<int, bool>? Allowed(
-        string[] documentIdBySlot, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> metadata, MetadataFilter? filter)
+        string[] documentIdBySlot, Func<IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> readMetadata, MetadataFilter? filter)
     {
         if (filter is null || filter.IsEmpty)
         {
             return null;
         }
+
+        var metadata = readMetadata();
 
         var byDocument = new Dictionary<string, bool>(StringComparer.Ordinal);
         return slot =>

@@ -52,9 +52,14 @@ public sealed partial class WarmUp(CollectionHost host, ILogger<WarmUp> logger) 
         var state = host.Check(name);
         try
         {
-            if (state == "ready" && host.Find(name) is { Embedder: not null } collection && RetrievalSettings.For(collection).NeedsVectors)
+            if (state == "ready" && host.Find(name) is { } collection)
             {
-                collection.DenseIndex();
+                // Every caller's search checks access against document metadata: read it now, not on a request.
+                _ = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).DocumentMetadata;
+                if (collection.Embedder is not null && RetrievalSettings.For(collection).NeedsVectors)
+                {
+                    collection.DenseIndex();
+                }
             }
 
             return state;

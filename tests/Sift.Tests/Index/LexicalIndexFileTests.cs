@@ -48,6 +48,14 @@ public sealed class LexicalIndexFileTests : IDisposable
         target.FinishIngest(chunker.Fingerprint);
     }
 
+    private static readonly AccessScope?[] Scopes = [null, new AccessScope(["group:a"]), new AccessScope(["group:b", "user:x"]), new AccessScope(["user:x"])];
+
+    private static (long Documents, long Chunks, string Version) Visible(LexicalSnapshot snapshot, AccessScope? scope)
+    {
+        var visible = snapshot.Access.VisibleTo(scope);
+        return (visible.Documents, visible.Chunks, visible.Version);
+    }
+
     private static List<List<ScoredSlot>> SearchAll(LexicalSnapshot snapshot)
     {
         var visible = snapshot.Access.VisibleTo(new AccessScope(["group:a"])).Partitions;
@@ -60,12 +68,14 @@ public sealed class LexicalIndexFileTests : IDisposable
         Ingest("c", 600, seed: 1);
         Assert.True(File.Exists(IndexFile("c")));
         List<List<ScoredSlot>> built;
+        List<(long, long, string)> builtAccess;
         using (var rebuilt = Store.Open("c"))
         {
             File.Move(IndexFile("c"), IndexFile("c") + ".aside");
             var snapshot = rebuilt.LexicalIndex(Bm25Parameters.Default);
             Assert.False(snapshot.Index.Postings.IsMapped);
             built = SearchAll(snapshot);
+            builtAccess = [.. Scopes.Select(scope => Visible(snapshot, scope))];
             File.Move(IndexFile("c") + ".aside", IndexFile("c"));
         }
 
@@ -85,6 +95,12 @@ public sealed class LexicalIndexFileTests : IDisposable
         Assert.Equal(600, mapped.Index.Count);
         Assert.Equal(Queries.Length - 1, built.Where((_, i) => i % 2 == 0).Count(r => r.Count > 0)); // all but "missing"
         Assert.Equal(built, SearchAll(mapped));
+
+        // Access partitions come from the file too: same counts and content versions for every caller; metadata is
+        // read only when a filter asks for it.
+        Assert.Equal(builtAccess, Scopes.Select(scope => Visible(mapped, scope)));
+        Assert.False(mapped.Metadata.IsValueCreated);
+        Assert.Equal("group:a", mapped.DocumentMetadata["c-1"]["acl"]);
         Assert.Equal(Math.Log(1 + ((600 - 0 + 0.5) / 0.5)), mapped.Index.Idf("missing"), 1e-4);
 
         // Other parameters rescore the same mapped postings.
