@@ -95,21 +95,21 @@ internal static class CollectionsCommand
         });
 
         var rebuildName = new Argument<string>("name") { Description = "Collection name" };
-        var rebuild = new Command("rebuild", "Rebuild the vector index from the vectors stored with the chunks (after damage or a crash)") { rebuildName };
+        var rebuild = new Command("rebuild", "Rebuild the index files: lexical from the stored terms, vector from the stored vectors (after damage or a crash)") { rebuildName };
         rebuild.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(rebuildName)!);
             EmbedderSpecs.Attach(collection, requested: null);
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-            var index = collection.RebuildDenseIndex();
-            var rebuilt = new { collection = collection.Name, vectors = index.Index.Count - index.Index.DeletedCount, seconds = stopwatch.Elapsed.TotalSeconds };
+            var (chunks, vectors) = collection.RebuildIndexFiles();
+            var rebuilt = new { collection = collection.Name, chunks, vectors, seconds = stopwatch.Elapsed.TotalSeconds };
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(rebuilt);
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"rebuilt the vector index of [bold]{collection.Name}[/]: {rebuilt.vectors:N0} vectors in {rebuilt.seconds:0.00}s");
+                AnsiConsole.MarkupLineInterpolated($"rebuilt the indexes of [bold]{collection.Name}[/]: {chunks:N0} chunks, {vectors:N0} vectors in {rebuilt.seconds:0.00}s");
             }
 
             return 0;

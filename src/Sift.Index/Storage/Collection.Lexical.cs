@@ -117,6 +117,31 @@ public sealed partial class Collection
         return current ? file : null;
     }
 
+    /// <summary>
+    /// Discards both index files and builds them again, the lexical one from the stored terms and the vector one from
+    /// the stored vectors: the fix for a damaged index. Returns the chunks and vectors indexed.
+    /// </summary>
+    public (int Chunks, int Vectors) RebuildIndexFiles()
+    {
+        lock (_indexLock)
+        {
+            File.Delete(LexicalIndexPath);
+            File.Delete(VectorIndexPath);
+            _snapshot = null;
+            _denseSnapshot = null;
+        }
+
+        RefreshIndexFiles();
+        var vectors = 0;
+        if (_embedder is not null)
+        {
+            var dense = DenseIndex().Index;
+            vectors = dense.Count - dense.DeletedCount;
+        }
+
+        return (LexicalIndex(Bm25Parameters.Default).Index.Count, vectors);
+    }
+
     /// <summary>Writes <c>lexical.idx</c> for the current generation unless it is there already or the store is read-only.</summary>
     private void SaveLexicalFile()
     {

@@ -87,18 +87,6 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>Discards the vector index file and rebuilds it from the stored vectors: the fix for a damaged index.</summary>
-    public DenseSnapshot RebuildDenseIndex()
-    {
-        lock (_indexLock)
-        {
-            File.Delete(VectorIndexPath);
-            _denseSnapshot = null;
-        }
-
-        return DenseIndex();
-    }
-
     private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
     {
         if (_embedder is null)

@@ -24,8 +24,8 @@ public sealed record Problem(string Message, string? DocumentId = null, int? Ord
 
 /// <summary>
 /// Checks a collection without writing to it: SQLite's integrity check, every row read back, every chunk against its
-/// content hash, documents against their chunks, chunks against their embeddings, and the vector index file against
-/// the store. Works on a database too damaged to open as a collection.
+/// content hash, documents against their chunks, chunks against their embeddings, and both index files against the
+/// store. Works on a database too damaged to open as a collection.
 /// </summary>
 internal static class CollectionCheck
 {
@@ -45,6 +45,7 @@ internal static class CollectionCheck
             ChunkCounts(rows),
             Embeddings(rows),
             VectorIndexFile(name, folder, rows),
+            LexicalIndexFileCheck(name, folder, rows),
         ]);
     }
 
@@ -167,5 +168,37 @@ internal static class CollectionCheck
         }
 
         return new CheckResult(Check, summary, problems);
+    }
+
+    private static CheckResult LexicalIndexFileCheck(string name, string folder, CollectionRows rows)
+    {
+        const string Check = "lexical index file";
+        var path = Path.Combine(folder, LexicalIndexFile.FileName);
+        if (!File.Exists(path))
+        {
+            return new CheckResult(Check, "no index file: searches rebuild the index from the stored terms until the next ingest saves it", []);
+        }
+
+        LexicalIndexFile file;
+        try
+        {
+            file = LexicalIndexFile.Open(path);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return new CheckResult(Check, path, [new Problem($"{path}: {ex.Message} (searches rebuild from the stored terms meanwhile); rebuild it with: sift collections rebuild {name}")]);
+        }
+
+        var storeId = rows.Meta.GetValueOrDefault("collection_id") ?? "";
+        var storeGeneration = long.TryParse(rows.Meta.GetValueOrDefault("generation"), CultureInfo.InvariantCulture, out var g) ? g : -1;
+        var summary = $"{file.ChunkIds.Length:N0} chunks, {file.Postings.Count:N0} slots, built at generation {file.Generation}";
+        if (file.CollectionId != storeId || file.Generation != storeGeneration)
+        {
+            return new CheckResult(Check, $"{summary}, not this store's (collection id {storeId}, generation {storeGeneration}): searches ignore it; the next ingest or sift collections rebuild {name} replaces it", []);
+        }
+
+        return file.ChunkIds.ToHashSet().SetEquals(rows.Chunks.Select(c => c.Id))
+            ? new CheckResult(Check, summary, [])
+            : new CheckResult(Check, summary, [new Problem($"the index holds {file.ChunkIds.Length:N0} chunks for the same generation as the store's {rows.Chunks.Count:N0}, or other chunks; rebuild it with: sift collections rebuild {name}")]);
     }
 }
