@@ -159,7 +159,9 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     }
                     var chunks = chunker.Split(document);
                     chunkCount += chunks.Count;
-                    batch.Add(new DocumentChunks(document, chunks, document.Id == documentId && readsAlone ? stamp : null));
+                    // The chunks hold the text now; the batch keeps the document's identity only, so a large
+                    // file's text is not held twice until its batch is written.
+                    batch.Add(new DocumentChunks(document with { Text = "", Sections = [] }, chunks, document.Id == documentId && readsAlone ? stamp : null));
                     outcomes.Add((document.Id, isNew));
                     if (batch.Count >= BatchDocuments)
                     {

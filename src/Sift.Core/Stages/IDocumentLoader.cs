@@ -2,7 +2,10 @@ using Sift.Core.Documents;
 
 namespace Sift.Core.Stages;
 
-/// <summary>Turns one file into documents. Most formats give one document per file; JSONL gives one per line.</summary>
+/// <summary>
+/// Turns one file into documents. Most formats give one document per file (returned, not yielded: an iterator would
+/// hold the file's bytes while the caller chunks and writes the document); JSONL yields one per line.
+/// </summary>
 public interface IDocumentLoader
 {
     /// <summary>File extensions this loader reads, lowercase with the dot (".md").</summary>

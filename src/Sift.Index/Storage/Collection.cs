@@ -237,15 +237,12 @@ public sealed partial class Collection : IDocumentSink, IDisposable
 
     /// <summary>Writes documents; <paramref name="storedVectors"/> (per document, per chunk) are kept as they are and
     /// only the chunks without one are embedded.</summary>
+    /// <remarks>
+    /// Terms are analyzed a group of chunks at a time inside the transaction (CPU only, no waiting on anything), so a
+    /// document of any size never has all its chunks' terms in memory at once.
+    /// </remarks>
     internal void Write(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
     {
-        // Analysis is the expensive part; do it on all cores before taking the write lock.
-        var terms = new string[batch.Count][];
-        Parallel.For(0, batch.Count, i =>
-        {
-            var titleTerms = string.Join(' ', _analyzer.Analyze(batch[i].Document.Title).Select(t => t.Term));
-            terms[i] = [.. batch[i].Chunks.Select(c => Join(titleTerms, string.Join(' ', _analyzer.Analyze(c.Text).Select(t => t.Term))))];
-        });
         var vectors = EmbedChunks(batch, storedVectors);
 
         using var connection = Connect();
@@ -266,18 +263,29 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             """, "$doc", "$ordinal", "$text", "$start", "$end", "$headings", "$page", "$hash", "$terms");
 
         var now = Timestamp();
-        for (var i = 0; i < batch.Count; i++)
+        var opened = 0;
+        void OpenUpTo(int document)
         {
-            var (document, chunks) = (batch[i].Document, batch[i].Chunks);
-            Run(deleteEmbeddings, document.Id);
-            Run(deleteChunks, document.Id);
-            Run(upsertDocument, document.Id, document.Source, document.Title, document.ContentHash,
-                JsonSerializer.Serialize(document.Metadata), chunks.Count, now, batch[i].FileStamp);
-            for (var c = 0; c < chunks.Count; c++)
+            // A document's old chunks go and its row is written just before its first new chunk (or at the end).
+            for (; opened <= document; opened++)
             {
-                var chunk = chunks[c];
-                Run(insertChunk, document.Id, chunk.Ordinal, chunk.Text, chunk.Start, chunk.End,
-                    JsonSerializer.Serialize(chunk.HeadingPath), chunk.Page, chunk.ContentHash, terms[i][c]);
+                var (item, count) = (batch[opened], batch[opened].Chunks.Count);
+                Run(deleteEmbeddings, item.Document.Id);
+                Run(deleteChunks, item.Document.Id);
+                Run(upsertDocument, item.Document.Id, item.Document.Source, item.Document.Title, item.Document.ContentHash,
+                    JsonSerializer.Serialize(item.Document.Metadata), count, now, item.FileStamp);
+            }
+        }
+
+        foreach (var (positions, terms) in AnalyzedGroups(batch))
+        {
+            for (var k = 0; k < positions.Count; k++)
+            {
+                var (i, c) = positions[k];
+                OpenUpTo(i);
+                var chunk = batch[i].Chunks[c];
+                Run(insertChunk, batch[i].Document.Id, chunk.Ordinal, chunk.Text, chunk.Start, chunk.End,
+                    JsonSerializer.Serialize(chunk.HeadingPath), chunk.Page, chunk.ContentHash, terms[k]);
                 if (vectors is not null)
                 {
                     Run(insertEmbedding, ToBlob(vectors[i][c]));
@@ -285,8 +293,48 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             }
         }
 
+        OpenUpTo(batch.Count - 1);
         BumpGeneration(connection, transaction);
         transaction.Commit();
+    }
+
+    /// <summary>
+    /// Every chunk's analyzed terms (its document's title first), a group of chunks at a time, each group on all
+    /// cores: a document of any size holds one group's terms in memory, and one huge document is analyzed in parallel.
+    /// </summary>
+    private IEnumerable<(List<(int Document, int Chunk)> Positions, string[] Terms)> AnalyzedGroups(IReadOnlyList<DocumentChunks> batch)
+    {
+        const int GroupSize = 512;
+        var titles = batch.Select(b => string.Join(' ', _analyzer.Analyze(b.Document.Title).Select(t => t.Term))).ToArray();
+        var positions = new List<(int Document, int Chunk)>(GroupSize);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            for (var c = 0; c < batch[i].Chunks.Count; c++)
+            {
+                positions.Add((i, c));
+                if (positions.Count == GroupSize)
+                {
+                    yield return (positions, Analyze(positions));
+                    positions = new List<(int Document, int Chunk)>(GroupSize);
+                }
+            }
+        }
+
+        if (positions.Count > 0)
+        {
+            yield return (positions, Analyze(positions));
+        }
+
+        string[] Analyze(List<(int Document, int Chunk)> group)
+        {
+            var terms = new string[group.Count];
+            Parallel.For(0, terms.Length, k =>
+            {
+                var (document, chunk) = group[k];
+                terms[k] = Join(titles[document], string.Join(' ', _analyzer.Analyze(batch[document].Chunks[chunk].Text).Select(t => t.Term)));
+            });
+            return terms;
+        }
     }
 
     public void Delete(IReadOnlyCollection<string> documentIds)

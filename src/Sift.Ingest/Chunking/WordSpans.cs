@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace Sift.Ingest.Chunking;
@@ -7,34 +8,33 @@ namespace Sift.Ingest.Chunking;
 /// </summary>
 internal sealed partial class WordSpans
 {
-    private readonly int[] _starts;
-    private readonly int[] _ends;
+    // Kept in the lists they were collected in (no copy) and lengths as bytes (a word is at most 64 characters):
+    // about 5 bytes a word, the largest structure while a large document is chunked.
+    private readonly List<int> _starts;
+    private readonly List<byte> _lengths;
 
     public WordSpans(string text)
     {
         // EnumerateMatches allocates no Match object per word: a 36 MB text has about six million of them.
-        var starts = new List<int>(text.Length / 6);
-        var ends = new List<int>(text.Length / 6);
+        _starts = new List<int>(text.Length / 6);
+        _lengths = new List<byte>(text.Length / 6);
         foreach (var match in Word().EnumerateMatches(text))
         {
-            starts.Add(match.Index);
-            ends.Add(match.Index + match.Length);
+            _starts.Add(match.Index);
+            _lengths.Add((byte)match.Length);
         }
-
-        _starts = [.. starts];
-        _ends = [.. ends];
     }
 
-    public int Count => _starts.Length;
+    public int Count => _starts.Count;
 
     public int Start(int word) => _starts[word];
 
-    public int End(int word) => _ends[word];
+    public int End(int word) => _starts[word] + _lengths[word];
 
     /// <summary>Index of the first word starting at or after <paramref name="offset"/>.</summary>
     public int FirstAtOrAfter(int offset)
     {
-        var index = Array.BinarySearch(_starts, offset);
+        var index = CollectionsMarshal.AsSpan(_starts).BinarySearch(offset);
         return index >= 0 ? index : ~index;
     }
 

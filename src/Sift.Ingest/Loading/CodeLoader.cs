@@ -59,7 +59,7 @@ public sealed partial class CodeLoader : IDocumentLoader
         var bytes = File.ReadAllBytes(path);
         if (FileText.Decode(bytes, path, problems) is not { } text)
         {
-            yield break;
+            return [];
         }
 
         var language = ByExtension[Path.GetExtension(path)];
@@ -90,7 +90,7 @@ public sealed partial class CodeLoader : IDocumentLoader
             sections.Add(new DocumentSection(sectionStart, text.Length, [.. open.Select(d => d.Name)], null));
         }
 
-        yield return FileText.Document(path, documentId, Path.GetFileName(path), text, bytes, language.Name, sections);
+        return [FileText.Document(path, documentId, Path.GetFileName(path), text, bytes, language.Name, sections)];
     }
 
     /// <summary>Where a declaration's section starts: at the comment, decorator and attribute lines just above it.</summary>

@@ -20,7 +20,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         var bytes = File.ReadAllBytes(path);
         if (FileText.Decode(bytes, path, problems) is not { } text)
         {
-            yield break;
+            return [];
         }
 
         var parsed = Markdown.Parse(text, Pipeline);
@@ -32,8 +32,8 @@ public sealed class MarkdownLoader : IDocumentLoader
         }
 
         var sections = outline.Finish(text.Length);
-        yield return FileText.Document(
-            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "md", sections);
+        return [FileText.Document(
+            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "md", sections)];
     }
 
     private static string HeadingText(string text, HeadingBlock heading)

@@ -20,7 +20,7 @@ public sealed class RstLoader : IDocumentLoader
         var bytes = File.ReadAllBytes(path);
         if (FileText.Decode(bytes, path, problems) is not { } text)
         {
-            yield break;
+            return [];
         }
 
         var lines = Lines(text);
@@ -45,8 +45,8 @@ public sealed class RstLoader : IDocumentLoader
         }
 
         var sections = outline.Finish(text.Length);
-        yield return FileText.Document(
-            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "rst", sections);
+        return [FileText.Document(
+            path, documentId, outline.FirstHeading ?? Path.GetFileNameWithoutExtension(path), text, bytes, "rst", sections)];
     }
 
     /// <summary>

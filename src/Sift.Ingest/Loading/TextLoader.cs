@@ -13,9 +13,9 @@ public sealed class TextLoader : IDocumentLoader
         var bytes = File.ReadAllBytes(path);
         if (FileText.Decode(bytes, path, problems) is not { } text)
         {
-            yield break;
+            return [];
         }
 
-        yield return FileText.Document(path, documentId, Path.GetFileNameWithoutExtension(path), text, bytes, "txt", []);
+        return [FileText.Document(path, documentId, Path.GetFileNameWithoutExtension(path), text, bytes, "txt", [])];
     }
 }
