@@ -14,6 +14,8 @@ namespace Sift.Cli.Commands;
 /// <summary><c>sift ingest PATH --collection NAME</c>: load, chunk and index files, incrementally.</summary>
 internal static class IngestCommand
 {
+    private const long LargeHeapBytes = 128L << 20;
+
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "A file or a folder (searched recursively) of .txt, .md, .rst, .html, .pdf, .docx, .csv, .tsv, source code (.cs .py .js .ts .java .go .rs .c .h .cpp .rb .sh ...) or BEIR .jsonl" };
@@ -142,6 +144,13 @@ internal static class IngestCommand
         else
         {
             summary = pipeline.Run(request);
+        }
+
+        // The run's documents and chunks are garbage now, but a large file's sit on the large-object heap until a full
+        // collection: collect them before the index build allocates, so the two peaks do not add up.
+        if (GC.GetTotalMemory(forceFullCollection: false) > LargeHeapBytes)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
 
         collection.FinishIngest(chunker.Fingerprint);

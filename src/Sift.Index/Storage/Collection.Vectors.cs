@@ -87,6 +87,8 @@ public sealed partial class Collection
         }
     }
 
+    private const int EmbedGroupSize = 256;
+
     private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
     {
         if (_embedder is null)
@@ -115,13 +117,14 @@ public sealed partial class Collection
             }
         }
 
-        if (missing.Count > 0)
+        // A group at a time: the model's input texts (title + chunk, a copy of the text) exist for one group only.
+        foreach (var group in missing.Chunk(EmbedGroupSize))
         {
-            var texts = missing.Select(m => ModelText.Of(batch[m.Document].Document.Title, batch[m.Document].Chunks[m.Chunk].Text)).ToList();
+            var texts = group.Select(m => ModelText.Of(batch[m.Document].Document.Title, batch[m.Document].Chunks[m.Chunk].Text)).ToList();
             var embedded = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
-            for (var k = 0; k < missing.Count; k++)
+            for (var k = 0; k < group.Length; k++)
             {
-                vectors[missing[k].Document][missing[k].Chunk] = embedded[k];
+                vectors[group[k].Document][group[k].Chunk] = embedded[k];
             }
         }
 
