@@ -73,7 +73,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     public IngestSummary Run(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
-        var root = System.IO.Path.GetFullPath(request.Path);
+        var root = SourcePaths.Canonical(request.Path);
         var notices = new List<string>();
         var files = SourceFiles.Find(root, loaders, notices);
         var runLoaders = loaders.ForRun(files);

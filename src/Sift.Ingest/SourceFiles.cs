@@ -1,4 +1,5 @@
 using Sift.Core;
+using Sift.Core.Documents;
 using Sift.Ingest.Loading;
 
 namespace Sift.Ingest;
@@ -15,9 +16,18 @@ internal static class SourceFiles
     {
         if (File.Exists(root))
         {
-            return loaders.For(root) is null
-                ? throw new SiftException($"{root}: unsupported file type (supported: {string.Join(", ", loaders.Extensions)})")
-                : [root];
+            if (loaders.For(root) is null)
+            {
+                throw new SiftException($"{root}: unsupported file type (supported: {string.Join(", ", loaders.Extensions)})");
+            }
+
+            if (new FileInfo(root).Length == 0)
+            {
+                notices.Add("skipped 1 empty file(s) or special file(s) (pipes, devices)");
+                return [];
+            }
+
+            return [root];
         }
 
         if (!Directory.Exists(root))
@@ -35,7 +45,7 @@ internal static class SourceFiles
         while (pending.Count > 0)
         {
             var folder = pending.Pop();
-            if (RealPathOrNull(new DirectoryInfo(folder)) is not { } realFolder || !realFolders.Add(realFolder))
+            if (SourcePaths.RealPathOrNull(new DirectoryInfo(folder)) is not { } realFolder || !realFolders.Add(realFolder))
             {
                 repeated++;
                 continue;
@@ -57,7 +67,7 @@ internal static class SourceFiles
                 }
 
                 var info = new FileInfo(file);
-                var real = RealPathOrNull(info);
+                var real = SourcePaths.RealPathOrNull(info);
                 if (real is null || !realFiles.Add(real))
                 {
                     repeated++;
@@ -91,28 +101,5 @@ internal static class SourceFiles
 
         files.Sort(StringComparer.Ordinal);
         return files;
-    }
-
-    /// <summary>The real path, or null for a link that loops (it leads nowhere readable).</summary>
-    private static string? RealPathOrNull(FileSystemInfo entry)
-    {
-        try
-        {
-            return RealPath(entry);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The path with every symbolic link along it resolved.</summary>
-    private static string RealPath(FileSystemInfo entry)
-    {
-        var parent = entry is FileInfo file ? file.Directory : ((DirectoryInfo)entry).Parent;
-        var path = parent is null ? entry.FullName : Path.Combine(RealPath(parent), entry.Name);
-        return (entry.LinkTarget is not null ? entry.ResolveLinkTarget(returnFinalTarget: true)?.FullName : null) is { } target && target != path
-            ? RealPath(target.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(target) ? new DirectoryInfo(target) : new FileInfo(target))
-            : path;
     }
 }

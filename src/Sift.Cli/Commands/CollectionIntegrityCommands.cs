@@ -45,8 +45,11 @@ internal static class CollectionIntegrityCommands
                 return 0;
             }
 
-            Console.Error.WriteLine(
-                $"error: collection '{report.Collection}' has {report.ProblemCount:N0} problem(s); salvage what reads back with: sift collections repair {report.Collection} --to NEWNAME");
+            // Damage only in the index files (derived data) is fixed by rebuilding them; the store itself needs a repair.
+            var onlyIndexFiles = report.Checks.Where(c => !c.Ok).All(c => c.Name is "vector index" or "lexical index");
+            Console.Error.WriteLine(onlyIndexFiles
+                ? $"error: collection '{report.Collection}' has {report.ProblemCount:N0} problem(s), all in its index files; rebuild them with: sift collections rebuild {report.Collection}"
+                : $"error: collection '{report.Collection}' has {report.ProblemCount:N0} problem(s); salvage what reads back with: sift collections repair {report.Collection} --to NEWNAME");
             return SiftCli.UserError;
         });
         return command;

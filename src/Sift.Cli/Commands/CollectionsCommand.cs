@@ -57,17 +57,16 @@ internal static class CollectionsCommand
             }
 
             var grid = new Grid().AddColumns(2);
-            foreach (var (key, value) in new (string, string)[]
-            {
+            (string Key, string Value)[] rows =
+            [
                 ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
                 ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
                 ("embedder", details.Embedder.Length == 0 ? "(none yet)" : $"{details.Embedder} (--embedder {details.EmbedderSpec})"),
-                ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
-                ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}"),
-                ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
+                .. SettingsRows(settings),
                 ("generation", details.Generation.ToString("N0")), ("size", $"{details.SizeBytes / 1024.0 / 1024.0:0.00} MB"),
                 ("created", details.CreatedAt), ("updated", details.UpdatedAt),
-            })
+            ];
+            foreach (var (key, value) in rows)
             {
                 grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value));
             }
@@ -143,7 +142,7 @@ internal static class CollectionsCommand
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {updated}");
+                AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}"))}");
             }
 
             return 0;
@@ -154,4 +153,12 @@ internal static class CollectionsCommand
             list, info, delete, rebuild, configure, CollectionIntegrityCommands.Check(), CollectionIntegrityCommands.Repair(),
         };
     }
+
+    /// <summary>A collection's retrieval and index settings as <c>info</c> and <c>configure</c> show them.</summary>
+    private static (string Key, string Value)[] SettingsRows(CollectionSettings settings) =>
+    [
+        ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
+        ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}"),
+        ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
+    ];
 }

@@ -29,7 +29,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var command = new Command("demo", "Ingest the bundled demo corpus, search it and evaluate retrieval");
+        var command = new Command("demo", "Ingest the bundled demo corpus, search it, answer a question from it and evaluate retrieval");
         command.SetAction(async (result, cancellation) =>
         {
             var json = result.GetValue(CommonOptions.Json);

@@ -70,7 +70,13 @@ internal static class IngestCommand
                     summary = Run(target, chunk, request with { IdRoots = target.SourceRoots }, showProgress: !json);
                     if (Directory.Exists(request.Path))
                     {
-                        target.AddSourceRoot(request.Path);
+                        target.AddSourceRoot(Sift.Core.Documents.SourcePaths.Canonical(request.Path));
+                    }
+
+                    if (summary.Added + summary.Updated + summary.Unchanged + summary.Removed + summary.Skipped == 0)
+                    {
+                        var notes = summary.Notices is { Count: > 0 } notices ? $" ({string.Join("; ", notices)})" : "";
+                        throw new SiftException($"nothing to ingest from {request.Path}: no readable file of a supported type{notes}");
                     }
                 }
                 catch when (isNew)

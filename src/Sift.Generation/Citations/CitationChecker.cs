@@ -3,6 +3,9 @@ using Sift.Generation.Context;
 
 namespace Sift.Generation.Citations;
 
+/// <summary>A sentence of a text: where it starts and ends in the text, and its words with whitespace made single spaces.</summary>
+public readonly record struct SentenceSpan(int Start, int End, string Text);
+
 /// <summary>A checked citation: the passage a sentence cites and the span of it that best supports the sentence.</summary>
 public sealed record Citation(int Label, long ChunkId, string DocumentId, string Source, int Start, int End, string Quote);
 
@@ -27,7 +30,7 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
     {
         var byLabel = context.Passages.ToDictionary(p => p.Label);
         var invalid = new SortedSet<int>();
-        var cited = new SortedDictionary<int, Citation>();
+        var cited = new List<Citation>();
         var uncited = new List<string>();
         var unsupported = new List<string>();
         foreach (var (sentence, labels) in SentenceLabels(answer))
@@ -44,9 +47,13 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
                 unsupported.Add(bare);
             }
 
-            foreach (var label in valid.Where(l => !cited.ContainsKey(l)))
+            // Each citing sentence gets its own quote: two sentences citing one passage usually quote two places in it.
+            foreach (var citation in valid.Distinct().Select(label => Cite(byLabel[label], sentence)))
             {
-                cited[label] = Cite(byLabel[label], sentence);
+                if (!cited.Any(c => c.Label == citation.Label && c.Start == citation.Start))
+                {
+                    cited.Add(citation);
+                }
             }
         }
 
@@ -56,18 +63,18 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
             var kept = Numbers(m.Groups[2].Value).Where(byLabel.ContainsKey).ToList();
             return kept.Count == 0 ? "" : $"{m.Groups[1].Value}[{string.Join(", ", kept)}]";
         });
-        return new CitationReport(repaired, [.. cited.Values], [.. invalid], uncited.Where(s => s.Length > 0).ToList(), unsupported);
+        return new CitationReport(repaired, [.. cited.OrderBy(c => c.Label).ThenBy(c => c.Start)], [.. invalid], uncited.Where(s => s.Length > 0).ToList(), unsupported);
     }
 
     private static Citation Cite(ContextPassage passage, string sentence)
     {
-        // The quote is the passage sentence sharing the most words with the citing sentence.
+        // The quote is the passage sentence sharing the most words with the citing sentence; its span is where that
+        // sentence sits in the chunk's own text (line breaks and all), so a span shown from the document is the quote.
         var words = Words(sentence);
         var chunk = passage.Chunk.Chunk;
-        var best = Sentences(chunk.Text).Select(s => (Text: s, Overlap: Words(s).Count(words.Contains))).MaxBy(s => s.Overlap);
-        var quote = best.Text ?? chunk.Text;
-        var offset = Math.Max(0, chunk.Text.IndexOf(quote, StringComparison.Ordinal));
-        return new Citation(passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + offset, chunk.Start + offset + quote.Length, quote);
+        var spans = SentenceSpans(chunk.Text);
+        var best = spans.Count == 0 ? new SentenceSpan(0, chunk.Text.Length, chunk.Text) : spans.MaxBy(s => Words(s.Text).Count(words.Contains));
+        return new Citation(passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + best.Start, chunk.Start + best.End, best.Text);
     }
 
     /// <summary>Each sentence of an answer with the passage labels its markers name (valid or not).</summary>
@@ -84,9 +91,12 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
     /// scanner: it runs for every passage of every answer, and a regular expression with look-behinds took a third
     /// of an extractive answer's time.
     /// </summary>
-    public static IReadOnlyList<string> Sentences(string text)
+    public static IReadOnlyList<string> Sentences(string text) => [.. SentenceSpans(text).Select(s => s.Text)];
+
+    /// <summary>The sentences of <see cref="Sentences"/> with where each sits in the text (whitespace around it left out).</summary>
+    public static IReadOnlyList<SentenceSpan> SentenceSpans(string text)
     {
-        var sentences = new List<string>();
+        var sentences = new List<SentenceSpan>();
         var start = 0;
         var i = 0;
         while (i < text.Length)
@@ -98,11 +108,11 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
                 continue;
             }
 
-            AddNormalised(sentences, text.AsSpan(start, i - start));
+            AddNormalised(sentences, text, start, i);
             start = i = end;
         }
 
-        AddNormalised(sentences, text.AsSpan(start));
+        AddNormalised(sentences, text, start, text.Length);
         return sentences;
     }
 
@@ -251,15 +261,30 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
         return k;
     }
 
-    private static void AddNormalised(List<string> sentences, ReadOnlySpan<char> piece)
+    private static void AddNormalised(List<SentenceSpan> sentences, string text, int start, int end)
     {
-        var builder = new System.Text.StringBuilder(piece.Length);
+        while (start < end && char.IsWhiteSpace(text[start]))
+        {
+            start++;
+        }
+
+        while (end > start && char.IsWhiteSpace(text[end - 1]))
+        {
+            end--;
+        }
+
+        if (start == end)
+        {
+            return;
+        }
+
+        var builder = new System.Text.StringBuilder(end - start);
         var pendingSpace = false;
-        foreach (var c in piece)
+        foreach (var c in text.AsSpan(start, end - start))
         {
             if (char.IsWhiteSpace(c))
             {
-                pendingSpace = builder.Length > 0;
+                pendingSpace = true;
                 continue;
             }
 
@@ -272,10 +297,7 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
             builder.Append(c);
         }
 
-        if (builder.Length > 0)
-        {
-            sentences.Add(builder.ToString());
-        }
+        sentences.Add(new SentenceSpan(start, end, builder.ToString()));
     }
 
     private static HashSet<string> Words(string text) =>

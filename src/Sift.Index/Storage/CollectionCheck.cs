@@ -172,7 +172,7 @@ internal static class CollectionCheck
 
     private static CheckResult LexicalIndexFileCheck(string name, string folder, CollectionRows rows)
     {
-        const string Check = "lexical index file";
+        const string Check = "lexical index";
         var path = Path.Combine(folder, LexicalIndexFile.FileName);
         if (!File.Exists(path))
         {

@@ -8,14 +8,14 @@ using Sift.Core.Stages;
 namespace Sift.Ingest.Loading;
 
 /// <summary>
-/// HTML: visible text only. Scripts, styles and navigation are dropped, and so are link-dense blocks (menus, tables of
+/// HTML: visible text only. Scripts, styles, navigation, form controls and hidden elements are dropped, and so are link-dense blocks (menus, tables of
 /// contents) and, in an ingest of a folder, the blocks its pages repeat (site headers and footers; see
 /// <see cref="HtmlBoilerplate"/>); block elements become line breaks; headings open sections with their heading path.
 /// </summary>
 public sealed class HtmlLoader : IDocumentLoader
 {
     private const string Dropped =
-        "script, style, noscript, template, nav, iframe, svg, [role=navigation], [aria-hidden=true]";
+        "script, style, noscript, template, nav, iframe, svg, button, select, [hidden], [role=navigation], [aria-hidden=true]";
 
     private static readonly HashSet<string> BlockElements = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -92,7 +92,8 @@ public sealed class IntegrityCliTests : IDisposable
         var check = await Sift("collections", "check", "kb");
         Assert.Equal(1, check.ExitCode);
         Assert.Contains("checksum does not match", check.Stdout + check.Stderr, StringComparison.Ordinal);
-        Assert.Contains("sift collections rebuild kb", check.Stdout + check.Stderr, StringComparison.Ordinal);
+        Assert.Contains("all in its index files; rebuild them with: sift collections rebuild kb", check.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("repair", check.Stderr, StringComparison.Ordinal);
 
         var rebuild = await Sift("collections", "rebuild", "kb", "--json");
         Assert.True(rebuild.ExitCode == 0, rebuild.Stderr);

@@ -153,12 +153,33 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
         await Sift("ingest", _folder.Combine("corpus/text/x.txt"), "-c", "kb");
         _folder.File("corpus/text/new.txt", "A new note about gaskets.");
         await Sift("ingest", _folder.Combine("corpus/text"), "-c", "kb");
+        // A folder reached through a symbolic link is the folder itself.
+        Directory.CreateSymbolicLink(_folder.Combine("link"), _folder.Combine("corpus/text"));
+        var linked = await Sift("ingest", _folder.Combine("link"), "-c", "kb", "--json");
+        Assert.Equal(2, JsonDocument.Parse(linked.Stdout).RootElement.GetProperty("summary").GetProperty("unchanged").GetInt32());
 
         using var listed = JsonDocument.Parse((await Sift("documents", "list", "-c", "kb", "--json")).Stdout);
         Assert.Equal(
             ["corpus/readme.md", "corpus/text/new.txt", "corpus/text/x.txt"],
             listed.RootElement.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
         Assert.Single(await SearchAsync("valves inspected"));
+    }
+
+    [Fact]
+    public async Task NothingToIngestIsAnErrorAndLeavesNoCollection()
+    {
+        Directory.CreateDirectory(_folder.Combine("empty"));
+        _folder.File("images/a.png", "not really a png");
+        _folder.File("blank.txt", "");
+        foreach (var path in new[] { "empty", "images", "blank.txt" })
+        {
+            var run = await Sift("ingest", _folder.Combine(path), "-c", "kb");
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("nothing to ingest", run.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("skipped 1 file(s) of unsupported types: .png 1", (await Sift("ingest", _folder.Combine("images"), "-c", "kb")).Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("kb", (await Sift("collections", "list")).Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

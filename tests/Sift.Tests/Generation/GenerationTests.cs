@@ -95,6 +95,22 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void ASpanIsWhereTheQuotedSentenceSitsEvenAcrossLineBreaksAndEachCitingSentenceGetsItsOwn()
+    {
+        const string text = "# Title\n\nThe quarterly report was written in March.\nThe audit   committee found\nthat inventory was overvalued. It was corrected.";
+        var context = Assembler.Assemble([Chunk(1, text)], 1000);
+        var label = context.Passages[0].Label;
+        var answer = $"A report was written in March [{label}]. The audit committee found inventory overvalued [{label}].";
+
+        var citations = new CitationChecker().Check(answer, context).Citations;
+
+        Assert.Equal(["The quarterly report was written in March.", "The audit committee found that inventory was overvalued."], citations.Select(c => c.Quote));
+        // The span, read back from the chunk's own text (as `sift documents show --span` does), is the quote.
+        Assert.All(citations, c => Assert.Equal(c.Quote, string.Join(' ', text[(c.Start - 100)..(c.End - 100)].Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))));
+        Assert.Equal(100 + text.IndexOf("The audit", StringComparison.Ordinal), citations[1].Start);
+    }
+
+    [Fact]
     public void ExtractiveAnswersCiteTheBestSentencesAndAbstainWhenNothingMatches()
     {
         var context = Assembler.Assemble(

@@ -59,7 +59,8 @@ public sealed class LoaderTests : IDisposable
         var path = _folder.File("page.html", """
             <html><head><title>Page title</title><style>.x{color:red}</style><script>var secret = 1;</script></head>
             <body><nav>Home | About</nav><div role="navigation">Menu</div>
-            <h1>Guide</h1><p>First   paragraph.</p><h2>Details</h2><p>Second <b>bold</b> paragraph.</p></body></html>
+            <h1>Guide</h1><p>First   paragraph.</p><h2>Details</h2><p>Second <b>bold</b> paragraph.</p>
+            <p>diagram: <button onclick="toggle()">show</button><select><option>Option A</option></select><span hidden>Hidden text</span></p></body></html>
             """);
         var document = Load(new HtmlLoader(), path);
 
@@ -68,6 +69,10 @@ public sealed class LoaderTests : IDisposable
         Assert.DoesNotContain("color", document.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("About", document.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("Menu", document.Text, StringComparison.Ordinal);
+        // Form controls and hidden elements are not content (SQLite's manual has a "show"/"hide" button per diagram).
+        Assert.DoesNotContain("show", document.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Option A", document.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hidden text", document.Text, StringComparison.Ordinal);
         Assert.Contains("First paragraph.", document.Text, StringComparison.Ordinal);
         Assert.Contains("Second bold paragraph.", document.Text, StringComparison.Ordinal);
         var details = document.SectionAt(document.Text.IndexOf("Second", StringComparison.Ordinal))!;
