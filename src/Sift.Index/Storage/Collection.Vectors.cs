@@ -71,7 +71,7 @@ public sealed partial class Collection
     {
         if (_embedder is null)
         {
-            throw new SiftException($"collection '{Name}' has no embedder, so it has no vectors to search (use --mode bm25)");
+            throw new SiftException($"collection '{Name}' has no embedder, so it has no vectors to search: search it in mode bm25");
         }
 
         lock (_indexLock)

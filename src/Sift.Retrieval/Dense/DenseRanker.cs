@@ -17,7 +17,7 @@ public sealed class DenseRanker(Collection collection, int? efSearch = null, boo
 
     public async Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
     {
-        var embedder = collection.Embedder ?? throw new SiftException($"collection '{collection.Name}' has no embedder (use --mode bm25)");
+        var embedder = collection.Embedder ?? throw new SiftException($"collection '{collection.Name}' has no embedder: search it in mode bm25");
         var snapshot = collection.DenseIndex();
         float[] vector;
         using (SiftTelemetry.Start("embed"))

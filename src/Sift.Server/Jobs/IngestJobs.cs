@@ -12,9 +12,11 @@ namespace Sift.Server.Jobs;
 /// <summary>An ingestion job as GET /v1/jobs/{id} reports it.</summary>
 /// <param name="Status">queued, running, succeeded or failed.</param>
 /// <param name="Errors">Per-file problems (a bad file is skipped, the rest are ingested).</param>
+/// <param name="Notices">What was passed over without being an error (empty or binary files, unsupported types); null for jobs stored before notices were kept.</param>
 public sealed record IngestJob(
     string Id, string Collection, string Status, DateTimeOffset Created, DateTimeOffset? Finished, int FilesTotal, int FilesDone,
-    int Added, int Updated, int Unchanged, int Chunks, IReadOnlyList<string> Errors, string? Failure, string Caller, string? Acl)
+    int Added, int Updated, int Unchanged, int Chunks, IReadOnlyList<string> Errors, string? Failure, string Caller, string? Acl,
+    IReadOnlyList<string>? Notices = null)
 {
     public static IReadOnlyList<string> Statuses { get; } = ["queued", "running", "succeeded", "failed"];
 }
@@ -192,11 +194,13 @@ public sealed partial class IngestJobs : BackgroundService
             var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: new Journal(this, job.Id));
             var summary = pipeline.Run(request, progress, stoppingToken);
             collection.FinishIngest(chunker.Fingerprint);
-            var relative = summary.Problems.Select(p => p.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)).ToList();
+            string Relative(string message) => message.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+            var relative = summary.Problems.Select(Relative).ToList();
             Save(job with
             {
                 Status = "succeeded", Finished = DateTimeOffset.UtcNow, FilesTotal = summary.Files, FilesDone = summary.Files,
                 Added = summary.Added, Updated = summary.Updated, Unchanged = summary.Unchanged, Chunks = summary.Chunks, Errors = relative,
+                Notices = [.. (summary.Notices ?? []).Select(Relative)],
             });
             DeleteFolder(folder);
         }

@@ -309,6 +309,7 @@ public sealed class ServerTests : IAsyncDisposable
             form.Add(new StringContent("# Guide\n\nInstall with the installer. Proxy settings matter."), "files", "guide.md");
             form.Add(new StringContent("Plain notes about proxies."), "files", "notes/proxy.txt");
             form.Add(new ByteArrayContent(Encoding.ASCII.GetBytes("%PDF-1.4 broken")), "files", "broken.pdf");
+            form.Add(new ByteArrayContent([0x7F, 0x45, 0x4C, 0x46, 0x00, 0x00, 0x01, 0x02]), "files", "binary.txt");
             form.Add(new StringContent("group:finance"), "acl");
             var response = await client.PostAsync("/v1/collections/shared/documents", form, Cancel);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -316,6 +317,10 @@ public sealed class ServerTests : IAsyncDisposable
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.Equal(2, job.GetProperty("added").GetInt32());
             Assert.Contains("broken.pdf", Assert.Single(job.GetProperty("errors").EnumerateArray()).GetString(), StringComparison.Ordinal);
+            // A file passed over is said, with why, and without the server's upload folder in it.
+            var notice = Assert.Single(job.GetProperty("notices").EnumerateArray(), n => n.GetString()!.Contains("binary.txt", StringComparison.Ordinal)).GetString()!;
+            Assert.Contains("binary", notice.Replace("binary.txt", "", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.DoesNotContain("uploads", notice, StringComparison.Ordinal);
         }
 
         Assert.Equal(["guide.md", "notes/proxy.txt"], (await SearchAsync(server.Client(_finance), "proxy")).Order(StringComparer.Ordinal));
