@@ -2,7 +2,8 @@
 # Load test of `sift serve` on loopback over SciFact (5,183 documents): search (bm25, hybrid) and extractive ask at
 # 1, 8 and 64 connections with wrk, caches off so every request runs the engine; then an optional soak at 8
 # connections with RSS sampled every 10 s. Needs: wrk (apt-get install wrk), python3.
-#   benchmarks/run-server-load.sh [DATASET_DIR]            DURATION=15s per run (default)
+#   benchmarks/run-server-load.sh [DATASET_DIR]            DURATION=15s per run (default); SCENARIOS="search-bm25"
+#                                                          and CONNECTIONS="8" keep only those (a fresh server each call)
 #   SOAK_SECONDS=600 benchmarks/run-server-load.sh         adds the 10-minute soak (SOAK_ONLY=1: only the soak)
 #   CACHE_SECONDS=180 SOAK_ONLY=1 benchmarks/run-server-load.sh  memory with the caches on: every question new,
 #                                                          RSS sampled every 20 s
@@ -55,8 +56,9 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /pro
                 "search-hybrid /v1/collections/scifact/search search-hybrid.jsonl" \
                 "ask-extractive /v1/collections/scifact/ask ask.jsonl"; do
   set -- $scenario
+  [[ " ${SCENARIOS:-search-bm25 search-hybrid ask-extractive} " == *" $1 "* ]] || continue
   run "$1" "$2" "$3" 2 5s >/dev/null # warm-up
-  for connections in 1 8 64; do run "$1" "$2" "$3" "$connections" "$duration"; done
+  for connections in ${CONNECTIONS:-1 8 64}; do run "$1" "$2" "$3" "$connections" "$duration"; done
 done
 
 if [ "$soak" -gt 0 ]; then

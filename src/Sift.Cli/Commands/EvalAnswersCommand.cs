@@ -232,7 +232,7 @@ internal static class EvalAnswersCommand
     private static JudgedAnswer JudgedInput(QaItem item, AnswerRecord record, IReadOnlyList<Core.Documents.StoredChunk> chunks)
     {
         var texts = chunks.ToDictionary(c => c.Id, c => c.Text);
-        var byLabel = record.Citations.ToDictionary(c => c.Label, c => c.ChunkId);
+        var byLabel = record.Citations.GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.First().ChunkId); // a label is one passage, however many quotes
         var sentences = CitationChecker.SentenceLabels(record.Answer)
             .Select(s => new CitedSentence(s.Sentence, [.. s.Labels.Where(byLabel.ContainsKey).Select(l => texts.GetValueOrDefault(byLabel[l]) ?? "").Distinct()]))
             .ToList();

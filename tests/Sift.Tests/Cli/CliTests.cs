@@ -271,8 +271,10 @@ public sealed class CliTests : IDisposable
         AssertOneLineError(await Sift("ask", " ", "-c", "demo"), "the question is empty");
         AssertOneLineError(await Sift("ask", new string('x', 2001), "-c", "demo"), "the limit is 2000");
         AssertOneLineError(await Sift("ask", "BM25 document length", "-c", "demo", "--budget", "5"), "cannot hold even one passage");
-        _folder.File("empty/skip.xyz", "");
-        await Sift("ingest", _folder.Combine("empty"), "-c", "blank", "--skip-bad");
+        // A collection whose only document was deleted.
+        _folder.File("lonely/note.txt", "A note.");
+        await Sift("ingest", _folder.Combine("lonely"), "-c", "blank");
+        Assert.Equal(0, (await Sift("documents", "delete", "lonely/note.txt", "-c", "blank")).ExitCode);
         AssertOneLineError(await Sift("ask", "anything", "-c", "blank"), "has no documents");
     }
 
