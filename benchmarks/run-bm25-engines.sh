@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # BM25 engines on equal terms: every engine and dataset in its own process, RUNS (default 5) processes each, the same
-# warm-up rule (passes until throughput settles within 5%), then 20 timed passes of the test queries one at a time on one
+# warm-up rule (at least 3 s, then until throughput settles within 5%), then 20 timed passes of the test queries one at a time on one
 # thread; each process reports its median pass, and the table gives the median of the RUNS processes with their
 # min-max. Quality is scored by one evaluator (Sift's) for every engine, from each engine's top 100.
 #   Sift, Lucene.NET 4.8, SQLite FTS5 (two ways): dotnet run ... engines --engine KEY DATASET

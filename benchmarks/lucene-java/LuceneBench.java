@@ -1,7 +1,8 @@
 // Java Lucene (Debian's liblucene8-java) on a corpus exported by `Sift.Benchmarks engines-export`: EnglishAnalyzer,
 // BM25Similarity with Sift's k1 and b, title and text in one field (as Pyserini's flat index and the Lucene.NET harness),
 // ids from an array read once after indexing (as Sift returns ids from memory). Timing follows Sift's LatencyBenchmark:
-// passes over the queries until two in a row agree within 5% (at most 30), then 20 timed passes one query at a time;
+// at least 3 s of passes over the queries, then until two in a row agree within 5% (at most 200), then 20 timed passes
+// one query at a time;
 // throughput is the median pass with the slowest and fastest. Writes the top 100 per query as a TREC run for
 // `Sift.Benchmarks engines-score` (one evaluator for every engine) and prints one RESULT line.
 // Usage: java -cp ... LuceneBench CORPUS.tsv QUERIES.tsv INDEX_DIR RUN_FILE K1 B
@@ -67,14 +68,15 @@ public final class LuceneBench {
 
                 int warmUp = 0;
                 double previous = 0;
-                while (warmUp < 30) {
+                long warmUpStarted = System.nanoTime();
+                while (warmUp < 200) {
                     long started = System.nanoTime();
                     for (String[] query : queries) {
                         search(searcher, analyzer, query[1], 100);
                     }
                     double throughput = queries.size() / ((System.nanoTime() - started) / 1e9);
                     warmUp++;
-                    if (warmUp >= 2 && Math.abs(throughput - previous) <= 0.05 * previous) {
+                    if (warmUp >= 2 && System.nanoTime() - warmUpStarted >= 3_000_000_000L && Math.abs(throughput - previous) <= 0.05 * previous) {
                         break;
                     }
                     previous = throughput;

@@ -13,18 +13,22 @@ public sealed record LatencyReport(
 
 public static class LatencyBenchmark
 {
-    private const int MaxWarmUpPasses = 30;
+    private const int MaxWarmUpPasses = 200;
+    public static readonly TimeSpan DefaultMinWarmUp = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// Warms up until steady state (passes over the queries until two in a row agree within 5% on throughput, so JIT
-    /// tiering and caches are done; at most 30), then times <paramref name="rounds"/> passes on one thread. Throughput
-    /// is the median pass, with the slowest and fastest: one pass of 300 fast queries lasts a tenth of a second, and a
-    /// single pass swings by a fifth.
+    /// Warms up until steady state: at least <paramref name="minWarmUp"/> (default 3 seconds) of passes over the queries (the runtime promotes hot methods to
+    /// optimised code in the background, 100 ms after calls stop arriving at unoptimised code, so two quick passes
+    /// that agree can both still be slow: processes measured that way swung 3x), then until two passes in a row agree
+    /// within 5% on throughput (at most 200 passes). Then times <paramref name="rounds"/> passes on one thread.
+    /// Throughput is the median pass, with the slowest and fastest.
     /// </summary>
-    public static LatencyReport Measure(IReadOnlyList<string> queries, Action<string> run, int rounds = 20)
+    public static LatencyReport Measure(IReadOnlyList<string> queries, Action<string> run, int rounds = 20, TimeSpan? minWarmUp = null)
     {
+        var warmUpAtLeast = minWarmUp ?? DefaultMinWarmUp;
         var warmUp = 0;
         var previous = 0.0;
+        var warmUpStarted = Stopwatch.GetTimestamp();
         while (warmUp < MaxWarmUpPasses)
         {
             var started = Stopwatch.GetTimestamp();
@@ -35,7 +39,7 @@ public static class LatencyBenchmark
 
             var throughput = queries.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
             warmUp++;
-            if (warmUp >= 2 && Math.Abs(throughput - previous) <= 0.05 * previous)
+            if (warmUp >= 2 && Stopwatch.GetElapsedTime(warmUpStarted) >= warmUpAtLeast && Math.Abs(throughput - previous) <= 0.05 * previous)
             {
                 break;
             }

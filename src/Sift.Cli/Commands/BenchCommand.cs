@@ -116,7 +116,8 @@ internal static class BenchCommand
         var split = CommonOptions.Split();
         var rounds = new Option<int>("--rounds") { Description = "Timed passes over the queries, after warming up to steady state (throughput is the median pass, with min-max)", DefaultValueFactory = _ => 20 };
         var output = CommonOptions.Out("Write the results as JSON");
-        var retrieval = new Command("retrieval", "Benchmark indexing, and query latency and quality per retrieval mode") { dataset, split, rounds, output };
+        var warmUp = new Option<double>("--warm-up") { Description = "Seconds of warm-up per mode at least, before waiting for two passes that agree within 5%", DefaultValueFactory = _ => LatencyBenchmark.DefaultMinWarmUp.TotalSeconds };
+        var retrieval = new Command("retrieval", "Benchmark indexing, and query latency and quality per retrieval mode") { dataset, split, rounds, warmUp, output };
         retrieval.SetAction(async (result, cancellation) =>
         {
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
@@ -143,7 +144,7 @@ internal static class BenchCommand
             foreach (var (name, mode, fusion, exact) in Modes)
             {
                 var retriever = RetrieverFactory.Create(reopened, CommonOptions.Analyzer, new RetrievalSettings(mode, fusion, Exact: exact));
-                var latency = LatencyBenchmark.Measure(queries, q => retriever.RankDocumentsAsync(q, 100, cancellationToken: cancellation).GetAwaiter().GetResult(), result.GetValue(rounds));
+                var latency = LatencyBenchmark.Measure(queries, q => retriever.RankDocumentsAsync(q, 100, cancellationToken: cancellation).GetAwaiter().GetResult(), result.GetValue(rounds), TimeSpan.FromSeconds(result.GetValue(warmUp)));
                 var quality = await RetrievalEvaluator.EvaluateAsync(
                     data, (q, n, cancel) => retriever.RankDocumentsAsync(q, n, cancellationToken: cancel), MetricSpec.Defaults, 100, cancellation);
                 modes.Add(new { mode = name, ndcgAt10 = quality.Means["ndcg@10"], recallAt100 = quality.Means["recall@100"], latency });

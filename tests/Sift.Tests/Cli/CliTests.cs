@@ -206,7 +206,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(["q1 Q0 d1 1", "q2 Q0 d2 1"], File.ReadAllLines(_folder.Combine("run.trec")).Select(l => string.Join(' ', l.Split(' ')[..4])));
         Assert.Contains("ds", (await Sift("collections", "list")).Stdout, StringComparison.Ordinal);
 
-        var bench = await Sift("bench", "retrieval", "--dataset", _folder.Combine("ds"), "--rounds", "1", "--json");
+        var bench = await Sift("bench", "retrieval", "--dataset", _folder.Combine("ds"), "--rounds", "1", "--warm-up", "0", "--json");
         Assert.Equal(0, bench.ExitCode);
         using var numbers = JsonDocument.Parse(bench.Stdout);
         Assert.Equal(2, numbers.RootElement.GetProperty("documents").GetInt32());
