@@ -102,7 +102,8 @@ internal static class AskCommand
             foreach (var citation in answer.Citations)
             {
                 // Offsets are into the document's extracted text (not the file's bytes): say so, and how to see it.
-                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId} [grey](extracted text {citation.Start}-{citation.End}; sift documents show {citation.DocumentId} --span {citation.Start}-{citation.End} -c {target.Name})[/]");
+                var where = Place.Of(citation.HeadingPath, citation.Page);
+                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId}{(where.Length > 0 ? $" ({where})" : "")} [grey](extracted text {citation.Start}-{citation.End}; sift documents show {citation.DocumentId} --span {citation.Start}-{citation.End} -c {target.Name})[/]");
                 AnsiConsole.MarkupLineInterpolated($"    [italic]\"{citation.Quote}\"[/]");
             }
 

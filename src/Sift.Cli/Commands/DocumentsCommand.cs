@@ -63,7 +63,7 @@ internal static class DocumentsCommand
                     return 0;
                 }
 
-                var where = string.Join(", ", new[] { string.Join(" > ", cited.HeadingPath), cited.Page is { } page ? $"page {page}" : "" }.Where(p => p.Length > 0));
+                var where = Place.Of(cited.HeadingPath, cited.Page);
                 AnsiConsole.MarkupLineInterpolated($"[grey]{id}, characters {start}-{end} of the extracted text{(where.Length > 0 ? $", {where}" : "")}[/]");
                 Console.Out.WriteLine(cited.Text);
                 return 0;

@@ -7,7 +7,10 @@ namespace Sift.Generation.Citations;
 public readonly record struct SentenceSpan(int Start, int End, string Text);
 
 /// <summary>A checked citation: the passage a sentence cites and the span of it that best supports the sentence.</summary>
-public sealed record Citation(int Label, long ChunkId, string DocumentId, string Source, int Start, int End, string Quote);
+/// <param name="HeadingPath">The section the passage sits in (Markdown/HTML headings), empty when the format has none.</param>
+/// <param name="Page">The page of a PDF passage.</param>
+public sealed record Citation(
+    int Label, long ChunkId, string DocumentId, string Source, int Start, int End, string Quote, IReadOnlyList<string>? HeadingPath = null, int? Page = null);
 
 /// <param name="InvalidMarkers">Markers pointing at no passage of the context (removed from the repaired text).</param>
 /// <param name="UncitedSentences">Sentences of the answer that cite nothing.</param>
@@ -74,7 +77,8 @@ public sealed partial class CitationChecker(CitationSupport? support = null)
         var chunk = passage.Chunk.Chunk;
         var spans = SentenceSpans(chunk.Text);
         var best = spans.Count == 0 ? new SentenceSpan(0, chunk.Text.Length, chunk.Text) : spans.MaxBy(s => Words(s.Text).Count(words.Contains));
-        return new Citation(passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + best.Start, chunk.Start + best.End, best.Text);
+        return new Citation(
+            passage.Label, chunk.Id, chunk.DocumentId, chunk.Source, chunk.Start + best.Start, chunk.Start + best.End, best.Text, chunk.HeadingPath, chunk.Page);
     }
 
     /// <summary>Each sentence of an answer with the passage labels its markers name (valid or not).</summary>

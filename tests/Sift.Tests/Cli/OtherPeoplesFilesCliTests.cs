@@ -129,6 +129,7 @@ public sealed class OtherPeoplesFilesCliTests : IDisposable
         using var answer = JsonDocument.Parse(ask.Stdout);
         var citation = answer.RootElement.GetProperty("citations")[0];
         var (start, end) = (citation.GetProperty("start").GetInt32(), citation.GetProperty("end").GetInt32());
+        Assert.NotEmpty(citation.GetProperty("headingPath").EnumerateArray()); // the section the quote sits in travels with it
         var shown = await Sift("documents", "show", citation.GetProperty("documentId").GetString()!, "-c", "kb", "--span", $"{start}-{end}");
         Assert.True(shown.ExitCode == 0, shown.Stderr);
         Assert.Contains(citation.GetProperty("quote").GetString()!, shown.Stdout, StringComparison.Ordinal);
