@@ -24,20 +24,39 @@ public sealed partial class Collection
     {
         get
         {
-            using var connection = Connect();
-            var meta = ReadMeta(connection, null);
-            string? Text(string key) => meta.GetValueOrDefault(SettingsPrefix + key);
-            int Number(string key, int fallback) => Text(key) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
-            var defaults = new CollectionSettings();
-            return new CollectionSettings(
-                Text("mode"),
-                Text("fusion"),
-                Text("dense_weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : null,
-                Number("m", defaults.M),
-                Number("ef_construction", defaults.EfConstruction),
-                Number("ef_search", defaults.EfSearch),
-                Text("quantize") == "true");
+            // Read on every search: kept per generation (changing settings bumps it), so a search costs one
+            // prepared statement here instead of a pass over the meta table.
+            var generation = Generation;
+            if (_settings is { } cached && cached.Generation == generation)
+            {
+                return cached.Settings;
+            }
+
+            var settings = ReadSettings();
+            _settings = new SettingsAt(generation, settings);
+            return settings;
         }
+    }
+
+    private sealed record SettingsAt(long Generation, CollectionSettings Settings);
+
+    private SettingsAt? _settings;
+
+    private CollectionSettings ReadSettings()
+    {
+        using var connection = Connect();
+        var meta = ReadMeta(connection, null);
+        string? Text(string key) => meta.GetValueOrDefault(SettingsPrefix + key);
+        int Number(string key, int fallback) => Text(key) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+        var defaults = new CollectionSettings();
+        return new CollectionSettings(
+            Text("mode"),
+            Text("fusion"),
+            Text("dense_weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : null,
+            Number("m", defaults.M),
+            Number("ef_construction", defaults.EfConstruction),
+            Number("ef_search", defaults.EfSearch),
+            Text("quantize") == "true");
     }
 
     private VectorIndexOptions VectorSettings

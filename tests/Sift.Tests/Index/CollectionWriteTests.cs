@@ -44,4 +44,19 @@ public sealed class CollectionWriteTests : IDisposable
         // Title terms go with every chunk of their own document only.
         Assert.Equal(400, snapshot.Index.Search(["b"], 2000).Count);
     }
+
+    [Fact]
+    public void SettingsChangedThroughAnotherHandleAreSeenAtOnce()
+    {
+        var store = new CollectionStore(_folder.Combine("store"), new EnglishTextAnalyzer());
+        using var reader = store.OpenOrCreate("c");
+        using var writer = store.Open("c");
+        Assert.Null(reader.Settings.Mode);
+
+        // The reader keeps settings per generation; another handle (or process) changing them bumps the generation.
+        writer.Configure(writer.Settings with { Mode = "hybrid", EfSearch = 80 });
+        Assert.Equal(("hybrid", 80), (reader.Settings.Mode, reader.Settings.EfSearch));
+        writer.Configure(writer.Settings with { Mode = null });
+        Assert.Null(reader.Settings.Mode);
+    }
 }
