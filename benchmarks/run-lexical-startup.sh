@@ -27,12 +27,13 @@ fi
 sift collections info big | grep -iE "chunks|documents" || true
 ls -l "$work/store/big/" | awk 'NR > 1 {printf "  %-16s %8.1f MB\n", $9, $5 / 1048576}'
 
-measure() { # label runs
-  local label=$1 runs=$2 times=() peaks=() i=0
+measure() { # label runs [collection [extra search options...]]
+  local label=$1 runs=$2 collection=${3:-big} times=() peaks=() i=0
+  shift $(( $# < 3 ? $# : 3 ))
   while IFS= read -r query && [ "$i" -lt "$runs" ]; do
     /usr/bin/time -v -o "$work/search.time" env SIFT_HOME="$work/store" dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll \
-      search "$query" -c big -k 10 --json >"$work/search.json"
-    grep -q '"documentId"' "$work/search.json" || { echo "no hits for '$query'" >&2; exit 1; }
+      search "$query" -c "$collection" -k 10 --json "$@" >"$work/search.json"
+    grep -q '"results"' "$work/search.json" || { echo "search failed for '$query'" >&2; exit 1; }
     times+=("$(awk -F': ' '/Elapsed \(wall/ {split($2, t, ":"); print t[1] * 60 + t[2]}' "$work/search.time")")
     peaks+=("$(awk '/Maximum resident/ {print int($6 / 1024)}' "$work/search.time")")
     i=$((i + 1))
@@ -42,6 +43,11 @@ measure() { # label runs
 }
 
 measure "with lexical.idx" "$RUNS"
+measure "with lexical.idx and --filter" "$RUNS" big --filter type=jsonl
+# For scale: the same process on a one-document collection (start-up of .NET, the CLI and the analyzer).
+head -1 "$work/corpus/corpus.jsonl" >"$work/one.jsonl"
+[ -d "$work/store/one" ] || SIFT_HOME="$work/store" dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll ingest "$work/one.jsonl" -c one --embedder none >/dev/null
+measure "one-document collection" "$RUNS" one
 mv "$work/store/big/lexical.idx" "$work/store/big/lexical.idx.aside"
 trap 'mv "$work/store/big/lexical.idx.aside" "$work/store/big/lexical.idx" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 measure "rebuilt from stored terms" "$RUNS_BEFORE"
