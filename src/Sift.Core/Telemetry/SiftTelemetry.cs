@@ -25,6 +25,8 @@ public static class SiftTelemetry
 
     public static readonly Histogram<double> TopScore = Meter.CreateHistogram<double>("sift.retrieval.top_score", null, "Score of the best retrieved chunk per query");
 
+    public static readonly Counter<long> QueryLogLost = Meter.CreateCounter<long>("sift.querylog.lost", "{entry}", "Query log entries the background writer could not write (a failing disk)");
+
     public static readonly Counter<long> Answers = Meter.CreateCounter<long>("sift.answers", "{answer}", "Answers by outcome (answered, abstained, degraded)");
 
     /// <summary>Starts the span of one stage; disposing it ends the span and records the stage's latency.</summary>

@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Sift.Core;
+using Sift.Core.Telemetry;
 
 namespace Sift.Generation.Logging;
 
@@ -17,13 +19,24 @@ public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comme
 /// flags, the caller (API key id) and the feedback answers received, in one SQLite file in the store
 /// (<c>querylog.db</c>). <c>sift eval mine</c> turns the bad answers into test cases. Query text can be stored
 /// redacted, and entries older than a retention period are pruned.
+/// Recording never waits for the disk: entries are queued and one background writer inserts them in batches, one
+/// transaction each (a synchronous insert per request serialised every search on one lock and on SQLite's commits
+/// and checkpoints, the largest share of the server's p99). Every read, feedback and prune first writes what is
+/// queued, so callers see their own entries; entries still queued when the process is killed are lost.
 /// </summary>
 public sealed class QueryLog : IDisposable
 {
     public const string FileName = "querylog.db";
 
+    /// <summary>Entries queued before a recorder writes inline instead (backpressure rather than unbounded memory).</summary>
+    private const int QueueCapacity = 8_192;
+
+    private const int BatchSize = 512;
+
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(QueueCapacity) { SingleReader = false });
+    private readonly Task _writer;
 
     public QueryLog(string storeRoot)
     {
@@ -42,6 +55,7 @@ public sealed class QueryLog : IDisposable
                 answer_id TEXT NOT NULL REFERENCES queries(id), at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
             CREATE INDEX IF NOT EXISTS queries_at ON queries(at);
             """);
+        _writer = Task.Run(WriteQueuedAsync);
     }
 
     /// <summary>Logs an answer and returns its id (the id feedback refers to).</summary>
@@ -59,33 +73,96 @@ public sealed class QueryLog : IDisposable
         string kind, string collection, long generation, string? caller, string? question, string? answer, string? flags,
         IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached)
     {
-        var id = Guid.CreateVersion7().ToString("N");
-        lock (_gate)
+        var entry = new Entry(
+            Guid.CreateVersion7().ToString("N"), DateTimeOffset.UtcNow.ToString("O"), kind, collection, generation, caller, question, answer, flags,
+            JsonSerializer.Serialize(documents), latencyMs, tokensIn, tokensOut, cost.ToString(System.Globalization.CultureInfo.InvariantCulture), cached);
+        if (!_queue.Writer.TryWrite(entry))
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO queries (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
-                VALUES ($id, $at, $kind, $collection, $generation, $caller, $question, $answer, $flags, $documents, $latency, $in, $out, $cost, $cached)
-                """;
-            command.Parameters.AddWithValue("$id", id);
-            command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$collection", collection);
-            command.Parameters.AddWithValue("$generation", generation);
-            command.Parameters.AddWithValue("$caller", (object?)caller ?? DBNull.Value);
-            command.Parameters.AddWithValue("$question", (object?)question ?? DBNull.Value);
-            command.Parameters.AddWithValue("$answer", (object?)answer ?? DBNull.Value);
-            command.Parameters.AddWithValue("$flags", (object?)flags ?? DBNull.Value);
-            command.Parameters.AddWithValue("$documents", JsonSerializer.Serialize(documents));
-            command.Parameters.AddWithValue("$latency", latencyMs);
-            command.Parameters.AddWithValue("$in", tokensIn);
-            command.Parameters.AddWithValue("$out", tokensOut);
-            command.Parameters.AddWithValue("$cost", cost.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("$cached", cached ? 1 : 0);
+            // The queue is full (or the log is closing): write this entry and the backlog here.
+            lock (_gate)
+            {
+                WriteBatchLocked([entry, .. Drain(int.MaxValue)]);
+            }
+        }
+
+        return entry.Id;
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            lock (_gate)
+            {
+                var batch = Drain(BatchSize);
+                try
+                {
+                    WriteBatchLocked(batch);
+                }
+                catch (SqliteException ex)
+                {
+                    // A full or failing disk must not stop the writer (and with it every later entry): count the loss.
+                    SiftTelemetry.QueryLogLost.Add(batch.Count);
+                    System.Diagnostics.Trace.TraceError($"query log: {batch.Count} entries not written: {ex.Message}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes every queued entry; callers hold <see cref="_gate"/>, so what they read next includes them.</summary>
+    private void FlushLocked()
+    {
+        List<Entry> batch;
+        while ((batch = Drain(BatchSize)).Count > 0)
+        {
+            WriteBatchLocked(batch);
+        }
+    }
+
+    private List<Entry> Drain(int max)
+    {
+        var batch = new List<Entry>();
+        while (batch.Count < max && _queue.Reader.TryRead(out var entry))
+        {
+            batch.Add(entry);
+        }
+
+        return batch;
+    }
+
+    private void WriteBatchLocked(List<Entry> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        using var transaction = _connection.BeginTransaction();
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO queries (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
+            VALUES ($id, $at, $kind, $collection, $generation, $caller, $question, $answer, $flags, $documents, $latency, $in, $out, $cost, $cached)
+            """;
+        string[] names = ["$id", "$at", "$kind", "$collection", "$generation", "$caller", "$question", "$answer", "$flags", "$documents", "$latency", "$in", "$out", "$cost", "$cached"];
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        foreach (var entry in batch)
+        {
+            object?[] values = [
+                entry.Id, entry.At, entry.Kind, entry.Collection, entry.Generation, entry.Caller, entry.Question, entry.Answer, entry.Flags,
+                entry.Documents, entry.LatencyMs, entry.TokensIn, entry.TokensOut, entry.Cost, entry.Cached ? 1 : 0];
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
             command.ExecuteNonQuery();
         }
 
-        return id;
+        transaction.Commit();
     }
 
     /// <summary>Records feedback on an answer; with a caller, only on that caller's own answers (others are "not found").</summary>
@@ -98,6 +175,7 @@ public sealed class QueryLog : IDisposable
 
         lock (_gate)
         {
+            FlushLocked();
             using var command = _connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO feedback (answer_id, at, rating, comment)
@@ -120,6 +198,7 @@ public sealed class QueryLog : IDisposable
     {
         lock (_gate)
         {
+            FlushLocked();
             using var command = _connection.CreateCommand();
             command.CommandText = "SELECT count(*) FROM queries";
             return (long)command.ExecuteScalar()!;
@@ -131,6 +210,7 @@ public sealed class QueryLog : IDisposable
     {
         lock (_gate)
         {
+            FlushLocked();
             var feedback = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
             using (var command = _connection.CreateCommand())
             {
@@ -181,6 +261,7 @@ public sealed class QueryLog : IDisposable
     {
         lock (_gate)
         {
+            FlushLocked();
             using var transaction = _connection.BeginTransaction();
             using var feedback = _connection.CreateCommand();
             feedback.CommandText = "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM queries WHERE at < $cutoff)";
@@ -195,7 +276,20 @@ public sealed class QueryLog : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    /// <summary>Writes what is queued, stops the background writer and closes the file.</summary>
+    public void Dispose()
+    {
+        if (_queue.Writer.TryComplete())
+        {
+            _writer.GetAwaiter().GetResult();
+            lock (_gate)
+            {
+                FlushLocked();
+            }
+
+            _connection.Dispose();
+        }
+    }
 
     private void Execute(string sql)
     {
@@ -203,4 +297,8 @@ public sealed class QueryLog : IDisposable
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
+
+    private sealed record Entry(
+        string Id, string At, string Kind, string Collection, long Generation, string? Caller, string? Question, string? Answer, string? Flags,
+        string Documents, double LatencyMs, int TokensIn, int TokensOut, string Cost, bool Cached);
 }

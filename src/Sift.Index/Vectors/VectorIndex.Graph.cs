@@ -5,10 +5,10 @@ namespace Sift.Index.Vectors;
 public sealed partial class VectorIndex
 {
     [ThreadStatic]
-    private static PriorityQueue<int, float>? t_frontier;
+    private static NodeHeap? t_frontier;
 
     [ThreadStatic]
-    private static PriorityQueue<int, float>? t_results;
+    private static NodeHeap? t_results;
 
     private int MaxLinks(int level) => level == 0 ? 2 * Options.M : Options.M;
 
@@ -21,7 +21,7 @@ public sealed partial class VectorIndex
         for (var improved = true; improved;)
         {
             improved = false;
-            foreach (var neighbour in state.Links[current][level])
+            foreach (var neighbour in state.Links(current, level))
             {
                 if (neighbour >= count)
                 {
@@ -48,37 +48,38 @@ public sealed partial class VectorIndex
         var count = Math.Max(Volatile.Read(ref state.Count), entry + 1);
         var visited = VisitedSet.Rent(state.Capacity);
         // Reused per thread: a search allocates only its result list.
-        var frontier = t_frontier ??= new PriorityQueue<int, float>();   // closest first (priority = -similarity)
-        var results = t_results ??= new PriorityQueue<int, float>();     // farthest first (priority = similarity)
+        var frontier = t_frontier ??= new NodeHeap();   // closest first (key = -similarity)
+        var results = t_results ??= new NodeHeap();     // farthest first (key = similarity)
         frontier.Clear();
         results.Clear();
 
         visited.Add(entry);
         var entrySimilarity = scorer.Similarity(entry);
-        frontier.Enqueue(entry, -entrySimilarity);
+        frontier.Push(entry, -entrySimilarity);
         if (accept is null || accept(entry))
         {
-            results.Enqueue(entry, entrySimilarity);
+            results.Push(entry, entrySimilarity);
         }
 
-        while (frontier.TryDequeue(out var candidate, out var negative))
+        var worst = results.Count >= ef ? results.MinKey : float.NegativeInfinity;
+        while (frontier.Count > 0)
         {
-            var worst = results.Count >= ef && results.TryPeek(out _, out var w) ? w : float.NegativeInfinity;
-            if (-negative < worst)
+            var candidate = frontier.Pop();
+            if (-candidate.Similarity < worst)
             {
                 break;
             }
 
-            var links = state.Links[candidate][level];
+            var links = state.Links(candidate.Node, level);
             for (var i = 0; i < links.Length; i++)
             {
-                var neighbour = links[i];
                 if (i + 1 < links.Length && links[i + 1] < count)
                 {
                     // Graph hops are memory-bound: start loading the next row while this one is scored.
                     scorer.Prefetch(links[i + 1]);
                 }
 
+                var neighbour = links[i];
                 if (neighbour >= count || !visited.Add(neighbour))
                 {
                     continue;
@@ -87,29 +88,28 @@ public sealed partial class VectorIndex
                 var similarity = scorer.Similarity(neighbour);
                 if (results.Count < ef || similarity > worst)
                 {
-                    frontier.Enqueue(neighbour, -similarity);
+                    frontier.Push(neighbour, -similarity);
                     if (accept is null || accept(neighbour))
                     {
-                        results.Enqueue(neighbour, similarity);
+                        results.Push(neighbour, similarity);
                         if (results.Count > ef)
                         {
-                            results.Dequeue();
+                            results.Pop();
                         }
 
-                        worst = results.Count >= ef && results.TryPeek(out _, out w) ? w : float.NegativeInfinity;
+                        worst = results.Count >= ef ? results.MinKey : float.NegativeInfinity;
                     }
                 }
             }
         }
 
-        var found = new List<ScoredNode>(results.Count);
-        while (results.TryDequeue(out var node, out var similarity))
+        var found = new ScoredNode[results.Count];
+        for (var i = found.Length - 1; i >= 0; i--)
         {
-            found.Add(new ScoredNode(node, similarity));
+            found[i] = results.Pop();
         }
 
-        found.Reverse();
-        return found;
+        return [.. found];
     }
 
     /// <summary>Connects a new node on each of its layers and makes it the entry point if it is the highest.</summary>
@@ -132,7 +132,7 @@ public sealed partial class VectorIndex
         {
             var candidates = SearchLayer(state, ref scorer, entry, Options.EfConstruction, l, accept: null);
             var neighbours = SelectNeighbours(state, candidates, Options.M);
-            state.Links[node][l] = [.. neighbours.Select(n => n.Node)];
+            state.SetLinks(node, l, [.. neighbours.Select(n => n.Node)]);
             foreach (var neighbour in neighbours)
             {
                 AddBackLink(state, neighbour.Node, node, neighbour.Similarity, l);
@@ -150,10 +150,10 @@ public sealed partial class VectorIndex
     /// <summary>Adds <paramref name="node"/> to <paramref name="target"/>'s list, re-selecting when the list is full.</summary>
     private void AddBackLink(State state, int target, int node, float similarity, int level)
     {
-        var current = state.Links[target][level];
+        var current = state.Links(target, level);
         if (current.Length < MaxLinks(level))
         {
-            state.Links[target][level] = [.. current, node];
+            state.AppendLink(target, level, node);
             return;
         }
 
@@ -165,8 +165,7 @@ public sealed partial class VectorIndex
         }
 
         candidates.Sort((a, b) => b.Similarity != a.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Node.CompareTo(b.Node));
-        // Replace the whole array: readers see the old list or the new one, never a half-written one.
-        state.Links[target][level] = [.. SelectNeighbours(state, candidates, MaxLinks(level)).Select(n => n.Node)];
+        state.SetLinks(target, level, [.. SelectNeighbours(state, candidates, MaxLinks(level)).Select(n => n.Node)]);
     }
 
     /// <summary>

@@ -39,18 +39,27 @@ public sealed partial class VectorIndex
             writer.Write(MemoryMarshal.AsBytes(state.Vectors.AsSpan(0, count * Dimensions)));
             if (state.Codes is not null)
             {
-                writer.Write(MemoryMarshal.AsBytes(state.Codes.AsSpan(0, count * Dimensions)));
-                writer.Write(MemoryMarshal.AsBytes(state.Scales.AsSpan(0, count)));
+                // The file keeps codes and scales apart, as it did before they were interleaved in memory.
+                for (var node = 0; node < count; node++)
+                {
+                    writer.Write(MemoryMarshal.AsBytes(state.CodeRow(node)));
+                }
+
+                for (var node = 0; node < count; node++)
+                {
+                    writer.Write(state.Scale(node));
+                }
             }
 
             writer.Write(MemoryMarshal.AsBytes(state.Levels.AsSpan(0, count)));
             writer.Write(state.Deleted.AsSpan(0, count));
             for (var node = 0; node < count; node++)
             {
-                foreach (var links in state.Links[node])
+                for (var level = 0; level <= state.Levels[node]; level++)
                 {
+                    var links = state.Links(node, level);
                     writer.Write(links.Length);
-                    writer.Write(MemoryMarshal.AsBytes(links.AsSpan()));
+                    writer.Write(MemoryMarshal.AsBytes(links));
                 }
             }
         }
@@ -82,7 +91,7 @@ public sealed partial class VectorIndex
             options.Validate();
             var count = reader.ReadInt32();
             var index = new VectorIndex(options);
-            var state = new State(options.Dimensions, Math.Max(count, 1), options.Quantize)
+            var state = new State(options.Dimensions, options.M, Math.Max(count, 1), options.Quantize)
             {
                 Count = count,
                 EntryPoint = reader.ReadInt32(),
@@ -91,8 +100,15 @@ public sealed partial class VectorIndex
             ReadExactly(reader, MemoryMarshal.AsBytes(state.Vectors.AsSpan(0, count * options.Dimensions)));
             if (state.Codes is not null)
             {
-                ReadExactly(reader, MemoryMarshal.AsBytes(state.Codes.AsSpan(0, count * options.Dimensions)));
-                ReadExactly(reader, MemoryMarshal.AsBytes(state.Scales.AsSpan(0, count)));
+                for (var node = 0; node < count; node++)
+                {
+                    ReadExactly(reader, MemoryMarshal.AsBytes(state.Codes.AsSpan(node * state.CodeStride, options.Dimensions)));
+                }
+
+                for (var node = 0; node < count; node++)
+                {
+                    state.SetScale(node, reader.ReadSingle());
+                }
             }
 
             ReadExactly(reader, MemoryMarshal.AsBytes(state.Levels.AsSpan(0, count)));
@@ -105,7 +121,7 @@ public sealed partial class VectorIndex
                     throw Damaged(description, $"node {node} has an impossible level {levels}");
                 }
 
-                state.Links[node] = new int[levels + 1][];
+                state.UpperLinks[node] = new int[levels][];
                 for (var level = 0; level <= levels; level++)
                 {
                     var length = reader.ReadInt32();
@@ -116,7 +132,12 @@ public sealed partial class VectorIndex
 
                     var links = new int[length];
                     ReadExactly(reader, MemoryMarshal.AsBytes(links.AsSpan()));
-                    state.Links[node][level] = links;
+                    if (links.AsSpan().ContainsAnyExceptInRange(0, count - 1))
+                    {
+                        throw Damaged(description, $"node {node} links to a node that does not exist");
+                    }
+
+                    state.SetLinks(node, level, links);
                 }
             }
 

@@ -25,7 +25,7 @@ public sealed partial class VectorIndex
         Options = options;
         _random = new Random(options.Seed);
         _levelMultiplier = 1 / Math.Log(options.M);
-        _state = new State(options.Dimensions, 1024, options.Quantize);
+        _state = new State(options.Dimensions, options.M, 1024, options.Quantize);
     }
 
     public VectorIndexOptions Options { get; }
@@ -56,18 +56,20 @@ public sealed partial class VectorIndex
             VectorMath.Normalize(row);
             if (state.Codes is not null)
             {
-                state.Scales![node] = VectorMath.Quantize(row, state.Codes.AsSpan(node * Dimensions, Dimensions));
+                state.SetScale(node, VectorMath.Quantize(row, state.Codes.AsSpan(node * state.CodeStride, Dimensions)));
             }
 
             var level = (int)(-Math.Log(1 - _random.NextDouble()) * _levelMultiplier);
             state.Levels[node] = level;
-            var links = new int[level + 1][];
-            for (var l = 0; l <= level; l++)
+            state.Level0[node * state.Level0Stride] = 0;
+            var upper = new int[level][];
+            for (var l = 0; l < level; l++)
             {
-                links[l] = [];
+                upper[l] = [];
             }
 
-            state.Links[node] = links;
+            state.UpperLinks[node] = upper;
+
             if (Options.BuildGraph)
             {
                 Link(state, node, level);
@@ -122,7 +124,7 @@ public sealed partial class VectorIndex
         {
             if (state.Deleted[node] == 0 && (allowed is null || allowed(node)))
             {
-                var similarity = VectorMath.DotInt8(codes, state.CodeRow(node)) * queryScale * state.Scales![node];
+                var similarity = VectorMath.DotInt8(codes, state.CodeRow(node)) * queryScale * state.Scale(node);
                 if (similarity >= candidates.Threshold)
                 {
                     candidates.Offer(node, similarity);
@@ -180,6 +182,12 @@ public sealed partial class VectorIndex
 
     private static List<ScoredNode> Rescore(State state, float[] query, List<ScoredNode> candidates, int k)
     {
+        // The rows are scattered: ask for all of them first, so their loads overlap instead of queueing one by one.
+        foreach (var candidate in candidates)
+        {
+            PrefetchBytes(ref Unsafe.As<float, byte>(ref state.Vectors[candidate.Node * state.Dimensions]), state.Dimensions * sizeof(float));
+        }
+
         var top = new TopK(k);
         foreach (var candidate in candidates)
         {
@@ -187,6 +195,21 @@ public sealed partial class VectorIndex
         }
 
         return top.Drain();
+    }
+
+    /// <summary>Hints the CPU to load <paramref name="length"/> bytes into cache; a no-op without SSE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchBytes(ref byte start, int length)
+    {
+        if (Sse.IsSupported)
+        {
+            // The arrays are not pinned: a hint at a moved address is harmless, and nothing is read through it.
+            var address = (byte*)Unsafe.AsPointer(ref start);
+            for (var offset = 0; offset < length; offset += 64)
+            {
+                Sse.Prefetch0(address + offset);
+            }
+        }
     }
 
     private State EnsureCapacity(int needed)
@@ -203,29 +226,36 @@ public sealed partial class VectorIndex
 
     /// <summary>
     /// Everything a reader needs, published as one reference. Growing copies the arrays into a new State; readers
-    /// holding the old one keep a valid, slightly older graph.
+    /// holding the old one keep a valid, slightly older graph. The bottom layer, which every search walks, is one flat
+    /// array (per node: a link count, then room for 2M links) so a hop costs one memory access, not three; the few
+    /// nodes on upper layers keep a small array per layer.
     /// </summary>
     private sealed class State
     {
         public readonly int Dimensions;
+        public readonly int Level0Stride;
         public readonly float[] Vectors;
+        /// <summary>Per node: its int8 codes, then its scale (4 bytes), so a graph hop reads one run of cache lines.</summary>
         public readonly sbyte[]? Codes;
-        public readonly float[]? Scales;
+        public readonly int CodeStride;
         public readonly int[] Levels;
-        public readonly int[][][] Links;
+        public readonly int[] Level0;
+        public readonly int[][][] UpperLinks;
         public readonly byte[] Deleted;
         public int Count;
         public int EntryPoint;
         public int MaxLevel = -1;
 
-        public State(int dimensions, int capacity, bool quantize)
+        public State(int dimensions, int m, int capacity, bool quantize)
         {
             Dimensions = dimensions;
+            Level0Stride = 1 + 2 * m;
             Vectors = new float[capacity * dimensions];
-            Codes = quantize ? new sbyte[capacity * dimensions] : null;
-            Scales = quantize ? new float[capacity] : null;
+            CodeStride = dimensions + sizeof(float);
+            Codes = quantize ? new sbyte[capacity * CodeStride] : null;
             Levels = new int[capacity];
-            Links = new int[capacity][][];
+            Level0 = new int[capacity * Level0Stride];
+            UpperLinks = new int[capacity][][];
             Deleted = new byte[capacity];
         }
 
@@ -233,21 +263,70 @@ public sealed partial class VectorIndex
 
         public ReadOnlySpan<float> Row(int node) => Vectors.AsSpan(node * Dimensions, Dimensions);
 
-        public ReadOnlySpan<sbyte> CodeRow(int node) => Codes.AsSpan(node * Dimensions, Dimensions);
+        public ReadOnlySpan<sbyte> CodeRow(int node) => Codes.AsSpan(node * CodeStride, Dimensions);
+
+        public float Scale(int node) => BitConverter.ToSingle(MemoryMarshal.AsBytes(Codes.AsSpan((node * CodeStride) + Dimensions, sizeof(float))));
+
+        public void SetScale(int node, float scale) => MemoryMarshal.Write(MemoryMarshal.AsBytes(Codes.AsSpan((node * CodeStride) + Dimensions, sizeof(float))), scale);
+
+        /// <summary>
+        /// A node's links on one layer. A writer may be rewriting a bottom-layer list in place while a reader reads it:
+        /// the reader then sees a mix of old and new links, every one a real node, which a search tolerates.
+        /// </summary>
+        public ReadOnlySpan<int> Links(int node, int level)
+        {
+            if (level > 0)
+            {
+                return UpperLinks[node][level - 1];
+            }
+
+            var start = node * Level0Stride;
+            var count = Math.Min(Volatile.Read(ref Level0[start]), Level0Stride - 1);
+            return Level0.AsSpan(start + 1, count);
+        }
+
+        /// <summary>Replaces a node's links on one layer (writer only): links first, then the count readers go by.</summary>
+        public void SetLinks(int node, int level, ReadOnlySpan<int> links)
+        {
+            if (level > 0)
+            {
+                UpperLinks[node][level - 1] = links.ToArray();
+                return;
+            }
+
+            var start = node * Level0Stride;
+            links.CopyTo(Level0.AsSpan(start + 1, Level0Stride - 1));
+            Volatile.Write(ref Level0[start], links.Length);
+        }
+
+        /// <summary>Adds one link to a list that has room (writer only).</summary>
+        public void AppendLink(int node, int level, int link)
+        {
+            if (level > 0)
+            {
+                UpperLinks[node][level - 1] = [.. UpperLinks[node][level - 1], link];
+                return;
+            }
+
+            var start = node * Level0Stride;
+            var count = Level0[start];
+            Level0[start + 1 + count] = link;
+            Volatile.Write(ref Level0[start], count + 1);
+        }
 
         public State Grow(int capacity)
         {
-            var grown = new State(Dimensions, capacity, Codes is not null)
+            var grown = new State(Dimensions, (Level0Stride - 1) / 2, capacity, Codes is not null)
             {
                 Count = Count,
                 EntryPoint = EntryPoint,
                 MaxLevel = MaxLevel,
             };
             Vectors.AsSpan(0, Count * Dimensions).CopyTo(grown.Vectors);
-            Codes?.AsSpan(0, Count * Dimensions).CopyTo(grown.Codes);
-            Scales?.AsSpan(0, Count).CopyTo(grown.Scales);
+            Codes?.AsSpan(0, Count * CodeStride).CopyTo(grown.Codes);
             Levels.AsSpan(0, Count).CopyTo(grown.Levels);
-            Links.AsSpan(0, Count).CopyTo(grown.Links);
+            Level0.AsSpan(0, Count * Level0Stride).CopyTo(grown.Level0);
+            UpperLinks.AsSpan(0, Count).CopyTo(grown.UpperLinks);
             Deleted.AsSpan(0, Count).CopyTo(grown.Deleted);
             return grown;
         }
@@ -272,23 +351,26 @@ public sealed partial class VectorIndex
             }
         }
 
-        /// <summary>Asks the CPU to start loading a node's row, so it is in cache when <see cref="Similarity"/> reads it.</summary>
+        /// <summary>
+        /// Asks the CPU to start loading a node's row, so it is in cache when <see cref="Similarity"/> reads it: the
+        /// whole int8 row (6 cache lines at 384 dimensions), or the first lines of a float row (the hardware prefetcher
+        /// follows on from there).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public unsafe void Prefetch(int node)
+        public void Prefetch(int node)
         {
-            if (Sse.IsSupported)
+            if (_codes is null)
             {
-                // The arrays are not pinned: a hint at a moved address is harmless, and nothing is read through it.
-                var row = _codes is null
-                    ? (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Vectors), node * _state.Dimensions))
-                    : (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Codes!), node * _state.Dimensions));
-                Sse.Prefetch0(row);
-                Sse.Prefetch0(row + 64);
+                PrefetchBytes(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Vectors), node * _state.Dimensions)), 128);
+            }
+            else
+            {
+                PrefetchBytes(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_state.Codes!), node * _state.CodeStride)), _state.CodeStride);
             }
         }
 
         public float Similarity(int node) => _codes is null
             ? VectorMath.Dot(_query, _state.Row(node))
-            : VectorMath.DotInt8(_codes, _state.CodeRow(node)) * _scale * _state.Scales![node];
+            : VectorMath.DotInt8(_codes, _state.CodeRow(node)) * _scale * _state.Scale(node);
     }
 }
