@@ -18,7 +18,7 @@ const data = floats('data.f32');
 const queries = floats('queries.f32');
 const truthBytes = readFileSync(join(dir, 'truth.i32'));
 const truth = new Int32Array(truthBytes.buffer, truthBytes.byteOffset, truthBytes.byteLength / 4);
-const efValues = [10, 16, 32, 64, 128, 256];
+const efValues = [10, 16, 24, 32, 64, 128, 256];
 const row = (array, i) => array.subarray(i * dimensions, (i + 1) * dimensions);
 const dot = (a, b) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
 // The same rule as Sift's benchmark: a result is a hit when it is as close as the true 10th neighbour (ties count).
@@ -52,7 +52,10 @@ function report(name, buildSeconds, searchAt) {
   }
 }
 
-{
+// PEERS=hnswlib (or usearch) runs just that one, for repeated runs.
+const peers = (process.env.PEERS || 'hnswlib,usearch').split(',');
+
+if (peers.includes('hnswlib')) {
   const index = new HierarchicalNSW('ip', dimensions);
   index.initIndex(count, m, efConstruction, 42);
   const start = process.hrtime.bigint();
@@ -62,7 +65,7 @@ function report(name, buildSeconds, searchAt) {
   report('hnswlib-node 3.0.0', build, (ef) => { index.setEf(ef); return (q) => index.searchKnn(plainQueries[q], 10).neighbors; });
 }
 
-{
+if (peers.includes('usearch')) {
   const config = { dimensions, metric: 'ip', connectivity: m, expansion_add: efConstruction, expansion_search: 64 };
   const index = new usearch.Index(config);
   const keys = new BigUint64Array(count);
