@@ -6,10 +6,17 @@
 # median of 5 passes over the queries after a warm-up pass, with min-max. hnswlib-node accepts only JS arrays (not
 # Float32Array): queries are converted once, before timing; the conversion inside its binding is its API's cost.
 # Needs Node.js 20+, npm and a C++ compiler. Usage: benchmarks/run-vector-peers.sh [WORK_DIR]
+#   COUNT=1000000 uses that many vectors; PEERS=hnswlib (or usearch) runs only that peer; BEIR="DATASET_DIR..." runs
+#   Sift and the peers on those corpora embedded with Sift's offline embedder instead of the synthetic set.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${1:-$(mktemp -d)}"
 
 (cd "$here/vector-peers" && npm install --no-audit --no-fund && CXXFLAGS=-march=native npm rebuild hnswlib-node)
-dotnet run -c Release --project "$here/Sift.Benchmarks" -- vectors-synthetic "$work"
-node "$here/vector-peers/run.mjs" "$work"
+if [ -n "${BEIR:-}" ]; then
+  dotnet run -c Release --project "$here/Sift.Benchmarks" -- vectors-beir --out "$work" $BEIR
+  for dataset in $BEIR; do node "$here/vector-peers/run.mjs" "$work/$(basename "$dataset")"; done
+else
+  dotnet run -c Release --project "$here/Sift.Benchmarks" -- vectors-synthetic "$work" "${COUNT:-200000}"
+  node "$here/vector-peers/run.mjs" "$work"
+fi

@@ -14,9 +14,12 @@ using Sift.Evaluation.Metrics;
 //                                 lucene-net, fts5-porter, fts5-analyzed; run-bm25-engines.sh runs each in its own process)
 //   engines-export DATASET_DIR OUT_DIR   corpus.tsv and queries.tsv for the Java Lucene harness
 //   engines-score DATASET_DIR RUN_FILE   nDCG@10 and Recall@100 of a TREC run file, with Sift's evaluator
-//   vectors-synthetic OUT_DIR     200k clustered 384-d vectors: Sift HNSW recall/QPS, build time, exact-scan GB/s;
-//                                 writes data.f32, queries.f32, truth.i32 for the Node.js peers (run-vector-peers.sh)
-//   vectors-beir DATASET_DIR...   the same on corpora embedded with Sift's offline embedder
+//   vectors-synthetic OUT_DIR [COUNT]
+//                                 COUNT (200,000) clustered 384-d vectors: Sift HNSW recall/QPS, build time, exact-scan
+//                                 GB/s; writes data.f32, queries.f32, truth.i32 for the Node.js peers (run-vector-peers.sh)
+//   vectors-beir [--out DIR] DATASET_DIR...
+//                                 the same on corpora embedded with Sift's offline embedder (--out: files for the peers
+//                                 in DIR/<dataset>)
 //   access DATASET_DIR            BM25 with statistics over a caller's visible documents vs the whole index
 //   support SCIFACT_DIR           the offline citation support check on SciFact claims (threshold from train, test reported)
 switch (args.FirstOrDefault())
@@ -25,10 +28,12 @@ switch (args.FirstOrDefault())
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
     case "access" when args.Length == 2:
         return Sift.Benchmarks.AccessCommand.Run(args[1]);
-    case "vectors-synthetic" when args.Length == 2:
-        return VectorCommands.Synthetic(args[1]);
+    case "vectors-synthetic" when args.Length is 2 or 3:
+        return VectorCommands.Synthetic(args[1], args.Length == 3 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200_000);
+    case "vectors-beir" when args.Length >= 4 && args[1] == "--out":
+        return VectorCommands.Beir(args[3..], args[2]);
     case "vectors-beir" when args.Length >= 2:
-        return VectorCommands.Beir(args[1..]);
+        return VectorCommands.Beir(args[1..], null);
     case "engines" when args.Length >= 2:
         break;
     case "engines-export" when args.Length == 3:
@@ -36,7 +41,7 @@ switch (args.FirstOrDefault())
     case "engines-score" when args.Length == 3:
         return await EnginesCommand.Score(args[1], args[2]);
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR | vectors-beir DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR");
         return 2;
 }
 

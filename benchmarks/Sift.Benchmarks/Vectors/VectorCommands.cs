@@ -9,20 +9,16 @@ internal static class VectorCommands
     private const int M = 16;
     private const int EfConstruction = 200;
 
-    public static int Synthetic(string outputFolder)
+    public static int Synthetic(string outputFolder, int count)
     {
-        Directory.CreateDirectory(outputFolder);
         PrintMachine();
-        var (data, queries) = Sift.Evaluation.Synthetic.ClusteredVectors.Generate(200_000, 1_000, 384, clusters: 1_000, seed: 20261124);
-        VectorData.Write(Path.Combine(outputFolder, "data.f32"), data);
-        VectorData.Write(Path.Combine(outputFolder, "queries.f32"), queries);
-        var truth = VectorBenchmark.Run("synthetic clustered", data, queries, M, EfConstruction, Console.Out);
-        VectorData.WriteTruth(Path.Combine(outputFolder, "truth.i32"), truth);
-        File.WriteAllText(Path.Combine(outputFolder, "shape.json"), JsonSerializer.Serialize(new { count = data.Length, queries = queries.Length, dimensions = 384, m = M, efConstruction = EfConstruction }));
+        var (data, queries) = Sift.Evaluation.Synthetic.ClusteredVectors.Generate(count, 1_000, 384, clusters: 1_000, seed: 20261124);
+        RunAndExport("synthetic clustered", data, queries, outputFolder);
         return 0;
     }
 
-    public static int Beir(string[] datasets)
+    /// <param name="outputFolder">With a folder, each dataset's vectors and truth are also written to a subfolder of it for the Node.js peers.</param>
+    public static int Beir(string[] datasets, string? outputFolder)
     {
         PrintMachine();
         var embedder = StaticWordEmbedder.Default;
@@ -39,10 +35,27 @@ internal static class VectorCommands
                 using var json = JsonDocument.Parse(line);
                 return embedder.Embed(json.RootElement.GetProperty("text").GetString() ?? "");
             }).ToArray();
-            VectorBenchmark.Run($"{Path.GetFileName(folder.TrimEnd('/'))} ({StaticWordEmbedder.ModelId})", corpus, queries, M, EfConstruction, Console.Out);
+            var name = Path.GetFileName(folder.TrimEnd('/'));
+            RunAndExport($"{name} ({StaticWordEmbedder.ModelId})", corpus, queries, outputFolder is null ? null : Path.Combine(outputFolder, name));
         }
 
         return 0;
+    }
+
+    /// <summary>Sift's figures; with a folder, also data.f32, queries.f32, truth.i32 and shape.json for run-vector-peers.sh.</summary>
+    private static void RunAndExport(string name, float[][] data, float[][] queries, string? outputFolder)
+    {
+        var truth = VectorBenchmark.Run(name, data, queries, M, EfConstruction, Console.Out);
+        if (outputFolder is null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(outputFolder);
+        VectorData.Write(Path.Combine(outputFolder, "data.f32"), data);
+        VectorData.Write(Path.Combine(outputFolder, "queries.f32"), queries);
+        VectorData.WriteTruth(Path.Combine(outputFolder, "truth.i32"), truth);
+        File.WriteAllText(Path.Combine(outputFolder, "shape.json"), JsonSerializer.Serialize(new { count = data.Length, queries = queries.Length, dimensions = data[0].Length, m = M, efConstruction = EfConstruction }));
     }
 
     private static void PrintMachine() =>
