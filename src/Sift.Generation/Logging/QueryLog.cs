@@ -21,7 +21,7 @@ public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comme
 /// redacted, and entries older than a retention period are pruned.
 /// Recording never waits for the disk: entries are queued and one background writer inserts them in batches, one
 /// transaction each (a synchronous insert per request serialised every search on one lock and on SQLite's commits
-/// and checkpoints, the largest share of the server's p99). Every read, feedback and prune first writes what is
+/// and checkpoints). Every read, feedback and prune first writes what is
 /// queued, so callers see their own entries; entries still queued when the process is killed are lost.
 /// </summary>
 public sealed class QueryLog : IDisposable
@@ -35,8 +35,9 @@ public sealed class QueryLog : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
-    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(new BoundedChannelOptions(QueueCapacity) { SingleReader = false });
+    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(QueueCapacity);
     private readonly Task _writer;
+    private bool _closed;
 
     public QueryLog(string storeRoot)
     {
@@ -81,7 +82,14 @@ public sealed class QueryLog : IDisposable
             // The queue is full (or the log is closing): write this entry and the backlog here.
             lock (_gate)
             {
-                WriteBatchLocked([entry, .. Drain(int.MaxValue)]);
+                if (_closed)
+                {
+                    Lost([entry], "the log is closed");
+                }
+                else
+                {
+                    WriteBatchLocked([entry, .. Drain(QueueCapacity)]);
+                }
             }
         }
 
@@ -94,17 +102,7 @@ public sealed class QueryLog : IDisposable
         {
             lock (_gate)
             {
-                var batch = Drain(BatchSize);
-                try
-                {
-                    WriteBatchLocked(batch);
-                }
-                catch (SqliteException ex)
-                {
-                    // A full or failing disk must not stop the writer (and with it every later entry): count the loss.
-                    SiftTelemetry.QueryLogLost.Add(batch.Count);
-                    System.Diagnostics.Trace.TraceError($"query log: {batch.Count} entries not written: {ex.Message}");
-                }
+                WriteBatchLocked(Drain(BatchSize));
             }
         }
     }
@@ -130,6 +128,10 @@ public sealed class QueryLog : IDisposable
         return batch;
     }
 
+    /// <summary>
+    /// Inserts a batch in one transaction. A failing disk must not stop the writer (and with it every later entry) nor
+    /// fail the request that happened to write: the batch is counted as lost and reported instead.
+    /// </summary>
     private void WriteBatchLocked(List<Entry> batch)
     {
         if (batch.Count == 0)
@@ -137,6 +139,24 @@ public sealed class QueryLog : IDisposable
             return;
         }
 
+        try
+        {
+            InsertLocked(batch);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Lost(batch, ex.Message);
+        }
+    }
+
+    private static void Lost(List<Entry> batch, string reason)
+    {
+        SiftTelemetry.QueryLogLost.Add(batch.Count);
+        System.Diagnostics.Trace.TraceError($"query log: {batch.Count} entries not written: {reason}");
+    }
+
+    private void InsertLocked(List<Entry> batch)
+    {
         using var transaction = _connection.BeginTransaction();
         using var command = _connection.CreateCommand();
         command.CommandText = """
@@ -285,9 +305,9 @@ public sealed class QueryLog : IDisposable
             lock (_gate)
             {
                 FlushLocked();
+                _closed = true;
+                _connection.Dispose();
             }
-
-            _connection.Dispose();
         }
     }
 

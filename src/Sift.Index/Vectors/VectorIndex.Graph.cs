@@ -73,10 +73,10 @@ public sealed partial class VectorIndex
             var links = state.Links(candidate.Node, level);
             for (var i = 0; i < links.Length; i++)
             {
-                if (i + 1 < links.Length && links[i + 1] < count)
+                if (i + 1 < links.Length && links[i + 1] is var next && next < count)
                 {
                     // Graph hops are memory-bound: start loading the next row while this one is scored.
-                    scorer.Prefetch(links[i + 1]);
+                    scorer.Prefetch(next);
                 }
 
                 var neighbour = links[i];
@@ -103,13 +103,15 @@ public sealed partial class VectorIndex
             }
         }
 
-        var found = new ScoredNode[results.Count];
-        for (var i = found.Length - 1; i >= 0; i--)
+        var found = new List<ScoredNode>(results.Count);
+        System.Runtime.InteropServices.CollectionsMarshal.SetCount(found, results.Count);
+        var slots = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(found);
+        for (var i = slots.Length - 1; i >= 0; i--)
         {
-            found[i] = results.Pop();
+            slots[i] = results.Pop();
         }
 
-        return [.. found];
+        return found;
     }
 
     /// <summary>Connects a new node on each of its layers and makes it the entry point if it is the highest.</summary>

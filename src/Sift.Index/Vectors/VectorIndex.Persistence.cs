@@ -18,7 +18,16 @@ public sealed partial class VectorIndex
     /// <summary>Writes the index; <paramref name="writeHeader"/> adds the caller's own fields after the magic.</summary>
     public void Save(Stream destination, Action<BinaryWriter> writeHeader)
     {
-        var state = Volatile.Read(ref _state);
+        // Blocks writers while saving, so no link points at a node being added (Load refuses such a file).
+        lock (_writeLock)
+        {
+            SaveLocked(destination, writeHeader);
+        }
+    }
+
+    private void SaveLocked(Stream destination, Action<BinaryWriter> writeHeader)
+    {
+        var state = _state;
         var count = state.Count;
         using var hashing = new HashingStream(destination, leaveOpen: true);
         using (var writer = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
@@ -139,6 +148,12 @@ public sealed partial class VectorIndex
 
                     state.SetLinks(node, level, links);
                 }
+            }
+
+            var entry = state.EntryPoint;
+            if (options.BuildGraph && count > 0 && (entry < 0 || entry >= count || state.MaxLevel != state.Levels[entry]))
+            {
+                throw Damaged(description, $"entry point {state.EntryPoint} at level {state.MaxLevel} is not a node of that level");
             }
 
             var computed = hashing.Hash;

@@ -63,7 +63,6 @@ public sealed partial class VectorIndex
 
             var level = (int)(-Math.Log(1 - _random.NextDouble()) * _levelMultiplier);
             state.Levels[node] = level;
-            state.Level0[node * state.Level0Stride] = 0;
             var upper = new int[level][];
             for (var l = 0; l < level; l++)
             {
@@ -165,7 +164,9 @@ public sealed partial class VectorIndex
         var unit = Normalized(query);
         var scorer = new Scorer(state, unit);
         var entry = state.EntryPoint;
-        for (var level = state.MaxLevel; level > 0; level--)
+        // A writer sets the entry point and the top level one after the other: start from the entry's own top layer,
+        // so a reader that saw one change and not the other never reads a layer the entry does not have.
+        for (var level = Math.Min(state.MaxLevel, state.Levels[entry]); level > 0; level--)
         {
             entry = GreedyClosest(state, ref scorer, entry, level);
         }
@@ -215,10 +216,12 @@ public sealed partial class VectorIndex
         if (Sse.IsSupported)
         {
             // The arrays are not pinned: a hint at a moved address is harmless, and nothing is read through it.
-            var address = (byte*)Unsafe.AsPointer(ref start);
-            for (var offset = 0; offset < length; offset += 64)
+            // From the cache line holding the first byte to the one holding the last: rows need not start on a line.
+            var first = (nuint)Unsafe.AsPointer(ref start) & ~(nuint)63;
+            var last = (nuint)Unsafe.AsPointer(ref start) + (nuint)length - 1;
+            for (var line = first; line <= last; line += 64)
             {
-                Sse.Prefetch0(address + offset);
+                Sse.Prefetch0((void*)line);
             }
         }
     }
@@ -364,7 +367,7 @@ public sealed partial class VectorIndex
 
         /// <summary>
         /// Asks the CPU to start loading a node's row, so it is in cache when <see cref="Similarity"/> reads it: the
-        /// whole int8 row (6 cache lines at 384 dimensions), or the first lines of a float row (the hardware prefetcher
+        /// whole int8 row with its scale (388 bytes at 384 dimensions), or the first lines of a float row (the hardware prefetcher
         /// follows on from there).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -110,10 +110,12 @@ public sealed class VectorIndexTests
         }
     }
 
-    [Fact]
-    public async Task ReadersSearchWhileOneWriterAdds()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadersSearchWhileOneWriterAdds(bool quantize)
     {
-        var index = new VectorIndex(new VectorIndexOptions(48, M: 8, EfConstruction: 50));
+        var index = new VectorIndex(new VectorIndexOptions(48, M: 8, EfConstruction: 50, Quantize: quantize));
         var writer = Task.Run(() =>
         {
             foreach (var vector in Vectors.Take(2000))
@@ -214,5 +216,23 @@ public sealed class VectorIndexTests
         var a = Enumerable.Range(0, length).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
         var b = Enumerable.Range(0, length).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
         Assert.Equal(a.Zip(b, (x, y) => x * y).Sum(), VectorMath.DotInt8(a, b));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(80)]
+    [InlineData(383)]
+    [InlineData(384)]
+    public void FloatDotProductMatchesScalarArithmetic(int length)
+    {
+        var random = new Random(length);
+        var a = Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var b = Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var expected = a.Zip(b, (x, y) => (double)x * y).Sum();
+        Assert.Equal(expected, VectorMath.Dot(a, b), 1e-4);
     }
 }
