@@ -29,18 +29,23 @@ public sealed class QueryLog : IDisposable
     public const string FileName = "querylog.db";
 
     /// <summary>Entries queued before a recorder writes inline instead (backpressure rather than unbounded memory).</summary>
-    private const int QueueCapacity = 8_192;
+    public const int DefaultQueueCapacity = 8_192;
 
     private const int BatchSize = 512;
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
-    private readonly Channel<Entry> _queue = Channel.CreateBounded<Entry>(QueueCapacity);
+    private readonly int _queueCapacity;
+    private readonly Channel<Entry> _queue;
     private readonly Task _writer;
     private bool _closed;
 
-    public QueryLog(string storeRoot)
+    /// <param name="queueCapacity">Entries that may wait for the background writer; when it is full, a recorder writes inline.</param>
+    public QueryLog(string storeRoot, int queueCapacity = DefaultQueueCapacity)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        _queueCapacity = queueCapacity;
+        _queue = Channel.CreateBounded<Entry>(queueCapacity);
         Directory.CreateDirectory(storeRoot);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(storeRoot, FileName), Pooling = false }.ToString());
         _connection.Open();
@@ -88,7 +93,7 @@ public sealed class QueryLog : IDisposable
                 }
                 else
                 {
-                    WriteBatchLocked([entry, .. Drain(QueueCapacity)]);
+                    WriteBatchLocked([entry, .. Drain(_queueCapacity)]);
                 }
             }
         }

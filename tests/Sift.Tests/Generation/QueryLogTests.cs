@@ -28,12 +28,14 @@ public sealed class QueryLogTests : IDisposable
         Assert.Equal(-1, Assert.Single(answer.Feedback).Rating);
     }
 
-    [Fact]
-    public async Task EntriesRecordedConcurrentlyBeyondTheQueueCapacityAreAllWrittenOnce()
+    [Theory]
+    [InlineData(QueryLog.DefaultQueueCapacity)]
+    [InlineData(1)] // almost every recorder finds the queue full and writes inline, racing the background writer
+    public async Task EntriesRecordedConcurrentlyBeyondTheQueueCapacityAreAllWrittenOnce(int queueCapacity)
     {
         const int Threads = 4;
         const int PerThread = 5_000;
-        using var log = new QueryLog(_folder.Path);
+        using var log = new QueryLog(_folder.Path, queueCapacity);
 
         var ids = await Task.WhenAll(Enumerable.Range(0, Threads).Select(t => Task.Run(() =>
             Enumerable.Range(0, PerThread).Select(i => log.RecordSearch($"query {t}-{i}", "docs", 1, ["a.txt"], latencyMs: 1.5)).ToList())));
