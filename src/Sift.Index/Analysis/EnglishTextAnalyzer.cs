@@ -25,11 +25,11 @@ public sealed class EnglishTextAnalyzer : ITextAnalyzer, IDisposable
     /// The tokens whose terms are in <paramref name="terms"/>, as <see cref="Analyze"/> would find them, at a fraction
     /// of the cost (snippets run this on every hit): Porter stemming only rewrites a word's ending, so a word whose
     /// first letter starts no wanted term is dropped before it is stemmed, and terms are compared in place, so only
-    /// matching tokens allocate a string.
+    /// matching tokens allocate a string. A set passed again is taken as unchanged (its initials are kept per thread).
     /// </summary>
     public IReadOnlyList<AnalyzedToken> Matches(string text, HashSet<string> terms)
     {
-        MatchingAnalyzer.Initials = string.Concat(terms.Where(t => t.Length > 0).Select(t => t[0]).Distinct());
+        MatchingAnalyzer.Want(terms);
         return Tokens(_matching, text, terms);
     }
 
@@ -73,10 +73,19 @@ public sealed class EnglishTextAnalyzer : ITextAnalyzer, IDisposable
         [ThreadStatic]
         private static string? t_initials;
 
-        public static string Initials
+        // Snippets match one query's set against every hit: the initials are worked out once per set, not per hit.
+        [ThreadStatic]
+        private static HashSet<string>? t_terms;
+
+        public static string Initials => t_initials ?? "";
+
+        public static void Want(HashSet<string> terms)
         {
-            get => t_initials ?? "";
-            set => t_initials = value;
+            if (!ReferenceEquals(t_terms, terms))
+            {
+                t_initials = string.Concat(terms.Where(t => t.Length > 0).Select(t => t[0]).Distinct());
+                t_terms = terms;
+            }
         }
 
         protected override TokenStreamComponents CreateComponents(string fieldName, TextReader reader)
