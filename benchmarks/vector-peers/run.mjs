@@ -31,7 +31,7 @@ const recallOf = (q, ids) => {
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
 
 function report(name, buildSeconds, searchAt) {
-  console.log(`${name}: build ${buildSeconds.toFixed(1)} s (${Math.round(count / buildSeconds)} vectors/s, 1 thread)`);
+  console.log(`${name} on ${dir}: build ${buildSeconds.toFixed(1)} s (${Math.round(count / buildSeconds)} vectors/s, 1 thread)`);
   console.log('  | efSearch | recall@10 | queries/s (1 thread; median of 5 passes, min-max) |');
   console.log('  |---|---|---|');
   for (const ef of efValues) {
