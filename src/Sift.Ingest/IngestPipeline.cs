@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.AI;
 using Sift.Core;
 using Sift.Core.Documents;
 using Sift.Core.Filtering;
@@ -45,7 +46,8 @@ public interface IIngestJournal
     void Record(IReadOnlyList<(string DocumentId, bool Added)> batch);
 }
 
-public sealed record IngestProgress(int FilesDone, int FilesTotal, string CurrentFile);
+/// <param name="ChunksEmbedded">Chunks the embedding stage has embedded so far in this run.</param>
+public sealed record IngestProgress(int FilesDone, int FilesTotal, string CurrentFile, int ChunksEmbedded = 0);
 
 /// <param name="Skipped">Files and records that failed and were left out (each one in <paramref name="Problems"/>).</param>
 /// <param name="Notices">What is not a failure but worth knowing: a legacy encoding assumed, a binary file skipped.</param>
@@ -63,14 +65,17 @@ public sealed record IngestSummary(
     IReadOnlyList<string>? Notices = null);
 
 /// <summary>
-/// Files to chunks to the sink, incrementally: a document whose content (and chunker) is unchanged is not touched,
-/// a changed one is replaced whole, and documents are written in batches so large corpora stream through.
+/// Files to chunks to vectors to the sink, incrementally: a document whose content (and chunker) is unchanged is not
+/// touched, a changed one is replaced whole, and documents are written in batches so large corpora stream through.
+/// Embedding is a stage of its own (batched, cancellable, reported as progress) between chunking and the write: stores
+/// keep vectors, they never make them.
 /// </summary>
-public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDocumentSink sink)
+/// <param name="embedder">The collection's embedder (bound when it was opened), or null for a collection without vectors.</param>
+public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDocumentSink sink, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     private const int BatchDocuments = 256;
 
-    public IngestSummary Run(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<IngestSummary> RunAsync(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
         var root = SourcePaths.Canonical(request.Path);
@@ -88,13 +93,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
         var restamped = new List<(string, string)>();
         var writing = false;
         var recorded = request.Journal?.Recorded ?? new Dictionary<string, bool>();
-        int added = 0, updated = 0, unchanged = 0, chunkCount = 0;
+        int added = 0, updated = 0, unchanged = 0, chunkCount = 0, embedded = 0, current = 0;
 
         for (var i = 0; i < files.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var file = files[i];
-            progress?.Report(new IngestProgress(i, files.Count, file));
+            current = i;
+            progress?.Report(new IngestProgress(i, files.Count, file, embedded));
             var loader = runLoaders.For(file)!;
             var documentId = request.IdPrefix is null && idBySource.TryGetValue(file, out var held)
                 ? held
@@ -165,7 +171,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                     outcomes.Add((document.Id, isNew));
                     if (batch.Count >= BatchDocuments)
                     {
-                        WriteBatch();
+                        await WriteBatchAsync().ConfigureAwait(false);
                     }
                 }
             }
@@ -183,7 +189,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
 
         if (batch.Count > 0)
         {
-            WriteBatch();
+            await WriteBatchAsync().ConfigureAwait(false);
         }
 
         sink.RecordFileStamps(restamped);
@@ -199,17 +205,25 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
             removed = gone.Count;
         }
 
-        progress?.Report(new IngestProgress(files.Count, files.Count, ""));
+        progress?.Report(new IngestProgress(files.Count, files.Count, "", embedded));
         return new IngestSummary(
             files.Count, added, updated, unchanged, removed, chunkCount, problems.Messages.Count,
             problems.Messages, stopwatch.Elapsed, [.. notices, .. problems.Notices]);
 
-        // A failing write (a full disk, a locked store) is the run's failure, never the current file's.
-        void WriteBatch()
+        // A failing embedding or write (a model server down, a full disk, a locked store) is the run's failure, never the current file's.
+        async Task WriteBatchAsync()
         {
             writing = true;
+            IReadOnlyList<DocumentChunks> written = batch;
+            if (embedder is not null)
+            {
+                var before = embedded;
+                written = await embedder.EmbedChunksAsync(
+                    batch, new InlineProgress<int>(n => progress?.Report(new IngestProgress(current, files.Count, files[current], embedded = before + n))), cancellationToken).ConfigureAwait(false);
+            }
+
             request.Journal?.Record(outcomes);
-            sink.Write(batch);
+            sink.Write(written);
             batch.Clear();
             outcomes.Clear();
             writing = false;
@@ -264,4 +278,10 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     /// <summary>The outermost recorded root holding the file, else the root of this run.</summary>
     private static string RootFor(string file, string runRoot, IReadOnlyList<string>? recorded) =>
         recorded?.Where(r => SourcePaths.IsUnder(file, r) && r != file).OrderBy(r => r.Length).FirstOrDefault() ?? runRoot;
+}
+
+/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order with the run).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

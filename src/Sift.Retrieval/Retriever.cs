@@ -2,7 +2,7 @@ using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Core.Telemetry;
-using Sift.Index.Storage;
+using Sift.Core.Storage;
 using Sift.Retrieval.Fusion;
 using Sift.Retrieval.Ranking;
 
@@ -16,8 +16,8 @@ namespace Sift.Retrieval;
 /// </summary>
 /// <param name="lexicalParameters">The BM25 parameters the collection's lexical index is loaded with (coverage reads its IDF from the same snapshot).</param>
 public sealed class Retriever(
-    Collection collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50, ITextAnalyzer? analyzer = null,
-    Index.Lexical.Bm25Parameters? lexicalParameters = null) : IRetriever
+    IChunkStore collection, IChunkRanker ranker, IReranker? reranker = null, int rerankDepth = 50, ITextAnalyzer? analyzer = null,
+    Bm25Parameters? lexicalParameters = null) : IRetriever
 {
     /// <summary>Longest query accepted, in characters; longer input is almost always a mistake (a pasted file).</summary>
     public const int MaxQueryLength = 4096;
@@ -80,13 +80,12 @@ public sealed class Retriever(
             return null;
         }
 
-        var snapshot = collection.LexicalIndex(lexicalParameters ?? Index.Lexical.Bm25Parameters.Default);
-        var visible = snapshot.Access.VisibleTo(query.Filter?.Access).Partitions;
+        var index = collection.LexicalIndex(lexicalParameters ?? Bm25Parameters.Default);
         var present = analyzer.Matches(Core.Documents.ModelText.Of(best), [.. terms]).Select(t => t.Term).ToHashSet(StringComparer.Ordinal);
         double total = 0, covered = 0;
         foreach (var term in terms)
         {
-            var weight = snapshot.Index.Idf(term, visible);
+            var weight = index.Idf(term, query.Filter?.Access);
             total += weight;
             covered += present.Contains(term) ? weight : 0;
         }

@@ -1,7 +1,6 @@
 using Sift.Core;
 using Sift.Core.Stages;
-using Sift.Index.Lexical;
-using Sift.Index.Storage;
+using Sift.Core.Storage;
 using Sift.Retrieval.Dense;
 using Sift.Retrieval.Fusion;
 using Sift.Retrieval.Lexical;
@@ -30,7 +29,7 @@ public sealed record RetrievalSettings(
     public static IReadOnlyList<string> Modes { get; } = ["bm25", "dense", "hybrid"];
 
     /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
-    public static RetrievalSettings For(Collection collection) => new(
+    public static RetrievalSettings For(IChunkStore collection) => new(
         collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5);
 
     public bool NeedsVectors => Mode is "dense" or "hybrid";
@@ -39,7 +38,7 @@ public sealed record RetrievalSettings(
 /// <summary>Builds the retriever for a collection and settings.</summary>
 public static class RetrieverFactory
 {
-    public static Retriever Create(Collection collection, ITextAnalyzer analyzer, RetrievalSettings settings)
+    public static Retriever Create(IChunkStore collection, ITextAnalyzer analyzer, RetrievalSettings settings)
     {
         if (!RetrievalSettings.Modes.Contains(settings.Mode))
         {

@@ -22,7 +22,7 @@ internal sealed class SiftEngine(string folder, string corpusPath) : ILexicalEng
     public void Build(IReadOnlyList<CorpusRecord> corpus)
     {
         _collection = new CollectionStore(folder, _analyzer).OpenOrCreate("bench");
-        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(corpusPath));
+        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection, _collection.Embedder).RunAsync(new IngestRequest(corpusPath)).GetAwaiter().GetResult();
         _collection.FinishIngest("document");
         _retriever = new Retriever(_collection, new LexicalRanker(_collection, _analyzer));
         Search("warm up the index", 1);

@@ -1,3 +1,4 @@
+using Sift.Composition;
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Generation;
@@ -42,7 +43,7 @@ internal static class AskCommand
 
             if (retrieval.NeedsVectors(result, target))
             {
-                EmbedderSpecs.Attach(target, requested: null);
+                SiftStores.BindEmbedder(target, requested: null);
             }
 
             var json = result.GetValue(CommonOptions.Json);
@@ -72,7 +73,7 @@ internal static class AskCommand
             }
             else if (!result.GetValue(noLog))
             {
-                using var log = new QueryLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+                using var log = new QueryLog(CommonOptions.HomeFolder(result));
                 answerId = log.RecordAnswer(answer, target.Name, target.Info().Generation);
             }
 

@@ -1,3 +1,5 @@
+using Sift.Core.Storage;
+using Sift.Composition;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -48,8 +50,8 @@ internal static class BenchCommand
             var data = BeirDataset.Load(result.GetValue(dataset)!);
             using var temporary = new TemporaryStore(CommonOptions.Analyzer, "bench");
             using var collection = temporary.Store.OpenOrCreate(data.Name);
-            EmbedderSpecs.Attach(collection, "none");
-            new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), collection).Run(new IngestRequest(data.CorpusPath!), cancellationToken: cancellation);
+            SiftStores.BindEmbedder(collection, "none");
+            await new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), collection, collection.Embedder).RunAsync(new IngestRequest(data.CorpusPath!), cancellationToken: cancellation);
             var retriever = RetrievalOptions.Create(collection, "bm25");
             var assembler = new ContextAssembler(ContextAssembler.DefaultTokenizer);
             var checker = new CitationChecker(new CitationSupport(CommonOptions.Analyzer));
@@ -123,14 +125,14 @@ internal static class BenchCommand
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
             using var temporary = new TemporaryStore(CommonOptions.Analyzer, "bench");
             using var collection = temporary.Store.OpenOrCreate(data.Name);
-            EmbedderSpecs.Attach(collection, requested: null);
-            var ingest = new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), collection).Run(new IngestRequest(data.CorpusPath!), cancellationToken: cancellation);
+            SiftStores.BindEmbedder(collection, requested: null);
+            var ingest = await new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), collection, collection.Embedder).RunAsync(new IngestRequest(data.CorpusPath!), cancellationToken: cancellation);
             var vectorBuild = Stopwatch.StartNew();
             collection.FinishIngest("document");
             vectorBuild.Stop();
 
             using var reopened = temporary.Store.Open(data.Name);
-            EmbedderSpecs.Attach(reopened, requested: null);
+            SiftStores.BindEmbedder(reopened, requested: null);
             var lexicalLoad = Stopwatch.StartNew();
             reopened.LexicalIndex(Bm25Parameters.Default);
             lexicalLoad.Stop();

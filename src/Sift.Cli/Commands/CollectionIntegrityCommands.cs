@@ -17,7 +17,7 @@ internal static class CollectionIntegrityCommands
         var command = new Command("check", $"Check a collection's database, chunk hashes, embeddings and vector index without changing anything (exit {SiftCli.UserError} when anything is wrong)") { name };
         command.SetAction(result =>
         {
-            var report = CommonOptions.OpenStore(result).Check(result.GetValue(name)!);
+            var report = CommonOptions.OpenEmbeddedStore(result, "collections check").Check(result.GetValue(name)!);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new { report.Collection, report.Ok, report.ProblemCount, report.Checks });
@@ -62,7 +62,7 @@ internal static class CollectionIntegrityCommands
         var command = new Command("repair", "Salvage the documents of a damaged collection that read back intact into a new collection, and report what was lost") { name, to };
         command.SetAction(result =>
         {
-            var report = CommonOptions.OpenStore(result).Repair(result.GetValue(name)!, result.GetValue(to)!, EmbedderSpecs.Create);
+            var report = CommonOptions.OpenEmbeddedStore(result, "collections repair").Repair(result.GetValue(name)!, result.GetValue(to)!, EmbedderSpecs.Create);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(report);

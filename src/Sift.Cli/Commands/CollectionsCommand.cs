@@ -1,3 +1,5 @@
+using Sift.Composition;
+using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Index.Storage;
@@ -21,13 +23,13 @@ internal static class CollectionsCommand
             }).ToList();
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(new { store = store.Root, collections = infos });
+                JsonOutput.Write(new { store = store.Location, collections = infos });
                 return 0;
             }
 
             if (infos.Count == 0)
             {
-                AnsiConsole.MarkupLineInterpolated($"no collections in {store.Root}");
+                AnsiConsole.MarkupLineInterpolated($"no collections in {store.Location}");
                 return 0;
             }
 
@@ -59,7 +61,7 @@ internal static class CollectionsCommand
             var grid = new Grid().AddColumns(2);
             (string Key, string Value)[] rows =
             [
-                ("name", details.Name), ("folder", details.Folder), ("documents", details.Documents.ToString("N0")),
+                ("name", details.Name), ("location", details.Location), ("documents", details.Documents.ToString("N0")),
                 ("chunks", details.Chunks.ToString("N0")), ("chunker", details.Chunker), ("analyzer", details.Analyzer),
                 ("embedder", details.Embedder.Length == 0 ? "(none yet)" : $"{details.Embedder} (--embedder {details.EmbedderSpec})"),
                 .. SettingsRows(settings),
@@ -97,8 +99,8 @@ internal static class CollectionsCommand
         var rebuild = new Command("rebuild", "Rebuild the index files: lexical from the stored terms, vector from the stored vectors (after damage or a crash)") { rebuildName };
         rebuild.SetAction(result =>
         {
-            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(rebuildName)!);
-            EmbedderSpecs.Attach(collection, requested: null);
+            using var collection = CommonOptions.OpenEmbeddedStore(result, "collections rebuild").Open(result.GetValue(rebuildName)!);
+            SiftStores.BindEmbedder(collection, requested: null);
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
             var (chunks, vectors) = collection.RebuildIndexFiles();
             var rebuilt = new { collection = collection.Name, chunks, vectors, seconds = stopwatch.Elapsed.TotalSeconds };

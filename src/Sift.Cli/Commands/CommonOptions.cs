@@ -1,6 +1,8 @@
+using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Core.Filtering;
 using Sift.Index.Analysis;
+using Sift.Composition;
 using Sift.Index.Storage;
 
 namespace Sift.Cli.Commands;
@@ -10,7 +12,7 @@ internal static class CommonOptions
 {
     public static readonly Option<string?> Store = new("--store")
     {
-        Description = "Store folder holding the collections (default: $SIFT_HOME, else the per-user data folder)",
+        Description = "Where the collections are: a folder, or postgres://user@host:5432/db (default: $SIFT_STORE, else $SIFT_HOME, else the per-user data folder)",
         Recursive = true,
     };
 
@@ -69,8 +71,16 @@ internal static class CommonOptions
     public static EnglishTextAnalyzer Analyzer { get; } = new();
 
     /// <summary>The store; what its collections repair on their own is told on stderr, apart from the JSON on stdout.</summary>
-    public static CollectionStore OpenStore(ParseResult result) =>
-        new(CollectionStore.ResolveRoot(result.GetValue(Store)), Analyzer, message => Console.Error.WriteLine($"warning: {message}"));
+    public static IStore OpenStore(ParseResult result) =>
+        SiftStores.Open(StoreLocation.Resolve(result.GetValue(Store)), Analyzer, message => Console.Error.WriteLine($"warning: {message}"));
+
+    /// <summary>The folder for configuration, prompts, models, keys and the answer log (the store's own folder when it is one).</summary>
+    public static string HomeFolder(ParseResult result) => StoreLocation.Resolve(result.GetValue(Store)).HomeFolder;
+
+    /// <summary>The embedded store, for what only it has (integrity check and repair of its files).</summary>
+    public static CollectionStore OpenEmbeddedStore(ParseResult result, string command) =>
+        OpenStore(result) as CollectionStore
+        ?? throw new Core.SiftException($"'{command}' works on an embedded store (a folder); a PostgreSQL store is checked and repaired by PostgreSQL itself");
 
     public static MetadataFilter? ParseFilter(string[]? expressions) =>
         expressions is { Length: > 0 } ? MetadataFilter.Parse(expressions) : null;

@@ -1,3 +1,4 @@
+using Sift.Composition;
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Core;
@@ -39,10 +40,11 @@ internal static class DemoCommand
                 throw new SiftException($"the demo corpus is missing from {folder}; rebuild Sift");
             }
 
-            using var collection = CommonOptions.OpenStore(result).OpenOrCreate(CollectionName);
-            EmbedderSpecs.Attach(collection, requested: null);
-            var ingest = IngestCommand.Run(
-                collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json);
+            using var store = CommonOptions.OpenStore(result);
+            using var collection = store.OpenOrCreate(CollectionName);
+            SiftStores.BindEmbedder(collection, requested: null);
+            var ingest = await IngestCommand.RunAsync(
+                collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json, cancellation);
             var retriever = RetrievalOptions.Create(collection, RetrievalSettings.DefaultMode);
             var judged = BeirDataset.LoadJudgedQueries(folder);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
@@ -67,7 +69,7 @@ internal static class DemoCommand
                 JsonOutput.Write(new
                 {
                     collection = collection.Name,
-                    store = collection.Folder,
+                    store = store.Location,
                     ingest,
                     searches = searches.Select(s => new { s.Query, results = s.Results.Select(r => new { r.Hit.Rank, r.Hit.Score, r.Hit.Chunk.DocumentId, snippet = r.Snippet.Text }) }),
                     metrics = evaluation.Means,
@@ -95,7 +97,7 @@ internal static class DemoCommand
             }
 
             AnsiConsole.MarkupLineInterpolated(
-                $"\nTry: [bold]sift search \"your question\" --collection {CollectionName}[/] or [bold]sift ask[/] (store: {Path.GetDirectoryName(collection.Folder)})");
+                $"\nTry: [bold]sift search \"your question\" --collection {CollectionName}[/] or [bold]sift ask[/] (store: {store.Location})");
             return 0;
         });
         return command;

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.CommandLine;
 using System.Globalization;
 using Sift.Cli.Output;
@@ -112,7 +113,7 @@ internal static class DocumentsCommand
             }
 
             collection.Delete(ids);
-            collection.RefreshIndexFiles();
+            collection.RefreshIndexes();
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new { collection = collection.Name, deleted = ids });

@@ -1,6 +1,6 @@
+using Sift.Core.Storage;
 using System.CommandLine;
 using Microsoft.Extensions.AI;
-using Sift.Index.Storage;
 using Sift.Models;
 
 namespace Sift.Cli.Commands;
@@ -16,11 +16,4 @@ internal static class EmbedderSpecs
     public static Option<string?> Option() => new("--embedder") { Description = "Embedding model for new collections: " + EmbedderCatalog.Specs };
 
     public static IEmbeddingGenerator<string, Embedding<float>>? Create(string spec) => EmbedderCatalog.Create(spec);
-
-    /// <summary>Gives the collection its embedder: the one asked for, else the one it was built with, else the default.</summary>
-    public static void Attach(Collection collection, string? requested)
-    {
-        var spec = requested ?? collection.EmbedderSpec ?? Default;
-        collection.UseEmbedder(spec, Create(spec));
-    }
 }

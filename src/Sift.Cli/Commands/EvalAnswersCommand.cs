@@ -1,3 +1,4 @@
+using Sift.Composition;
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Sift.Cli.Output;
@@ -55,7 +56,7 @@ internal static class EvalAnswersCommand
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
             if (retrieval.NeedsVectors(result, target))
             {
-                EmbedderSpecs.Attach(target, requested: null);
+                SiftStores.BindEmbedder(target, requested: null);
             }
 
             var embedder = EmbedderSpecs.Create(result.GetValue(similarity)!);

@@ -1,3 +1,5 @@
+using Sift.Composition;
+using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Core.Stages;
@@ -64,8 +66,8 @@ internal static class EvalCommand
             using var temporary = named is null ? new TemporaryStore(CommonOptions.Analyzer, "eval") : null;
             var store = temporary?.Store ?? CommonOptions.OpenStore(result);
             using var target = store.OpenOrCreate(named ?? data.Name);
-            EmbedderSpecs.Attach(target, result.GetValue(embedder));
-            var ingest = IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json);
+            SiftStores.BindEmbedder(target, result.GetValue(embedder));
+            var ingest = await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json, cancellation);
             var retriever = retrievalOptions.Build(result, target, bm25);
             var evaluation = await RetrievalEvaluator.EvaluateAsync(
                 data, (query, n, cancel) => retriever.RankDocumentsAsync(query, n, cancellationToken: cancel), specs, retrieveDepth, cancellation);
@@ -143,8 +145,8 @@ internal static class EvalCommand
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
             using var temporary = new TemporaryStore(CommonOptions.Analyzer, "calibrate");
             using var target = temporary.Store.OpenOrCreate(data.Name);
-            EmbedderSpecs.Attach(target, retrievalOptions.NeedsVectors(result, target) ? null : "none");
-            IngestCommand.Run(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !result.GetValue(CommonOptions.Json));
+            SiftStores.BindEmbedder(target, retrievalOptions.NeedsVectors(result, target) ? null : "none");
+            await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !result.GetValue(CommonOptions.Json), cancellation);
             var retriever = retrievalOptions.Build(result, target);
             var samples = new List<(double Score, bool Answerable)>();
             var coverages = new List<(double Score, bool Answerable)>();

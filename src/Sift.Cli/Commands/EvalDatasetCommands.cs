@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -118,7 +119,7 @@ internal static class EvalDatasetCommands
         };
         command.SetAction(result =>
         {
-            var root = Index.Storage.CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store));
+            var root = CommonOptions.HomeFolder(result);
             if (!File.Exists(Path.Combine(root, QueryLog.FileName)))
             {
                 throw new SiftException($"no answers have been logged in {root} yet (sift ask and sift serve log them)");

@@ -22,7 +22,7 @@ internal static class FeedbackCommand
                 throw new Core.SiftException("say --up or --down (one of them)");
             }
 
-            using var log = new QueryLog(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+            using var log = new QueryLog(CommonOptions.HomeFolder(result));
             log.AddFeedback(result.GetValue(id)!, result.GetValue(up) ? 1 : -1, result.GetValue(comment));
             AnsiConsole.MarkupLine("feedback recorded");
             return 0;

@@ -1,3 +1,5 @@
+using Sift.Composition;
+using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Core;
@@ -42,7 +44,7 @@ internal static class IngestCommand
                 parsed.AddError("--skip-bad and --strict contradict each other: choose one");
             }
         });
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellation) =>
         {
             var json = result.GetValue(CommonOptions.Json);
             var chunk = ChunkerFactory.Create(result.GetValue(chunker)!, result.GetValue(size), result.GetValue(overlap));
@@ -66,8 +68,8 @@ internal static class IngestCommand
                 try
                 {
                     chunk = ChunkerFor(target, chunk, chunkerGiven);
-                    EmbedderSpecs.Attach(target, result.GetValue(embedder));
-                    summary = Run(target, chunk, request with { IdRoots = target.SourceRoots }, showProgress: !json);
+                    SiftStores.BindEmbedder(target, result.GetValue(embedder));
+                    summary = await RunAsync(target, chunk, request with { IdRoots = target.SourceRoots }, showProgress: !json, cancellation);
                     if (Directory.Exists(request.Path))
                     {
                         target.AddSourceRoot(Sift.Core.Documents.SourcePaths.Canonical(request.Path));
@@ -108,12 +110,11 @@ internal static class IngestCommand
         return command;
     }
 
-    /// <summary>Runs an ingest with a progress bar when a person is watching.</summary>
     /// <summary>
     /// The chunker to use: the one the collection recorded, unless chunking options were given, which must then agree
     /// with it (chunks from two chunkers in one collection would be compared as if alike).
     /// </summary>
-    private static IChunker ChunkerFor(Collection collection, IChunker requested, bool given)
+    private static IChunker ChunkerFor(IChunkStore collection, IChunker requested, bool given)
     {
         var recorded = collection.ChunkerFingerprint;
         if (recorded.Length == 0 || recorded == requested.Fingerprint)
@@ -126,30 +127,34 @@ internal static class IngestCommand
             : ChunkerFactory.FromFingerprint(recorded);
     }
 
+    /// <summary>Runs an ingest (files, chunks, the collection's embedder, the store) with a progress bar when a person is watching.</summary>
     /// <returns>The summary, its time being the wall time of the whole run, index updates included.</returns>
-    public static IngestSummary Run(Collection collection, IChunker chunker, IngestRequest request, bool showProgress)
+    public static async Task<IngestSummary> RunAsync(IChunkStore collection, IChunker chunker, IngestRequest request, bool showProgress, CancellationToken cancellationToken)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
+        var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder);
         IngestSummary summary;
         if (showProgress && !Console.IsOutputRedirected)
         {
-            summary = AnsiConsole.Progress()
+            summary = await AnsiConsole.Progress()
                 .AutoClear(true)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
+                .StartAsync(async context =>
                 {
                     var task = context.AddTask($"ingest into {Markup.Escape(collection.Name)}");
-                    return pipeline.Run(request, new InlineProgress(p =>
+                    return await pipeline.RunAsync(request, new InlineProgress(p =>
                     {
                         task.MaxValue = Math.Max(1, p.FilesTotal);
                         task.Value = p.FilesDone;
-                    }));
+                        task.Description = p.ChunksEmbedded > 0
+                            ? $"ingest into {Markup.Escape(collection.Name)} ({p.ChunksEmbedded:N0} chunks embedded)"
+                            : $"ingest into {Markup.Escape(collection.Name)}";
+                    }), cancellationToken);
                 });
         }
         else
         {
-            summary = pipeline.Run(request);
+            summary = await pipeline.RunAsync(request, cancellationToken: cancellationToken);
         }
 
         // The run's documents and chunks are garbage now, but a large file's sit on the large-object heap until a full

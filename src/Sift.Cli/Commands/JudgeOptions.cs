@@ -31,7 +31,7 @@ internal sealed class JudgeOptions
     /// <summary>The judge, and the cache it writes to (dispose it), or (null, null) when no judge is configured.</summary>
     public (LlmJudge? Judge, VerdictCache? Cache) Build(ParseResult result)
     {
-        var root = CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store));
+        var root = CommonOptions.HomeFolder(result);
         var config = SiftConfig.Load(root);
         var endpoint = LlmOptions.Endpoint(
             config,

@@ -64,5 +64,5 @@ internal static class KeysCommand
         return new Command("keys", "API keys for sift serve") { create, list, revoke };
     }
 
-    private static ApiKeyStore Store(ParseResult result) => new(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+    private static ApiKeyStore Store(ParseResult result) => new(CommonOptions.HomeFolder(result));
 }

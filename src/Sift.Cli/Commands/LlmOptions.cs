@@ -37,7 +37,7 @@ internal sealed class LlmOptions
     /// <summary>The LLM answerer and its endpoint, or (null, null) when no LLM is configured.</summary>
     public (LlmAnswerer? Answerer, LlmEndpoint? Endpoint) Build(ParseResult result)
     {
-        var config = SiftConfig.Load(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)));
+        var config = SiftConfig.Load(CommonOptions.HomeFolder(result));
         var endpoint = Endpoint(
             config,
             config.Llm,

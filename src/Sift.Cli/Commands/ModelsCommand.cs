@@ -21,7 +21,7 @@ internal static class ModelsCommand
             var model = result.GetValue(name)!;
             var server = result.GetValue(endpoint) ?? Environment.GetEnvironmentVariable("SIFT_HF_ENDPOINT");
             var source = ModelDownloader.SourceFor(model, server is null ? ModelDownloader.DefaultEndpoint : new Uri(server.TrimEnd('/') + "/"), result.GetValue(revision)!);
-            var folder = result.GetValue(to) ?? Path.Combine(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)), "models", FolderName(model, source));
+            var folder = result.GetValue(to) ?? Path.Combine(CommonOptions.HomeFolder(result), "models", FolderName(model, source));
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
             var downloader = new ModelDownloader(http);
             var json = result.GetValue(CommonOptions.Json);

@@ -10,7 +10,7 @@ namespace Sift.Cli.Commands;
 internal static class PromptsCommand
 {
     /// <summary>User templates live in STORE/prompts/*.prompt and override the built-in ones with the same id.</summary>
-    public static string UserFolder(ParseResult result) => Path.Combine(CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)), "prompts");
+    public static string UserFolder(ParseResult result) => Path.Combine(CommonOptions.HomeFolder(result), "prompts");
 
     public static Command Create()
     {

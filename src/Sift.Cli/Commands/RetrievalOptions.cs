@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Core;
 using Sift.Core.Stages;
@@ -41,11 +42,11 @@ internal sealed class RetrievalOptions
     }
 
     /// <summary>The mode asked for, else the collection's setting, else the default.</summary>
-    public string Mode(ParseResult result, Collection collection) => result.GetValue(_mode) ?? collection.Settings.Mode ?? RetrievalSettings.DefaultMode;
+    public string Mode(ParseResult result, IChunkStore collection) => result.GetValue(_mode) ?? collection.Settings.Mode ?? RetrievalSettings.DefaultMode;
 
-    public bool NeedsVectors(ParseResult result, Collection collection) => Mode(result, collection) is "dense" or "hybrid";
+    public bool NeedsVectors(ParseResult result, IChunkStore collection) => Mode(result, collection) is "dense" or "hybrid";
 
-    public Retriever Build(ParseResult result, Collection collection, Bm25Parameters? bm25 = null)
+    public Retriever Build(ParseResult result, IChunkStore collection, Bm25Parameters? bm25 = null)
     {
         var defaults = RetrievalSettings.For(collection);
         return RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(
@@ -60,6 +61,6 @@ internal sealed class RetrievalOptions
     }
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>
-    public static Retriever Create(Collection collection, string mode, string fusion = RetrievalSettings.DefaultFusion, double denseWeight = 0.5) =>
+    public static Retriever Create(IChunkStore collection, string mode, string fusion = RetrievalSettings.DefaultFusion, double denseWeight = 0.5) =>
         RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(mode, fusion, denseWeight));
 }

@@ -1,3 +1,4 @@
+using Sift.Composition;
 using System.CommandLine;
 using System.Text;
 using Sift.Cli.Output;
@@ -24,7 +25,7 @@ internal static class SearchCommand
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
             if (retrieval.NeedsVectors(result, target))
             {
-                EmbedderSpecs.Attach(target, requested: null);
+                SiftStores.BindEmbedder(target, requested: null);
             }
 
             var text = result.GetValue(query)!;

@@ -65,7 +65,7 @@ internal static class ServeCommand
             var (answerer, endpoint) = llm.Build(result);
             var options = new ServerOptions
             {
-                StoreRoot = CollectionStore.ResolveRoot(result.GetValue(CommonOptions.Store)),
+                StoreRoot = CommonOptions.HomeFolder(result),
                 RequireKeys = !result.GetValue(noAuth),
                 Llm = endpoint,
                 Prompt = answerer?.Prompt ?? Generation.Prompts.PromptLibrary.Get(Generation.Prompts.PromptLibrary.DefaultId),

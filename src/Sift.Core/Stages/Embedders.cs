@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Sift.Core.Documents;
 
 namespace Sift.Core.Stages;
 
@@ -43,6 +44,40 @@ public static class Embedders
         }
 
         return [.. generated.Select(e => e.Vector.ToArray())];
+    }
+
+    /// <summary>Chunks embedded per model call: the model's input texts (title + chunk) exist for one group at a time.</summary>
+    public const int ChunkGroupSize = 256;
+
+    /// <summary>
+    /// The batch with a vector for every chunk: vectors already given are kept, the rest are embedded a group at a
+    /// time (title and chunk text, as documents), with <paramref name="progress"/> told the chunks embedded so far.
+    /// </summary>
+    public static async Task<IReadOnlyList<DocumentChunks>> EmbedChunksAsync(
+        this IEmbeddingGenerator<string, Embedding<float>> embedder, IReadOnlyList<DocumentChunks> batch, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var vectors = batch.Select(d => d.Vectors is { } given && given.Count == d.Chunks.Count ? given.ToArray() : new float[]?[d.Chunks.Count]).ToArray();
+        var missing = new List<(int Document, int Chunk)>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            missing.AddRange(Enumerable.Range(0, vectors[i].Length).Where(c => vectors[i][c] is null).Select(c => (i, c)));
+        }
+
+        var done = 0;
+        foreach (var group in missing.Chunk(ChunkGroupSize))
+        {
+            var texts = group.Select(m => ModelText.Of(batch[m.Document].Document.Title, batch[m.Document].Chunks[m.Chunk].Text)).ToList();
+            var embedded = await embedder.EmbedAsync(texts, ForDocuments, cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < group.Length; k++)
+            {
+                vectors[group[k].Document][group[k].Chunk] = embedded[k];
+            }
+
+            progress?.Report(done += group.Length);
+        }
+
+        return [.. batch.Select((d, i) => d with { Vectors = vectors[i] })];
     }
 
     private static EmbeddingGenerationOptions Options(string kind) =>

@@ -8,7 +8,10 @@ public interface IDocumentSink
     /// <summary>What is stored now, by document id: enough to decide what re-ingest must do.</summary>
     IReadOnlyDictionary<string, StoredDocumentState> ListDocuments();
 
-    /// <summary>Adds or replaces documents with their chunks; a crash leaves each document old or new, never mixed.</summary>
+    /// <summary>
+    /// Adds or replaces documents with their chunks (and their vectors, when the collection has an embedder); a crash
+    /// leaves each document old or new, never mixed.
+    /// </summary>
     void Write(IReadOnlyList<DocumentChunks> batch);
 
     void Delete(IReadOnlyCollection<string> documentIds);
@@ -25,4 +28,8 @@ public sealed record StoredDocumentState(string Id, string Source, string Conten
 /// A digest of the source file's size and modification time and of how it was ingested: a later run that finds the
 /// same stamp skips the file without reading it. Null when the document is one of several from one file.
 /// </param>
-public sealed record DocumentChunks(SourceDocument Document, IReadOnlyList<Chunk> Chunks, string? FileStamp = null);
+/// <param name="Vectors">
+/// One embedding per chunk, in order, made by the ingest's embedding stage (<see cref="Embedders.EmbedChunksAsync"/>);
+/// null for a collection without an embedder. Stores keep vectors, they never compute them.
+/// </param>
+public sealed record DocumentChunks(SourceDocument Document, IReadOnlyList<Chunk> Chunks, string? FileStamp = null, IReadOnlyList<float[]?>? Vectors = null);

@@ -1,3 +1,5 @@
+using Sift.Core.Storage;
+
 namespace Sift.Index.Lexical;
 
 /// <summary>

@@ -1,13 +1,9 @@
+using Sift.Core.Storage;
 using System.Text.Json;
 using Sift.Core.Documents;
 using Sift.Core.Filtering;
 
 namespace Sift.Index.Storage;
-
-/// <summary>A document as the collection holds it: its record and, when asked for, its chunks in order.</summary>
-/// <param name="Source">The file it was read from, as the ingest saw it.</param>
-public sealed record DocumentRecord(
-    string Id, string Source, string Title, string ContentHash, IReadOnlyDictionary<string, string> Metadata, int ChunkCount, string IngestedAt);
 
 public sealed partial class Collection
 {

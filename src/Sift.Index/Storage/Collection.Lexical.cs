@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Sift.Core.Filtering;
+using Sift.Core.Storage;
 using Sift.Index.Lexical;
 
 namespace Sift.Index.Storage;
@@ -49,11 +51,17 @@ public sealed partial class Collection
         }
 
         var documents = ReadDocuments(connection, transaction);
-        var (chunkIds, documentIds, postings) = ReadLexicalRows(connection, transaction);
-        var partitions = AccessPartitions.Build(documentIds, documents);
-        var metadata = documents.ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
-        return new LexicalSnapshot(
-            generation, parameters, new Bm25Index(postings, parameters, partitions.PartitionOfSlot), chunkIds, documentIds, partitions, new(metadata));
+        using var rows = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY document_id, ordinal");
+        using var reader = rows.ExecuteReader();
+        return LexicalSnapshot.Build(generation, parameters, LexicalRows(reader), documents);
+    }
+
+    private static IEnumerable<(long ChunkId, string DocumentId, string Terms)> LexicalRows(SqliteDataReader reader)
+    {
+        while (reader.Read())
+        {
+            yield return (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+        }
     }
 
     /// <summary>
@@ -66,29 +74,6 @@ public sealed partial class Collection
         using var connection = Connect();
         using var transaction = connection.BeginTransaction(deferred: true);
         return ReadDocumentMetadata(connection, transaction);
-    }
-
-    private static (long[] ChunkIds, string[] DocumentIds, Bm25Postings Postings) ReadLexicalRows(SqliteConnection connection, SqliteTransaction transaction)
-    {
-        var chunkIds = new List<long>();
-        var documentIds = new List<string>();
-        using var chunks = Command(connection, transaction, "SELECT id, document_id, terms FROM chunks ORDER BY id");
-        using var reader = chunks.ExecuteReader();
-
-        // Streamed into the build: a row's term strings are garbage once counted, so memory holds postings, not text.
-        IEnumerable<string[]> Rows()
-        {
-            while (reader.Read())
-            {
-                chunkIds.Add(reader.GetInt64(0));
-                var documentId = reader.GetString(1);
-                documentIds.Add(documentIds.Count > 0 && documentIds[^1] == documentId ? documentIds[^1] : documentId);
-                yield return reader.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            }
-        }
-
-        var postings = Bm25Postings.Build(Rows());
-        return ([.. chunkIds], [.. documentIds], postings);
     }
 
     /// <summary>
@@ -106,6 +91,10 @@ public sealed partial class Collection
         try
         {
             file = LexicalIndexFile.Open(LexicalIndexPath);
+        }
+        catch (OutdatedIndexFileException)
+        {
+            return null; // written by an older Sift: rebuilt from the stored terms, and saved again by the next write
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -131,7 +120,7 @@ public sealed partial class Collection
             _denseSnapshot = null;
         }
 
-        RefreshIndexFiles();
+        RefreshIndexes();
         var vectors = 0;
         if (_embedder is not null)
         {
@@ -171,7 +160,8 @@ public sealed partial class Collection
 
 /// <summary>
 /// The BM25 index of one collection generation, with what each slot maps back to and the access partitions its
-/// statistics can be restricted to.
+/// statistics can be restricted to. Slots are in stable order (document id, then chunk ordinal), so equal scores rank
+/// alike on every store whatever its row ids.
 /// </summary>
 public sealed record LexicalSnapshot(
     long Generation,
@@ -180,8 +170,54 @@ public sealed record LexicalSnapshot(
     long[] ChunkIds,
     string[] DocumentIds,
     AccessPartitions Access,
-    Lazy<IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Metadata)
+    Lazy<IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Metadata) : ILexicalIndex
 {
     /// <summary>Each document's metadata (read when first asked for when the index came from its file).</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata => Metadata.Value;
+
+    /// <summary>
+    /// Builds the index from stored rows (chunk id, document id, the chunk's analysed terms joined by spaces) in
+    /// (document id, chunk ordinal) order, streamed: a row's term strings are garbage once counted, so memory holds
+    /// postings, not text. Any backend that stores terms builds its lexical index here.
+    /// </summary>
+    public static LexicalSnapshot Build(
+        long generation, Bm25Parameters parameters, IEnumerable<(long ChunkId, string DocumentId, string Terms)> rows,
+        IReadOnlyDictionary<string, (IReadOnlyDictionary<string, string> Metadata, string ContentHash)> documents)
+    {
+        var chunkIds = new List<long>();
+        var documentIds = new List<string>();
+        IEnumerable<string[]> Terms()
+        {
+            foreach (var (chunkId, documentId, terms) in rows)
+            {
+                chunkIds.Add(chunkId);
+                documentIds.Add(documentIds.Count > 0 && documentIds[^1] == documentId ? documentIds[^1] : documentId);
+                yield return terms.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+
+        var postings = Bm25Postings.Build(Terms());
+        string[] slots = [.. documentIds];
+        var partitions = AccessPartitions.Build(slots, documents);
+        var metadata = documents.ToDictionary(d => d.Key, d => d.Value.Metadata, StringComparer.Ordinal);
+        return new LexicalSnapshot(
+            generation, parameters, new Bm25Index(postings, parameters, partitions.PartitionOfSlot), [.. chunkIds], slots, partitions, new(metadata));
+    }
+
+    public IReadOnlyList<ChunkScore> Search(IReadOnlyList<string> terms, int k, MetadataFilter? filter)
+    {
+        var visible = Access.VisibleTo(filter?.Access).Partitions;
+        var slots = Index.Search(terms, k, MetadataSlots.Allowed(DocumentIds, () => DocumentMetadata, filter), visible);
+        var scores = slots.Select(s => new ChunkScore(ChunkIds[s.Slot], DocumentIds[s.Slot], s.Score)).ToArray();
+        Array.Sort(scores, ChunkScore.BestFirst);
+        return scores;
+    }
+
+    public double Idf(string term, AccessScope? access) => Index.Idf(term, Access.VisibleTo(access).Partitions);
+
+    public VisibleCounts Visible(AccessScope? access)
+    {
+        var visible = Access.VisibleTo(access);
+        return new VisibleCounts(visible.Documents, visible.Chunks, visible.Version);
+    }
 }

@@ -1,25 +1,12 @@
+using Sift.Core.Storage;
 using System.Globalization;
 using Sift.Core;
 using Sift.Index.Vectors;
 
 namespace Sift.Index.Storage;
 
-/// <summary>
-/// A collection's own retrieval defaults (used when a command does not say otherwise) and its vector index settings.
-/// </summary>
-public sealed record CollectionSettings(
-    string? Mode = null,
-    string? Fusion = null,
-    double? DenseWeight = null,
-    int M = 16,
-    int EfConstruction = 200,
-    int EfSearch = 100,
-    bool Quantize = false);
-
 public sealed partial class Collection
 {
-    private const string SettingsPrefix = "setting.";
-
     public CollectionSettings Settings
     {
         get
@@ -45,18 +32,7 @@ public sealed partial class Collection
     private CollectionSettings ReadSettings()
     {
         using var connection = Connect();
-        var meta = ReadMeta(connection, null);
-        string? Text(string key) => meta.GetValueOrDefault(SettingsPrefix + key);
-        int Number(string key, int fallback) => Text(key) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
-        var defaults = new CollectionSettings();
-        return new CollectionSettings(
-            Text("mode"),
-            Text("fusion"),
-            Text("dense_weight") is { } weight ? double.Parse(weight, CultureInfo.InvariantCulture) : null,
-            Number("m", defaults.M),
-            Number("ef_construction", defaults.EfConstruction),
-            Number("ef_search", defaults.EfSearch),
-            Text("quantize") == "true");
+        return SettingsMeta.Read(ReadMeta(connection, null));
     }
 
     private VectorIndexOptions VectorSettings
@@ -74,41 +50,29 @@ public sealed partial class Collection
     /// </summary>
     public void Configure(CollectionSettings settings)
     {
-        if (settings.Mode is not (null or "bm25" or "dense" or "hybrid") || settings.Fusion is not (null or "rrf" or "weighted")
-            || settings.DenseWeight is < 0 or > 1)
-        {
-            throw new SiftException($"invalid settings for collection '{Name}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1");
-        }
-
-        new VectorIndexOptions(1, settings.M, settings.EfConstruction, settings.EfSearch).Validate();
+        SettingsMeta.Validate(Name, settings);
         var before = Settings;
         using (var connection = Connect())
         using (var transaction = connection.BeginTransaction())
         {
-            void Set(string key, string? value)
+            foreach (var (key, value) in SettingsMeta.Entries(settings))
             {
                 if (value is null)
                 {
-                    Execute(connection, $"DELETE FROM meta WHERE key = '{SettingsPrefix}{key}'", transaction);
+                    using var delete = Command(connection, transaction, "DELETE FROM meta WHERE key = $k", "$k");
+                    Run(delete, key);
                 }
                 else
                 {
-                    WriteMeta(connection, transaction, SettingsPrefix + key, value);
+                    WriteMeta(connection, transaction, key, value);
                 }
             }
 
-            Set("mode", settings.Mode);
-            Set("fusion", settings.Fusion);
-            Set("dense_weight", settings.DenseWeight?.ToString(CultureInfo.InvariantCulture));
-            Set("m", settings.M.ToString(CultureInfo.InvariantCulture));
-            Set("ef_construction", settings.EfConstruction.ToString(CultureInfo.InvariantCulture));
-            Set("ef_search", settings.EfSearch.ToString(CultureInfo.InvariantCulture));
-            Set("quantize", settings.Quantize ? "true" : "false");
             BumpGeneration(connection, transaction); // searches pick the new settings up like any other change
             transaction.Commit();
         }
 
-        if (before.M != settings.M || before.EfConstruction != settings.EfConstruction || before.Quantize != settings.Quantize)
+        if (SettingsMeta.ReshapesGraph(before, settings))
         {
             lock (_indexLock)
             {
@@ -123,7 +87,7 @@ public sealed partial class Collection
     {
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
-        foreach (var (key, value) in meta.Where(m => m.Key.StartsWith(SettingsPrefix, StringComparison.Ordinal)))
+        foreach (var (key, value) in meta.Where(m => m.Key.StartsWith(SettingsMeta.Prefix, StringComparison.Ordinal)))
         {
             WriteMeta(connection, transaction, key, value);
         }

@@ -3,7 +3,9 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 using Sift.Core;
 using Sift.Core.Documents;
+using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Index.Vectors;
 
 namespace Sift.Index.Storage;
@@ -18,7 +20,6 @@ public sealed partial class Collection
     public const string VectorIndexFileName = "vectors.idx";
     private const string EmbedderSpecKey = "embedder_spec";
     private const string EmbedderIdentityKey = "embedder";
-    private const string NoEmbedder = "none";
 
     /// <summary>Above this share of deleted nodes the index is rebuilt rather than patched.</summary>
     private const double MaxDeletedShare = 0.3;
@@ -39,7 +40,7 @@ public sealed partial class Collection
     /// </summary>
     public void UseEmbedder(string spec, IEmbeddingGenerator<string, Embedding<float>>? embedder)
     {
-        var identity = embedder is null ? NoEmbedder : Embedders.Identity(embedder);
+        var identity = embedder is null ? StoredVectors.NoEmbedder : Embedders.Identity(embedder);
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
         var meta = ReadMeta(connection, transaction);
@@ -53,12 +54,12 @@ public sealed partial class Collection
         }
         else
         {
-            if (identity != NoEmbedder && Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction) > 0)
+            if (identity != StoredVectors.NoEmbedder && Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction) > 0)
             {
                 throw new SiftException($"collection '{Name}' was built without an embedder; ingest into a new collection to add vectors");
             }
 
-            WriteMeta(connection, transaction, EmbedderSpecKey, embedder is null ? NoEmbedder : spec);
+            WriteMeta(connection, transaction, EmbedderSpecKey, embedder is null ? StoredVectors.NoEmbedder : spec);
             WriteMeta(connection, transaction, EmbedderIdentityKey, identity);
         }
 
@@ -87,56 +88,12 @@ public sealed partial class Collection
         }
     }
 
-    private const int EmbedGroupSize = 256;
-
-    private float[][][]? EmbedChunks(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
-    {
-        if (_embedder is null)
-        {
-            var recorded = ReadMetaValue(EmbedderIdentityKey);
-            return recorded is null or NoEmbedder
-                ? null
-                : throw new SiftException($"collection '{Name}' needs its embedder ({recorded}) to add documents");
-        }
-
-        var vectors = new float[batch.Count][][];
-        var missing = new List<(int Document, int Chunk)>();
-        for (var i = 0; i < batch.Count; i++)
-        {
-            vectors[i] = new float[batch[i].Chunks.Count][];
-            for (var c = 0; c < vectors[i].Length; c++)
-            {
-                if (storedVectors?[i][c] is { } stored)
-                {
-                    vectors[i][c] = stored;
-                }
-                else
-                {
-                    missing.Add((i, c));
-                }
-            }
-        }
-
-        // A group at a time: the model's input texts (title + chunk, a copy of the text) exist for one group only.
-        foreach (var group in missing.Chunk(EmbedGroupSize))
-        {
-            var texts = group.Select(m => ModelText.Of(batch[m.Document].Document.Title, batch[m.Document].Chunks[m.Chunk].Text)).ToList();
-            var embedded = _embedder.EmbedAsync(texts, Embedders.ForDocuments).GetAwaiter().GetResult();
-            for (var k = 0; k < group.Length; k++)
-            {
-                vectors[group[k].Document][group[k].Chunk] = embedded[k];
-            }
-        }
-
-        return vectors;
-    }
-
     private DenseSnapshot SynchroniseVectorIndex()
     {
         using var connection = Connect();
         using var transaction = connection.BeginTransaction(deferred: true);
         var generation = Scalar(connection, GenerationSql, transaction);
-        var identity = ReadMeta(connection, transaction).GetValueOrDefault(EmbedderIdentityKey) ?? NoEmbedder;
+        var identity = ReadMeta(connection, transaction).GetValueOrDefault(EmbedderIdentityKey) ?? StoredVectors.NoEmbedder;
         var live = new Dictionary<long, string>();
         using (var command = Command(connection, transaction, "SELECT c.id, c.document_id FROM chunks c JOIN embeddings e ON e.chunk_id = c.id ORDER BY c.id"))
         using (var reader = command.ExecuteReader())
@@ -325,7 +282,28 @@ public sealed record DenseSnapshot(
     long[] ChunkIds,
     string[] DocumentIds,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DocumentMetadata,
-    int EfSearch);
+    int EfSearch) : IDenseIndex
+{
+    /// <remarks>
+    /// An exact search is stable: when chunks tie at the k-th place (identical vectors), every chunk of that score
+    /// is considered and the tie goes by <see cref="ChunkScore.BestFirst"/>, not by node order. A graph search is
+    /// approximate, and which nodes it reaches depends on the order the graph was built in.
+    /// </remarks>
+    public IReadOnlyList<ChunkScore> Search(float[] vector, int k, MetadataFilter? filter, int? efSearch, bool exact)
+    {
+        var allowed = MetadataSlots.Allowed(DocumentIds, () => DocumentMetadata, filter);
+        var nodes = exact ? Index.SearchExact(vector, k + 1, allowed) : Index.Search(vector, k, efSearch ?? EfSearch, allowed);
+        if (exact && nodes.Count > k && nodes[k].Similarity == nodes[k - 1].Similarity)
+        {
+            var cut = nodes[k - 1].Similarity;
+            nodes = [.. Index.SearchExact(vector, Index.Count, allowed).TakeWhile(n => n.Similarity >= cut)];
+        }
+
+        var scores = nodes.Select(n => new ChunkScore(ChunkIds[n.Node], DocumentIds[n.Node], n.Similarity)).ToArray();
+        Array.Sort(scores, ChunkScore.BestFirst);
+        return scores.Length > k ? scores[..k] : scores;
+    }
+}
 
 /// <summary>A vector index file as read back: the index, and whose it is (embedder, collection, generation, chunk per node).</summary>
 internal sealed record VectorFile(VectorIndex Index, string EmbedderIdentity, string CollectionId, long Generation, List<long> Keys, string Description);

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Sift.Core;
 using Sift.Core.Documents;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Index.Lexical;
 
 namespace Sift.Index.Storage;
@@ -13,7 +14,7 @@ namespace Sift.Index.Storage;
 /// collection's folder. Writes are transactions, so a process killed mid-ingest leaves every document either old or
 /// new. The BM25 index and the vector index are derived from what is stored and follow the collection's generation.
 /// </summary>
-public sealed partial class Collection : IDocumentSink, IDisposable
+public sealed partial class Collection : IChunkStore
 {
     public const string DatabaseFileName = "collection.db";
     private const int SchemaVersion = 1;
@@ -50,6 +51,8 @@ public sealed partial class Collection : IDocumentSink, IDisposable
     public string Name { get; }
 
     public string Folder { get; }
+
+    public string Location => Folder;
 
     /// <summary>A random id given at creation: it tells this collection's files from another's (null only for a
     /// collection created before ids existed and opened where it cannot be written).</summary>
@@ -233,17 +236,13 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         return documents;
     }
 
-    public void Write(IReadOnlyList<DocumentChunks> batch) => Write(batch, storedVectors: null);
-
-    /// <summary>Writes documents; <paramref name="storedVectors"/> (per document, per chunk) are kept as they are and
-    /// only the chunks without one are embedded.</summary>
     /// <remarks>
     /// Terms are analyzed a group of chunks at a time inside the transaction (CPU only, no waiting on anything), so a
     /// document of any size never has all its chunks' terms in memory at once.
     /// </remarks>
-    internal void Write(IReadOnlyList<DocumentChunks> batch, IReadOnlyList<float[]?[]>? storedVectors)
+    public void Write(IReadOnlyList<DocumentChunks> batch)
     {
-        var vectors = EmbedChunks(batch, storedVectors);
+        var vectors = StoredVectors.Check(Name, ReadMetaValue(EmbedderIdentityKey), batch);
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
@@ -277,7 +276,7 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             }
         }
 
-        foreach (var (positions, terms) in AnalyzedGroups(batch))
+        foreach (var (positions, terms) in ChunkTerms.Groups(_analyzer, batch))
         {
             for (var k = 0; k < positions.Count; k++)
             {
@@ -286,9 +285,9 @@ public sealed partial class Collection : IDocumentSink, IDisposable
                 var chunk = batch[i].Chunks[c];
                 Run(insertChunk, batch[i].Document.Id, chunk.Ordinal, chunk.Text, chunk.Start, chunk.End,
                     JsonSerializer.Serialize(chunk.HeadingPath), chunk.Page, chunk.ContentHash, terms[k]);
-                if (vectors is not null)
+                if (vectors)
                 {
-                    Run(insertEmbedding, ToBlob(vectors[i][c]));
+                    Run(insertEmbedding, ToBlob(batch[i].Vectors![c]!));
                 }
             }
         }
@@ -296,45 +295,6 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         OpenUpTo(batch.Count - 1);
         BumpGeneration(connection, transaction);
         transaction.Commit();
-    }
-
-    /// <summary>
-    /// Every chunk's analyzed terms (its document's title first), a group of chunks at a time, each group on all
-    /// cores: a document of any size holds one group's terms in memory, and one huge document is analyzed in parallel.
-    /// </summary>
-    private IEnumerable<(List<(int Document, int Chunk)> Positions, string[] Terms)> AnalyzedGroups(IReadOnlyList<DocumentChunks> batch)
-    {
-        const int GroupSize = 512;
-        var titles = batch.Select(b => string.Join(' ', _analyzer.Analyze(b.Document.Title).Select(t => t.Term))).ToArray();
-        var positions = new List<(int Document, int Chunk)>(GroupSize);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            for (var c = 0; c < batch[i].Chunks.Count; c++)
-            {
-                positions.Add((i, c));
-                if (positions.Count == GroupSize)
-                {
-                    yield return (positions, Analyze(positions));
-                    positions = new List<(int Document, int Chunk)>(GroupSize);
-                }
-            }
-        }
-
-        if (positions.Count > 0)
-        {
-            yield return (positions, Analyze(positions));
-        }
-
-        string[] Analyze(List<(int Document, int Chunk)> group)
-        {
-            var terms = new string[group.Count];
-            Parallel.For(0, terms.Length, k =>
-            {
-                var (document, chunk) = group[k];
-                terms[k] = Join(titles[document], string.Join(' ', _analyzer.Analyze(batch[document].Chunks[chunk].Text).Select(t => t.Term)));
-            });
-            return terms;
-        }
     }
 
     public void Delete(IReadOnlyCollection<string> documentIds)
@@ -391,14 +351,14 @@ public sealed partial class Collection : IDocumentSink, IDisposable
             Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         }
 
-        RefreshIndexFiles();
+        RefreshIndexes();
     }
 
     /// <summary>
     /// Brings the index files (lexical, and vector when there is an embedder) up to the current generation, so the
     /// next search, in this process or a new one, does not rebuild them. Called after ingests and deletes.
     /// </summary>
-    public void RefreshIndexFiles()
+    public void RefreshIndexes()
     {
         SaveLexicalFile();
         if (_embedder is not null)
@@ -522,6 +482,10 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         SqliteConnection.ClearPool(connection);
     }
 
+    ILexicalIndex IChunkStore.LexicalIndex(Bm25Parameters parameters) => LexicalIndex(parameters);
+
+    IDenseIndex IChunkStore.DenseIndex() => DenseIndex();
+
     private SqliteConnection Connect()
     {
         var connection = new SqliteConnection(_connectionString);
@@ -595,21 +559,5 @@ public sealed partial class Collection : IDocumentSink, IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    private static string Join(string title, string body) => title.Length == 0 ? body : body.Length == 0 ? title : $"{title} {body}";
-
     private static string Timestamp() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 }
-
-public sealed record CollectionInfo(
-    string Name,
-    string Folder,
-    long Documents,
-    long Chunks,
-    long Generation,
-    string Chunker,
-    string Analyzer,
-    string EmbedderSpec,
-    string Embedder,
-    string CreatedAt,
-    string UpdatedAt,
-    long SizeBytes);

@@ -184,6 +184,10 @@ internal static class CollectionCheck
         {
             file = LexicalIndexFile.Open(path);
         }
+        catch (OutdatedIndexFileException ex)
+        {
+            return new CheckResult(Check, $"written by an older Sift ({ex.Message}): searches rebuild from the stored terms until the next ingest or sift collections rebuild {name} replaces it", []);
+        }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             return new CheckResult(Check, path, [new Problem($"{path}: {ex.Message} (searches rebuild from the stored terms meanwhile); rebuild it with: sift collections rebuild {name}")]);

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Sift.Core;
@@ -58,7 +59,9 @@ internal static class CollectionRepair
                 target.CopySettings(rows.Meta);
                 foreach (var batch in kept.Chunk(BatchSize))
                 {
-                    target.Write([.. batch.Select(d => d.Content)], embedder is null ? null : [.. batch.Select(d => d.Vectors)]);
+                    IReadOnlyList<DocumentChunks> written = [.. batch.Select(d => embedder is null ? d.Content : d.Content with { Vectors = d.Vectors })];
+                    // Vectors that did not read back are made again (a maintenance command run from the CLI: waiting here is fine).
+                    target.Write(embedder is null ? written : embedder.EmbedChunksAsync(written).GetAwaiter().GetResult());
                 }
 
                 target.FinishIngest(rows.Meta.GetValueOrDefault("chunker") ?? "");

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using Sift.Core;
@@ -10,9 +11,11 @@ namespace Sift.Index.Storage;
 /// per-user data folder. <paramref name="warn"/> hears about problems the collections repaired on their own (a vector
 /// index file refused and rebuilt), so a front end can tell its user.
 /// </summary>
-public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer, Action<string>? warn = null)
+public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer, Action<string>? warn = null) : IStore
 {
     public string Root { get; } = Path.GetFullPath(root);
+
+    public string Location => Root;
 
     public static string ResolveRoot(string? explicitRoot)
     {
@@ -85,6 +88,15 @@ public sealed partial class CollectionStore(string root, ITextAnalyzer analyzer,
         }
 
         return CollectionRepair.Run(this, name, FolderOf(name), newName, analyzer, createEmbedder);
+    }
+
+    IChunkStore IStore.Open(string name) => Open(name);
+
+    IChunkStore IStore.OpenOrCreate(string name) => OpenOrCreate(name);
+
+    /// <summary>Nothing to release: each collection holds its own connections.</summary>
+    public void Dispose()
+    {
     }
 
     private void RequireExisting(string name)

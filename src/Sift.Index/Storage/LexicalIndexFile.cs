@@ -17,7 +17,8 @@ internal sealed class LexicalIndexFile
 {
     public const string FileName = "lexical.idx";
     private const string Magic = "SIFTLEX1";
-    private const int FormatVersion = 1;
+    // 2: slots in stable order (document id, then chunk ordinal), so tied scores rank the same on every store.
+    private const int FormatVersion = 2;
     private const int Alignment = 8;
 
     private LexicalIndexFile(string collectionId, long generation, long lastChunkId, long[] chunkIds, string[] documentIds, Bm25Postings postings, AccessPartitions access)
@@ -225,6 +226,11 @@ internal sealed class LexicalIndexFile
         public static (Header Header, long Position) Read(MappedFile file)
         {
             var version = MemoryMarshal.Read<int>(file.Bytes(Magic.Length, sizeof(int)));
+            if (version is > 0 and < FormatVersion)
+            {
+                throw new OutdatedIndexFileException($"format {version}, this Sift reads format {FormatVersion}");
+            }
+
             if (version != FormatVersion)
             {
                 throw new InvalidDataException($"format {version}, this Sift reads format {FormatVersion}");
@@ -250,3 +256,6 @@ internal sealed class LexicalIndexFile
         }
     }
 }
+
+/// <summary>An index file written by an older Sift: a cache to rebuild, not damage to warn about.</summary>
+public sealed class OutdatedIndexFileException(string message) : IOException(message);

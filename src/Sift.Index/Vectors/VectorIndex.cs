@@ -175,6 +175,14 @@ public sealed partial class VectorIndex
         // Without deletions or a filter every node is acceptable: skip the per-node callback on the hot path.
         Func<int, bool>? accept = DeletedCount == 0 && allowed is null ? null : node => state.Deleted[node] == 0 && (allowed is null || allowed(node));
         var found = SearchLayer(state, ref scorer, entry, ef, 0, accept);
+        if (accept is not null && found.Count < k && found.Count < state.Count - DeletedCount)
+        {
+            // The walk reached fewer than k acceptable nodes: a selective filter, or a region the graph reaches
+            // poorly (many identical vectors fill each other's link lists and crowd others out). Scan instead, so a
+            // filter never returns fewer than k while k acceptable nodes exist.
+            return SearchExact(query, k, allowed);
+        }
+
         // Rescore the int8 walk's best k x RescoreFactor with floats, not all ef of them: at efSearch 256 reading 256
         // scattered float rows cost more than the walk saved.
         return state.Codes is null ? [.. found.Take(k)] : Rescore(state, unit, found[..Math.Min(found.Count, k * VectorIndexOptions.RescoreFactor)], k);

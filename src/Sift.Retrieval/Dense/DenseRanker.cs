@@ -1,24 +1,24 @@
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Core.Telemetry;
-using Sift.Index.Storage;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval.Dense;
 
 /// <summary>
-/// Vector search over one collection: embed the query with the collection's embedder, then search the HNSW index
-/// (or scan exactly), filtering by metadata inside the graph search.
+/// Vector search over one collection: embed the query with the collection's embedder, then search its dense index
+/// (HNSW or pgvector, or an exact scan), filtering by metadata inside the search.
 /// </summary>
-public sealed class DenseRanker(Collection collection, int? efSearch = null, bool exact = false) : IChunkRanker
+public sealed class DenseRanker(IChunkStore collection, int? efSearch = null, bool exact = false) : IChunkRanker
 {
     public string Name => exact ? "dense-exact" : "dense";
 
     public async Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
     {
         var embedder = collection.Embedder ?? throw new SiftException($"collection '{collection.Name}' has no embedder: search it in mode bm25");
-        var snapshot = collection.DenseIndex();
+        var index = collection.DenseIndex();
         float[] vector;
         using (SiftTelemetry.Start("embed"))
         {
@@ -26,8 +26,6 @@ public sealed class DenseRanker(Collection collection, int? efSearch = null, boo
         }
 
         using var stage = SiftTelemetry.Start("vector");
-        var allowed = MetadataSlots.Allowed(snapshot.DocumentIds, () => snapshot.DocumentMetadata, filter);
-        var nodes = exact ? snapshot.Index.SearchExact(vector, k, allowed) : snapshot.Index.Search(vector, k, efSearch ?? snapshot.EfSearch, allowed);
-        return [.. nodes.Select(n => new ChunkScore(snapshot.ChunkIds[n.Node], snapshot.DocumentIds[n.Node], n.Similarity))];
+        return index.Search(vector, k, filter, efSearch, exact);
     }
 }

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval.Fusion;
@@ -17,11 +18,11 @@ public interface IRankFusion
 
 internal static class FusedOrder
 {
-    /// <summary>Best fused score first; ties by chunk id so fusion is deterministic.</summary>
-    public static List<ChunkScore> Top(Dictionary<long, (string DocumentId, double Score)> fused, int k) =>
-        [.. fused
-            .OrderByDescending(f => f.Value.Score)
-            .ThenBy(f => f.Key)
-            .Take(k)
-            .Select(f => new ChunkScore(f.Key, f.Value.DocumentId, f.Value.Score))];
+    /// <summary>Best fused score first; ties by document id, then chunk (<see cref="ChunkScore.BestFirst"/>), so fusion is deterministic on any store.</summary>
+    public static List<ChunkScore> Top(Dictionary<long, (string DocumentId, double Score)> fused, int k)
+    {
+        var scores = fused.Select(f => new ChunkScore(f.Key, f.Value.DocumentId, f.Value.Score)).ToList();
+        scores.Sort(ChunkScore.BestFirst);
+        return scores.Count > k ? scores[..k] : scores;
+    }
 }

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval.Fusion;

@@ -1,9 +1,7 @@
 using Sift.Core.Filtering;
+using Sift.Core.Storage;
 
 namespace Sift.Retrieval.Ranking;
-
-/// <summary>A chunk's id, its document and its score from one ranker (higher is better).</summary>
-public readonly record struct ChunkScore(long ChunkId, string DocumentId, double Score);
 
 /// <summary>
 /// One way of scoring chunks for a query (BM25, vectors, a fusion of both). Rankers return ids and scores only;

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -29,7 +30,7 @@ internal static class CollectionEndpoints
             }
 
             var info = collection.Info();
-            var visible = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).Access.VisibleTo(caller.Access);
+            var visible = collection.LexicalIndex(Bm25Parameters.Default).Visible(caller.Access);
             return Results.Ok(new CollectionDetails(
                 info.Name, visible.Documents, visible.Chunks, visible.Version, info.Chunker, info.Analyzer, info.Embedder,
                 collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode));

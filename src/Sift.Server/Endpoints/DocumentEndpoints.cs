@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -105,8 +106,7 @@ internal static class DocumentEndpoints
             id = DocumentIdAsSent(context) ?? id;
 
             // A document the caller may not see is, to them, a document that does not exist.
-            var metadata = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).DocumentMetadata;
-            if (!metadata.TryGetValue(id, out var values) || !caller.Access.Allows(values))
+            if (collection.Document(id) is not { } held || !caller.Access.Allows(held.Document.Metadata))
             {
                 return Problems.NotFound($"document '{id}'");
             }

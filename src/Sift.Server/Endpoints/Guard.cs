@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using Microsoft.AspNetCore.Http;
 using Sift.Index.Storage;
 using Sift.Server.Auth;
@@ -23,7 +24,7 @@ internal static class Guard
         return caller.Has(scope) ? null : Problems.Forbidden(scope);
     }
 
-    public static IResult? Check(HttpContext context, string scope, string name, CollectionHost host, out Caller caller, out Collection collection)
+    public static IResult? Check(HttpContext context, string scope, string name, CollectionHost host, out Caller caller, out IChunkStore collection)
     {
         collection = null!;
         if (Check(context, scope, out caller) is { } denied)

@@ -21,7 +21,7 @@ internal static class HealthEndpoints
 
         app.MapGet("/readyz", async (HttpContext context, CollectionHost host, LlmProbe llm, CancellationToken cancellationToken) =>
         {
-            if (!Directory.Exists(host.Store.Root))
+            if (!host.IsAvailable)
             {
                 return Results.Json(new Readiness("unavailable"), statusCode: StatusCodes.Status503ServiceUnavailable);
             }

@@ -1,8 +1,8 @@
+using Sift.Core.Storage;
 using System.Collections.Concurrent;
 using Sift.Core;
 using Sift.Index.Analysis;
-using Sift.Index.Storage;
-using Sift.Models;
+using Sift.Composition;
 
 namespace Sift.Server;
 
@@ -13,25 +13,42 @@ namespace Sift.Server;
 /// <param name="warn">Hears about problems a collection repaired on its own (e.g. a foreign vector index file rebuilt).</param>
 public sealed class CollectionHost(ServerOptions options, Action<string>? warn = null) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Collection>> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<IChunkStore>> _open = new(StringComparer.Ordinal);
 
     public static EnglishTextAnalyzer Analyzer { get; } = new();
 
-    public CollectionStore Store { get; } = new(options.StoreRoot, Analyzer, warn);
+    public IStore Store { get; } = SiftStores.Open(StoreLocation.Resolve(options.Store ?? options.StoreRoot), Analyzer, warn);
 
     public IReadOnlyList<string> Names => Store.List();
+
+    /// <summary>False when the store cannot be reached (its folder gone, its database down).</summary>
+    public bool IsAvailable
+    {
+        get
+        {
+            try
+            {
+                _ = Store.List();
+                return options.Store is not null || Directory.Exists(options.StoreRoot);
+            }
+            catch (Exception ex) when (ex is SiftException or IOException or System.Data.Common.DbException)
+            {
+                return false;
+            }
+        }
+    }
 
     public bool Exists(string name) => IsValidName(name) && Store.Exists(name);
 
     /// <summary>The open collection, or null when it does not exist.</summary>
-    public Collection? Find(string name)
+    public IChunkStore? Find(string name)
     {
         if (!Exists(name))
         {
             return null;
         }
 
-        var lazy = _open.GetOrAdd(name, n => new Lazy<Collection>(() => OpenShared(n), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _open.GetOrAdd(name, n => new Lazy<IChunkStore>(() => OpenShared(n), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
@@ -39,13 +56,13 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
         catch
         {
             // Do not cache a failure: the next request tries again (the file may have been repaired).
-            _open.TryRemove(new KeyValuePair<string, Lazy<Collection>>(name, lazy));
+            _open.TryRemove(new KeyValuePair<string, Lazy<IChunkStore>>(name, lazy));
             throw;
         }
     }
 
     /// <summary>Opens (creating it if needed) for ingestion.</summary>
-    public Collection FindOrCreate(string name)
+    public IChunkStore FindOrCreate(string name)
     {
         if (!IsValidName(name))
         {
@@ -66,7 +83,7 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
         try
         {
             var collection = Find(name) ?? throw new SiftException("not found");
-            collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default);
+            collection.LexicalIndex(Bm25Parameters.Default);
             return "ready";
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -81,17 +98,14 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
         {
             lazy.Value.Dispose();
         }
+
+        Store.Dispose();
     }
 
-    private Collection OpenShared(string name)
+    private IChunkStore OpenShared(string name)
     {
-        var collection = Store.Open(name);
-        if (collection.EmbedderSpec is { } spec)
-        {
-            collection.UseEmbedder(spec, EmbedderCatalog.Create(spec));
-        }
-
-        return collection;
+        // The same embedder policy as the CLI: the one the collection recorded, else the default.
+        return Store.OpenBound(name);
     }
 
     private static bool IsValidName(string name) =>

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using System.Diagnostics;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
@@ -40,7 +41,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     private readonly LlmAnswerer? _llm = options.Llm is { } endpoint ? new LlmAnswerer(endpoint.CreateChatClient(), options.Prompt, endpoint.Model) : null;
 
     public async Task<(SearchResponse Response, bool Cached, string LogId)> SearchAsync(
-        Collection collection, Caller caller, string query, int k, string? mode, MetadataFilter? filter, CancellationToken cancellationToken)
+        IChunkStore collection, Caller caller, string query, int k, string? mode, MetadataFilter? filter, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var settings = Settings(collection, mode);
@@ -51,7 +52,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             var retriever = RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings);
             var results = await retriever.RetrieveAsync(new RetrievalQuery(query, k, restricted), cancel).ConfigureAwait(false);
             var snippet = _snippets.For(query);
-            var version = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).Access.VisibleTo(caller.Access).Version;
+            var version = collection.LexicalIndex(Bm25Parameters.Default).Visible(caller.Access).Version;
             return new SearchResponse(collection.Name, version, [.. results.Select(r => Hit(r, snippet(r.Chunk.Text)))], results.Degraded);
         }
 
@@ -69,7 +70,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     /// <paramref name="onToken"/>). Returns the record, whether it came from a cache, and its answer id.
     /// </summary>
     public async Task<(AnswerRecord Record, bool Cached, string AnswerId)> AskAsync(
-        Collection collection, Caller caller, string question, int k, int budget, string? mode, MetadataFilter? filter,
+        IChunkStore collection, Caller caller, string question, int k, int budget, string? mode, MetadataFilter? filter,
         Action<string>? onToken, CancellationToken cancellationToken)
     {
         var settings = Settings(collection, mode);
@@ -113,7 +114,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     }
 
     /// <summary>The collection's configured retrieval, with the request's mode when it names one.</summary>
-    private static RetrievalSettings Settings(Collection collection, string? mode)
+    private static RetrievalSettings Settings(IChunkStore collection, string? mode)
     {
         var defaults = RetrievalSettings.For(collection);
         return mode is null ? defaults : defaults with { Mode = mode };

@@ -33,7 +33,11 @@ public sealed record ServerLimits
 /// <summary>How <c>sift serve</c> runs.</summary>
 public sealed record ServerOptions
 {
+    /// <summary>The folder for what stays on this machine: API keys, the ingest job table, uploads, the query log (and the collections, unless <see cref="Store"/> says otherwise).</summary>
     public required string StoreRoot { get; init; }
+
+    /// <summary>Where the collections are when not in <see cref="StoreRoot"/>: a postgres:// address or connection string.</summary>
+    public string? Store { get; init; }
 
     /// <summary>False only for --no-auth (loopback only): every request is the anonymous caller.</summary>
     public bool RequireKeys { get; init; } = true;

@@ -1,3 +1,4 @@
+using Sift.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sift.Generation.Context;
@@ -54,8 +55,9 @@ public sealed partial class WarmUp(CollectionHost host, ILogger<WarmUp> logger) 
         {
             if (state == "ready" && host.Find(name) is { } collection)
             {
-                // Every caller's search checks access against document metadata: read it now, not on a request.
-                _ = collection.LexicalIndex(Index.Lexical.Bm25Parameters.Default).DocumentMetadata;
+                // Every caller's search checks access against document metadata: a search restricted to no principals
+                // loads the index and that metadata now, not on a request.
+                collection.LexicalIndex(Bm25Parameters.Default).Search([], 1, Core.Filtering.MetadataFilter.For(new Core.Filtering.AccessScope([])));
                 if (collection.Embedder is not null && RetrievalSettings.For(collection).NeedsVectors)
                 {
                     collection.DenseIndex();

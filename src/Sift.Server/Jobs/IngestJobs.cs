@@ -129,7 +129,7 @@ public sealed partial class IngestJobs : BackgroundService
             {
                 if (Get(id) is { Status: "queued" or "running" } job)
                 {
-                    Run(job, stoppingToken);
+                    await RunAsync(job, stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
@@ -167,7 +167,7 @@ public sealed partial class IngestJobs : BackgroundService
         return command.ExecuteScalar() is string writer ? JsonSerializer.Deserialize<JobWriter>(writer)! : new JobWriter(id, []);
     }
 
-    private void Run(IngestJob job, CancellationToken stoppingToken)
+    private async Task RunAsync(IngestJob job, CancellationToken stoppingToken)
     {
         var folder = Path.Combine(_uploads, job.Id);
         var uploadBytes = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
@@ -178,7 +178,7 @@ public sealed partial class IngestJobs : BackgroundService
             var collection = _collections.FindOrCreate(job.Collection);
             // Uploads are chunked like the rest of the collection (e.g. a corpus ingested with --chunker document).
             var chunker = ChunkerFactory.FromFingerprint(collection.ChunkerFingerprint);
-            var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection);
+            var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder);
             var lastSaved = DateTimeOffset.MinValue;
             var progress = new Progress(p =>
             {
@@ -192,7 +192,7 @@ public sealed partial class IngestJobs : BackgroundService
             var metadata = job.Acl is null ? null : new Dictionary<string, string> { [Core.Filtering.AccessScope.MetadataKey] = job.Acl };
             var writer = new AccessScope(WriterOf(job.Id).Principals);
             var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: new Journal(this, job.Id));
-            var summary = pipeline.Run(request, progress, stoppingToken);
+            var summary = await pipeline.RunAsync(request, progress, stoppingToken).ConfigureAwait(false);
             collection.FinishIngest(chunker.Fingerprint);
             string Relative(string message) => message.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
             var relative = summary.Problems.Select(Relative).ToList();

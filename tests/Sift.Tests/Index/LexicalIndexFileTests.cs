@@ -44,7 +44,7 @@ public sealed class LexicalIndexFileTests : IDisposable
         var corpus = _folder.File($"{collection}-{seed}.jsonl", string.Join('\n', lines));
         using var target = Store.OpenOrCreate(collection);
         var chunker = new WholeDocumentChunker();
-        new IngestPipeline(LoaderRegistry.Default, chunker, target).Run(new IngestRequest(corpus));
+        new IngestPipeline(LoaderRegistry.Default, chunker, target, target.Embedder).RunAsync(new IngestRequest(corpus)).GetAwaiter().GetResult();
         target.FinishIngest(chunker.Fingerprint);
     }
 

@@ -26,8 +26,8 @@ public sealed class IngestPipelineTests : IDisposable
     }
 
     private IngestSummary Ingest(string path, bool prune = false, string chunker = "recursive") =>
-        new IngestPipeline(LoaderRegistry.Default, ChunkerFactory.Create(chunker, 50, 10), _collection)
-            .Run(new IngestRequest(path, Prune: prune), cancellationToken: TestContext.Current.CancellationToken);
+        new IngestPipeline(LoaderRegistry.Default, ChunkerFactory.Create(chunker, 50, 10), _collection, _collection.Embedder)
+            .RunAsync(new IngestRequest(path, Prune: prune), cancellationToken: TestContext.Current.CancellationToken).GetAwaiter().GetResult();
 
     [Fact]
     public void SecondIngestOfUnchangedFilesWritesNothing()
@@ -120,7 +120,7 @@ public sealed class IngestPipelineTests : IDisposable
 
     private List<string> AllChunkTexts()
     {
-        var snapshot = _collection.LexicalIndex(Sift.Index.Lexical.Bm25Parameters.Default);
+        var snapshot = _collection.LexicalIndex(Bm25Parameters.Default);
         return [.. _collection.GetChunks(snapshot.ChunkIds).Select(c => c.Text)];
     }
 }

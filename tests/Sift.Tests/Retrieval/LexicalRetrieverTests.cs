@@ -29,7 +29,7 @@ public sealed class LexicalRetrieverTests : IDisposable
             {"_id": "fr-1", "title": "Chaussures", "text": "Running shoes in French.", "metadata": {"lang": "fr", "team": "c"}}
             """);
         _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
-        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("corpus.jsonl")));
+        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection, _collection.Embedder).RunAsync(new IngestRequest(_folder.Combine("corpus.jsonl"))).GetAwaiter().GetResult();
         _retriever = new Retriever(_collection, new LexicalRanker(_collection, Analyzer));
     }
 
@@ -98,7 +98,7 @@ public sealed class LexicalRetrieverTests : IDisposable
     {
         Assert.Empty(await Search("kayak"));
         _folder.File("more.jsonl", """{"_id": "k", "title": "Kayak", "text": "Sea kayak trips."}""");
-        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection).Run(new IngestRequest(_folder.Combine("more.jsonl")), cancellationToken: TestContext.Current.CancellationToken);
+        await new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection, _collection.Embedder).RunAsync(new IngestRequest(_folder.Combine("more.jsonl")), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("k", Assert.Single(await Search("kayak")).Chunk.DocumentId);
     }
 

@@ -30,9 +30,9 @@ public sealed class TelemetryTests : IDisposable
         _folder.File("docs/secret.txt", "Reciprocal rank fusion is used by the secret project.");
         _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
         _collection.UseEmbedder("glove", StaticWordEmbedder.Default);
-        var pipeline = new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection);
-        pipeline.Run(new IngestRequest(_folder.Combine("docs/open.txt")));
-        pipeline.Run(new IngestRequest(_folder.Combine("docs/secret.txt"), Metadata: new Dictionary<string, string> { [AccessScope.MetadataKey] = AccessScope.Encode(["group:secret"]) }));
+        var pipeline = new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection, _collection.Embedder);
+        pipeline.RunAsync(new IngestRequest(_folder.Combine("docs/open.txt"))).GetAwaiter().GetResult();
+        pipeline.RunAsync(new IngestRequest(_folder.Combine("docs/secret.txt"), Metadata: new Dictionary<string, string> { [AccessScope.MetadataKey] = AccessScope.Encode(["group:secret"]) })).GetAwaiter().GetResult();
     }
 
     public void Dispose()

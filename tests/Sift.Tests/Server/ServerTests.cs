@@ -377,7 +377,7 @@ public sealed class ServerTests : IAsyncDisposable
         using (var collection = new CollectionStore(Store, CollectionHost.Analyzer).OpenOrCreate("shared"))
         {
             var chunker = new WholeDocumentChunker();
-            new IngestPipeline(LoaderRegistry.Default, chunker, collection).Run(new IngestRequest(_folder.File("corpus/first.txt", words)), cancellationToken: Cancel);
+            await new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder).RunAsync(new IngestRequest(_folder.File("corpus/first.txt", words)), cancellationToken: Cancel);
             collection.FinishIngest(chunker.Fingerprint);
         }
 
@@ -502,7 +502,7 @@ public sealed class ServerTests : IAsyncDisposable
         using (var collection = new CollectionStore(Store, CollectionHost.Analyzer).OpenOrCreate("shared"))
         {
             var chunker = new WholeDocumentChunker();
-            new IngestPipeline(LoaderRegistry.Default, chunker, collection).Run(new IngestRequest(_folder.File("corpus/a.txt", "Salary bands are reviewed in March.")), cancellationToken: Cancel);
+            await new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder).RunAsync(new IngestRequest(_folder.File("corpus/a.txt", "Salary bands are reviewed in March.")), cancellationToken: Cancel);
             collection.FinishIngest(chunker.Fingerprint);
         }
 

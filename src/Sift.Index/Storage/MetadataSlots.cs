@@ -1,6 +1,6 @@
 using Sift.Core.Filtering;
 
-namespace Sift.Retrieval.Ranking;
+namespace Sift.Index.Storage;
 
 /// <summary>Turns a metadata filter into a per-slot predicate, deciding each document once.</summary>
 internal static class MetadataSlots

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using Pgvector;
+using Sift.Core;
+using Sift.Core.Filtering;
+using Sift.Core.Storage;
+using Sift.Index.Lexical;
+using Sift.Index.Storage;
+
+namespace Sift.Postgres;
+
+public sealed partial class PostgresCollection
+{
+    /// <summary>
+    /// BM25 over the current generation, built in this process from the stored terms (the embedded store's code, so
+    /// scores and order are identical) and kept until the generation moves. Decision and measurements:
+    /// docs/decisions/0007-postgres-lexical-index.md.
+    /// </summary>
+    public ILexicalIndex LexicalIndex(Bm25Parameters parameters)
+    {
+        lock (_indexLock)
+        {
+            var generation = Generation;
+            if (_lexical is { } current && current.Generation == generation)
+            {
+                return current.Parameters == parameters
+                    ? current
+                    : _lexical = current with { Parameters = parameters, Index = new Bm25Index(current.Index.Postings, parameters, current.Access.PartitionOfSlot) };
+            }
+
+            _lexical = LoadLexical(parameters);
+            return _lexical;
+        }
+    }
+
+    private LexicalSnapshot LoadLexical(Bm25Parameters parameters)
+    {
+        using var connection = _data.OpenConnection();
+        // One snapshot of the database: the generation recorded is exactly the content read.
+        using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var generation = ReadGeneration(connection, transaction);
+        var documents = new Dictionary<string, (IReadOnlyDictionary<string, string> Metadata, string ContentHash)>(StringComparer.Ordinal);
+        var parsed = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        using (var command = Command(connection, transaction, "SELECT id, metadata::text, content_hash FROM sift_documents WHERE collection = $1", _key))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var text = reader.GetString(1);
+                if (!parsed.TryGetValue(text, out var metadata))
+                {
+                    metadata = parsed[text] = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(text)!;
+                }
+
+                documents[reader.GetString(0)] = (metadata, reader.GetString(2));
+            }
+        }
+
+        using var rows = Command(connection, transaction,
+            "SELECT id, document_id, terms FROM sift_chunks WHERE collection = $1 ORDER BY document_id COLLATE \"C\", ordinal", _key);
+        using var chunks = rows.ExecuteReader();
+        return LexicalSnapshot.Build(generation, parameters, Rows(chunks), documents);
+
+        static IEnumerable<(long, string, string)> Rows(NpgsqlDataReader reader)
+        {
+            while (reader.Read())
+            {
+                yield return (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            }
+        }
+    }
+
+    public IDenseIndex DenseIndex()
+    {
+        if (_embedder is null)
+        {
+            throw new SiftException($"collection '{Name}' has no embedder, so it has no vectors to search: search it in mode bm25");
+        }
+
+        var settings = Settings;
+        return new PostgresDenseIndex(this, Generation, settings.EfSearch);
+    }
+
+    /// <summary>Builds the HNSW index from the collection's settings when there are vectors and it is missing.</summary>
+    private void EnsureVectorIndex()
+    {
+        var settings = Settings;
+        using var connection = _data.OpenConnection();
+        using var exists = Command(connection, null, "SELECT to_regclass($1) IS NOT NULL", Vectors);
+        if (!(bool)exists.ExecuteScalar()!)
+        {
+            return;
+        }
+
+        // Concurrent servers may both try: IF NOT EXISTS makes the second a no-op once the first has committed.
+        Execute(connection, null, string.Create(CultureInfo.InvariantCulture,
+            $"CREATE INDEX IF NOT EXISTS {Vectors}_hnsw ON {Vectors} USING hnsw (embedding vector_cosine_ops) WITH (m = {settings.M}, ef_construction = {settings.EfConstruction})"));
+    }
+
+    /// <summary>
+    /// Nearest chunks by cosine similarity, in SQL: the metadata filter and the caller's access list are conditions of
+    /// the same query, and pgvector's iterative index scan keeps reading the graph until k rows pass them, so a
+    /// selective filter still fills the page. <c>exact</c> scans every vector (for small collections and recall checks).
+    /// </summary>
+    internal IReadOnlyList<ChunkScore> SearchVectors(float[] vector, int k, MetadataFilter? filter, int efSearch, bool exact)
+    {
+        using var connection = _data.OpenConnection();
+        using var present = Command(connection, null, "SELECT to_regclass($1) IS NOT NULL", Vectors);
+        if (!(bool)present.ExecuteScalar()!)
+        {
+            return [];
+        }
+
+        using var transaction = connection.BeginTransaction();
+        // Settings for this transaction only: the pooled connection goes back unchanged.
+        Execute(connection, transaction, exact
+            ? "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"
+            : string.Create(CultureInfo.InvariantCulture, $"SET LOCAL hnsw.ef_search = {Math.Clamp(efSearch, 1, 1000)}; SET LOCAL hnsw.iterative_scan = strict_order"));
+
+        var sql = new StringBuilder($"""
+            SELECT v.chunk_id, c.document_id, 1 - (v.embedding <=> $1) AS similarity
+            FROM {Vectors} v
+            JOIN sift_chunks c ON c.id = v.chunk_id
+            JOIN sift_documents d ON d.collection = c.collection AND d.id = c.document_id
+            WHERE TRUE
+            """);
+        using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
+        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
+        command.Parameters.Add(new NpgsqlParameter { Value = k });
+        AppendFilter(sql, command, filter);
+        // The graph search must order by distance alone to use the index; the exact scan breaks ties by the stable key.
+        sql.Append(exact ? " ORDER BY v.embedding <=> $1, c.document_id COLLATE \"C\", c.id LIMIT $2" : " ORDER BY v.embedding <=> $1 LIMIT $2");
+        command.CommandText = sql.ToString();
+        var scores = new List<ChunkScore>(k);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                scores.Add(new ChunkScore(reader.GetInt64(0), reader.GetString(1), reader.GetDouble(2)));
+            }
+        }
+
+        transaction.Commit();
+        scores.Sort(ChunkScore.BestFirst);
+        return scores;
+    }
+
+    /// <summary>The filter as SQL conditions on the document row <c>d</c>: access list first, then each metadata key.</summary>
+    private static void AppendFilter(StringBuilder sql, NpgsqlCommand command, MetadataFilter? filter)
+    {
+        if (filter?.Access is { } access)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = access.Principals.ToArray() });
+            sql.Append(CultureInfo.InvariantCulture, $" AND (d.acl IS NULL OR d.acl && ${command.Parameters.Count}::text[])");
+        }
+
+        foreach (var (key, values) in filter?.Conditions ?? new Dictionary<string, HashSet<string>>())
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = key });
+            command.Parameters.Add(new NpgsqlParameter { Value = values.ToArray() });
+            sql.Append(CultureInfo.InvariantCulture, $" AND d.metadata ->> ${command.Parameters.Count - 1} = ANY(${command.Parameters.Count}::text[])");
+        }
+    }
+
+    /// <summary>The vector side of one generation: searches run in the database, under this collection's key.</summary>
+    private sealed class PostgresDenseIndex(PostgresCollection collection, long generation, int efSearch) : IDenseIndex
+    {
+        public long Generation => generation;
+
+        public int EfSearch => efSearch;
+
+        public IReadOnlyList<ChunkScore> Search(float[] vector, int k, MetadataFilter? filter, int? efSearch, bool exact) =>
+            collection.SearchVectors(vector, k, filter, efSearch ?? EfSearch, exact);
+    }
+}

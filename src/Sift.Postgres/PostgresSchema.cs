@@ -1,0 +1,100 @@
+using Npgsql;
+using Sift.Core;
+
+namespace Sift.Postgres;
+
+/// <summary>
+/// The store's tables, created and upgraded by numbered migrations recorded in <c>sift_schema_migrations</c>. Servers
+/// sharing a database migrate under an advisory lock, so exactly one applies each step; a database migrated by a newer
+/// Sift is refused rather than written with an older idea of its tables.
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>Any number; servers of one database agree on it, so they take turns migrating.</summary>
+    private const long MigrationLock = 0x5157_4654; // "SIFT"
+
+    private static readonly string[] Migrations =
+    [
+        // 1: collections, documents, chunks. Vectors live in one table per collection (sift_vectors_KEY), made when
+        // the collection's first vectors arrive, since a pgvector column and its HNSW index have one dimension.
+        """
+        CREATE EXTENSION IF NOT EXISTS vector;
+        CREATE TABLE sift_collections(
+            key bigserial PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            collection_id text NOT NULL,
+            analyzer text NOT NULL,
+            generation bigint NOT NULL DEFAULT 0,
+            dimensions integer,
+            meta jsonb NOT NULL DEFAULT '{}',
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE sift_documents(
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            id text NOT NULL,
+            source text NOT NULL,
+            title text NOT NULL,
+            content_hash text NOT NULL,
+            metadata jsonb NOT NULL,
+            acl text[],
+            chunk_count integer NOT NULL,
+            ingested_at timestamptz NOT NULL,
+            file_stamp text,
+            PRIMARY KEY (collection, id));
+        CREATE TABLE sift_chunks(
+            id bigserial PRIMARY KEY,
+            collection bigint NOT NULL,
+            document_id text NOT NULL,
+            ordinal integer NOT NULL,
+            text text NOT NULL,
+            start_offset integer NOT NULL,
+            end_offset integer NOT NULL,
+            heading_path text NOT NULL,
+            page integer,
+            content_hash text NOT NULL,
+            terms text NOT NULL,
+            FOREIGN KEY (collection, document_id) REFERENCES sift_documents(collection, id) ON DELETE CASCADE);
+        CREATE INDEX sift_chunks_by_document ON sift_chunks(collection, document_id COLLATE "C", ordinal);
+        """,
+    ];
+
+    /// <summary>The schema version this Sift writes.</summary>
+    public static int Current => Migrations.Length;
+
+    public static void Migrate(NpgsqlConnection connection, string location)
+    {
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock})");
+        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS sift_schema_migrations(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+        using var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM sift_schema_migrations", connection, transaction);
+        var applied = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (applied > Current)
+        {
+            throw new SiftException($"the store {location} has schema version {applied}, written by a newer Sift; this Sift knows versions up to {Current}: upgrade Sift");
+        }
+
+        for (var version = applied + 1; version <= Current; version++)
+        {
+            try
+            {
+                Execute(connection, transaction, Migrations[version - 1]);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedFile or PostgresErrorCodes.FeatureNotSupported && ex.MessageText.Contains("vector", StringComparison.Ordinal))
+            {
+                throw new SiftException($"the PostgreSQL server of {location} does not have the pgvector extension ({ex.MessageText}): install pgvector 0.8 or later there (most managed PostgreSQL services ship it)", ex);
+            }
+
+            using var record = new NpgsqlCommand("INSERT INTO sift_schema_migrations(version) VALUES ($1)", connection, transaction);
+            record.Parameters.AddWithValue(version);
+            record.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.ExecuteNonQuery();
+    }
+}
