@@ -21,6 +21,7 @@ public sealed partial class Collection
     /// </remarks>
     public LexicalSnapshot LexicalIndex(Bm25Parameters parameters)
     {
+        LexicalSnapshot loaded;
         lock (_indexLock)
         {
             var generation = CurrentGeneration();
@@ -33,10 +34,19 @@ public sealed partial class Collection
             }
 
             using var connection = Connect();
-            _snapshot = LoadSnapshot(connection, parameters);
-            return _snapshot;
+            loaded = _snapshot = LoadSnapshot(connection, parameters);
         }
+
+        if (Interlocked.Exchange(ref _outdatedFile, 0) == 1)
+        {
+            // An older Sift's file was passed over: replace it now, so later processes map the file instead of rebuilding.
+            SaveLexicalFile();
+        }
+
+        return loaded;
     }
+
+    private int _outdatedFile;
 
     private LexicalSnapshot LoadSnapshot(SqliteConnection connection, Bm25Parameters parameters)
     {
@@ -94,7 +104,8 @@ public sealed partial class Collection
         }
         catch (OutdatedIndexFileException)
         {
-            return null; // written by an older Sift: rebuilt from the stored terms, and saved again by the next write
+            _outdatedFile = 1; // written by an older Sift: rebuilt from the stored terms, then saved in this format
+            return null;
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {

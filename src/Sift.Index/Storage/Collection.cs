@@ -17,7 +17,12 @@ namespace Sift.Index.Storage;
 public sealed partial class Collection : IChunkStore
 {
     public const string DatabaseFileName = "collection.db";
-    private const int SchemaVersion = 1;
+    /// <summary>
+    /// The database layout this Sift writes. 2: documents carry file stamps, and chunks are indexed by (document,
+    /// ordinal), the order the lexical index is built in. Older stores are migrated in place when opened.
+    /// </summary>
+    public const int SchemaVersion = 2;
+    private const string SchemaVersionKey = "schema_version";
     private const string ChunkerKey = "chunker";
     private const string CollectionIdKey = "collection_id";
 
@@ -111,6 +116,8 @@ public sealed partial class Collection : IChunkStore
         {
             using var connection = Connect();
             var meta = ReadMeta(connection, null);
+            // An older layout cannot be migrated here, and need not be: every version's tables read the same.
+            RefuseNewer(int.Parse(meta.GetValueOrDefault(SchemaVersionKey, "1"), CultureInfo.InvariantCulture));
             if (meta.GetValueOrDefault("analyzer") != _analyzer.Name)
             {
                 throw new SiftException(
@@ -139,17 +146,19 @@ public sealed partial class Collection : IChunkStore
                 id INTEGER PRIMARY KEY AUTOINCREMENT, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
                 text TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
                 heading_path TEXT NOT NULL, page INTEGER, content_hash TEXT NOT NULL, terms TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
             CREATE TABLE IF NOT EXISTS embeddings(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
             """, transaction);
 
-        // Stores written before file stamps existed gain the column (null: those files are read once more, then stamped).
-        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('documents') WHERE name = 'file_stamp'", transaction) == 0)
+        var meta = ReadMeta(connection, transaction);
+        var version = meta.Count == 0 ? 0 : int.Parse(meta.GetValueOrDefault(SchemaVersionKey, "1"), CultureInfo.InvariantCulture);
+        RefuseNewer(version);
+        if (version < SchemaVersion)
         {
-            Execute(connection, "ALTER TABLE documents ADD COLUMN file_stamp TEXT", transaction);
+            // A new database is laid out by the same steps as an old one is migrated by, in this transaction: a crash
+            // leaves it as it was.
+            Migrate(connection, transaction, Math.Max(version, 1));
         }
 
-        var meta = ReadMeta(connection, transaction);
         if (meta.Count == 0)
         {
             if (!create)
@@ -158,7 +167,6 @@ public sealed partial class Collection : IChunkStore
             }
 
             var now = Timestamp();
-            WriteMeta(connection, transaction, "schema_version", SchemaVersion.ToString(CultureInfo.InvariantCulture));
             WriteMeta(connection, transaction, "analyzer", _analyzer.Name);
             WriteMeta(connection, transaction, "generation", "0");
             WriteMeta(connection, transaction, "created_at", now);
@@ -173,6 +181,36 @@ public sealed partial class Collection : IChunkStore
 
         transaction.Commit();
         _collectionId = ReadMeta(connection, null).GetValueOrDefault(CollectionIdKey) ?? TryGiveCollectionId(connection);
+    }
+
+    /// <summary>Migrates the layout from <paramref name="from"/> to <see cref="SchemaVersion"/>, one step at a time.</summary>
+    private static void Migrate(SqliteConnection connection, SqliteTransaction transaction, int from)
+    {
+        if (from < 2)
+        {
+            // Stores written before file stamps existed gain the column (null: those files are read once more, then stamped).
+            if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('documents') WHERE name = 'file_stamp'", transaction) == 0)
+            {
+                Execute(connection, "ALTER TABLE documents ADD COLUMN file_stamp TEXT", transaction);
+            }
+
+            Execute(connection, """
+                DROP INDEX IF EXISTS chunks_by_document;
+                CREATE INDEX chunks_by_document ON chunks(document_id, ordinal);
+                """, transaction);
+        }
+
+        WriteMeta(connection, transaction, SchemaVersionKey, SchemaVersion.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A store written by a newer Sift may hold what this one cannot read correctly: refuse it, naming both versions.</summary>
+    private void RefuseNewer(int version)
+    {
+        if (version > SchemaVersion)
+        {
+            throw new SiftException(
+                $"collection '{Name}' at {Folder} has schema version {version}, written by a newer Sift; this Sift reads versions up to {SchemaVersion}: upgrade Sift to open it");
+        }
     }
 
     /// <summary>Gives a collection made before ids existed its id; a database that cannot be written keeps none.</summary>
