@@ -24,6 +24,27 @@ public static class SiftCli
         }
     }
 
+    /// <summary>The library's option names as this CLI's flags (see <see cref="InvalidOptionException"/>).</summary>
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["k"] = "-k",
+        ["mode"] = "--mode",
+        ["fusion"] = "--fusion",
+        ["dense weight"] = "--dense-weight",
+        ["rerank depth"] = "--rerank-depth",
+        ["BM25 k1"] = "--bm25-k1",
+        ["BM25 b"] = "--bm25-b",
+        ["maximum drop"] = "--max-drop",
+        ["collections"] = "--collections",
+        ["OIDC authority"] = "--oidc-authority",
+        ["OIDC audience"] = "--oidc-audience",
+        ["TLS certificate"] = "--tls-cert",
+        ["TLS key"] = "--tls-key",
+        ["no auth"] = "--no-auth",
+        ["listen addresses"] = "--urls",
+        ["OTLP protocol"] = "--otlp-protocol (or $OTEL_EXPORTER_OTLP_PROTOCOL)",
+    };
+
     private const int Corrupt = 11; // SQLITE_CORRUPT
     private const int NotADatabase = 26; // SQLITE_NOTADB
 
@@ -68,6 +89,11 @@ public static class SiftCli
 
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (InvalidOptionException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Describe(Flags)}");
+            return UserError;
+        }
         catch (SiftException ex) when (ex.InnerException is SqliteException)
         {
             // The library names the collection; the way forward is the CLI's to name.
@@ -83,6 +109,12 @@ public static class SiftCli
         {
             await Console.Error.WriteLineAsync(
                 $"error: a collection's database is damaged ({ex.Message}); see what is wrong with: sift collections check NAME, and salvage it with: sift collections repair NAME --to NEWNAME");
+            return UserError;
+        }
+        catch (System.Data.Common.DbException ex) when (ex.IsTransient)
+        {
+            // The PostgreSQL store went away mid-command (a restart, a network fault): worth retrying, not a bug.
+            await Console.Error.WriteLineAsync($"error: the store could not be reached ({ex.Message}); try again");
             return UserError;
         }
         catch (OperationCanceledException)

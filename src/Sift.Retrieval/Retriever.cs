@@ -146,6 +146,6 @@ public sealed class Retriever(
             throw new SiftException($"the query is {query.Length} characters long; the limit is {MaxQueryLength}");
         }
 
-        return k < 1 ? throw new SiftException($"k must be at least 1 (got {k})") : ranker.RankAsync(query, k, filter, cancellationToken);
+        return k < 1 ? throw new InvalidOptionException("k", $"must be at least 1 (got {k})") : ranker.RankAsync(query, k, filter, cancellationToken);
     }
 }

@@ -42,22 +42,22 @@ public static class RetrieverFactory
     {
         if (!RetrievalSettings.Modes.Contains(settings.Mode))
         {
-            throw new SiftException($"unknown mode '{settings.Mode}' (use {string.Join(", ", RetrievalSettings.Modes)})");
+            throw new InvalidOptionException("mode", $"'{settings.Mode}' is unknown (use {string.Join(", ", RetrievalSettings.Modes)})");
         }
 
         if (settings.Fusion is not ("rrf" or "weighted"))
         {
-            throw new SiftException($"unknown fusion '{settings.Fusion}' (use rrf or weighted)");
+            throw new InvalidOptionException("fusion", $"'{settings.Fusion}' is unknown (use rrf or weighted)");
         }
 
         if (settings.RerankDepth < 1)
         {
-            throw new SiftException($"--rerank-depth must be at least 1 (got {settings.RerankDepth})");
+            throw new InvalidOptionException("rerank depth", $"must be at least 1 (got {settings.RerankDepth})");
         }
 
         if (settings.DenseWeight is < 0 or > 1 || double.IsNaN(settings.DenseWeight))
         {
-            throw new SiftException($"--dense-weight must be between 0 and 1 (got {settings.DenseWeight})");
+            throw new InvalidOptionException("dense weight", $"must be between 0 and 1 (got {settings.DenseWeight})");
         }
 
         var lexical = new LexicalRanker(collection, analyzer, settings.Bm25);

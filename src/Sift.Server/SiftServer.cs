@@ -31,25 +31,25 @@ public static class SiftServer
     {
         if (!options.RequireKeys && urls.Any(u => !IsLoopback(u)))
         {
-            throw new SiftException("--no-auth is only allowed on loopback addresses (http://127.0.0.1:PORT); create keys with 'sift keys create' to serve others");
+            throw new InvalidOptionException("no auth", "is only allowed on loopback addresses (http://127.0.0.1:PORT); create API keys to serve others");
         }
 
         if (urls.FirstOrDefault(u => !IsListenAddress(u)) is { } bad)
         {
-            throw new SiftException($"--urls '{bad}' is not an address to listen on (e.g. http://127.0.0.1:8080, https://0.0.0.0:8443, http://*:8080)");
+            throw new InvalidOptionException("listen addresses", $"'{bad}' is not an address to listen on (e.g. http://127.0.0.1:8080, https://0.0.0.0:8443, http://*:8080)");
         }
 
         options.Oidc?.Validate();
         options = options with { OtlpProtocol = options.OtlpProtocol ?? Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "grpc" };
         if (options.OtlpProtocol is not ("grpc" or "http/protobuf"))
         {
-            throw new SiftException($"OTLP protocol '{options.OtlpProtocol}' (--otlp-protocol or $OTEL_EXPORTER_OTLP_PROTOCOL) is not supported: use grpc or http/protobuf");
+            throw new InvalidOptionException("OTLP protocol", $"'{options.OtlpProtocol}' is not supported: use grpc or http/protobuf");
         }
 
         var keys = new ApiKeyStore(options.StoreRoot);
         if (options.RequireKeys && options.Oidc is null && !keys.Any())
         {
-            throw new SiftException($"no API keys exist in {options.StoreRoot}: create one with 'sift keys create --name NAME --scopes read --collections NAME' (or use --no-auth on loopback)");
+            throw new InvalidOptionException("API keys", $"do not exist in {options.StoreRoot}: create one (sift keys create --name NAME --scopes read --collections NAME), or serve loopback without authentication");
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Sift" });

@@ -10,8 +10,8 @@ public sealed record Bm25Parameters(float K1 = 0.9f, float B = 0.4f)
 
     /// <summary>Validated construction for values a user typed.</summary>
     public static Bm25Parameters Create(float k1, float b) =>
-        k1 < 0 || float.IsNaN(k1) ? throw new SiftException($"BM25 k1 must be zero or more (got {k1})")
-        : b is < 0 or > 1 || float.IsNaN(b) ? throw new SiftException($"BM25 b must be between 0 and 1 (got {b})")
+        k1 < 0 || float.IsNaN(k1) ? throw new InvalidOptionException("BM25 k1", $"must be zero or more (got {k1})")
+        : b is < 0 or > 1 || float.IsNaN(b) ? throw new InvalidOptionException("BM25 b", $"must be between 0 and 1 (got {b})")
         : new Bm25Parameters(k1, b);
 }
 

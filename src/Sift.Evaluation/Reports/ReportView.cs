@@ -40,7 +40,7 @@ public sealed record ReportView(
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new SiftException($"{path} is not an evaluation report written by sift eval --out ({ex.Message.Split('.')[0]})", ex);
+            throw new SiftException($"{path} is not an evaluation report written by Sift's evaluation ({ex.Message.Split('.')[0]})", ex);
         }
     }
 

@@ -103,7 +103,7 @@ public static class RegressionGate
             var parts = expression.Split('=');
             if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var limit) || limit < 0)
             {
-                throw new SiftException($"--max-drop '{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01");
+                throw new InvalidOptionException("maximum drop", $"'{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01");
             }
 
             // Retrieval metrics are normalised ("NDCG@10" -> "ndcg@10"); answer metrics are taken as named.

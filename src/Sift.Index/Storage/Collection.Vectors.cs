@@ -49,7 +49,7 @@ public sealed partial class Collection
             if (stored != identity)
             {
                 throw new SiftException(
-                    $"collection '{Name}' holds vectors from {stored} (--embedder {meta.GetValueOrDefault(EmbedderSpecKey)}); this run uses {identity}");
+                    $"collection '{Name}' holds vectors from {stored} (embedder {meta.GetValueOrDefault(EmbedderSpecKey)}); this run uses {identity}");
             }
         }
         else

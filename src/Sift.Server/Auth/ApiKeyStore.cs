@@ -71,7 +71,7 @@ public sealed class ApiKeyStore
 
         if (collections.Count == 0)
         {
-            throw new SiftException("name the collections the key may use (--collections NAME ..., or * for all)");
+            throw new InvalidOptionException("collections", "must name the collections the key may use (or * for all)");
         }
 
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

@@ -38,12 +38,12 @@ public sealed record OidcOptions(Uri Authority, string Audience)
     {
         if (!Authority.IsAbsoluteUri || (Authority.Scheme != Uri.UriSchemeHttps && !(Authority.Scheme == Uri.UriSchemeHttp && Authority.IsLoopback)))
         {
-            throw new SiftException($"--oidc-authority '{Authority}' must be an https URL (plain http only on loopback)");
+            throw new InvalidOptionException("OIDC authority", $"'{Authority}' must be an https URL (plain http only on loopback)");
         }
 
         if (string.IsNullOrWhiteSpace(Audience))
         {
-            throw new SiftException("--oidc-audience is required with --oidc-authority: tokens issued for other services must not be accepted");
+            throw new InvalidOptionException("OIDC audience", "is required with an OIDC authority: tokens issued for other services must not be accepted");
         }
     }
 }

@@ -18,7 +18,7 @@ internal static class Tls
         {
             var https = urls.FirstOrDefault(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
             return https is not null && configuration["Kestrel:Certificates:Default:Path"] is null
-                ? throw new SiftException($"{https} needs a certificate: --tls-cert FILE (PEM with --tls-key, or .pfx; password in $SIFT_TLS_PASSWORD)")
+                ? throw new InvalidOptionException("TLS certificate", $"is needed for {https}: a PEM file with its key, or a .pfx (password in $SIFT_TLS_PASSWORD)")
                 : null;
         }
 
@@ -31,7 +31,7 @@ internal static class Tls
                     : X509Certificate2.CreateFromPemFile(path, options.TlsKey);
             return certificate.HasPrivateKey
                 ? certificate
-                : throw new SiftException($"TLS certificate {path} has no private key (give it with --tls-key)");
+                : throw new InvalidOptionException("TLS key", $"is missing: the certificate {path} has no private key");
         }
         catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -117,6 +117,17 @@ public sealed class ServerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AnInvalidOptionIsReportedAgainstTheRequestFieldThatSetIt()
+    {
+        await using var server = await StartAsync();
+        await SeedAsync(server);
+        var response = await server.Client(_finance).PostJsonAsync("/v1/collections/shared/search", new { query = "salary", mode = "fuzzy" });
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed");
+        var error = Assert.Single((await response.JsonAsync()).GetProperty("errors").GetProperty("mode").EnumerateArray()).GetString();
+        Assert.Equal("must be one of bm25, dense, hybrid (got 'fuzzy')", error);
+    }
+
+    [Fact]
     public async Task TheAuthMatrixGivesTheRightStatusWithoutRevealingWhatExists()
     {
         await using var server = await StartAsync();
