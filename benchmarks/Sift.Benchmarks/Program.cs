@@ -22,10 +22,14 @@ using Sift.Evaluation.Metrics;
 //                                 in DIR/<dataset>)
 //   access DATASET_DIR            BM25 with statistics over a caller's visible documents vs the whole index
 //   support SCIFACT_DIR           the offline citation support check on SciFact claims (threshold from train, test reported)
+//   sql-bm25 POSTGRES_ADDRESS DATASET_DIR
+//                                 BM25 for a PostgreSQL store in memory (Sift's choice) vs in SQL over a postings table
 switch (args.FirstOrDefault())
 {
     case "support" when args.Length == 2:
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
+    case "sql-bm25" when args.Length == 3:
+        return await Sift.Benchmarks.SqlBm25Command.Run(args[1], args[2]);
     case "access" when args.Length == 2:
         return Sift.Benchmarks.AccessCommand.Run(args[1]);
     case "vectors-synthetic" when args.Length is 2 or 3:
@@ -41,7 +45,7 @@ switch (args.FirstOrDefault())
     case "engines-score" when args.Length == 3:
         return await EnginesCommand.Score(args[1], args[2]);
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
         return 2;
 }
 

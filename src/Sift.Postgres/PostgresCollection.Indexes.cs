@@ -85,14 +85,13 @@ public sealed partial class PostgresCollection
     /// <summary>Builds the HNSW index from the collection's settings when there are vectors and it is missing.</summary>
     private void EnsureVectorIndex()
     {
-        var settings = Settings;
-        using var connection = _data.OpenConnection();
-        using var exists = Command(connection, null, "SELECT to_regclass($1) IS NOT NULL", Vectors);
-        if (!(bool)exists.ExecuteScalar()!)
+        if (!HasVectorTable())
         {
             return;
         }
 
+        var settings = Settings;
+        using var connection = _data.OpenConnection();
         // Concurrent servers may both try: IF NOT EXISTS makes the second a no-op once the first has committed.
         Execute(connection, null, string.Create(CultureInfo.InvariantCulture,
             $"CREATE INDEX IF NOT EXISTS {Vectors}_hnsw ON {Vectors} USING hnsw (embedding vector_cosine_ops) WITH (m = {settings.M}, ef_construction = {settings.EfConstruction})"));
@@ -105,19 +104,14 @@ public sealed partial class PostgresCollection
     /// </summary>
     internal IReadOnlyList<ChunkScore> SearchVectors(float[] vector, int k, MetadataFilter? filter, int efSearch, bool exact)
     {
-        using var connection = _data.OpenConnection();
-        using var present = Command(connection, null, "SELECT to_regclass($1) IS NOT NULL", Vectors);
-        if (!(bool)present.ExecuteScalar()!)
+        if (!HasVectorTable())
         {
             return [];
         }
 
-        using var transaction = connection.BeginTransaction();
-        // Settings for this transaction only: the pooled connection goes back unchanged.
-        Execute(connection, transaction, exact
-            ? "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"
-            : string.Create(CultureInfo.InvariantCulture, $"SET LOCAL hnsw.ef_search = {Math.Clamp(efSearch, 1, 1000)}; SET LOCAL hnsw.iterative_scan = strict_order"));
-
+        // One round trip. The graph search's settings are set on the session before each query (every vector
+        // search sets them, nothing else reads them); the exact scan orders by an expression the index cannot
+        // serve, so PostgreSQL scans, and breaks ties by the stable key.
         var sql = new StringBuilder($"""
             SELECT v.chunk_id, c.document_id, 1 - (v.embedding <=> $1) AS similarity
             FROM {Vectors} v
@@ -125,41 +119,69 @@ public sealed partial class PostgresCollection
             JOIN sift_documents d ON d.collection = c.collection AND d.id = c.document_id
             WHERE TRUE
             """);
-        using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
-        command.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
-        command.Parameters.Add(new NpgsqlParameter { Value = k });
-        AppendFilter(sql, command, filter);
-        // The graph search must order by distance alone to use the index; the exact scan breaks ties by the stable key.
-        sql.Append(exact ? " ORDER BY v.embedding <=> $1, c.document_id COLLATE \"C\", c.id LIMIT $2" : " ORDER BY v.embedding <=> $1 LIMIT $2");
-        command.CommandText = sql.ToString();
-        var scores = new List<ChunkScore>(k);
-        using (var reader = command.ExecuteReader())
+        using var connection = _data.OpenConnection();
+        using var batch = new NpgsqlBatch(connection);
+        if (!exact)
         {
-            while (reader.Read())
-            {
-                scores.Add(new ChunkScore(reader.GetInt64(0), reader.GetString(1), reader.GetDouble(2)));
-            }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(string.Create(CultureInfo.InvariantCulture, $"SET hnsw.ef_search = {Math.Clamp(efSearch, 1, 1000)}")));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET hnsw.iterative_scan = strict_order"));
         }
 
-        transaction.Commit();
+        var query = new NpgsqlBatchCommand();
+        query.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
+        query.Parameters.Add(new NpgsqlParameter { Value = k });
+        AppendFilter(sql, query.Parameters, filter);
+        sql.Append(exact
+            ? " ORDER BY (v.embedding <=> $1) + 0, c.document_id COLLATE \"C\", c.id LIMIT $2"
+            : " ORDER BY v.embedding <=> $1 LIMIT $2");
+        query.CommandText = sql.ToString();
+        batch.BatchCommands.Add(query);
+        var scores = new List<ChunkScore>(k);
+        using (var reader = batch.ExecuteReader())
+        {
+            do
+            {
+                while (reader.FieldCount > 0 && reader.Read())
+                {
+                    scores.Add(new ChunkScore(reader.GetInt64(0), reader.GetString(1), reader.GetDouble(2)));
+                }
+            }
+            while (reader.NextResult());
+        }
+
         scores.Sort(ChunkScore.BestFirst);
         return scores;
     }
 
+    private bool _hasVectorTable;
+
+    /// <summary>Whether the collection has had vectors (checked until it has: a table, once made, stays).</summary>
+    private bool HasVectorTable()
+    {
+        if (!_hasVectorTable)
+        {
+            using var connection = _data.OpenConnection();
+            using var present = Command(connection, null, "SELECT to_regclass($1) IS NOT NULL", Vectors);
+            _hasVectorTable = (bool)present.ExecuteScalar()!;
+        }
+
+        return _hasVectorTable;
+    }
+
     /// <summary>The filter as SQL conditions on the document row <c>d</c>: access list first, then each metadata key.</summary>
-    private static void AppendFilter(StringBuilder sql, NpgsqlCommand command, MetadataFilter? filter)
+    private static void AppendFilter(StringBuilder sql, NpgsqlParameterCollection parameters, MetadataFilter? filter)
     {
         if (filter?.Access is { } access)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = access.Principals.ToArray() });
-            sql.Append(CultureInfo.InvariantCulture, $" AND (d.acl IS NULL OR d.acl && ${command.Parameters.Count}::text[])");
+            parameters.Add(new NpgsqlParameter { Value = access.Principals.ToArray() });
+            sql.Append(CultureInfo.InvariantCulture, $" AND (d.acl IS NULL OR d.acl && ${parameters.Count}::text[])");
         }
 
         foreach (var (key, values) in filter?.Conditions ?? new Dictionary<string, HashSet<string>>())
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = key });
-            command.Parameters.Add(new NpgsqlParameter { Value = values.ToArray() });
-            sql.Append(CultureInfo.InvariantCulture, $" AND d.metadata ->> ${command.Parameters.Count - 1} = ANY(${command.Parameters.Count}::text[])");
+            parameters.Add(new NpgsqlParameter { Value = key });
+            parameters.Add(new NpgsqlParameter { Value = values.ToArray() });
+            sql.Append(CultureInfo.InvariantCulture, $" AND d.metadata ->> ${parameters.Count - 1} = ANY(${parameters.Count}::text[])");
         }
     }
 

@@ -116,8 +116,7 @@ public sealed partial class PostgresCollection
             vectors.Complete();
         }
 
-        BumpGeneration(connection, transaction);
-        transaction.Commit();
+        Commit(transaction, BumpGeneration(connection, transaction));
     }
 
     public void Delete(IReadOnlyCollection<string> documentIds)
@@ -135,8 +134,7 @@ public sealed partial class PostgresCollection
             delete.ExecuteNonQuery();
         }
 
-        BumpGeneration(connection, transaction);
-        transaction.Commit();
+        Commit(transaction, BumpGeneration(connection, transaction));
     }
 
     public void RecordFileStamps(IReadOnlyList<(string DocumentId, string FileStamp)> stamps)

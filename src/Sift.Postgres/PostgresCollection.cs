@@ -26,15 +26,17 @@ public sealed partial class PostgresCollection : IChunkStore
     private const string SourceRootsKey = "source_roots";
 
     private readonly NpgsqlDataSource _data;
+    private readonly ChangeFeed _feed;
     private readonly long _key;
     private readonly Lock _indexLock = new();
     private LexicalSnapshot? _lexical;
     private (long Generation, CollectionSettings Settings)? _settings;
     private IEmbeddingGenerator<string, Embedding<float>>? _embedder;
 
-    private PostgresCollection(NpgsqlDataSource data, long key, string name, string storeLocation)
+    private PostgresCollection(NpgsqlDataSource data, ChangeFeed feed, long key, string name, string storeLocation)
     {
         _data = data;
+        _feed = feed;
         _key = key;
         Name = name;
         Location = $"{storeLocation}#{name}";
@@ -46,7 +48,7 @@ public sealed partial class PostgresCollection : IChunkStore
 
     public bool IsReadOnly => false;
 
-    internal static PostgresCollection Open(NpgsqlDataSource data, string name, string storeLocation, ITextAnalyzer analyzer, Action<string>? warn)
+    internal static PostgresCollection Open(NpgsqlDataSource data, ChangeFeed feed, string name, string storeLocation, ITextAnalyzer analyzer, Action<string>? warn)
     {
         _ = warn; // nothing here repairs itself: there are no index files to refuse
         using var connection = data.OpenConnection();
@@ -64,7 +66,7 @@ public sealed partial class PostgresCollection : IChunkStore
             throw new SiftException($"collection '{name}' was indexed with analyzer '{recorded}', this Sift uses '{analyzer.Name}': re-ingest it into a new collection");
         }
 
-        return new PostgresCollection(data, key, name, storeLocation) { _analyzer = analyzer };
+        return new PostgresCollection(data, feed, key, name, storeLocation) { _analyzer = analyzer };
     }
 
     private ITextAnalyzer _analyzer = null!;
@@ -74,10 +76,19 @@ public sealed partial class PostgresCollection : IChunkStore
 
     private string Vectors => VectorTable(_key);
 
+    /// <summary>
+    /// The generation: from the change feed when it is live (no round trip; another server's change arrives with its
+    /// notification), else read from the database.
+    /// </summary>
     public long Generation
     {
         get
         {
+            if (_feed.TryGet(_key, out var generation))
+            {
+                return generation;
+            }
+
             using var connection = _data.OpenConnection();
             return ReadGeneration(connection, null);
         }
@@ -87,7 +98,13 @@ public sealed partial class PostgresCollection : IChunkStore
     {
         using var command = new NpgsqlCommand("SELECT generation FROM sift_collections WHERE key = $1", connection, transaction);
         command.Parameters.AddWithValue(_key);
-        return command.ExecuteScalar() is long generation ? generation : throw new SiftException($"collection '{Name}' was deleted");
+        if (command.ExecuteScalar() is not long generation)
+        {
+            throw new SiftException($"collection '{Name}' was deleted");
+        }
+
+        _feed.Observe(_key, generation);
+        return generation;
     }
 
     public CollectionSettings Settings
@@ -124,8 +141,7 @@ public sealed partial class PostgresCollection : IChunkStore
                 Execute(connection, transaction, $"DROP INDEX IF EXISTS {Vectors}_hnsw");
             }
 
-            BumpGeneration(connection, transaction);
-            transaction.Commit();
+            Commit(transaction, BumpGeneration(connection, transaction));
         }
 
         EnsureVectorIndex();
@@ -351,14 +367,22 @@ public sealed partial class PostgresCollection : IChunkStore
         return !reader.Read() ? throw new SiftException($"collection '{Name}' was deleted") : reader.IsDBNull(0) ? null : reader.GetInt32(0);
     }
 
-    private void BumpGeneration(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private long BumpGeneration(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         using var command = Command(connection, transaction,
             "UPDATE sift_collections SET generation = generation + 1, updated_at = now() WHERE key = $1 RETURNING generation", _key);
         var generation = (long)command.ExecuteScalar()!;
-        // Other servers listening hear of the change at commit; those that are not still see it on their next check.
-        using var notify = Command(connection, transaction, "SELECT pg_notify('sift_changes', $1)", $"{Name}:{generation.ToString(CultureInfo.InvariantCulture)}");
+        // Servers listening hear of the change at commit (this one included); those that are not read it on their next check.
+        using var notify = Command(connection, transaction, $"SELECT pg_notify('{ChangeFeed.Channel}', $1)", $"{_key.ToString(CultureInfo.InvariantCulture)}:{generation.ToString(CultureInfo.InvariantCulture)}");
         notify.ExecuteNonQuery();
+        return generation;
+    }
+
+    /// <summary>Commits a write and makes its generation current here at once (others hear it from the feed).</summary>
+    private void Commit(NpgsqlTransaction transaction, long generation)
+    {
+        transaction.Commit();
+        _feed.Observe(_key, generation);
     }
 
     private Dictionary<string, string> ReadMeta()

@@ -15,12 +15,14 @@ namespace Sift.Postgres;
 public sealed partial class PostgresStore : IStore
 {
     private readonly NpgsqlDataSource _data;
+    private readonly ChangeFeed _feed;
     private readonly ITextAnalyzer _analyzer;
     private readonly Action<string>? _warn;
 
     private PostgresStore(NpgsqlDataSource data, string location, ITextAnalyzer analyzer, Action<string>? warn)
     {
         _data = data;
+        _feed = new ChangeFeed(data);
         Location = location;
         _analyzer = analyzer;
         _warn = warn;
@@ -84,7 +86,7 @@ public sealed partial class PostgresStore : IStore
             throw new SiftException($"unknown collection '{name}' ({hint})");
         }
 
-        return PostgresCollection.Open(_data, name, Location, _analyzer, _warn);
+        return PostgresCollection.Open(_data, _feed, name, Location, _analyzer, _warn);
     }
 
     public IChunkStore OpenOrCreate(string name)
@@ -100,7 +102,7 @@ public sealed partial class PostgresStore : IStore
             command.ExecuteNonQuery();
         }
 
-        return PostgresCollection.Open(_data, name, Location, _analyzer, _warn);
+        return PostgresCollection.Open(_data, _feed, name, Location, _analyzer, _warn);
     }
 
     public void Delete(string name)
@@ -120,7 +122,11 @@ public sealed partial class PostgresStore : IStore
         transaction.Commit();
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _feed.Dispose();
+        _data.Dispose();
+    }
 
     private static void Validate(string name)
     {

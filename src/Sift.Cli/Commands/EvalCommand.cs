@@ -63,9 +63,9 @@ internal static class EvalCommand
             var retrieveDepth = Math.Max(result.GetValue(depth), specs.Max(m => m.K));
 
             var named = result.GetValue(collection);
-            using var temporary = named is null ? new TemporaryStore(CommonOptions.Analyzer, "eval") : null;
-            var store = temporary?.Store ?? CommonOptions.OpenStore(result);
-            using var target = store.OpenOrCreate(named ?? data.Name);
+            using var scratch = named is null ? ScratchCollection.Create(result, "eval", data.Name) : null;
+            var store = scratch?.Store ?? CommonOptions.OpenStore(result);
+            using var target = store.OpenOrCreate(named ?? scratch!.Name);
             SiftStores.BindEmbedder(target, result.GetValue(embedder));
             var ingest = await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json, cancellation);
             var retriever = retrievalOptions.Build(result, target, bm25);
@@ -143,8 +143,8 @@ internal static class EvalCommand
         command.SetAction(async (result, cancellation) =>
         {
             var data = BeirDataset.Load(result.GetValue(dataset)!, result.GetValue(split)!);
-            using var temporary = new TemporaryStore(CommonOptions.Analyzer, "calibrate");
-            using var target = temporary.Store.OpenOrCreate(data.Name);
+            using var scratch = ScratchCollection.Create(result, "calibrate", data.Name);
+            using var target = scratch.Store.OpenOrCreate(scratch.Name);
             SiftStores.BindEmbedder(target, retrievalOptions.NeedsVectors(result, target) ? null : "none");
             await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !result.GetValue(CommonOptions.Json), cancellation);
             var retriever = retrievalOptions.Build(result, target);
