@@ -279,9 +279,3 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     private static string RootFor(string file, string runRoot, IReadOnlyList<string>? recorded) =>
         recorded?.Where(r => SourcePaths.IsUnder(file, r) && r != file).OrderBy(r => r.Length).FirstOrDefault() ?? runRoot;
 }
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order with the run).</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

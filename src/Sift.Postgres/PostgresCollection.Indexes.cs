@@ -153,6 +153,25 @@ public sealed partial class PostgresCollection
         return scores;
     }
 
+    public IReadOnlyList<float[]?> GetVectors(IReadOnlyList<long> chunkIds)
+    {
+        if (chunkIds.Count == 0 || !HasVectorTable())
+        {
+            return [.. chunkIds.Select(_ => (float[]?)null)];
+        }
+
+        using var connection = _data.OpenConnection();
+        using var command = Command(connection, null, $"SELECT chunk_id, embedding FROM {Vectors} WHERE chunk_id = ANY($1)", chunkIds.ToArray());
+        using var reader = command.ExecuteReader();
+        var byId = new Dictionary<long, float[]>();
+        while (reader.Read())
+        {
+            byId[reader.GetInt64(0)] = reader.GetFieldValue<Vector>(1).ToArray();
+        }
+
+        return [.. chunkIds.Select(id => byId.GetValueOrDefault(id))];
+    }
+
     private bool _hasVectorTable;
 
     /// <summary>Whether the collection has had vectors (checked until it has: a table, once made, stays).</summary>

@@ -1,8 +1,8 @@
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
-using Sift.Core.Telemetry;
 using Sift.Core.Storage;
+using Sift.Core.Telemetry;
 using Sift.Retrieval.Fusion;
 using Sift.Retrieval.Ranking;
 

@@ -1,14 +1,14 @@
-using Sift.Composition;
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Composition;
 using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
 using Sift.Generation.Llm;
 using Sift.Generation.Logging;
-using Sift.Index.Storage;
 using Sift.Generation.Prompts;
+using Sift.Index.Storage;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;

@@ -1,10 +1,10 @@
-using Sift.Core.Stages;
-using Sift.Core.Storage;
-using Sift.Composition;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Sift.Cli.Output;
+using Sift.Composition;
+using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
@@ -14,10 +14,10 @@ using Sift.Generation.Extractive;
 using Sift.Generation.Prompts;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
-using Sift.Retrieval;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
+using Sift.Retrieval;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;

@@ -1,7 +1,7 @@
-using Sift.Composition;
-using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Composition;
+using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Spectre.Console;
 

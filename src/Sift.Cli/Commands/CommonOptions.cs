@@ -1,8 +1,8 @@
-using Sift.Core.Storage;
 using System.CommandLine;
-using Sift.Core.Filtering;
-using Sift.Index.Analysis;
 using Sift.Composition;
+using Sift.Core.Filtering;
+using Sift.Core.Storage;
+using Sift.Index.Analysis;
 using Sift.Index.Storage;
 
 namespace Sift.Cli.Commands;

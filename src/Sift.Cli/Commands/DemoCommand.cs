@@ -1,6 +1,6 @@
-using Sift.Composition;
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Core.Stages;
 using Sift.Evaluation;
@@ -10,9 +10,9 @@ using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
-using Sift.Retrieval;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
+using Sift.Retrieval;
 using Sift.Retrieval.Snippets;
 using Spectre.Console;
 

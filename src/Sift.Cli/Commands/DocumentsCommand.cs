@@ -1,9 +1,9 @@
-using Sift.Core.Storage;
 using System.CommandLine;
 using System.Globalization;
 using Sift.Cli.Output;
 using Sift.Core;
 using Sift.Core.Documents;
+using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Spectre.Console;
 

@@ -1,6 +1,6 @@
-using Sift.Core.Storage;
 using System.CommandLine;
 using Microsoft.Extensions.AI;
+using Sift.Core.Storage;
 using Sift.Models;
 
 namespace Sift.Cli.Commands;

@@ -1,7 +1,7 @@
-using Sift.Composition;
 using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Sift.Cli.Output;
+using Sift.Composition;
 using Sift.Core.Stages;
 using Sift.Evaluation;
 using Sift.Evaluation.Answers;

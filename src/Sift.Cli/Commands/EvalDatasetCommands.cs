@@ -1,8 +1,8 @@
-using Sift.Core.Storage;
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sift.Core;
+using Sift.Core.Storage;
 using Sift.Evaluation.Judging;
 using Sift.Generation.Logging;
 using Spectre.Console;

@@ -1,10 +1,10 @@
-using Sift.Composition;
-using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
@@ -142,7 +142,7 @@ internal static class IngestCommand
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask($"ingest into {Markup.Escape(collection.Name)}");
-                    return await pipeline.RunAsync(request, new InlineProgress(p =>
+                    return await pipeline.RunAsync(request, new InlineProgress<IngestProgress>(p =>
                     {
                         task.MaxValue = Math.Max(1, p.FilesTotal);
                         task.Value = p.FilesDone;
@@ -217,10 +217,5 @@ internal static class IngestCommand
         }
 
         return metadata;
-    }
-
-    private sealed class InlineProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
-    {
-        public void Report(IngestProgress value) => report(value);
     }
 }

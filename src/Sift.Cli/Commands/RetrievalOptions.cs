@@ -1,7 +1,7 @@
-using Sift.Core.Storage;
 using System.CommandLine;
 using Sift.Core;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Index.Lexical;
 using Sift.Index.Storage;
 using Sift.Models.Onnx;

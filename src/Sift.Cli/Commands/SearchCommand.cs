@@ -1,7 +1,7 @@
-using Sift.Composition;
 using System.CommandLine;
 using System.Text;
 using Sift.Cli.Output;
+using Sift.Composition;
 using Sift.Core.Stages;
 using Sift.Retrieval.Snippets;
 using Spectre.Console;

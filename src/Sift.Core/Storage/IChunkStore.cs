@@ -64,6 +64,9 @@ public interface IChunkStore : IDocumentSink, IDisposable
     /// <summary>Every chunk id, ascending (to sample chunks, e.g. when drafting a test set).</summary>
     IReadOnlyList<long> ChunkIds();
 
+    /// <summary>The stored vectors of chunks by id, in the order asked (null for a chunk without one): for copying a collection.</summary>
+    IReadOnlyList<float[]?> GetVectors(IReadOnlyList<long> chunkIds);
+
     /// <summary>Ends an ingest run: records the chunker and brings the derived indexes up to date.</summary>
     void FinishIngest(string chunkerFingerprint);
 

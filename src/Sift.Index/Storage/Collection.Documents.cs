@@ -1,7 +1,7 @@
-using Sift.Core.Storage;
 using System.Text.Json;
 using Sift.Core.Documents;
 using Sift.Core.Filtering;
+using Sift.Core.Storage;
 
 namespace Sift.Index.Storage;
 

@@ -1,6 +1,6 @@
-using Sift.Core.Storage;
 using System.Globalization;
 using Sift.Core;
+using Sift.Core.Storage;
 using Sift.Index.Vectors;
 
 namespace Sift.Index.Storage;

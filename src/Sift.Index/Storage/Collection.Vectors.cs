@@ -152,6 +152,14 @@ public sealed partial class Collection
         return new DenseSnapshot(generation, index, [.. keys], documentIds, ReadDocumentMetadata(connection, transaction), settings.EfSearch);
     }
 
+    public IReadOnlyList<float[]?> GetVectors(IReadOnlyList<long> chunkIds)
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var byId = ReadVectors(connection, transaction, [.. chunkIds]).ToDictionary(v => v.ChunkId, v => v.Vector);
+        return [.. chunkIds.Select(id => byId.GetValueOrDefault(id))];
+    }
+
     private static IEnumerable<(long ChunkId, float[] Vector)> ReadVectors(SqliteConnection connection, SqliteTransaction transaction, List<long> chunkIds)
     {
         const int Page = 10_000;

@@ -1,9 +1,9 @@
-using Sift.Core.Storage;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Sift.Core;
 using Sift.Core.Documents;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 
 namespace Sift.Index.Storage;
 

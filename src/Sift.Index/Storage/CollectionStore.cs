@@ -1,8 +1,8 @@
-using Sift.Core.Storage;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using Sift.Core;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 
 namespace Sift.Index.Storage;
 

@@ -1,7 +1,7 @@
-using Sift.Core.Vectors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using Sift.Core.Vectors;
 
 namespace Sift.Index.Vectors;
 

@@ -1,6 +1,6 @@
 using Sift.Core.Filtering;
-using Sift.Core.Telemetry;
 using Sift.Core.Storage;
+using Sift.Core.Telemetry;
 using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval.Fusion;

@@ -1,7 +1,7 @@
-using Sift.Core.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sift.Core.Storage;
 using Sift.Server.Auth;
 using Sift.Server.Http;
 

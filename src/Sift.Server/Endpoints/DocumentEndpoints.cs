@@ -1,12 +1,12 @@
-using Sift.Core.Storage;
 using System.Text.Json;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 using Sift.Core;
 using Sift.Core.Filtering;
+using Sift.Core.Storage;
 using Sift.Server.Auth;
 using Sift.Server.Http;
 using Sift.Server.Jobs;

@@ -1,5 +1,5 @@
-using Sift.Core.Storage;
 using Microsoft.AspNetCore.Http;
+using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Sift.Server.Auth;
 using Sift.Server.Http;

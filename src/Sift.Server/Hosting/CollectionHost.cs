@@ -1,8 +1,8 @@
-using Sift.Core.Storage;
 using System.Collections.Concurrent;
-using Sift.Core;
-using Sift.Index.Analysis;
 using Sift.Composition;
+using Sift.Core;
+using Sift.Core.Storage;
+using Sift.Index.Analysis;
 
 namespace Sift.Server;
 

@@ -1,7 +1,7 @@
-using Sift.Core.Storage;
 using System.Diagnostics;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;

@@ -1,6 +1,6 @@
-using Sift.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sift.Core.Storage;
 using Sift.Generation.Context;
 using Sift.Retrieval;
 

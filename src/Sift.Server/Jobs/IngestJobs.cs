@@ -180,7 +180,7 @@ public sealed partial class IngestJobs : BackgroundService
             var chunker = ChunkerFactory.FromFingerprint(collection.ChunkerFingerprint);
             var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder);
             var lastSaved = DateTimeOffset.MinValue;
-            var progress = new Progress(p =>
+            var progress = new Core.InlineProgress<IngestProgress>(p =>
             {
                 // Progress is saved at most twice a second: readers poll, and the database is not a log.
                 if (DateTimeOffset.UtcNow - lastSaved > TimeSpan.FromMilliseconds(500))
@@ -340,11 +340,6 @@ public sealed partial class IngestJobs : BackgroundService
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private sealed class Progress(Action<IngestProgress> report) : IProgress<IngestProgress>
-    {
-        public void Report(IngestProgress value) => report(value);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "resuming ingestion job {JobId} ({Status} when the server stopped)")]
