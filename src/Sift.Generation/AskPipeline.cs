@@ -55,6 +55,12 @@ public sealed class AskPipeline(
 {
     public const int MaxQuestionLength = 2000;
 
+    /// <summary>Passages retrieved for an answer when the caller does not say.</summary>
+    public const int DefaultTopK = 10;
+
+    /// <summary>Context budget in tokens when the caller does not say.</summary>
+    public const int DefaultBudgetTokens = 3000;
+
     /// <summary>
     /// The default query-coverage threshold (the CLI's and server's; the library takes what it is given): chosen on
     /// training data only, where the best balanced accuracy was at 0.578 (SciFact train) and 0.552 (NFCorpus train);
@@ -67,7 +73,7 @@ public sealed class AskPipeline(
     private readonly CircuitBreaker _breaker = breaker ?? new CircuitBreaker();
 
     public async Task<AnswerRecord> AskAsync(
-        string question, int topK = 10, int budgetTokens = 3000, MetadataFilter? filter = null, Action<string>? onToken = null,
+        string question, int topK = DefaultTopK, int budgetTokens = DefaultBudgetTokens, MetadataFilter? filter = null, Action<string>? onToken = null,
         CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(question))
@@ -175,7 +181,7 @@ public sealed class AskPipeline(
     /// checked record (whose answer may differ from the streamed text when citations had to be repaired).
     /// </summary>
     public async IAsyncEnumerable<AskUpdate> AskStreamingAsync(
-        string question, int topK = 10, int budgetTokens = 3000, MetadataFilter? filter = null,
+        string question, int topK = DefaultTopK, int budgetTokens = DefaultBudgetTokens, MetadataFilter? filter = null,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = System.Threading.Channels.Channel.CreateUnbounded<AskUpdate>();

@@ -1,10 +1,6 @@
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Composition;
-using Sift.Generation;
-using Sift.Generation.Citations;
-using Sift.Generation.Context;
-using Sift.Generation.Extractive;
 using Sift.Generation.Llm;
 using Sift.Generation.Logging;
 using Sift.Generation.Prompts;
@@ -21,7 +17,7 @@ internal static class AskCommand
         var question = new Argument<string>("question") { Description = "What to ask" };
         var collection = CommonOptions.Collection();
         var k = new Option<int>("-k", "--top") { Description = "Chunks retrieved for the context", DefaultValueFactory = _ => 10 };
-        var budget = new Option<int>("--budget") { Description = "Context budget in tokens", DefaultValueFactory = _ => 3000 };
+        var budget = new Option<int>("--budget") { Description = "Context budget in tokens", DefaultValueFactory = _ => SiftAnswering.DefaultBudgetTokens };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: cl100k | o200k", DefaultValueFactory = _ => "cl100k" };
         var filter = CommonOptions.Filter();
         var noLog = new Option<bool>("--no-log") { Description = "Do not record this answer in the store's answer log (used by sift feedback and sift eval mine)" };
@@ -48,14 +44,9 @@ internal static class AskCommand
 
             var json = result.GetValue(CommonOptions.Json);
             var (answerer, endpoint) = llmOptions.Build(result);
-            var pipeline = new AskPipeline(
+            var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(
                 retrieval.Build(result, target),
-                new ContextAssembler(ContextAssembler.TokenizerFor(result.GetValue(tokenizer)!)),
-                new ExtractiveAnswerer(CommonOptions.Analyzer),
-                new CitationChecker(new CitationSupport(CommonOptions.Analyzer)),
-                answerer,
-                endpoint,
-                minScore: llmOptions.MinScore(result), minCoverage: llmOptions.MinCoverage(result));
+                new AnswerOptions(answerer, endpoint, llmOptions.MinScore(result), llmOptions.MinCoverage(result), result.GetValue(tokenizer)!));
             var streamed = false;
             var answer = await pipeline.AskAsync(
                 result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),

@@ -6,10 +6,6 @@ using Sift.Core.Stages;
 using Sift.Evaluation;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
-using Sift.Generation;
-using Sift.Generation.Citations;
-using Sift.Generation.Context;
-using Sift.Generation.Extractive;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Retrieval;
@@ -60,8 +56,7 @@ internal static class DemoCommand
             var evaluation = await RetrievalEvaluator.EvaluateAsync(
                 judged, (query, depth, cancel) => retriever.RankDocumentsAsync(query, depth, cancellationToken: cancel), [.. new[] { "ndcg@10", "mrr@10", "hit@1", "hit@3", "recall@3" }.Select(MetricSpec.Parse)], 10, cancellation);
 
-            var ask = await new AskPipeline(
-                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer), new CitationChecker(new CitationSupport(CommonOptions.Analyzer)))
+            var ask = await new SiftAnswering(CommonOptions.Analyzer).Create(retriever)
                 .AskAsync(DemoQuestion, cancellationToken: cancellation);
 
             if (json)

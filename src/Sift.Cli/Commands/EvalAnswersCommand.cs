@@ -10,8 +10,6 @@ using Sift.Evaluation.Reports;
 using Sift.Evaluation.Statistics;
 using Sift.Generation;
 using Sift.Generation.Citations;
-using Sift.Generation.Context;
-using Sift.Generation.Extractive;
 using Sift.Index.Storage;
 using Spectre.Console;
 
@@ -70,9 +68,7 @@ internal static class EvalAnswersCommand
             }
 
             var retriever = retrieval.Build(result, target);
-            var pipeline = new AskPipeline(
-                retriever, new ContextAssembler(ContextAssembler.DefaultTokenizer), new ExtractiveAnswerer(CommonOptions.Analyzer),
-                new CitationChecker(new CitationSupport(CommonOptions.Analyzer)), answerer, endpoint, minScore: llm.MinScore(result), minCoverage: llm.MinCoverage(result));
+            var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(retriever, new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result)));
             var topK = result.GetValue(k);
 
             var questions = new List<QuestionResult>();

@@ -3,9 +3,10 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Generation.Logging;
 using Sift.Server.Auth;
@@ -32,7 +33,7 @@ internal static class QueryEndpoints
                 return Problems.Invalid(errors);
             }
 
-            var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? 10, request.Mode, filter, context.RequestAborted);
+            var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? SiftAnswering.DefaultTopK, request.Mode, filter, context.RequestAborted);
             return Results.Ok(new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results));
         }).WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
 
@@ -56,7 +57,7 @@ internal static class QueryEndpoints
             }
 
             var question = request.Question!;
-            var (k, tokens) = (request.K ?? 10, request.Budget ?? 3000);
+            var (k, tokens) = (request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens);
             if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
             {
                 var (record, cached, id) = await queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, null, context.RequestAborted);

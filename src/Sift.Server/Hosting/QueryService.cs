@@ -1,11 +1,9 @@
 using System.Diagnostics;
+using Sift.Composition;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Generation;
-using Sift.Generation.Citations;
-using Sift.Generation.Context;
-using Sift.Generation.Extractive;
 using Sift.Generation.Llm;
 using Sift.Generation.Logging;
 using Sift.Index.Storage;
@@ -34,9 +32,7 @@ public sealed record SearchResponse(string Collection, string Version, IReadOnly
 /// </summary>
 public sealed class QueryService(ServerOptions options, ResponseCache? cache, QueryLog log, CircuitBreaker breaker)
 {
-    private readonly ContextAssembler _assembler = new(ContextAssembler.DefaultTokenizer);
-    private readonly ExtractiveAnswerer _extractive = new(CollectionHost.Analyzer);
-    private readonly CitationChecker _checker = new(new CitationSupport(CollectionHost.Analyzer));
+    private readonly SiftAnswering _answering = new(CollectionHost.Analyzer, breaker);
     private readonly SnippetBuilder _snippets = new(CollectionHost.Analyzer);
     private readonly LlmAnswerer? _llm = options.Llm is { } endpoint ? new LlmAnswerer(endpoint.CreateChatClient(), options.Prompt, endpoint.Model) : null;
 
@@ -87,8 +83,8 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
                 return similar;
             }
 
-            var pipeline = new AskPipeline(
-                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), _assembler, _extractive, _checker, _llm, options.Llm, breaker, options.MinScore, options.MinCoverage);
+            var pipeline = _answering.Create(
+                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), new AnswerOptions(_llm, options.Llm, options.MinScore, options.MinCoverage));
             var record = WithoutServerPaths(await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false));
             // Degraded answers are not cached: the next request should try the LLM again.
             if (cache is not null && !record.Flags.Degraded)

@@ -40,7 +40,8 @@ public sealed class OtlpExportTests : IAsyncDisposable
     public async Task AnUnknownOtlpProtocolIsRefusedAtStart()
     {
         var options = new ServerOptions { StoreRoot = _folder.Combine("store"), RequireKeys = false, OtlpEndpoint = _collector.Root, OtlpProtocol = "thrift" };
-        var error = await Assert.ThrowsAsync<Sift.Core.SiftException>(() => RunningServer.StartAsync(options));
+        var error = await Assert.ThrowsAsync<Sift.Core.InvalidOptionException>(() => RunningServer.StartAsync(options));
+        Assert.Equal("OTLP protocol", error.Option);
         Assert.Contains("grpc or http/protobuf", error.Message, StringComparison.Ordinal);
     }
 }

@@ -306,7 +306,7 @@ public sealed class ServerTests : IAsyncDisposable
         await AssertProblemAsync(await server.Client(token).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" }), HttpStatusCode.ServiceUnavailable, "unavailable");
         // Keys do not depend on the provider: this one is authenticated (the collection does not exist yet).
         Assert.Equal(HttpStatusCode.NotFound, (await server.Client(_finance).PostJsonAsync("/v1/collections/shared/search", new { query = "salary" })).StatusCode);
-        Assert.Throws<Sift.Core.SiftException>(() => new OidcOptions(new Uri("http://idp.example/"), "sift-api").Validate());
+        Assert.Equal("OIDC authority", Assert.Throws<Sift.Core.InvalidOptionException>(() => new OidcOptions(new Uri("http://idp.example/"), "sift-api").Validate()).Option);
     }
 
     [Fact]
@@ -557,8 +557,9 @@ public sealed class ServerTests : IAsyncDisposable
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // authenticated over TLS; the collection is empty
         Assert.Equal(certificate.Thumbprint, presented);
-        var error = Assert.Throws<Sift.Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = Store }, ["https://127.0.0.1:0"]));
-        Assert.Contains("--tls-cert", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<Sift.Core.InvalidOptionException>(() => SiftServer.Build(new ServerOptions { StoreRoot = Store }, ["https://127.0.0.1:0"]));
+        Assert.Equal("TLS certificate", error.Option);
+        Assert.Contains("https://127.0.0.1:0", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -700,9 +701,11 @@ public sealed class ServerTests : IAsyncDisposable
     public void TheServerRefusesToStartInsecurely()
     {
         var empty = _folder.Combine("empty-store");
-        var noKeys = Assert.Throws<Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty }, ["http://127.0.0.1:0"]));
+        var noKeys = Assert.Throws<Core.InvalidOptionException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty }, ["http://127.0.0.1:0"]));
+        Assert.Equal("API keys", noKeys.Option);
         Assert.Contains("sift keys create", noKeys.Message, StringComparison.Ordinal);
-        var exposed = Assert.Throws<Core.SiftException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty, RequireKeys = false }, ["http://0.0.0.0:8080"]));
+        var exposed = Assert.Throws<Core.InvalidOptionException>(() => SiftServer.Build(new ServerOptions { StoreRoot = empty, RequireKeys = false }, ["http://0.0.0.0:8080"]));
+        Assert.Equal("no auth", exposed.Option);
         Assert.Contains("loopback", exposed.Message, StringComparison.Ordinal);
     }
 
