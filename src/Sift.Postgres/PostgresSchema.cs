@@ -56,6 +56,32 @@ internal static class PostgresSchema
             FOREIGN KEY (collection, document_id) REFERENCES sift_documents(collection, id) ON DELETE CASCADE);
         CREATE INDEX sift_chunks_by_document ON sift_chunks(collection, document_id COLLATE "C", ordinal);
         """,
+
+        // 2: ingestion jobs shared by every server on the database: claimed with a lease (a server that dies loses
+        // its jobs to another when the lease runs out), their uploads kept as rows, their journals.
+        """
+        CREATE TABLE sift_jobs(
+            id text PRIMARY KEY,
+            collection text NOT NULL,
+            tenant text NOT NULL,
+            status text NOT NULL,
+            state jsonb NOT NULL,
+            writer jsonb NOT NULL,
+            created timestamptz NOT NULL,
+            owner text,
+            lease_until timestamptz);
+        CREATE INDEX sift_jobs_unfinished ON sift_jobs(created) WHERE status IN ('queued', 'running');
+        CREATE TABLE sift_job_files(
+            job_id text NOT NULL REFERENCES sift_jobs(id) ON DELETE CASCADE,
+            path text NOT NULL,
+            content bytea NOT NULL,
+            PRIMARY KEY (job_id, path));
+        CREATE TABLE sift_job_documents(
+            job_id text NOT NULL REFERENCES sift_jobs(id) ON DELETE CASCADE,
+            document_id text NOT NULL,
+            added boolean NOT NULL,
+            PRIMARY KEY (job_id, document_id));
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

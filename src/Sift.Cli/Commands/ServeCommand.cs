@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Sift.Server;
 using Sift.Server.Auth;
@@ -22,6 +23,7 @@ internal static class ServeCommand
         var upload = new Option<int>("--max-upload-mb") { Description = "Largest upload accepted", DefaultValueFactory = _ => 50 };
         var failedAuth = new Option<int>("--failed-auth-burst") { Description = "Failed authentications per client address before it must wait (refilled at this many per minute)", DefaultValueFactory = _ => 20 };
         var workers = new Option<int>("--ingest-workers") { Description = "Ingestion jobs run at once (tenants take turns)", DefaultValueFactory = _ => 2 };
+        var jobLease = new Option<int>("--job-lease-seconds") { Description = "On a PostgreSQL store: how long a server's claim on an ingestion job lasts unrenewed; another server takes over a dead one's jobs after this", DefaultValueFactory = _ => 30 };
         var redis = new Option<string?>("--redis") { Description = "Share the exact cache through Redis, e.g. localhost:6379 (default: in process only)" };
         var otlp = CommonOptions.Url("--otlp-endpoint", "Export traces and metrics over OTLP (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else none; /metrics serves Prometheus either way)");
         var tlsCert = new Option<string?>("--tls-cert") { Description = "Certificate for https:// addresses: PEM (with --tls-key) or .pfx; password from $SIFT_TLS_PASSWORD" };
@@ -33,7 +35,7 @@ internal static class ServeCommand
         var oidcGroups = new Option<string>("--oidc-groups-claim") { Description = "The token claim listing the user's groups (principals group:NAME)", DefaultValueFactory = _ => "groups" };
         var oidcUser = new Option<string>("--oidc-user-claim") { Description = "The token claim naming the user (principal user:NAME)", DefaultValueFactory = _ => "sub" };
         var oidcCollections = new Option<string>("--oidc-collections") { Description = "Collections token users may use, comma-separated, or *", DefaultValueFactory = _ => "*" };
-        foreach (var positive in (Option<int>[])[failedAuth, workers])
+        foreach (var positive in (Option<int>[])[failedAuth, workers, jobLease])
         {
             positive.Validators.Add(result =>
             {
@@ -47,7 +49,7 @@ internal static class ServeCommand
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
-            urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, failedAuth, workers, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, failedAuth, workers, jobLease, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -66,6 +68,8 @@ internal static class ServeCommand
             var options = new ServerOptions
             {
                 StoreRoot = CommonOptions.HomeFolder(result),
+                Store = StoreLocation.Resolve(result.GetValue(CommonOptions.Store)) is { IsPostgres: true } location ? location.Value : null,
+                JobLease = TimeSpan.FromSeconds(result.GetValue(jobLease)),
                 RequireKeys = !result.GetValue(noAuth),
                 Llm = endpoint,
                 Prompt = answerer?.Prompt ?? Generation.Prompts.PromptLibrary.Get(Generation.Prompts.PromptLibrary.DefaultId),
@@ -104,7 +108,7 @@ internal static class ServeCommand
             }
 
             // stdout carries JSON log lines only; the human greeting goes to stderr.
-            await Console.Error.WriteLineAsync($"sift serving {options.StoreRoot} on {string.Join(", ", app.Urls)} ({(!options.RequireKeys ? "no auth" : options.Oidc is null ? "API keys required" : $"API keys or tokens from {options.Oidc.Authority}")}); Ctrl+C stops");
+            await Console.Error.WriteLineAsync($"sift serving {(options.Store is null ? options.StoreRoot : Postgres.PostgresAddress.Describe(Postgres.PostgresAddress.Parse(options.Store)))} on {string.Join(", ", app.Urls)} ({(!options.RequireKeys ? "no auth" : options.Oidc is null ? "API keys required" : $"API keys or tokens from {options.Oidc.Authority}")}); Ctrl+C stops");
             await app.WaitForShutdownAsync(cancellation);
             return 0;
         });

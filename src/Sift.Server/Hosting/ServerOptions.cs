@@ -39,6 +39,12 @@ public sealed record ServerOptions
     /// <summary>Where the collections are when not in <see cref="StoreRoot"/>: a postgres:// address or connection string.</summary>
     public string? Store { get; init; }
 
+    /// <summary>
+    /// On a PostgreSQL store, how long a server's claim on an ingestion job lasts without renewal (renewed every third
+    /// of it while the job runs): after a server dies, another takes its jobs over within this time.
+    /// </summary>
+    public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>False only for --no-auth (loopback only): every request is the anonymous caller.</summary>
     public bool RequireKeys { get; init; } = true;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sift.Core.Filtering;
@@ -35,9 +33,12 @@ public sealed record JobWriter(string Tenant, IReadOnlyList<string> Principals);
 public sealed partial class IngestJobs : BackgroundService
 {
     private readonly FairJobQueue _queue = new();
-    private readonly string _connectionString;
+    private readonly IJobBoard _board;
     private readonly string _uploads;
     private readonly int _workers;
+    private readonly TimeSpan _lease;
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly SemaphoreSlim _wake = new(0);
     private readonly CollectionHost _collections;
     private readonly ILogger<IngestJobs> _logger;
 
@@ -46,15 +47,13 @@ public sealed partial class IngestJobs : BackgroundService
         _collections = collections;
         _logger = logger;
         _workers = Math.Max(1, options.IngestWorkers);
+        _lease = options.JobLease;
         _uploads = Path.Combine(options.StoreRoot, "uploads");
         Directory.CreateDirectory(_uploads);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(options.StoreRoot, "jobs.db") }.ToString();
-        Execute("""
-            PRAGMA journal_mode=WAL;
-            CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS job_writers (job_id TEXT PRIMARY KEY, writer TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS job_documents (job_id TEXT NOT NULL, document_id TEXT NOT NULL, added INTEGER NOT NULL, PRIMARY KEY (job_id, document_id));
-            """, []);
+        // On a PostgreSQL store the jobs are every server's (claimed from the database); otherwise this server's own.
+        _board = options.Store is { } store && Core.Storage.StoreLocation.IsPostgresAddress(store)
+            ? new SharedJobBoard(store)
+            : new LocalJobBoard(options.StoreRoot);
     }
 
     /// <summary>A new job id and the empty folder its files go to.</summary>
@@ -74,22 +73,22 @@ public sealed partial class IngestJobs : BackgroundService
     public IngestJob Enqueue(string id, string collection, string caller, JobWriter writer, string? acl)
     {
         var job = new IngestJob(id, collection, "queued", DateTimeOffset.UtcNow, null, 0, 0, 0, 0, 0, 0, [], null, caller, acl);
-        Execute(
-            "INSERT OR REPLACE INTO job_writers (job_id, writer) VALUES ($id, $writer)",
-            [("$id", id), ("$writer", JsonSerializer.Serialize(writer))]);
+        _board.KeepFiles(id, Path.Combine(_uploads, id));
+        _board.SaveWriter(id, writer);
         Save(job);
-        _queue.Add(id, writer.Tenant, collection);
+        if (_board.IsShared)
+        {
+            _wake.Release(); // this server's idle workers look now; the others within a second
+        }
+        else
+        {
+            _queue.Add(id, writer.Tenant, collection);
+        }
+
         return job;
     }
 
-    public IngestJob? Get(string id)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT state FROM jobs WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteScalar() is string state ? JsonSerializer.Deserialize<IngestJob>(state) : null;
-    }
+    public IngestJob? Get(string id) => _board.Get(id);
 
     /// <summary>
     /// Sweeps and re-queues before the server takes requests (ExecuteAsync runs alongside them): a sweep after an upload
@@ -97,7 +96,14 @@ public sealed partial class IngestJobs : BackgroundService
     /// </summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var unfinished = Unfinished();
+        if (_board.IsShared)
+        {
+            // Shared jobs are claimed from the database; local folders are only copies of their files.
+            RemoveOrphanUploads([]);
+            return base.StartAsync(cancellationToken);
+        }
+
+        var unfinished = _board.Unfinished();
         RemoveOrphanUploads(unfinished.Select(j => j.Id));
         foreach (var job in unfinished)
         {
@@ -112,7 +118,7 @@ public sealed partial class IngestJobs : BackgroundService
     {
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, _workers).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None))).ConfigureAwait(false);
+            await Task.WhenAll(Enumerable.Range(0, _workers).Select(_ => Task.Run(() => _board.IsShared ? WorkSharedAsync(stoppingToken) : WorkAsync(stoppingToken), CancellationToken.None))).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -145,6 +151,67 @@ public sealed partial class IngestJobs : BackgroundService
     }
 
     /// <summary>
+    /// Shared jobs: claim the next one from the database (any server's upload, or a job whose server died), run it
+    /// while renewing its lease, and look again when woken by an upload here or after a second.
+    /// </summary>
+    private async Task WorkSharedAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            string? id = null;
+            try
+            {
+                id = _board.Claim(_owner, _lease);
+                if (id is not null && Get(id) is { } job)
+                {
+                    using var renewing = new CancellationTokenSource();
+                    var renewal = RenewAsync(id, renewing.Token);
+                    try
+                    {
+                        await RunAsync(job, stoppingToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await renewing.CancelAsync().ConfigureAwait(false);
+                        await renewal.ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+            {
+                // The database being away must not take the worker down: it tries again after the pause.
+                LogFailed(ex, id ?? "(claim)");
+            }
+
+            await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Renews a running job's lease at a third of its length until the job ends.</summary>
+    private async Task RenewAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_lease / 3, cancellationToken).ConfigureAwait(false);
+                _board.Renew(id, _owner, _lease);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The job ended.
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // Lost the database: the lease runs out and another server takes the job over, as if this one had died.
+            LogFailed(ex, id);
+        }
+    }
+
+    /// <summary>
     /// Upload folders no unfinished job will read: left by a server killed between saving an upload and recording its
     /// job, or after a job ended.
     /// </summary>
@@ -157,19 +224,12 @@ public sealed partial class IngestJobs : BackgroundService
         }
     }
 
-    private JobWriter WriterOf(string id)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT writer FROM job_writers WHERE job_id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        // A job recorded before writers were: it may replace only documents every reader sees.
-        return command.ExecuteScalar() is string writer ? JsonSerializer.Deserialize<JobWriter>(writer)! : new JobWriter(id, []);
-    }
+    private JobWriter WriterOf(string id) => _board.WriterOf(id);
 
     private async Task RunAsync(IngestJob job, CancellationToken stoppingToken)
     {
         var folder = Path.Combine(_uploads, job.Id);
+        _board.RestoreFiles(job.Id, folder);
         var uploadBytes = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
         job = job with { Status = "running" };
         Save(job);
@@ -191,7 +251,7 @@ public sealed partial class IngestJobs : BackgroundService
             });
             var metadata = job.Acl is null ? null : new Dictionary<string, string> { [Core.Filtering.AccessScope.MetadataKey] = job.Acl };
             var writer = new AccessScope(WriterOf(job.Id).Principals);
-            var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: new Journal(this, job.Id));
+            var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: _board.Journal(job.Id));
             var summary = await pipeline.RunAsync(request, progress, stoppingToken).ConfigureAwait(false);
             collection.FinishIngest(chunker.Fingerprint);
             string Relative(string message) => message.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
@@ -203,6 +263,7 @@ public sealed partial class IngestJobs : BackgroundService
                 Notices = [.. (summary.Notices ?? []).Select(Relative)],
             });
             DeleteFolder(folder);
+            _board.DropFiles(job.Id);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -214,6 +275,7 @@ public sealed partial class IngestJobs : BackgroundService
             LogFailed(ex, job.Id);
             Save(job with { Status = "failed", Finished = DateTimeOffset.UtcNow, Failure = ex is Core.SiftException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}" });
             DeleteFolder(folder);
+            _board.DropFiles(job.Id);
         }
         finally
         {
@@ -233,106 +295,16 @@ public sealed partial class IngestJobs : BackgroundService
     private long _lastCompaction = -60_000;
 
     /// <summary>Forgets finished jobs created longer ago than <paramref name="retention"/>; returns how many.</summary>
-    public int Prune(TimeSpan retention)
+    public int Prune(TimeSpan retention) => _board.Prune(retention);
+
+    public override void Dispose()
     {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM jobs WHERE created < $cutoff AND json_extract(state, '$.Status') IN ('succeeded', 'failed')";
-        command.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
-        var pruned = command.ExecuteNonQuery();
-        Execute("""
-            DELETE FROM job_writers WHERE job_id NOT IN (SELECT id FROM jobs);
-            DELETE FROM job_documents WHERE job_id NOT IN (SELECT id FROM jobs);
-            """, []);
-        return pruned;
+        base.Dispose();
+        _board.Dispose();
+        _wake.Dispose();
     }
 
-    /// <summary>The per-job journal in jobs.db: document ids a job wrote, recorded before each batch is written.</summary>
-    private sealed class Journal : IIngestJournal
-    {
-        private readonly IngestJobs _jobs;
-        private readonly string _jobId;
-        private readonly Dictionary<string, bool> _recorded = new(StringComparer.Ordinal);
-
-        public Journal(IngestJobs jobs, string jobId)
-        {
-            (_jobs, _jobId) = (jobs, jobId);
-            using var connection = jobs.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT document_id, added FROM job_documents WHERE job_id = $job";
-            command.Parameters.AddWithValue("$job", jobId);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                _recorded[reader.GetString(0)] = reader.GetInt64(1) == 1;
-            }
-        }
-
-        public IReadOnlyDictionary<string, bool> Recorded => _recorded;
-
-        public void Record(IReadOnlyList<(string DocumentId, bool Added)> batch)
-        {
-            using var connection = _jobs.Open();
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT OR IGNORE INTO job_documents (job_id, document_id, added) VALUES ($job, $document, $added)";
-            var (job, document, added) = (command.Parameters.Add("$job", SqliteType.Text), command.Parameters.Add("$document", SqliteType.Text), command.Parameters.Add("$added", SqliteType.Integer));
-            job.Value = _jobId;
-            foreach (var (id, isNew) in batch)
-            {
-                (document.Value, added.Value) = (id, isNew ? 1 : 0);
-                command.ExecuteNonQuery();
-                _recorded.TryAdd(id, isNew);
-            }
-
-            transaction.Commit();
-        }
-    }
-
-    private List<IngestJob> Unfinished()
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT state FROM jobs ORDER BY created";
-        using var reader = command.ExecuteReader();
-        var jobs = new List<IngestJob>();
-        while (reader.Read())
-        {
-            var job = JsonSerializer.Deserialize<IngestJob>(reader.GetString(0))!;
-            if (job.Status is "queued" or "running")
-            {
-                jobs.Add(job);
-            }
-        }
-
-        return jobs;
-    }
-
-    private void Save(IngestJob job) =>
-        Execute(
-            "INSERT INTO jobs (id, state, created) VALUES ($id, $state, $created) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
-            [("$id", job.Id), ("$state", JsonSerializer.Serialize(job)), ("$created", job.Created.ToString("O"))]);
-
-    private void Execute(string sql, (string Name, object Value)[] parameters)
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        command.ExecuteNonQuery();
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
+    private void Save(IngestJob job) => _board.Save(job);
 
     private static void DeleteFolder(string folder)
     {

@@ -65,4 +65,82 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, (await b.Client(financeDelete).DeleteAsync(new Uri("/v1/collections/kb/documents/finance%2Fbudget", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(["public/tides"], await SearchAsync(a, writer, "harbour"));
     }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task AServerKilledMidJobLosesItToAnotherServerThatFinishesIt()
+    {
+        var database = cluster.NewDatabase();
+        var homeA = _folder.Combine("a");
+        var homeB = _folder.Combine("b");
+        var loader = new ApiKeyStore(homeA).Create("loader", [Scopes.Read, Scopes.Ingest], ["kb"], []).Secret;
+        var admin = new ApiKeyStore(homeB).Create("admin", [Scopes.Read, Scopes.Ingest, Scopes.Admin], ["*"], []).Secret;
+        var port = LoopbackServer.FreePort();
+
+        // Server A is a real `sift serve` process on the PostgreSQL store, killed with SIGKILL mid-job.
+        using var a = SiftProcess.Start(homeA, new Dictionary<string, string> { ["SIFT_STORE"] = database },
+            "serve", "--urls", $"http://127.0.0.1:{port}", "--job-lease-seconds", "2", "--ingest-workers", "1");
+        using var clientA = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        clientA.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", loader);
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            try
+            {
+                if ((await clientA.GetAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken)).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        const int Documents = 3000;
+        var documents = Enumerable.Range(0, Documents).Select(i => new { id = $"doc{i}", text = string.Join(' ', Enumerable.Range(0, 200).Select(w => $"word{w % 37} item{i}")) }).ToArray();
+        var upload = await clientA.PostJsonAsync("/v1/collections/kb/documents", new { documents });
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var jobPath = upload.Headers.Location!.ToString();
+
+        // Kill A as soon as it has written part of the job.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (Count(database, "SELECT COUNT(*) FROM sift_documents") == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        a.Kill(entireProcessTree: true);
+        await a.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var writtenByA = Count(database, "SELECT COUNT(*) FROM sift_documents");
+        Assert.InRange(writtenByA, 1, Documents - 1); // killed part-way, or the test proved nothing
+
+        // Server B never saw the upload: it claims the job once A's lease has run out, reads its files from the
+        // database, and finishes it, counting what A wrote as A's first attempt did.
+        await using var b = await RunningServer.StartAsync(new ServerOptions { StoreRoot = homeB, Store = database, JobLease = TimeSpan.FromSeconds(2) });
+        var job = await b.Client(admin).WaitForJobAsync(jobPath);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(Documents, job.GetProperty("added").GetInt32());
+        Assert.Equal(Documents, Count(database, "SELECT COUNT(*) FROM sift_documents"));
+        Assert.Equal(0, Count(database, "SELECT COUNT(*) FROM sift_job_files"));
+        var hits = await (await b.Client(admin).PostJsonAsync("/v1/collections/kb/search", new { query = "item2999", k = 5 })).JsonAsync();
+        Assert.Equal("doc2999", hits.GetProperty("results")[0].GetProperty("documentId").GetString());
+    }
+
+    private static long Count(string database, string sql)
+    {
+        var builder = global::Sift.Postgres.PostgresAddress.Parse(database);
+        builder.Pooling = false;
+        using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        try
+        {
+            return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    }
 }
