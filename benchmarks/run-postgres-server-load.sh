@@ -19,10 +19,10 @@ dotnet build -c Release src/Sift.Cli -v q -nologo >/dev/null
 sift() { dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll "$@"; }
 sift --store "$work/embedded" ingest "$dataset/corpus.jsonl" -c scifact --chunker document >/dev/null
 sift --store "$PG_ADDRESS" ingest "$dataset/corpus.jsonl" -c scifact --chunker document >/dev/null
-for home in embedded home-a home-b; do
-  sift --store "$work/$home" keys create --name load --scopes read --collections scifact --json \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' >"$work/$home.key"
-done
+key() { sift --store "$1" keys create --name load --scopes read --collections scifact --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])'; }
+key "$work/embedded" >"$work/embedded.key"
+key "$PG_ADDRESS" >"$work/home-a.key" # keys of a PostgreSQL store are in its database: one key for both servers
+cp "$work/home-a.key" "$work/home-b.key"
 python3 - "$dataset" "$work" <<'PY'
 import json, sys
 dataset, work = sys.argv[1], sys.argv[2]

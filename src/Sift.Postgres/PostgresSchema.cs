@@ -82,6 +82,19 @@ internal static class PostgresSchema
             added boolean NOT NULL,
             PRIMARY KEY (job_id, document_id));
         """,
+
+        // 3: API keys every server on the database accepts (only SHA-256 hashes of the secrets, as in keys.db).
+        """
+        CREATE TABLE sift_keys(
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            hash bytea NOT NULL,
+            scopes text NOT NULL,
+            collections text NOT NULL,
+            groups_ text NOT NULL,
+            created timestamptz NOT NULL,
+            revoked timestamptz);
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

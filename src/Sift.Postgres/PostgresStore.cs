@@ -54,6 +54,26 @@ public sealed partial class PostgresStore : IStore
         }
     }
 
+    /// <summary>
+    /// Brings the database's schema up to this Sift's (or refuses a newer one), for server state kept beside the
+    /// collections (API keys, ingestion jobs) that may be opened before the store itself.
+    /// </summary>
+    public static void EnsureSchema(string address)
+    {
+        var builder = PostgresAddress.Parse(address);
+        var location = PostgresAddress.Describe(builder);
+        try
+        {
+            using var connection = new NpgsqlConnection(builder.ConnectionString);
+            connection.Open();
+            PostgresSchema.Migrate(connection, location);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new SiftException($"the store {location} cannot be opened: {ex.Message}", ex);
+        }
+    }
+
     public IReadOnlyList<string> List()
     {
         using var connection = _data.OpenConnection();

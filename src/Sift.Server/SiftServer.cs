@@ -46,10 +46,10 @@ public static class SiftServer
             throw new InvalidOptionException("OTLP protocol", $"'{options.OtlpProtocol}' is not supported: use grpc or http/protobuf");
         }
 
-        var keys = new ApiKeyStore(options.StoreRoot);
+        var keys = new ApiKeyStore(options.StoreRoot, options.Store);
         if (options.RequireKeys && options.Oidc is null && !keys.Any())
         {
-            throw new InvalidOptionException("API keys", $"do not exist in {options.StoreRoot}: create one (sift keys create --name NAME --scopes read --collections NAME), or serve loopback without authentication");
+            throw new InvalidOptionException("API keys", $"do not exist in {keys.Location}: create one (sift keys create --name NAME --scopes read --collections NAME), or serve loopback without authentication");
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Sift" });

@@ -64,5 +64,7 @@ internal static class KeysCommand
         return new Command("keys", "API keys for sift serve") { create, list, revoke };
     }
 
-    private static ApiKeyStore Store(ParseResult result) => new(CommonOptions.HomeFolder(result));
+    /// <summary>The keys every server on the store accepts: in the PostgreSQL store's database, else in the local folder.</summary>
+    private static ApiKeyStore Store(ParseResult result) =>
+        new(CommonOptions.HomeFolder(result), Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store)) is { IsPostgres: true } location ? location.Value : null);
 }

@@ -11,9 +11,15 @@ namespace Sift.Server.Jobs;
 /// it runs, and when a server dies its jobs are claimed again by another once the lease has run out. Upload files are
 /// kept as rows until the job ends, so whichever server runs the job can read them.
 /// </summary>
-internal sealed class SharedJobBoard(string address) : IJobBoard
+internal sealed class SharedJobBoard : IJobBoard
 {
-    private readonly NpgsqlDataSource _data = NpgsqlDataSource.Create(Postgres.PostgresAddress.Parse(address).ConnectionString);
+    private readonly NpgsqlDataSource _data;
+
+    public SharedJobBoard(string address)
+    {
+        Postgres.PostgresStore.EnsureSchema(address);
+        _data = NpgsqlDataSource.Create(Postgres.PostgresAddress.Parse(address).ConnectionString);
+    }
 
     public bool IsShared => true;
 

@@ -22,12 +22,13 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
     public async Task AnUploadThroughOneServerIsSearchedThroughAnotherWithTheSameAccessRules()
     {
         var database = cluster.NewDatabase();
-        // Each server keeps its own keys and job table here (its home folder); the collections are shared.
+        // Each server has its own home folder; collections, keys and jobs are in the database, so a key works on both.
         var homeA = _folder.Combine("a");
         var homeB = _folder.Combine("b");
-        var writer = new ApiKeyStore(homeA).Create("loader", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:finance"]).Secret;
-        var financeB = new ApiKeyStore(homeB).Create("finance", [Scopes.Read], ["kb"], ["group:finance"]).Secret;
-        var outsiderB = new ApiKeyStore(homeB).Create("outsider", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:other"]).Secret;
+        var keys = new ApiKeyStore(homeA, database);
+        var writer = keys.Create("loader", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:finance"]).Secret;
+        var financeB = keys.Create("finance", [Scopes.Read], ["kb"], ["group:finance"]).Secret;
+        var outsiderB = keys.Create("outsider", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:other"]).Secret;
         await using var a = await RunningServer.StartAsync(new ServerOptions { StoreRoot = homeA, Store = database });
         await using var b = await RunningServer.StartAsync(new ServerOptions { StoreRoot = homeB, Store = database });
 
@@ -61,9 +62,14 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
 
         // A document the outsider may not see cannot be deleted by it through B; the owner deletes it through B.
         Assert.Equal(HttpStatusCode.NotFound, (await b.Client(outsiderB).DeleteAsync(new Uri("/v1/collections/kb/documents/finance%2Fbudget", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
-        var financeDelete = new ApiKeyStore(homeB).Create("finance-writer", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:finance"]).Secret;
+        var financeDelete = keys.Create("finance-writer", [Scopes.Read, Scopes.Ingest], ["kb"], ["group:finance"]).Secret;
         Assert.Equal(HttpStatusCode.NoContent, (await b.Client(financeDelete).DeleteAsync(new Uri("/v1/collections/kb/documents/finance%2Fbudget", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(["public/tides"], await SearchAsync(a, writer, "harbour"));
+
+        // A key revoked through one server's store is refused by the other at once.
+        var revoked = keys.List().Single(k => k.Name == "outsider");
+        new ApiKeyStore(homeB, database).Revoke(revoked.Id);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await b.Client(outsiderB).PostJsonAsync("/v1/collections/kb/search", new { query = "harbour" })).StatusCode);
     }
 
     [Fact]
@@ -73,8 +79,8 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         var database = cluster.NewDatabase();
         var homeA = _folder.Combine("a");
         var homeB = _folder.Combine("b");
-        var loader = new ApiKeyStore(homeA).Create("loader", [Scopes.Read, Scopes.Ingest], ["kb"], []).Secret;
-        var admin = new ApiKeyStore(homeB).Create("admin", [Scopes.Read, Scopes.Ingest, Scopes.Admin], ["*"], []).Secret;
+        var loader = new ApiKeyStore(homeA, database).Create("loader", [Scopes.Read, Scopes.Ingest], ["kb"], []).Secret;
+        var admin = new ApiKeyStore(homeB, database).Create("admin", [Scopes.Read, Scopes.Ingest, Scopes.Admin], ["*"], []).Secret;
         var port = LoopbackServer.FreePort();
 
         // Server A is a real `sift serve` process on the PostgreSQL store, killed with SIGKILL mid-job.
