@@ -12,7 +12,7 @@ duration=${DURATION:-15s}
 work=$(mktemp -d)
 servers=()
 source benchmarks/postgres/cluster.sh
-cleanup() { for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; done; wait 2>/dev/null || true; pg_stop; rm -rf "$work"; }
+cleanup() { for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; wait "$s" 2>/dev/null || true; done; pg_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
 dotnet build -c Release src/Sift.Cli -v q -nologo >/dev/null
@@ -47,12 +47,16 @@ measure() { # label bodies "port:home ..." (connections split evenly)
   local label=$1 bodies=$2 targets=($3) each=$(( 8 / ${#targets[@]} )) previous=0 rps
   for window in $(seq 1 12); do # warm-up to steady state
     rps=0
-    for t in "${targets[@]}"; do wrk_on "${t%%:*}" "${t#*:}" "$bodies" "$each" 5s >"$work/w-${t%%:*}" & done; wait
+    local loaders=()
+    for t in "${targets[@]}"; do wrk_on "${t%%:*}" "${t#*:}" "$bodies" "$each" 5s >"$work/w-${t%%:*}" & loaders+=($!); done
+    wait "${loaders[@]}"
     rps=$(cat "$work"/w-* | sed 's/.*rps=\([0-9.]*\).*/\1/' | paste -sd+ | bc); rm -f "$work"/w-*
     if [ "$window" -ge 3 ] && python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if b>0 and abs(a-b)/b<=0.05 else 1)" "$rps" "$previous"; then break; fi
     previous=$rps
   done
-  for t in "${targets[@]}"; do wrk_on "${t%%:*}" "${t#*:}" "$bodies" "$each" "$duration" >"$work/m-${t%%:*}" & done; wait
+  local loaders=()
+  for t in "${targets[@]}"; do wrk_on "${t%%:*}" "${t#*:}" "$bodies" "$each" "$duration" >"$work/m-${t%%:*}" & loaders+=($!); done
+  wait "${loaders[@]}"
   python3 - "$label" "$work"/m-* <<'PY'
 import re, sys
 label, files = sys.argv[1], sys.argv[2:]
@@ -72,5 +76,5 @@ for scenario in ${SCENARIOS:-search-bm25 search-hybrid}; do
   measure "$scenario: one server, PostgreSQL" "$scenario.jsonl" "18302:home-a"
   start home-b "$PG_ADDRESS" 18303
   measure "$scenario: two servers, one PostgreSQL" "$scenario.jsonl" "18302:home-a 18303:home-b"
-  for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; done; wait 2>/dev/null || true; servers=()
+  for s in "${servers[@]}"; do kill "$s" 2>/dev/null || true; wait "$s" 2>/dev/null || true; done; servers=()
 done
