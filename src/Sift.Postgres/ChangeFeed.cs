@@ -23,6 +23,7 @@ internal sealed class ChangeFeed : IDisposable
 
     private volatile bool _live;
     private long _confirmedAt;
+    private long _listeningSince = long.MaxValue;
 
     public ChangeFeed(NpgsqlDataSource data)
     {
@@ -44,9 +45,27 @@ internal sealed class ChangeFeed : IDisposable
         return IsLive && _generations.TryGetValue(collection, out generation);
     }
 
-    /// <summary>Records a generation read from the database (never moves one backwards).</summary>
-    public void Observe(long collection, long generation) =>
-        _generations.AddOrUpdate(collection, generation, (_, known) => Math.Max(known, generation));
+    /// <summary>A moment to pass to <see cref="Observe"/> for a read that starts now.</summary>
+    public static long Now => Environment.TickCount64;
+
+    /// <summary>
+    /// Records a generation read from the database at <paramref name="readAt"/> (never moves one backwards). A read
+    /// that began before the current LISTEN was in place may predate a change whose notification was never heard, so
+    /// it is not remembered: the next lookup reads the database again.
+    /// </summary>
+    public void Observe(long collection, long generation, long readAt)
+    {
+        if (readAt >= Interlocked.Read(ref _listeningSince))
+        {
+            Heard(collection, generation);
+        }
+    }
+
+    /// <summary>A collection was deleted: its remembered generation is marked so its handles look it up again.</summary>
+    public const long Deleted = -1;
+
+    private void Heard(long collection, long generation) =>
+        _generations.AddOrUpdate(collection, generation, (_, known) => generation == Deleted ? Deleted : Math.Max(known, generation));
 
     public void Dispose()
     {
@@ -78,6 +97,7 @@ internal sealed class ChangeFeed : IDisposable
 
                 // What was remembered before listening may have missed changes: forget it, so each collection's next
                 // lookup reads the database once and is current from then on.
+                Interlocked.Exchange(ref _listeningSince, Environment.TickCount64);
                 _generations.Clear();
                 Interlocked.Exchange(ref _confirmedAt, Environment.TickCount64);
                 _live = true;
@@ -106,6 +126,7 @@ internal sealed class ChangeFeed : IDisposable
             finally
             {
                 _live = false;
+                Interlocked.Exchange(ref _listeningSince, long.MaxValue);
             }
         }
     }
@@ -117,7 +138,7 @@ internal sealed class ChangeFeed : IDisposable
             && long.TryParse(payload.AsSpan(0, colon), System.Globalization.CultureInfo.InvariantCulture, out var collection)
             && long.TryParse(payload.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var generation))
         {
-            Observe(collection, generation);
+            Heard(collection, generation);
         }
     }
 }

@@ -81,5 +81,5 @@ public static class PostgresAddress
         $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
 
     private static string Redact(string address) =>
-        System.Text.RegularExpressions.Regex.Replace(address, "://([^:@/]*):[^@/]*@", "://$1:***@");
+        System.Text.RegularExpressions.Regex.Replace(address, "://([^:@/]*):.*@", "://$1:***@");
 }

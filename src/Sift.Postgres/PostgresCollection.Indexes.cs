@@ -92,9 +92,15 @@ public sealed partial class PostgresCollection
 
         var settings = Settings;
         using var connection = _data.OpenConnection();
-        // Concurrent servers may both try: IF NOT EXISTS makes the second a no-op once the first has committed.
-        Execute(connection, null, string.Create(CultureInfo.InvariantCulture,
-            $"CREATE INDEX IF NOT EXISTS {Vectors}_hnsw ON {Vectors} USING hnsw (embedding vector_cosine_ops) WITH (m = {settings.M}, ef_construction = {settings.EfConstruction})"));
+        try
+        {
+            Execute(connection, null, string.Create(CultureInfo.InvariantCulture,
+                $"CREATE INDEX IF NOT EXISTS {Vectors}_hnsw ON {Vectors} USING hnsw (embedding vector_cosine_ops) WITH (m = {settings.M}, ef_construction = {settings.EfConstruction})"));
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Another server built the same index at the same moment: theirs stands.
+        }
     }
 
     /// <summary>
@@ -211,7 +217,12 @@ public sealed partial class PostgresCollection
 
         public int EfSearch => efSearch;
 
-        public IReadOnlyList<ChunkScore> Search(float[] vector, int k, MetadataFilter? filter, int? efSearch, bool exact) =>
-            collection.SearchVectors(vector, k, filter, efSearch ?? EfSearch, exact);
+        public IReadOnlyList<ChunkScore> Search(float[] vector, int k, MetadataFilter? filter, int? efSearch, bool exact)
+        {
+            var found = collection.SearchVectors(vector, k, filter, efSearch ?? EfSearch, exact);
+            // pgvector's iterative scan gives up after hnsw.max_scan_tuples (20,000) rows: a filter that lets few
+            // chunks through can come back short. Scan exactly then, as the embedded index does.
+            return !exact && found.Count < k && filter is { IsEmpty: false } ? collection.SearchVectors(vector, k, filter, efSearch ?? EfSearch, exact: true) : found;
+        }
     }
 }

@@ -97,7 +97,7 @@ public sealed partial class PostgresCollection
             chunks.Complete();
         }
 
-        if (withVectors)
+        if (withVectors && ids.Length > 0)
         {
             using var vectors = connection.BeginBinaryImport($"COPY {Vectors}(chunk_id, embedding) FROM STDIN (FORMAT BINARY)");
             var next = 0;

@@ -27,7 +27,7 @@ public sealed partial class PostgresCollection : IChunkStore
 
     private readonly NpgsqlDataSource _data;
     private readonly ChangeFeed _feed;
-    private readonly long _key;
+    private long _key;
     private readonly Lock _indexLock = new();
     private LexicalSnapshot? _lexical;
     private (long Generation, CollectionSettings Settings)? _settings;
@@ -84,7 +84,7 @@ public sealed partial class PostgresCollection : IChunkStore
     {
         get
         {
-            if (_feed.TryGet(_key, out var generation))
+            if (_feed.TryGet(_key, out var generation) && generation != ChangeFeed.Deleted)
             {
                 return generation;
             }
@@ -96,15 +96,40 @@ public sealed partial class PostgresCollection : IChunkStore
 
     private long ReadGeneration(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
+        var readAt = ChangeFeed.Now;
         using var command = new NpgsqlCommand("SELECT generation FROM sift_collections WHERE key = $1", connection, transaction);
         command.Parameters.AddWithValue(_key);
         if (command.ExecuteScalar() is not long generation)
         {
-            throw new SiftException($"collection '{Name}' was deleted");
+            // Deleted, perhaps through another server, and perhaps created again under the same name: follow the name.
+            if (transaction is not null || !Reattach(connection))
+            {
+                throw new SiftException($"collection '{Name}' was deleted");
+            }
+
+            return ReadGeneration(connection, null);
         }
 
-        _feed.Observe(_key, generation);
+        _feed.Observe(_key, generation, readAt);
         return generation;
+    }
+
+    /// <summary>Points this handle at the collection now holding its name, forgetting what it cached of the old one.</summary>
+    private bool Reattach(NpgsqlConnection connection)
+    {
+        using var command = new NpgsqlCommand("SELECT key FROM sift_collections WHERE name = $1", connection);
+        command.Parameters.AddWithValue(Name);
+        if (command.ExecuteScalar() is not long key || key == _key)
+        {
+            return false;
+        }
+
+        lock (_indexLock)
+        {
+            (_key, _lexical, _settings, _hasVectorTable) = (key, null, null, false);
+        }
+
+        return true;
     }
 
     public CollectionSettings Settings
@@ -381,8 +406,9 @@ public sealed partial class PostgresCollection : IChunkStore
     /// <summary>Commits a write and makes its generation current here at once (others hear it from the feed).</summary>
     private void Commit(NpgsqlTransaction transaction, long generation)
     {
+        var committedAt = ChangeFeed.Now;
         transaction.Commit();
-        _feed.Observe(_key, generation);
+        _feed.Observe(_key, generation, committedAt);
     }
 
     private Dictionary<string, string> ReadMeta()

@@ -139,6 +139,10 @@ public sealed partial class PostgresStore : IStore
 
         using var drop = new NpgsqlCommand($"DROP TABLE IF EXISTS {PostgresCollection.VectorTable(key)}", connection, transaction);
         drop.ExecuteNonQuery();
+        // Every server's handles on it hear that it is gone (and follow the name if it is created again).
+        using var notify = new NpgsqlCommand($"SELECT pg_notify('{ChangeFeed.Channel}', $1)", connection, transaction);
+        notify.Parameters.AddWithValue($"{key.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{ChangeFeed.Deleted.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        notify.ExecuteNonQuery();
         transaction.Commit();
     }
 

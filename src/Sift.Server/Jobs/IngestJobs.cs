@@ -52,7 +52,7 @@ public sealed partial class IngestJobs : BackgroundService
         Directory.CreateDirectory(_uploads);
         // On a PostgreSQL store the jobs are every server's (claimed from the database); otherwise this server's own.
         _board = options.Store is { } store && Core.Storage.StoreLocation.IsPostgresAddress(store)
-            ? new SharedJobBoard(store)
+            ? new SharedJobBoard(store, _owner)
             : new LocalJobBoard(options.StoreRoot);
     }
 
@@ -78,6 +78,8 @@ public sealed partial class IngestJobs : BackgroundService
         Save(job);
         if (_board.IsShared)
         {
+            // The files are in the database now; whichever server runs the job writes them back out.
+            DeleteFolder(Path.Combine(_uploads, id));
             _wake.Release(); // this server's idle workers look now; the others within a second
         }
         else
@@ -164,11 +166,14 @@ public sealed partial class IngestJobs : BackgroundService
                 id = _board.Claim(_owner, _lease);
                 if (id is not null && Get(id) is { } job)
                 {
+                    // Stopping, or losing the job to another server (the lease ran out), interrupts the run: the job
+                    // is not marked failed, its new owner carries on.
+                    using var owned = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     using var renewing = new CancellationTokenSource();
-                    var renewal = RenewAsync(id, renewing.Token);
+                    var renewal = RenewAsync(id, owned, renewing.Token);
                     try
                     {
-                        await RunAsync(job, stoppingToken).ConfigureAwait(false);
+                        await RunAsync(job, owned.Token).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -189,25 +194,33 @@ public sealed partial class IngestJobs : BackgroundService
         }
     }
 
-    /// <summary>Renews a running job's lease at a third of its length until the job ends.</summary>
-    private async Task RenewAsync(string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews a running job's lease at a third of its length until the job ends; when another server has taken the job
+    /// over (the lease ran out, e.g. while the database was unreachable), cancels this server's run of it.
+    /// </summary>
+    private async Task RenewAsync(string id, CancellationTokenSource owned, CancellationToken cancellationToken)
     {
-        try
+        while (!cancellationToken.IsCancellationRequested)
         {
-            while (true)
+            try
             {
                 await Task.Delay(_lease / 3, cancellationToken).ConfigureAwait(false);
-                _board.Renew(id, _owner, _lease);
+                if (!_board.Renew(id, _owner, _lease))
+                {
+                    await owned.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The job ended.
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
-        {
-            // Lost the database: the lease runs out and another server takes the job over, as if this one had died.
-            LogFailed(ex, id);
+            catch (OperationCanceledException)
+            {
+                return; // the job ended
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The database is away: keep trying; if the lease runs out meanwhile, the next renewal finds the job
+                // taken over and stops this run.
+                LogFailed(ex, id);
+            }
         }
     }
 

@@ -13,10 +13,16 @@ namespace Sift.Server.Jobs;
 /// </summary>
 internal sealed class SharedJobBoard : IJobBoard
 {
-    private readonly NpgsqlDataSource _data;
+    /// <summary>Serialises claims across servers, so two claims never both see a collection as idle.</summary>
+    private const long ClaimLock = 0x5157_4A42; // "SIJB"
 
-    public SharedJobBoard(string address)
+    private readonly NpgsqlDataSource _data;
+    private readonly string _owner;
+
+    /// <param name="owner">This server's identity: its saves of a job it no longer owns (taken over) are ignored.</param>
+    public SharedJobBoard(string address, string owner)
     {
+        _owner = owner;
         Postgres.PostgresStore.EnsureSchema(address);
         _data = NpgsqlDataSource.Create(Postgres.PostgresAddress.Parse(address).ConnectionString);
     }
@@ -29,12 +35,14 @@ internal sealed class SharedJobBoard : IJobBoard
         using var command = new NpgsqlCommand("""
             INSERT INTO sift_jobs(id, collection, tenant, status, state, writer, created) VALUES ($1, $2, '', $3, $4, '{}', $5)
             ON CONFLICT (id) DO UPDATE SET collection = excluded.collection, status = excluded.status, state = excluded.state, created = excluded.created
+            WHERE sift_jobs.owner IS NULL OR sift_jobs.owner = $6
             """, connection);
         command.Parameters.AddWithValue(job.Id);
         command.Parameters.AddWithValue(job.Collection);
         command.Parameters.AddWithValue(job.Status);
         command.Parameters.AddWithValue(NpgsqlDbType.Jsonb, JsonSerializer.Serialize(job));
         command.Parameters.AddWithValue(job.Created.UtcDateTime);
+        command.Parameters.AddWithValue(_owner);
         command.ExecuteNonQuery();
     }
 
@@ -155,6 +163,14 @@ internal sealed class SharedJobBoard : IJobBoard
     public string? Claim(string owner, TimeSpan lease)
     {
         using var connection = _data.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var serialise = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({ClaimLock})", connection, transaction))
+        {
+            serialise.ExecuteNonQuery();
+        }
+
+        // Taken after the lock, the statement's snapshot holds every earlier claim, so "no running job on this
+        // collection" is true when it is read.
         using var command = new NpgsqlCommand("""
             UPDATE sift_jobs SET owner = $1, lease_until = now() + $2, status = 'running'
             WHERE id = (
@@ -165,10 +181,12 @@ internal sealed class SharedJobBoard : IJobBoard
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
             RETURNING id
-            """, connection);
+            """, connection, transaction);
         command.Parameters.AddWithValue(owner);
         command.Parameters.AddWithValue(lease);
-        return command.ExecuteScalar() as string;
+        var claimed = command.ExecuteScalar() as string;
+        transaction.Commit();
+        return claimed;
     }
 
     public bool Renew(string jobId, string owner, TimeSpan lease)

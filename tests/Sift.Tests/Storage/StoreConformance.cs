@@ -339,6 +339,36 @@ public sealed class PostgresStoreConformanceTests(Support.PostgresCluster cluste
     protected override string NewLocation() => _location ??= cluster.NewDatabase();
 
     [Fact]
+    public async Task ACollectionDeletedAndCreatedAgainThroughAnotherServerIsFollowedByName()
+    {
+        var location = NewLocation();
+        var other = Open(location);
+        using var handle = Open(location).OpenOrCreate("c");
+        handle.UseEmbedder("none", null);
+        handle.Write([Document("old", ["an old lighthouse"])]);
+        Assert.Equal(["old"], handle.LexicalIndex(Bm25Parameters.Default).Search(["lighthous"], 5, null).Select(h => h.DocumentId));
+
+        other.Delete("c");
+        using (var again = other.OpenOrCreate("c"))
+        {
+            again.UseEmbedder("none", null);
+            again.Write([Document("new", ["a new lighthouse"])]);
+        }
+
+        // The first handle hears of the deletion and reads the collection that now has the name.
+        var deadline = DateTime.UtcNow + VisibilityBound;
+        IReadOnlyList<string> seen = [];
+        while (DateTime.UtcNow < deadline && !seen.SequenceEqual(["new"]))
+        {
+            seen = [.. handle.LexicalIndex(Bm25Parameters.Default).Search(["lighthous"], 5, null).Select(h => h.DocumentId)];
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(["new"], seen);
+        Assert.Equal(["new"], handle.ListDocuments().Keys);
+    }
+
+    [Fact]
     public void WithTheListenerCutOffChangesAreReadFromTheDatabaseInstead()
     {
         var location = NewLocation();
