@@ -1,16 +1,10 @@
 using System.CommandLine;
-using Microsoft.Extensions.AI;
 using Sift.Cli.Output;
 using Sift.Composition;
-using Sift.Core.Stages;
 using Sift.Evaluation;
 using Sift.Evaluation.Answers;
 using Sift.Evaluation.Judging;
-using Sift.Evaluation.Reports;
 using Sift.Evaluation.Statistics;
-using Sift.Generation;
-using Sift.Generation.Citations;
-using Sift.Index.Storage;
 using Spectre.Console;
 
 namespace Sift.Cli.Commands;
@@ -69,87 +63,11 @@ internal static class EvalAnswersCommand
 
             var retriever = retrieval.Build(result, target);
             var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(retriever, new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result)));
-            var topK = result.GetValue(k);
-
-            var questions = new List<QuestionResult>();
-            var progress = !result.GetValue(CommonOptions.Json) && judged is not null;
-            foreach (var item in items)
-            {
-                var record = await pipeline.AskAsync(item.Question, topK, cancellationToken: cancellation);
-                var metrics = Score(item, record, topK);
-                if (embedder is not null && item.ReferenceAnswer is { } reference)
-                {
-                    var vectors = await embedder.EmbedAsync([CitationChecker.RemoveMarkers(record.Answer), reference], Embedders.ForDocuments, cancellation);
-                    metrics["answer_similarity"] = AnswerMetrics.Cosine(vectors[0], vectors[1]);
-                }
-
-                var chunks = target.GetChunks([.. record.Retrieved.Select(r => r.ChunkId)]);
-                var repeats = new Dictionary<string, List<double>>(StringComparer.Ordinal);
-                if (judged is not null)
-                {
-                    repeats = await judged.ScoreAsync(JudgedInput(item, record, chunks), cancellation);
-                    foreach (var (name, values) in repeats)
-                    {
-                        metrics[name] = values.Average();
-                    }
-
-                    if (progress)
-                    {
-                        AnsiConsole.MarkupLineInterpolated($"[grey]judged {questions.Count + 1}/{items.Count}[/]");
-                    }
-                }
-
-                questions.Add(new QuestionResult(item, record, metrics, repeats, chunks));
-            }
-
-            var names = questions.SelectMany(q => q.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-            var summary = names.ToDictionary(
-                n => n,
-                n => Bootstrap.Mean([.. questions.Where(q => q.Metrics.ContainsKey(n)).Select(q => q.Metrics[n])]));
-            var headline = new[] { JudgedMetrics.Faithfulness, "token_f1", "answer_similarity", "context_recall" }.FirstOrDefault(summary.ContainsKey) ?? names.FirstOrDefault() ?? "";
-            var info = target.Info();
-            var promptVersion = questions.Select(q => q.Record.PromptVersion).FirstOrDefault(v => v is not null);
-            var model = questions.FirstOrDefault()?.Record.Model;
-            var provenance = new Provenance(
-                Provenance.Version, Provenance.HashFile(result.GetValue(dataset)!), info.Name, info.Generation, info.Chunker, info.Analyzer,
-                info.Embedder, retriever.Name, retriever.Fusion, retriever.Reranker, promptVersion, model, DateTimeOffset.UtcNow);
-            var report = new
-            {
-                kind = "answers",
-                dataset = result.GetValue(dataset),
-                provenance,
-                collection = target.Name,
-                model,
-                promptVersion,
-                questions = questions.Count,
-                headline,
-                metrics = summary.ToDictionary(s => s.Key, s => s.Value.Mean),
-                intervals = summary,
-                notComputed = judged is null ? JudgedMetrics.Names : [],
-                slices = Slices.Summarise(questions.Select(q => (q.Item.Tags.Append(Slices.LengthBucket(q.Item.Question)), (IReadOnlyDictionary<string, double>)q.Metrics))),
-                judge = judge is null ? null : new { usage = judge.Usage, agreement = Agreement(questions) },
-                tokensIn = questions.Sum(q => q.Record.TokensIn),
-                tokensOut = questions.Sum(q => q.Record.TokensOut),
-                estimatedCost = questions.Sum(q => q.Record.EstimatedCost),
-                perQuery = questions.Select(q => new { id = q.Item.Id, tags = q.Item.Tags, answer = q.Record.Answer, flags = q.Record.Flags, metrics = q.Metrics }),
-                worstCases = questions
-                    .OrderBy(q => q.Metrics.GetValueOrDefault(headline, double.MaxValue)).ThenBy(q => q.Item.Id, StringComparer.Ordinal)
-                    .Take(ReportOptions.WorstCases)
-                    .Select(q => new
-                    {
-                        id = q.Item.Id,
-                        question = q.Item.Question,
-                        metrics = q.Metrics,
-                        answer = q.Record.Answer,
-                        retrieved = q.Record.Retrieved.Zip(q.Chunks).Take(5).Select(pair => new
-                        {
-                            documentId = pair.First.DocumentId,
-                            score = pair.First.Score,
-                            relevant = q.Item.RelevantDocumentIds.Count == 0 ? (bool?)null : q.Item.RelevantDocumentIds.Contains(pair.First.DocumentId),
-                            text = EvalCommand.Clip(pair.Second.Text, 400),
-                        }),
-                    }),
-            };
+            var progress = !result.GetValue(CommonOptions.Json) && judged is not null
+                ? new Core.InlineProgress<int>(n => AnsiConsole.MarkupLineInterpolated($"[grey]judged {n}/{items.Count}[/]"))
+                : null;
+            var questions = await AnswerEvaluation.RunAsync(items, pipeline, target, result.GetValue(k), embedder, judged, progress, cancellation);
+            var report = AnswerReport.Build(result.GetValue(dataset)!, questions, target.Info(), (retriever.Name, retriever.Fusion, retriever.Reranker), judge);
             if (result.GetValue(output) is { } file)
             {
                 JsonOutput.WriteFile(file, report);
@@ -162,7 +80,7 @@ internal static class EvalAnswersCommand
             }
             else
             {
-                Render(questions, summary, model, judge);
+                Render(questions, report.Intervals, report.Model, judge);
             }
 
             if (baselineRun is null)
@@ -182,10 +100,7 @@ internal static class EvalAnswersCommand
         return command;
     }
 
-    private sealed record QuestionResult(
-        QaItem Item, AnswerRecord Record, Dictionary<string, double> Metrics, Dictionary<string, List<double>> Repeats, IReadOnlyList<Core.Documents.StoredChunk> Chunks);
-
-    private static void Render(List<QuestionResult> questions, Dictionary<string, MeanWithInterval> summary, string? model, LlmJudge? judge)
+    private static void Render(IReadOnlyList<AnswerQuestion> questions, IReadOnlyDictionary<string, MeanWithInterval> summary, string? model, LlmJudge? judge)
     {
         var table = new Table().Title($"{questions.Count} questions, answers by {model}").AddColumns("metric", "mean", "95% CI", "questions");
         foreach (var (name, interval) in summary)
@@ -203,67 +118,9 @@ internal static class EvalAnswersCommand
         var usage = judge.Usage;
         AnsiConsole.MarkupLineInterpolated(
             $"[grey]judge {usage.Model}: {usage.Calls} call(s), {usage.Cached} cached, {usage.Invalid} invalid verdict(s), {usage.TokensIn} in / {usage.TokensOut} out tokens, ~${usage.EstimatedCost:0.0000}[/]");
-        foreach (var (metric, agreement) in Agreement(questions))
+        foreach (var (metric, agreement) in AnswerEvaluation.Agreement(questions))
         {
             AnsiConsole.MarkupLineInterpolated($"[grey]{metric}: repeats agree on {agreement.Unanimous:P0} of {agreement.Questions} question(s), mean spread {agreement.MeanSpread:0.000}[/]");
         }
-    }
-
-    /// <param name="Unanimous">Share of questions whose repeats all gave the same score.</param>
-    /// <param name="MeanSpread">Mean of (highest - lowest) score across repeats.</param>
-    private sealed record RepeatAgreement(int Questions, double Unanimous, double MeanSpread);
-
-    /// <summary>How consistently the judge scored each metric across repeats (only with --judge-repeats above 1).</summary>
-    private static SortedDictionary<string, RepeatAgreement> Agreement(IEnumerable<QuestionResult> questions)
-    {
-        var agreement = new SortedDictionary<string, RepeatAgreement>(StringComparer.Ordinal);
-        foreach (var group in questions.SelectMany(q => q.Repeats).Where(r => r.Value.Count > 1).GroupBy(r => r.Key, StringComparer.Ordinal))
-        {
-            var spreads = group.Select(r => r.Value.Max() - r.Value.Min()).ToList();
-            agreement[group.Key] = new RepeatAgreement(spreads.Count, spreads.Count(s => s < 1e-9) / (double)spreads.Count, spreads.Average());
-        }
-
-        return agreement;
-    }
-
-    private static JudgedAnswer JudgedInput(QaItem item, AnswerRecord record, IReadOnlyList<Core.Documents.StoredChunk> chunks)
-    {
-        var texts = chunks.ToDictionary(c => c.Id, c => c.Text);
-        var byLabel = record.Citations.GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.First().ChunkId); // a label is one passage, however many quotes
-        var sentences = CitationChecker.SentenceLabels(record.Answer)
-            .Select(s => new CitedSentence(s.Sentence, [.. s.Labels.Where(byLabel.ContainsKey).Select(l => texts.GetValueOrDefault(byLabel[l]) ?? "").Distinct()]))
-            .ToList();
-        return new JudgedAnswer(item.Question, record.Answer, record.Flags.Abstained, [.. chunks.Select(c => c.Text)], item.ReferenceAnswer, sentences);
-    }
-
-    /// <summary>The deterministic metrics this question's references allow.</summary>
-    private static Dictionary<string, double> Score(QaItem item, AnswerRecord record, int k)
-    {
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["abstained"] = record.Flags.Abstained ? 1 : 0,
-            ["citations_valid"] = record.Flags.InvalidCitations == 0 ? 1 : 0,
-            ["uncited_sentences"] = record.Flags.UncitedSentences,
-        };
-        if (item.Answerable is { } answerable)
-        {
-            metrics["abstention_accuracy"] = record.Flags.Abstained != answerable ? 1 : 0;
-        }
-
-        if (item.ReferenceAnswer is { } reference)
-        {
-            metrics["exact_match"] = AnswerMetrics.ExactMatch(CitationChecker.RemoveMarkers(record.Answer), reference);
-            metrics["token_f1"] = AnswerMetrics.TokenF1(CitationChecker.RemoveMarkers(record.Answer), reference);
-        }
-
-        if (item.RelevantDocumentIds.Count > 0)
-        {
-            var ranked = record.Retrieved.Select(r => r.DocumentId).Distinct().ToList();
-            metrics[$"context_precision@{k}"] = AnswerMetrics.ContextPrecision(ranked, item.RelevantDocumentIds.ToHashSet(), k);
-            metrics["context_recall"] = AnswerMetrics.ContextRecall(ranked, item.RelevantDocumentIds.ToHashSet());
-            metrics["citation_recall"] = AnswerMetrics.ContextRecall([.. record.Citations.Select(c => c.DocumentId).Distinct()], item.RelevantDocumentIds.ToHashSet());
-        }
-
-        return metrics;
     }
 }

@@ -287,15 +287,13 @@ internal static class EvalCommand
                     documentId = c.Chunk.DocumentId,
                     score = c.Score,
                     relevant = judged.GetValueOrDefault(c.Chunk.DocumentId) > 0,
-                    text = Clip(c.Chunk.Text, 400),
+                    text = ReportText.Clip(c.Chunk.Text, 400),
                 }),
             });
         }
 
         return cases;
     }
-
-    public static string Clip(string text, int length) => text.Length <= length ? text : text[..length] + "...";
 
     public static void Render(RetrievalEvaluation evaluation, IngestSummary? ingest, bool allQueries)
     {

@@ -11,7 +11,8 @@ namespace Sift.Cli.Commands;
 /// </summary>
 internal sealed class ReportOptions
 {
-    public const int WorstCases = 20;
+    /// <summary>Worst cases a report carries (one number for every report).</summary>
+    public const int WorstCases = Evaluation.Answers.AnswerReport.WorstCaseCount;
 
     private readonly Option<string?> _html = new("--html") { Description = "Write the report as one self-contained HTML file (charts, slices, worst cases)" };
     private readonly Option<string?> _markdown = new("--md") { Description = "Write the report as Markdown (for pull requests and CI summaries)" };
