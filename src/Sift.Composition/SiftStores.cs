@@ -1,5 +1,6 @@
 using Sift.Core.Stages;
 using Sift.Core.Storage;
+using Sift.Generation.Logging;
 using Sift.Index.Storage;
 using Sift.Models;
 using Sift.Postgres;
@@ -19,6 +20,23 @@ public static class SiftStores
     /// <param name="warn">Hears about problems a collection repaired on its own (an index file refused and rebuilt).</param>
     public static IStore Open(StoreLocation location, ITextAnalyzer analyzer, Action<string>? warn = null) =>
         location.IsPostgres ? PostgresStore.Open(location.Value, analyzer, warn) : new CollectionStore(location.Value, analyzer, warn);
+
+    /// <summary>
+    /// The query log for a store: in the PostgreSQL store's database (every server's answers and feedback in one
+    /// place), else <c>querylog.db</c> in <paramref name="homeFolder"/>.
+    /// </summary>
+    public static QueryLog OpenQueryLog(StoreLocation location, string homeFolder)
+    {
+        if (!location.IsPostgres)
+        {
+            return new QueryLog(homeFolder);
+        }
+
+        PostgresStore.EnsureSchema(location.Value);
+        var connection = new Npgsql.NpgsqlConnection(PostgresAddress.Parse(location.Value).ConnectionString);
+        connection.Open();
+        return QueryLog.Shared(connection);
+    }
 
     /// <summary>
     /// Binds the collection's embedder: the one asked for (it must match what the collection recorded), else the one

@@ -95,6 +95,17 @@ internal static class PostgresSchema
             created timestamptz NOT NULL,
             revoked timestamptz);
         """,
+
+        // 4: the query log and feedback of every server on the database (the same columns as querylog.db).
+        """
+        CREATE TABLE sift_queries(
+            id text PRIMARY KEY, at text NOT NULL, kind text NOT NULL, collection text NOT NULL, generation bigint NOT NULL,
+            caller text, question text, answer text, flags text, documents text NOT NULL,
+            latency_ms double precision NOT NULL, tokens_in integer NOT NULL, tokens_out integer NOT NULL, cost text NOT NULL, cached integer NOT NULL);
+        CREATE INDEX sift_queries_at ON sift_queries(at);
+        CREATE TABLE sift_feedback(
+            answer_id text NOT NULL REFERENCES sift_queries(id) ON DELETE CASCADE, at text NOT NULL, rating integer NOT NULL, comment text);
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

@@ -95,7 +95,7 @@ public static class SiftServer
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<CollectionHost>();
             return new CollectionHost(options, message => logger.LogWarning("{Warning}", message));
         });
-        services.AddSingleton(_ => new QueryLog(options.StoreRoot));
+        services.AddSingleton(_ => Composition.SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(options.Store ?? options.StoreRoot), options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();
         services.AddSingleton<LlmProbe>();

@@ -64,7 +64,7 @@ internal static class AskCommand
             }
             else if (!result.GetValue(noLog))
             {
-                using var log = new QueryLog(CommonOptions.HomeFolder(result));
+                using var log = SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store)), CommonOptions.HomeFolder(result));
                 answerId = log.RecordAnswer(answer, target.Name, target.Info().Generation);
             }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Core.Storage;
 using Sift.Evaluation.Judging;
@@ -120,12 +121,13 @@ internal static class EvalDatasetCommands
         command.SetAction(result =>
         {
             var root = CommonOptions.HomeFolder(result);
-            if (!File.Exists(Path.Combine(root, QueryLog.FileName)))
+            var location = Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store));
+            if (!location.IsPostgres && !File.Exists(Path.Combine(root, QueryLog.FileName)))
             {
                 throw new SiftException($"no answers have been logged in {root} yet (sift ask and sift serve log them)");
             }
 
-            using var log = new QueryLog(root);
+            using var log = SiftStores.OpenQueryLog(location, root);
             var since = result.GetValue(sinceDays) is { } days ? DateTimeOffset.UtcNow.AddDays(-days) : (DateTimeOffset?)null;
             var only = result.GetValue(collection);
             var lines = new List<string>();

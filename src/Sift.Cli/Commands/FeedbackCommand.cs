@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sift.Composition;
 using Sift.Generation.Logging;
 using Sift.Index.Storage;
 using Spectre.Console;
@@ -22,7 +23,7 @@ internal static class FeedbackCommand
                 throw new Core.SiftException("say --up or --down (one of them)");
             }
 
-            using var log = new QueryLog(CommonOptions.HomeFolder(result));
+            using var log = SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store)), CommonOptions.HomeFolder(result));
             log.AddFeedback(result.GetValue(id)!, result.GetValue(up) ? 1 : -1, result.GetValue(comment));
             AnsiConsole.MarkupLine("feedback recorded");
             return 0;

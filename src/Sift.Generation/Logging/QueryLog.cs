@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -17,7 +19,8 @@ public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comme
 /// <summary>
 /// The query log: every search and answer Sift served, with the collection version, results, latency, tokens, cost,
 /// flags, the caller (API key id) and the feedback answers received, in one SQLite file in the store
-/// (<c>querylog.db</c>). <c>sift eval mine</c> turns the bad answers into test cases. Query text can be stored
+/// (<c>querylog.db</c>), or, for servers sharing a PostgreSQL store, in its database (<c>sift_queries</c>,
+/// <c>sift_feedback</c>), so feedback may reach any server and <c>sift eval mine</c> sees every server's answers. <c>sift eval mine</c> turns the bad answers into test cases. Query text can be stored
 /// redacted, and entries older than a retention period are pruned.
 /// Recording never waits for the disk: entries are queued and one background writer inserts them in batches, one
 /// transaction each (a synchronous insert per request serialised every search on one lock and on SQLite's commits
@@ -33,7 +36,9 @@ public sealed class QueryLog : IDisposable
 
     private const int BatchSize = 512;
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
+    private readonly string _queries;
+    private readonly string _feedback;
     private readonly Lock _gate = new();
     private readonly int _queueCapacity;
     private readonly Channel<Entry> _queue;
@@ -42,13 +47,8 @@ public sealed class QueryLog : IDisposable
 
     /// <param name="queueCapacity">Entries that may wait for the background writer; when it is full, a recorder writes inline.</param>
     public QueryLog(string storeRoot, int queueCapacity = DefaultQueueCapacity)
+        : this(OpenFile(storeRoot), "queries", "feedback", queueCapacity)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
-        _queueCapacity = queueCapacity;
-        _queue = Channel.CreateBounded<Entry>(queueCapacity);
-        Directory.CreateDirectory(storeRoot);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(storeRoot, FileName), Pooling = false }.ToString());
-        _connection.Open();
         Execute("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
@@ -61,7 +61,30 @@ public sealed class QueryLog : IDisposable
                 answer_id TEXT NOT NULL REFERENCES queries(id), at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
             CREATE INDEX IF NOT EXISTS queries_at ON queries(at);
             """);
+    }
+
+    /// <summary>
+    /// A log in a shared database: <paramref name="connection"/> (open, owned by the log from now on) holds the
+    /// tables <c>sift_queries</c> and <c>sift_feedback</c>, made by the store's schema migrations.
+    /// </summary>
+    public static QueryLog Shared(DbConnection connection, int queueCapacity = DefaultQueueCapacity) =>
+        new(connection, "sift_queries", "sift_feedback", queueCapacity);
+
+    private QueryLog(DbConnection connection, string queries, string feedback, int queueCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        _queueCapacity = queueCapacity;
+        _queue = Channel.CreateBounded<Entry>(queueCapacity);
+        (_connection, _queries, _feedback) = (connection, queries, feedback);
         _writer = Task.Run(WriteQueuedAsync);
+    }
+
+    private static SqliteConnection OpenFile(string storeRoot)
+    {
+        Directory.CreateDirectory(storeRoot);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(storeRoot, FileName), Pooling = false }.ToString());
+        connection.Open();
+        return connection;
     }
 
     /// <summary>Logs an answer and returns its id (the id feedback refers to).</summary>
@@ -164,14 +187,20 @@ public sealed class QueryLog : IDisposable
     {
         using var transaction = _connection.BeginTransaction();
         using var command = _connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO queries (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
-            VALUES ($id, $at, $kind, $collection, $generation, $caller, $question, $answer, $flags, $documents, $latency, $in, $out, $cost, $cached)
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            INSERT INTO {_queries} (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
+            VALUES (@id, @at, @kind, @collection, @generation, @caller, @question, @answer, @flags, @documents, @latency, @in, @out, @cost, @cached)
             """;
-        string[] names = ["$id", "$at", "$kind", "$collection", "$generation", "$caller", "$question", "$answer", "$flags", "$documents", "$latency", "$in", "$out", "$cost", "$cached"];
-        foreach (var name in names)
+        (string Name, DbType Type)[] names = [
+            ("id", DbType.String), ("at", DbType.String), ("kind", DbType.String), ("collection", DbType.String), ("generation", DbType.Int64),
+            ("caller", DbType.String), ("question", DbType.String), ("answer", DbType.String), ("flags", DbType.String), ("documents", DbType.String),
+            ("latency", DbType.Double), ("in", DbType.Int32), ("out", DbType.Int32), ("cost", DbType.String), ("cached", DbType.Int32)];
+        foreach (var (name, type) in names)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            var parameter = command.CreateParameter();
+            (parameter.ParameterName, parameter.DbType) = (name, type);
+            command.Parameters.Add(parameter);
         }
 
         foreach (var entry in batch)
@@ -202,15 +231,15 @@ public sealed class QueryLog : IDisposable
         {
             FlushLocked();
             using var command = _connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO feedback (answer_id, at, rating, comment)
-                SELECT id, $at, $rating, $comment FROM queries WHERE id = $id AND kind = 'ask' AND ($caller IS NULL OR caller = $caller)
+            command.CommandText = $"""
+                INSERT INTO {_feedback} (answer_id, at, rating, comment)
+                SELECT id, @at, @rating, @comment FROM {_queries} WHERE id = @id AND kind = 'ask' AND (@caller IS NULL OR caller = @caller)
                 """;
-            command.Parameters.AddWithValue("$id", answerId);
-            command.Parameters.AddWithValue("$caller", (object?)caller ?? DBNull.Value);
-            command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O"));
-            command.Parameters.AddWithValue("$rating", rating);
-            command.Parameters.AddWithValue("$comment", (object?)comment ?? DBNull.Value);
+            Add(command, "id", answerId, DbType.String);
+            Add(command, "caller", caller, DbType.String);
+            Add(command, "at", DateTimeOffset.UtcNow.ToString("O"), DbType.String);
+            Add(command, "rating", rating, DbType.Int32);
+            Add(command, "comment", comment, DbType.String);
             if (command.ExecuteNonQuery() == 0)
             {
                 throw new SiftException($"no logged answer has id '{answerId}'");
@@ -225,8 +254,8 @@ public sealed class QueryLog : IDisposable
         {
             FlushLocked();
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM queries";
-            return (long)command.ExecuteScalar()!;
+            command.CommandText = $"SELECT count(*) FROM {_queries}";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 
@@ -239,7 +268,7 @@ public sealed class QueryLog : IDisposable
             var feedback = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
             using (var command = _connection.CreateCommand())
             {
-                command.CommandText = "SELECT answer_id, at, rating, comment FROM feedback ORDER BY at";
+                command.CommandText = $"SELECT answer_id, at, rating, comment FROM {_feedback} ORDER BY at";
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -251,11 +280,11 @@ public sealed class QueryLog : IDisposable
             var answers = new List<LoggedAnswer>();
             using (var command = _connection.CreateCommand())
             {
-                command.CommandText = """
+                command.CommandText = $"""
                     SELECT id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost
-                    FROM queries WHERE kind = 'ask' AND at >= $since ORDER BY at, id
+                    FROM {_queries} WHERE kind = 'ask' AND at >= @since ORDER BY at, id
                     """;
-                command.Parameters.AddWithValue("$since", (since ?? DateTimeOffset.MinValue).ToString("O"));
+                Add(command, "since", (since ?? DateTimeOffset.MinValue).ToString("O"), DbType.String);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
@@ -289,12 +318,14 @@ public sealed class QueryLog : IDisposable
             FlushLocked();
             using var transaction = _connection.BeginTransaction();
             using var feedback = _connection.CreateCommand();
-            feedback.CommandText = "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM queries WHERE at < $cutoff)";
-            feedback.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
+            feedback.Transaction = transaction;
+            feedback.CommandText = $"DELETE FROM {_feedback} WHERE answer_id IN (SELECT id FROM {_queries} WHERE at < @cutoff)";
+            Add(feedback, "cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"), DbType.String);
             feedback.ExecuteNonQuery();
             using var answers = _connection.CreateCommand();
-            answers.CommandText = "DELETE FROM queries WHERE at < $cutoff";
-            answers.Parameters.AddWithValue("$cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"));
+            answers.Transaction = transaction;
+            answers.CommandText = $"DELETE FROM {_queries} WHERE at < @cutoff";
+            Add(answers, "cutoff", (DateTimeOffset.UtcNow - retention).ToString("O"), DbType.String);
             var removed = answers.ExecuteNonQuery();
             transaction.Commit();
             return removed;
@@ -314,6 +345,13 @@ public sealed class QueryLog : IDisposable
                 _connection.Dispose();
             }
         }
+    }
+
+    private static void Add(DbCommand command, string name, object? value, DbType type)
+    {
+        var parameter = command.CreateParameter();
+        (parameter.ParameterName, parameter.DbType, parameter.Value) = (name, type, value ?? DBNull.Value);
+        command.Parameters.Add(parameter);
     }
 
     private void Execute(string sql)

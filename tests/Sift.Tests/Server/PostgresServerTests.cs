@@ -66,6 +66,12 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, (await b.Client(financeDelete).DeleteAsync(new Uri("/v1/collections/kb/documents/finance%2Fbudget", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(["public/tides"], await SearchAsync(a, writer, "harbour"));
 
+        // An answer given by A can be rated through B: the query log is in the database too.
+        var asked = await (await a.Client(writer).PostJsonAsync("/v1/collections/kb/ask", new { question = "What do tide tables predict?" })).JsonAsync();
+        var answerId = asked.GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.Accepted, (await b.Client(writer).PostJsonAsync("/v1/feedback", new { answerId, rating = "down", comment = "rated through the other server" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Client(financeB).PostJsonAsync("/v1/feedback", new { answerId, rating = "up" })).StatusCode);
+
         // A key revoked through one server's store is refused by the other at once.
         var revoked = keys.List().Single(k => k.Name == "outsider");
         new ApiKeyStore(homeB, database).Revoke(revoked.Id);
