@@ -42,7 +42,7 @@ public static class PostgresAddress
                 var (key, value) = equals < 0 ? (pair, "") : (Uri.UnescapeDataString(pair[..equals]), Uri.UnescapeDataString(pair[(equals + 1)..]));
                 try
                 {
-                    builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
+                    builder[LibpqKeywords.GetValueOrDefault(key.ToLowerInvariant(), key)] = value;
                 }
                 catch (ArgumentException ex)
                 {
@@ -62,6 +62,13 @@ public static class PostgresAddress
             }
         }
 
+        builder.Host ??= Environment.GetEnvironmentVariable("PGHOST");
+        if (!address.Contains("port", StringComparison.OrdinalIgnoreCase) && !HasUriPort(address)
+            && int.TryParse(Environment.GetEnvironmentVariable("PGPORT"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
+        {
+            builder.Port = port;
+        }
+
         builder.Username ??= Environment.GetEnvironmentVariable("PGUSER") ?? Environment.UserName;
         builder.Password ??= Environment.GetEnvironmentVariable("PGPASSWORD");
         builder.Database ??= Environment.GetEnvironmentVariable("PGDATABASE") ?? builder.Username;
@@ -75,6 +82,21 @@ public static class PostgresAddress
         builder.ApplicationName ??= "sift";
         return builder;
     }
+
+    /// <summary>libpq's URI parameters as Npgsql's keywords; anything else is taken as an Npgsql keyword.</summary>
+    private static readonly Dictionary<string, string> LibpqKeywords = new(StringComparer.Ordinal)
+    {
+        ["sslmode"] = "SSL Mode",
+        ["sslrootcert"] = "Root Certificate",
+        ["sslcert"] = "SSL Certificate",
+        ["sslkey"] = "SSL Key",
+        ["connect_timeout"] = "Timeout",
+        ["application_name"] = "Application Name",
+        ["target_session_attrs"] = "Target Session Attributes",
+    };
+
+    private static bool HasUriPort(string address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && address.Contains("://", StringComparison.Ordinal) && !uri.IsDefaultPort && uri.Port > 0;
 
     /// <summary>The address for messages: host, port, database and user, never the password.</summary>
     public static string Describe(NpgsqlConnectionStringBuilder builder) =>

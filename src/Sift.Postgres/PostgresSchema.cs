@@ -133,6 +133,10 @@ internal static class PostgresSchema
             {
                 throw new SiftException($"the PostgreSQL server of {location} does not have the pgvector extension ({ex.MessageText}): install pgvector 0.8 or later there (most managed PostgreSQL services ship it)", ex);
             }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && ex.MessageText.Contains("extension", StringComparison.Ordinal))
+            {
+                throw new SiftException($"the role connecting to {location} may not create the pgvector extension ({ex.MessageText}): have an administrator run CREATE EXTENSION vector; in that database once", ex);
+            }
 
             using var record = new NpgsqlCommand("INSERT INTO sift_schema_migrations(version) VALUES ($1)", connection, transaction);
             record.Parameters.AddWithValue(version);

@@ -50,9 +50,13 @@ public sealed partial class PostgresStore : IStore
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            throw new SiftException($"the store {location} cannot be opened: {ex.Message}", ex);
+            throw new SiftException($"the store {location} cannot be opened: {Describe(ex)}", ex);
         }
     }
+
+    /// <summary>One line: the server's own message without the detail lines Npgsql appends (position, hint).</summary>
+    internal static string Describe(Exception ex) =>
+        ex is PostgresException postgres ? $"{postgres.SqlState}: {postgres.MessageText}" : ex.Message.Split('\n')[0].Trim();
 
     /// <summary>
     /// Brings the database's schema up to this Sift's (or refuses a newer one), for server state kept beside the
@@ -70,7 +74,7 @@ public sealed partial class PostgresStore : IStore
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            throw new SiftException($"the store {location} cannot be opened: {ex.Message}", ex);
+            throw new SiftException($"the store {location} cannot be opened: {Describe(ex)}", ex);
         }
     }
 

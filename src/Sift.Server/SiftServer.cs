@@ -357,6 +357,8 @@ public static class SiftServer
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => JsonProblems.Describe(json),
             BadHttpRequestException bad => Problems.Invalid("body", bad.Message),
             InvalidDataException bad => Problems.Invalid("files", bad.Message),
+            SiftException { InnerException: System.Data.Common.DbException { IsTransient: true } } or System.Data.Common.DbException { IsTransient: true }
+                => Problems.Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "The store is unavailable", "the database could not be reached; try again shortly"),
             SiftException sift => Problems.BadRequest(sift.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => Problems.Create(StatusCodes.Status504GatewayTimeout, "timeout", "The request took too long", "the request was cancelled or timed out"),
             _ => Problems.Create(StatusCodes.Status500InternalServerError, "internal_error", "Something went wrong", $"quote request id {context.TraceIdentifier} when reporting this"),

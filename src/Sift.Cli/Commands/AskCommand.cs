@@ -95,14 +95,14 @@ internal static class AskCommand
             {
                 // Offsets are into the document's extracted text (not the file's bytes): say so, and how to see it.
                 var where = Place.Of(citation.HeadingPath, citation.Page);
-                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId}{(where.Length > 0 ? $" ({where})" : "")} [grey](extracted text {citation.Start}-{citation.End}; sift documents show {citation.DocumentId} --span {citation.Start}-{citation.End} -c {target.Name})[/]");
+                AnsiConsole.MarkupLineInterpolated($"[bold][[{citation.Label}]][/] {citation.DocumentId}{(where.Length > 0 ? $" ({where})" : "")} [grey](extracted text {citation.Start}-{citation.End}; sift documents show {citation.DocumentId} --span {citation.Start}-{citation.End} -c {target.Name}{CommonOptions.StoreHint(result)})[/]");
                 AnsiConsole.MarkupLineInterpolated($"    [italic]\"{citation.Quote}\"[/]");
             }
 
             var flags = answer.Flags;
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
-                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down)")}[/]");
+                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down{CommonOptions.StoreHint(result)})")}[/]");
             return 0;
         });
         return command;

@@ -74,6 +74,9 @@ internal static class CommonOptions
     public static IStore OpenStore(ParseResult result) =>
         SiftStores.Open(StoreLocation.Resolve(result.GetValue(Store)), Analyzer, message => Console.Error.WriteLine($"warning: {message}"));
 
+    /// <summary>" --store VALUE" when the command was given one, for the follow-up commands it prints (so they reach the same store).</summary>
+    public static string StoreHint(ParseResult result) => result.GetValue(Store) is { } store ? $" --store {store}" : "";
+
     /// <summary>The folder for configuration, prompts, models, keys and the answer log (the store's own folder when it is one).</summary>
     public static string HomeFolder(ParseResult result) => StoreLocation.Resolve(result.GetValue(Store)).HomeFolder;
 

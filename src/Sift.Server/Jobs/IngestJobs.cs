@@ -184,9 +184,13 @@ public sealed partial class IngestJobs : BackgroundService
                     continue;
                 }
             }
+            catch (Exception ex) when (id is null && ex is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The database being away must not take the worker down (nor fill the log): it tries again after the pause.
+                LogClaimFailed(ex.Message.Split('\n')[0]);
+            }
             catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
             {
-                // The database being away must not take the worker down: it tries again after the pause.
                 LogFailed(ex, id ?? "(claim)");
             }
 
@@ -332,6 +336,9 @@ public sealed partial class IngestJobs : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ingestion job {JobId} interrupted by shutdown; it resumes at the next start")]
     private partial void LogInterrupted(string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cannot claim ingestion jobs: {Reason}; trying again in a second")]
+    private partial void LogClaimFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "ingestion job {JobId} failed")]
     private partial void LogFailed(Exception exception, string jobId);
