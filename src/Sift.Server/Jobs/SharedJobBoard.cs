@@ -89,7 +89,8 @@ internal sealed class SharedJobBoard : IJobBoard
     public int Prune(TimeSpan retention)
     {
         using var connection = _data.OpenConnection();
-        using var command = new NpgsqlCommand("DELETE FROM sift_jobs WHERE created < $1 AND status IN ('succeeded', 'failed')", connection);
+        // Also uploads whose job was never recorded (the server failed between keeping the files and saving the job).
+        using var command = new NpgsqlCommand("DELETE FROM sift_jobs WHERE created < $1 AND status IN ('succeeded', 'failed', 'uploading')", connection);
         command.Parameters.AddWithValue((DateTimeOffset.UtcNow - retention).UtcDateTime);
         return command.ExecuteNonQuery();
     }

@@ -155,4 +155,49 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
             return 0;
         }
     }
+
+    [Fact]
+    public async Task WhileTheDatabaseIsDownSearchesAnswer503AndRecoverAfterwards()
+    {
+        // A cluster of this test's own: stopping the shared one would stop the other tests' too.
+        var own = new PostgresCluster();
+        try
+        {
+            var database = own.NewDatabase();
+            var key = new ApiKeyStore(_folder.Combine("home"), database).Create("reader", [Scopes.Read, Scopes.Ingest], ["kb"], []).Secret;
+            await using var server = await RunningServer.StartAsync(new ServerOptions { StoreRoot = _folder.Combine("home"), Store = database });
+            var upload = await server.Client(key).PostJsonAsync("/v1/collections/kb/documents", new { documents = new[] { new { id = "a", text = "Harbour cranes lift containers." } } });
+            Assert.Equal("succeeded", (await server.Client(key).WaitForJobAsync(upload.Headers.Location!.ToString())).GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await server.Client(key).PostJsonAsync("/v1/collections/kb/search", new { query = "cranes" })).StatusCode);
+
+            // Until the server notices (its change feed's connection closing, at most the 10 s heartbeat bound) it may
+            // still answer from memory; once it does, 503 with a problem, never a 500 or a stack trace.
+            own.Stop();
+            HttpResponseMessage down;
+            var noticed = DateTime.UtcNow.AddSeconds(15);
+            do
+            {
+                down = await server.Client(key).PostJsonAsync("/v1/collections/kb/search", new { query = "containers" });
+                Assert.Contains(down.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable });
+            }
+            while (down.StatusCode != HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < noticed);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            Assert.DoesNotContain("   at ", await down.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+            own.Start();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            HttpStatusCode status;
+            do
+            {
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+                status = (await server.Client(key).PostJsonAsync("/v1/collections/kb/search", new { query = "containers" })).StatusCode;
+            }
+            while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline);
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        finally
+        {
+            own.Dispose();
+        }
+    }
 }

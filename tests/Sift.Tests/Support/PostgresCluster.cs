@@ -37,11 +37,17 @@ public sealed class PostgresCluster : IDisposable
             Run("chown", ["postgres:postgres", _folder]);
         }
 
-        var data = Path.Combine(_folder, "data");
-        AsOwner("initdb", ["-A", "trust", "-U", "postgres", "-D", data, "--no-sync", "-E", "UTF8", "--locale", "C"]);
-        AsOwner("pg_ctl", ["-D", data, "-l", Path.Combine(_folder, "log"), "-w", "-t", "60", "-o",
-            $"-p {Port.ToString(CultureInfo.InvariantCulture)} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", "start"]);
+        AsOwner("initdb", ["-A", "trust", "-U", "postgres", "-D", Path.Combine(_folder, "data"), "--no-sync", "-E", "UTF8", "--locale", "C"]);
+        Start();
     }
+
+    /// <summary>Starts the server (again, after <see cref="Stop"/>), on the same port with the same data.</summary>
+    public void Start() =>
+        AsOwner("pg_ctl", ["-D", Path.Combine(_folder, "data"), "-l", Path.Combine(_folder, "log"), "-w", "-t", "60", "-o",
+            $"-p {Port.ToString(CultureInfo.InvariantCulture)} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", "start"]);
+
+    /// <summary>Stops the server at once, as a crash or a network fault would take it away; the data stays.</summary>
+    public void Stop() => AsOwner("pg_ctl", ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"]);
 
     public int Port { get; }
 
@@ -63,7 +69,11 @@ public sealed class PostgresCluster : IDisposable
         NpgsqlConnection.ClearAllPools();
         try
         {
-            AsOwner("pg_ctl", ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"]);
+            Stop();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped.
         }
         finally
         {
