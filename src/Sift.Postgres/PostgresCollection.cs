@@ -179,15 +179,11 @@ public sealed partial class PostgresCollection : IChunkStore
 
     public void AddSourceRoot(string folder)
     {
-        var full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
-        var roots = SourceRoots;
-        if (roots.Any(r => SourcePaths.IsUnder(full, r)))
+        if (StoredRows.WithSourceRoot(SourceRoots, folder) is { } roots)
         {
-            return;
+            using var connection = _data.OpenConnection();
+            WriteMeta(connection, null, SourceRootsKey, JsonSerializer.Serialize(roots));
         }
-
-        using var connection = _data.OpenConnection();
-        WriteMeta(connection, null, SourceRootsKey, JsonSerializer.Serialize(roots.Append(full).ToArray()));
     }
 
     public string? EmbedderSpec => ReadMeta().GetValueOrDefault(EmbedderSpecKey);
@@ -202,22 +198,12 @@ public sealed partial class PostgresCollection : IChunkStore
         {
             LockRow(connection, transaction);
             var meta = ReadMeta(connection, transaction);
-            if (meta.GetValueOrDefault(EmbedderIdentityKey) is { } stored)
-            {
-                if (stored != identity)
+            if (StoredRows.RecordEmbedder(Name, meta.GetValueOrDefault(EmbedderIdentityKey), meta.GetValueOrDefault(EmbedderSpecKey), identity, () =>
                 {
-                    throw new SiftException(
-                        $"collection '{Name}' holds vectors from {stored} (embedder {meta.GetValueOrDefault(EmbedderSpecKey)}); this run uses {identity}");
-                }
-            }
-            else
+                    using var any = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM sift_chunks WHERE collection = $1)", _key);
+                    return (bool)any.ExecuteScalar()!;
+                }))
             {
-                using var count = Command(connection, transaction, "SELECT EXISTS (SELECT 1 FROM sift_chunks WHERE collection = $1)", _key);
-                if (identity != StoredVectors.NoEmbedder && (bool)count.ExecuteScalar()!)
-                {
-                    throw new SiftException($"collection '{Name}' was built without an embedder; ingest into a new collection to add vectors");
-                }
-
                 WriteMeta(connection, transaction, EmbedderSpecKey, embedder is null ? StoredVectors.NoEmbedder : spec);
                 WriteMeta(connection, transaction, EmbedderIdentityKey, identity);
             }
@@ -331,18 +317,7 @@ public sealed partial class PostgresCollection : IChunkStore
             WHERE c.collection = $1 AND c.id = ANY($2)
             """, _key, chunkIds.ToArray());
         using var reader = command.ExecuteReader();
-        var byId = new Dictionary<long, StoredChunk>();
-        while (reader.Read())
-        {
-            var chunk = new StoredChunk(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetInt32(6),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
-                reader.IsDBNull(8) ? null : reader.GetInt32(8));
-            byId[chunk.Id] = chunk;
-        }
-
-        return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
+        return StoredRows.ChunksInOrder(reader, chunkIds);
     }
 
     public IReadOnlyList<long> ChunkIds()

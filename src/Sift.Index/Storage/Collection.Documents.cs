@@ -73,14 +73,10 @@ public sealed partial class Collection
     /// <summary>Records a folder as a root, unless a recorded root already holds it.</summary>
     public void AddSourceRoot(string folder)
     {
-        var full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
-        var roots = SourceRoots;
-        if (roots.Any(r => SourcePaths.IsUnder(full, r)))
+        if (StoredRows.WithSourceRoot(SourceRoots, folder) is { } roots)
         {
-            return;
+            using var connection = Connect();
+            WriteMeta(connection, null, SourceRootsKey, JsonSerializer.Serialize(roots));
         }
-
-        using var connection = Connect();
-        WriteMeta(connection, null, SourceRootsKey, JsonSerializer.Serialize(roots.Append(full).ToArray()));
     }
 }

@@ -44,21 +44,9 @@ public sealed partial class Collection
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
         var meta = ReadMeta(connection, transaction);
-        if (meta.GetValueOrDefault(EmbedderIdentityKey) is { } stored)
+        if (StoredRows.RecordEmbedder(Name, meta.GetValueOrDefault(EmbedderIdentityKey), meta.GetValueOrDefault(EmbedderSpecKey), identity,
+            () => Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction) > 0))
         {
-            if (stored != identity)
-            {
-                throw new SiftException(
-                    $"collection '{Name}' holds vectors from {stored} (embedder {meta.GetValueOrDefault(EmbedderSpecKey)}); this run uses {identity}");
-            }
-        }
-        else
-        {
-            if (identity != StoredVectors.NoEmbedder && Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction) > 0)
-            {
-                throw new SiftException($"collection '{Name}' was built without an embedder; ingest into a new collection to add vectors");
-            }
-
             WriteMeta(connection, transaction, EmbedderSpecKey, embedder is null ? StoredVectors.NoEmbedder : spec);
             WriteMeta(connection, transaction, EmbedderIdentityKey, identity);
         }

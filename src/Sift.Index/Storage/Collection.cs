@@ -467,18 +467,7 @@ public sealed partial class Collection : IChunkStore
             """;
         command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(chunkIds));
         using var reader = command.ExecuteReader();
-        var byId = new Dictionary<long, StoredChunk>();
-        while (reader.Read())
-        {
-            var chunk = new StoredChunk(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetInt32(6),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
-                reader.IsDBNull(8) ? null : reader.GetInt32(8));
-            byId[chunk.Id] = chunk;
-        }
-
-        return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
+        return StoredRows.ChunksInOrder(reader, chunkIds);
     }
 
     /// <summary>Every chunk id, ascending (to sample chunks, e.g. when drafting a test set).</summary>

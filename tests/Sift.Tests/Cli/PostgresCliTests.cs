@@ -118,7 +118,7 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IDisposable
         using (var process = SiftProcess.Start(_folder.Combine("home"), new Dictionary<string, string> { ["SIFT_STORE"] = database }, ingest))
         {
             var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (Count(database, "SELECT COUNT(*) FROM sift_documents") == 0 && !process.HasExited && DateTime.UtcNow < deadline)
+            while (PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents") == 0 && !process.HasExited && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(10, TestContext.Current.CancellationToken);
             }
@@ -127,34 +127,17 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IDisposable
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
 
-        var written = Count(database, "SELECT COUNT(*) FROM sift_documents");
+        var written = PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents");
         Assert.InRange(written, 1, 2999); // killed part-way, or the test proved nothing
         // Every document present has all its chunks and every chunk its vector: batches commit whole or not at all.
-        Assert.Equal(0, Count(database, "SELECT COUNT(*) FROM sift_documents d WHERE chunk_count <> (SELECT COUNT(*) FROM sift_chunks c WHERE c.collection = d.collection AND c.document_id = d.id)"));
-        var key = Count(database, "SELECT key FROM sift_collections WHERE name = 'kb'");
-        Assert.Equal(0, Count(database, $"SELECT COUNT(*) FROM sift_chunks c WHERE NOT EXISTS (SELECT 1 FROM sift_vectors_{key} v WHERE v.chunk_id = c.id)"));
+        Assert.Equal(0, PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents d WHERE chunk_count <> (SELECT COUNT(*) FROM sift_chunks c WHERE c.collection = d.collection AND c.document_id = d.id)"));
+        var key = PostgresCluster.Scalar(database, "SELECT key FROM sift_collections WHERE name = 'kb'");
+        Assert.Equal(0, PostgresCluster.Scalar(database, $"SELECT COUNT(*) FROM sift_chunks c WHERE NOT EXISTS (SELECT 1 FROM sift_vectors_{key} v WHERE v.chunk_id = c.id)"));
 
         var rerun = await SiftProcess.RunAsync(_folder.Combine("home"), new Dictionary<string, string> { ["SIFT_STORE"] = database }, [.. ingest, "--json"]);
         Assert.True(rerun.ExitCode == 0, rerun.Stderr);
         var summary = JsonDocument.Parse(rerun.Stdout).RootElement.GetProperty("summary");
         Assert.Equal((3000 - written, written), (summary.GetProperty("added").GetInt32(), summary.GetProperty("unchanged").GetInt32()));
-        Assert.Equal(3000, Count(database, "SELECT COUNT(*) FROM sift_documents"));
-    }
-
-    private static long Count(string database, string sql)
-    {
-        var builder = global::Sift.Postgres.PostgresAddress.Parse(database);
-        builder.Pooling = false;
-        using var connection = new NpgsqlConnection(builder.ConnectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        try
-        {
-            return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            return 0; // the process has not created the tables yet
-        }
+        Assert.Equal(3000, PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents"));
     }
 }

@@ -117,14 +117,14 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
 
         // Kill A as soon as it has written part of the job.
         var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (Count(database, "SELECT COUNT(*) FROM sift_documents") == 0 && DateTime.UtcNow < deadline)
+        while (PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents") == 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(5, TestContext.Current.CancellationToken);
         }
 
         a.Kill(entireProcessTree: true);
         await a.WaitForExitAsync(TestContext.Current.CancellationToken);
-        var writtenByA = Count(database, "SELECT COUNT(*) FROM sift_documents");
+        var writtenByA = PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents");
         Assert.InRange(writtenByA, 1, Documents - 1); // killed part-way, or the test proved nothing
 
         // Server B never saw the upload: it claims the job once A's lease has run out, reads its files from the
@@ -133,27 +133,10 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         var job = await b.Client(admin).WaitForJobAsync(jobPath);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         Assert.Equal(Documents, job.GetProperty("added").GetInt32());
-        Assert.Equal(Documents, Count(database, "SELECT COUNT(*) FROM sift_documents"));
-        Assert.Equal(0, Count(database, "SELECT COUNT(*) FROM sift_job_files"));
+        Assert.Equal(Documents, PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_documents"));
+        Assert.Equal(0, PostgresCluster.Scalar(database, "SELECT COUNT(*) FROM sift_job_files"));
         var hits = await (await b.Client(admin).PostJsonAsync("/v1/collections/kb/search", new { query = "item2999", k = 5 })).JsonAsync();
         Assert.Equal("doc2999", hits.GetProperty("results")[0].GetProperty("documentId").GetString());
-    }
-
-    private static long Count(string database, string sql)
-    {
-        var builder = global::Sift.Postgres.PostgresAddress.Parse(database);
-        builder.Pooling = false;
-        using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
-        connection.Open();
-        using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        try
-        {
-            return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
-        {
-            return 0;
-        }
     }
 
     [Fact]

@@ -62,6 +62,24 @@ public sealed class PostgresCluster : IDisposable
         return Address(name);
     }
 
+    /// <summary>One value a query returns from a store's database (0 while the tables a Sift process makes do not exist yet).</summary>
+    public static long Scalar(string database, string sql)
+    {
+        var builder = Postgres.PostgresAddress.Parse(database);
+        builder.Pooling = false;
+        using var connection = new NpgsqlConnection(builder.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        try
+        {
+            return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0;
+        }
+    }
+
     public string Address(string database) => $"postgres://postgres@127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{database}";
 
     public void Dispose()
