@@ -83,7 +83,7 @@ internal static class PostgresSchema
             PRIMARY KEY (job_id, document_id));
         """,
 
-        // 3: API keys every server on the database accepts (only SHA-256 hashes of the secrets, as in keys.db).
+        // 3: API keys every server on the database accepts (only SHA-256 hashes of the secrets; the same columns as keys.db).
         """
         CREATE TABLE sift_keys(
             id text PRIMARY KEY,
@@ -92,8 +92,8 @@ internal static class PostgresSchema
             scopes text NOT NULL,
             collections text NOT NULL,
             groups_ text NOT NULL,
-            created timestamptz NOT NULL,
-            revoked timestamptz);
+            created text NOT NULL,
+            revoked text);
         """,
 
         // 4: the query log and feedback of every server on the database (the same columns as querylog.db).

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -44,15 +45,15 @@ public sealed class ApiKeyStore
 
     public const string Prefix = "sift_";
 
-    private readonly IKeyTable _table;
+    private readonly KeyTable _table;
 
     /// <param name="storeRoot">The server's folder (keys.db lives there unless <paramref name="sharedStore"/> is given).</param>
     /// <param name="sharedStore">A PostgreSQL store address whose <c>sift_keys</c> table holds the keys instead.</param>
     public ApiKeyStore(string storeRoot, string? sharedStore = null)
     {
         _table = sharedStore is not null && Core.Storage.StoreLocation.IsPostgresAddress(sharedStore)
-            ? new PostgresKeyTable(sharedStore)
-            : new SqliteKeyTable(storeRoot);
+            ? KeyTable.Postgres(sharedStore)
+            : KeyTable.Sqlite(storeRoot);
     }
 
     /// <summary>Where the keys are, for messages.</summary>
@@ -110,164 +111,89 @@ public sealed class ApiKeyStore
 
     private static string[] Words(string text) => text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>Where key rows live.</summary>
-    private interface IKeyTable
+    /// <summary>
+    /// Key rows over ADO.NET, the same statements on SQLite (<c>keys.db</c>) and PostgreSQL (<c>sift_keys</c>, made by
+    /// the store's migrations): timestamps are ISO 8601 text in both.
+    /// </summary>
+    private sealed class KeyTable(string location, string table, Func<DbConnection> open)
     {
-        string Location { get; }
+        public string Location { get; } = location;
 
-        void Insert(ApiKey key, byte[] hash);
-
-        (ApiKey Key, byte[] Hash)? Find(string id);
-
-        IReadOnlyList<ApiKey> List();
-
-        bool Revoke(string id, DateTimeOffset at);
-    }
-
-    private sealed class SqliteKeyTable : IKeyTable
-    {
-        private readonly string _connectionString;
-
-        public SqliteKeyTable(string storeRoot)
+        public static KeyTable Sqlite(string storeRoot)
         {
             Directory.CreateDirectory(storeRoot);
-            Location = Path.Combine(storeRoot, FileName);
-            _connectionString = new SqliteConnectionStringBuilder { DataSource = Location }.ToString();
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = """
+            var path = Path.Combine(storeRoot, FileName);
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = path }.ToString();
+            var keys = new KeyTable(path, "keys", () => new SqliteConnection(connectionString));
+            keys.Execute("""
                 PRAGMA journal_mode=WAL;
                 CREATE TABLE IF NOT EXISTS keys (
                     id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL, scopes TEXT NOT NULL, collections TEXT NOT NULL,
                     groups_ TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT);
-                """;
-            command.ExecuteNonQuery();
-        }
-
-        public string Location { get; }
-
-        public void Insert(ApiKey key, byte[] hash)
-        {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO keys (id, name, hash, scopes, collections, groups_, created) VALUES ($id, $name, $hash, $scopes, $collections, $groups, $created)";
-            command.Parameters.AddWithValue("$id", key.Id);
-            command.Parameters.AddWithValue("$name", key.Name);
-            command.Parameters.AddWithValue("$hash", hash);
-            command.Parameters.AddWithValue("$scopes", string.Join(' ', key.Scopes));
-            command.Parameters.AddWithValue("$collections", string.Join(' ', key.Collections));
-            command.Parameters.AddWithValue("$groups", string.Join(' ', key.Groups));
-            command.Parameters.AddWithValue("$created", key.Created.ToString("O"));
-            command.ExecuteNonQuery();
-        }
-
-        public (ApiKey Key, byte[] Hash)? Find(string id)
-        {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT id, name, hash, scopes, collections, groups_, created, revoked FROM keys WHERE id = $id";
-            command.Parameters.AddWithValue("$id", id);
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? (Read(reader), (byte[])reader.GetValue(2)) : null;
-        }
-
-        public IReadOnlyList<ApiKey> List()
-        {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT id, name, hash, scopes, collections, groups_, created, revoked FROM keys ORDER BY created";
-            using var reader = command.ExecuteReader();
-            var keys = new List<ApiKey>();
-            while (reader.Read())
-            {
-                keys.Add(Read(reader));
-            }
-
+                """);
             return keys;
         }
 
-        public bool Revoke(string id, DateTimeOffset at)
+        public static KeyTable Postgres(string address)
         {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE keys SET revoked = $at WHERE id = $id AND revoked IS NULL";
-            command.Parameters.AddWithValue("$id", id);
-            command.Parameters.AddWithValue("$at", at.ToString("O"));
-            return command.ExecuteNonQuery() == 1;
+            Sift.Postgres.PostgresStore.EnsureSchema(address);
+            var builder = Sift.Postgres.PostgresAddress.Parse(address);
+            var data = Npgsql.NpgsqlDataSource.Create(builder.ConnectionString);
+            return new KeyTable(Sift.Postgres.PostgresAddress.Describe(builder), "sift_keys", data.CreateConnection);
         }
 
-        private static ApiKey Read(SqliteDataReader reader) => new(
-            reader.GetString(0), reader.GetString(1), Words(reader.GetString(3)), Words(reader.GetString(4)), Words(reader.GetString(5)),
-            DateTimeOffset.Parse(reader.GetString(6), System.Globalization.CultureInfo.InvariantCulture),
-            reader.IsDBNull(7) ? null : DateTimeOffset.Parse(reader.GetString(7), System.Globalization.CultureInfo.InvariantCulture));
+        public void Insert(ApiKey key, byte[] hash) => Execute(
+            $"INSERT INTO {table} (id, name, hash, scopes, collections, groups_, created) VALUES (@id, @name, @hash, @scopes, @collections, @groups, @created)",
+            ("id", key.Id), ("name", key.Name), ("hash", hash), ("scopes", string.Join(' ', key.Scopes)), ("collections", string.Join(' ', key.Collections)),
+            ("groups", string.Join(' ', key.Groups)), ("created", key.Created.ToString("O")));
 
-        private SqliteConnection Open()
+        public (ApiKey Key, byte[] Hash)? Find(string id) =>
+            Select("WHERE id = @id", ("id", id)).Cast<(ApiKey, byte[])?>().FirstOrDefault();
+
+        public IReadOnlyList<ApiKey> List() => [.. Select("ORDER BY created").Select(k => k.Key)];
+
+        public bool Revoke(string id, DateTimeOffset at) =>
+            Execute($"UPDATE {table} SET revoked = @at WHERE id = @id AND revoked IS NULL", ("id", id), ("at", at.ToString("O"))) == 1;
+
+        private List<(ApiKey Key, byte[] Hash)> Select(string where, params (string Name, object Value)[] parameters)
         {
-            var connection = new SqliteConnection(_connectionString);
+            using var connection = open();
             connection.Open();
-            return connection;
-        }
-    }
-
-    /// <summary>The keys of every server on one PostgreSQL store (the table is made by the store's migrations).</summary>
-    private sealed class PostgresKeyTable : IKeyTable
-    {
-        private readonly Npgsql.NpgsqlDataSource _data;
-
-        public PostgresKeyTable(string address)
-        {
-            Postgres.PostgresStore.EnsureSchema(address);
-            _data = Npgsql.NpgsqlDataSource.Create(Postgres.PostgresAddress.Parse(address).ConnectionString);
-            Location = Postgres.PostgresAddress.Describe(Postgres.PostgresAddress.Parse(address));
-        }
-
-        public string Location { get; }
-
-        public void Insert(ApiKey key, byte[] hash)
-        {
-            using var command = _data.CreateCommand("INSERT INTO sift_keys(id, name, hash, scopes, collections, groups_, created) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-            command.Parameters.AddWithValue(key.Id);
-            command.Parameters.AddWithValue(key.Name);
-            command.Parameters.AddWithValue(hash);
-            command.Parameters.AddWithValue(string.Join(' ', key.Scopes));
-            command.Parameters.AddWithValue(string.Join(' ', key.Collections));
-            command.Parameters.AddWithValue(string.Join(' ', key.Groups));
-            command.Parameters.AddWithValue(key.Created.UtcDateTime);
-            command.ExecuteNonQuery();
-        }
-
-        public (ApiKey Key, byte[] Hash)? Find(string id)
-        {
-            using var command = _data.CreateCommand("SELECT id, name, hash, scopes, collections, groups_, created, revoked FROM sift_keys WHERE id = $1");
-            command.Parameters.AddWithValue(id);
+            using var command = Command(connection, $"SELECT id, name, hash, scopes, collections, groups_, created, revoked FROM {table} {where}", parameters);
             using var reader = command.ExecuteReader();
-            return reader.Read() ? (Read(reader), reader.GetFieldValue<byte[]>(2)) : null;
-        }
-
-        public IReadOnlyList<ApiKey> List()
-        {
-            using var command = _data.CreateCommand("SELECT id, name, hash, scopes, collections, groups_, created, revoked FROM sift_keys ORDER BY created");
-            using var reader = command.ExecuteReader();
-            var keys = new List<ApiKey>();
+            var keys = new List<(ApiKey, byte[])>();
             while (reader.Read())
             {
-                keys.Add(Read(reader));
+                keys.Add((new ApiKey(
+                    reader.GetString(0), reader.GetString(1), Words(reader.GetString(3)), Words(reader.GetString(4)), Words(reader.GetString(5)),
+                    DateTimeOffset.Parse(reader.GetString(6), System.Globalization.CultureInfo.InvariantCulture),
+                    reader.IsDBNull(7) ? null : DateTimeOffset.Parse(reader.GetString(7), System.Globalization.CultureInfo.InvariantCulture)),
+                    (byte[])reader.GetValue(2)));
             }
 
             return keys;
         }
 
-        public bool Revoke(string id, DateTimeOffset at)
+        private int Execute(string sql, params (string Name, object Value)[] parameters)
         {
-            using var command = _data.CreateCommand("UPDATE sift_keys SET revoked = $2 WHERE id = $1 AND revoked IS NULL");
-            command.Parameters.AddWithValue(id);
-            command.Parameters.AddWithValue(at.UtcDateTime);
-            return command.ExecuteNonQuery() == 1;
+            using var connection = open();
+            connection.Open();
+            using var command = Command(connection, sql, parameters);
+            return command.ExecuteNonQuery();
         }
 
-        private static ApiKey Read(Npgsql.NpgsqlDataReader reader) => new(
-            reader.GetString(0), reader.GetString(1), Words(reader.GetString(3)), Words(reader.GetString(4)), Words(reader.GetString(5)),
-            new DateTimeOffset(reader.GetFieldValue<DateTime>(6), TimeSpan.Zero),
-            reader.IsDBNull(7) ? null : new DateTimeOffset(reader.GetFieldValue<DateTime>(7), TimeSpan.Zero));
+        private static DbCommand Command(DbConnection connection, string sql, (string Name, object Value)[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                var parameter = command.CreateParameter();
+                (parameter.ParameterName, parameter.Value) = (name, value);
+                command.Parameters.Add(parameter);
+            }
+
+            return command;
+        }
     }
 }
