@@ -14,6 +14,12 @@ public sealed class MetadataFilter
         _allowed = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (key, value) in conditions)
         {
+            if (key.Contains('\0', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                // No store holds a NUL in metadata (PostgreSQL cannot): a condition naming one is malformed input.
+                throw new SiftException($"filter '{key.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character");
+            }
+
             if (!_allowed.TryGetValue(key, out var values))
             {
                 _allowed[key] = values = new HashSet<string>(StringComparer.Ordinal);

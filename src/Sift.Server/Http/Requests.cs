@@ -49,6 +49,13 @@ public static class Validation
         return errors;
     }
 
+    /// <summary>Most metadata keys, and values across them, one filter may name.</summary>
+    public const int MaxFilterKeys = 32;
+
+    public const int MaxFilterValues = 256;
+
+    private static bool HasControlCharacter(string text) => text.Any(char.IsControl);
+
     /// <summary>Filters as a <see cref="MetadataFilter"/>; values must be strings or arrays of strings.</summary>
     public static MetadataFilter? Filter(Dictionary<string, JsonElement>? filters, Dictionary<string, string[]> errors)
     {
@@ -57,10 +64,23 @@ public static class Validation
             return null;
         }
 
+        if (filters.Count > MaxFilterKeys || filters.Values.Sum(v => v.ValueKind == JsonValueKind.Array ? v.GetArrayLength() : 1) > MaxFilterValues)
+        {
+            // Each condition is work in every index (and a parameter of the SQL on PostgreSQL): bound what one request may ask.
+            errors["filters"] = [$"at most {MaxFilterKeys} keys and {MaxFilterValues} values in all"];
+            return null;
+        }
+
         var conditions = new List<KeyValuePair<string, string>>();
         foreach (var (key, value) in filters)
         {
-            if (key == AccessScope.MetadataKey)
+            if (HasControlCharacter(key) || (value.ValueKind == JsonValueKind.String && HasControlCharacter(value.GetString()!))
+                || (value.ValueKind == JsonValueKind.Array && value.EnumerateArray().Any(v => v.ValueKind == JsonValueKind.String && HasControlCharacter(v.GetString()!))))
+            {
+                // No stored metadata holds one (ingest takes printable text), and PostgreSQL refuses NUL in text.
+                errors["filters"] = ["keys and values must not contain control characters"];
+            }
+            else if (key == AccessScope.MetadataKey)
             {
                 errors[$"filters.{key}"] = ["access lists are applied from your key, not from filters"];
             }

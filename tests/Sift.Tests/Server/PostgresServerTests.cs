@@ -66,6 +66,17 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, (await b.Client(financeDelete).DeleteAsync(new Uri("/v1/collections/kb/documents/finance%2Fbudget", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(["public/tides"], await SearchAsync(a, writer, "harbour"));
 
+        // Hostile filters (a NUL, which PostgreSQL refuses; thousands of keys) are refused up front, and the other
+        // tenants' searches on the same server keep working (a failed statement once left a pooled connection broken).
+        var nul = await b.Client(outsiderB).PostJsonAsync("/v1/collections/kb/search", new { query = "x", mode = "dense", filters = new Dictionary<string, string> { ["type"] = "\0" } });
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+        var many = await b.Client(outsiderB).PostJsonAsync("/v1/collections/kb/search", new { query = "x", mode = "dense", filters = Enumerable.Range(0, 5000).ToDictionary(i => $"k{i}", i => "v") });
+        Assert.Equal(HttpStatusCode.BadRequest, many.StatusCode);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(["public/tides"], await SearchAsync(b, financeB, "harbour", "hybrid")); // finance/budget was deleted above
+        }
+
         // An answer given by A can be rated through B: the query log is in the database too.
         var asked = await (await a.Client(writer).PostJsonAsync("/v1/collections/kb/ask", new { question = "What do tide tables predict?" })).JsonAsync();
         var answerId = asked.GetProperty("id").GetString();
