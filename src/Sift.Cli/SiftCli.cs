@@ -65,6 +65,7 @@ public static class SiftCli
         root.Subcommands.Add(CollectionsCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DocumentsCommand.Create());
+        root.Subcommands.Add(VersionsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

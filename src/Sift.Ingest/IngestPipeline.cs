@@ -52,6 +52,7 @@ public sealed record IngestProgress(int FilesDone, int FilesTotal, string Curren
 /// <param name="Skipped">Files and records that failed and were left out (each one in <paramref name="Problems"/>).</param>
 /// <param name="Notices">What is not a failure but worth knowing: a legacy encoding assumed, a binary file skipped.</param>
 /// <param name="Elapsed">Wall time of the whole run.</param>
+/// <param name="Version">The collection version the run made (or left current when nothing changed); null where versions are not kept.</param>
 public sealed record IngestSummary(
     int Files,
     int Added,
@@ -62,7 +63,8 @@ public sealed record IngestSummary(
     int Skipped,
     IReadOnlyList<string> Problems,
     TimeSpan Elapsed,
-    IReadOnlyList<string>? Notices = null);
+    IReadOnlyList<string>? Notices = null,
+    long? Version = null);
 
 /// <summary>
 /// Files to chunks to vectors to the sink, incrementally: a document whose content (and chunker) is unchanged is not

@@ -31,7 +31,8 @@ internal static class AskCommand
         llmOptions.AddTo(command);
         command.SetAction(async (result, cancellation) =>
         {
-            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(collection)!);
+            var target = reading.Target;
             if (target.Info().Documents == 0)
             {
                 throw new Core.SiftException($"collection '{target.Name}' has no documents to answer from");

@@ -124,7 +124,8 @@ internal static class CollectionsCommand
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (rebuilds the vector index)" };
         var efSearch = new Option<int?>("--ef-search") { Description = "HNSW search candidate list" };
         var quantize = new Option<bool?>("--quantize") { Description = "int8 vectors with float rescoring (rebuilds the vector index)" };
-        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, m, efConstruction, efSearch, quantize };
+        var ingestTo = new Option<string?>("--ingest-to") { Description = "The alias an ingest moves to the version it makes when it names none with --to (default prod; e.g. candidate, for promotion through a gate)" };
+        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, m, efConstruction, efSearch, quantize, ingestTo };
         configure.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(configureName)!);
@@ -136,8 +137,10 @@ internal static class CollectionsCommand
                 result.GetValue(m) ?? current.M,
                 result.GetValue(efConstruction) ?? current.EfConstruction,
                 result.GetValue(efSearch) ?? current.EfSearch,
-                result.GetValue(quantize) ?? current.Quantize);
+                result.GetValue(quantize) ?? current.Quantize,
+                result.GetValue(ingestTo) ?? current.IngestAlias);
             collection.Configure(updated);
+            VersionsCommand.Record(result, collection, "settings", string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}")), to: null);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(updated);

@@ -74,6 +74,26 @@ internal static class CommonOptions
     public static IStore OpenStore(ParseResult result) =>
         SiftStores.Open(StoreLocation.Resolve(result.GetValue(Store)), Analyzer, message => Console.Error.WriteLine($"warning: {message}"));
 
+    /// <summary>
+    /// Opens a collection reference for reading ("name", "name@alias", "name@7"): the version it names, else the one
+    /// <c>prod</c> points at, else the working state of a collection without versions.
+    /// </summary>
+    public static VersionReader OpenForReading(ParseResult result, string reference)
+    {
+        var (name, version) = VersionAliases.Split(reference);
+        var collection = OpenStore(result).Open(name);
+        try
+        {
+            var (target, record) = CollectionVersions.Resolve(collection, version);
+            return new VersionReader(collection, target, record);
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>" --store VALUE" when the command was given one, for the follow-up commands it prints (so they reach the same store).</summary>
     public static string StoreHint(ParseResult result) => result.GetValue(Store) is { } store ? $" --store {store}" : "";
 
@@ -87,4 +107,10 @@ internal static class CommonOptions
 
     public static MetadataFilter? ParseFilter(string[]? expressions) =>
         expressions is { Length: > 0 } ? MetadataFilter.Parse(expressions) : null;
+}
+
+/// <summary>A version being read (<see cref="Target"/>) and the collection it belongs to, closed together.</summary>
+internal sealed record VersionReader(IChunkStore Collection, IChunkStore Target, VersionRecord? Version) : IDisposable
+{
+    public void Dispose() => Collection.Dispose();
 }

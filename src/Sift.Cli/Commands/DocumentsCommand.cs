@@ -22,7 +22,8 @@ internal static class DocumentsCommand
         var list = new Command("list", "List a collection's documents (id, title, chunks, type, access list)") { listCollection, filter };
         list.SetAction(result =>
         {
-            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(listCollection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(listCollection)!);
+            var collection = reading.Target;
             var documents = collection.Documents(CommonOptions.ParseFilter(result.GetValue(filter)));
             if (result.GetValue(CommonOptions.Json))
             {
@@ -50,7 +51,8 @@ internal static class DocumentsCommand
         var show = new Command("show", "Show a document: its record, metadata and chunks, or the text of a span") { showId, showCollection, span };
         show.SetAction(result =>
         {
-            using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(showCollection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(showCollection)!);
+            var collection = reading.Target;
             var id = result.GetValue(showId)!;
             var (document, chunks) = collection.Document(id) ?? throw new SiftException($"collection '{collection.Name}' has no document '{id}' (sift documents list -c {collection.Name})");
             if (result.GetValue(span) is { } text)
@@ -100,7 +102,8 @@ internal static class DocumentsCommand
 
         var deleteIds = new Argument<string[]>("ids") { Description = "Document ids", Arity = ArgumentArity.OneOrMore };
         var deleteCollection = CommonOptions.Collection();
-        var delete = new Command("delete", "Delete documents (all of them, or none when an id is unknown)") { deleteIds, deleteCollection };
+        var deleteTo = VersionsCommand.ToOption();
+        var delete = new Command("delete", "Delete documents (all of them, or none when an id is unknown)") { deleteIds, deleteCollection, deleteTo };
         delete.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(deleteCollection)!);
@@ -114,13 +117,14 @@ internal static class DocumentsCommand
 
             collection.Delete(ids);
             collection.RefreshIndexes();
+            var version = VersionsCommand.Record(result, collection, "delete", string.Join(", ", ids), result.GetValue(deleteTo));
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(new { collection = collection.Name, deleted = ids });
+                JsonOutput.Write(new { collection = collection.Name, deleted = ids, version = version?.Id });
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"deleted {ids.Count} document(s) from {collection.Name}");
+                AnsiConsole.MarkupLineInterpolated($"deleted {ids.Count} document(s) from {collection.Name}{VersionsCommand.Made(version, result.GetValue(deleteTo))}");
             }
 
             return 0;

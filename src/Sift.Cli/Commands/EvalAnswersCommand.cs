@@ -45,7 +45,8 @@ internal static class EvalAnswersCommand
                 throw new Core.SiftException("--max-drop needs --baseline FILE");
             }
 
-            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(collection)!);
+            var target = reading.Target;
             if (retrieval.NeedsVectors(result, target))
             {
                 SiftStores.BindEmbedder(target, requested: null);

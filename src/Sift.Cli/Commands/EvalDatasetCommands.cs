@@ -46,7 +46,8 @@ internal static class EvalDatasetCommands
                 throw new SiftException($"--count must be at least 1 (got {wanted})");
             }
 
-            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(collection)!);
+            var target = reading.Target;
             var ids = target.ChunkIds().ToArray();
             if (ids.Length == 0)
             {

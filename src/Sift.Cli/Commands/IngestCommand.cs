@@ -32,10 +32,11 @@ internal static class IngestCommand
         var meta = new Option<string[]>("--meta") { Description = "key=value metadata added to every document (usable in --filter)" };
         var acl = new Option<string[]>("--acl") { Description = "Only callers holding one of these principals may see the documents, e.g. group:finance user:alice (repeat; default: everyone who can read the collection)" };
         var embedder = EmbedderSpecs.Option();
+        var to = VersionsCommand.ToOption();
 
         var command = new Command("ingest", "Add files to a collection; unchanged files are skipped, changed ones replaced")
         {
-            path, collection, chunker, size, overlap, prune, skipBad, strict, meta, acl, embedder,
+            path, collection, chunker, size, overlap, prune, skipBad, strict, meta, acl, embedder, to,
         };
         command.Validators.Add(parsed =>
         {
@@ -80,6 +81,9 @@ internal static class IngestCommand
                         var notes = summary.Notices is { Count: > 0 } notices ? $" ({string.Join("; ", notices)})" : "";
                         throw new SiftException($"nothing to ingest from {request.Path}: no readable file of a supported type{notes}");
                     }
+
+                    var version = VersionsCommand.Record(result, target, "ingest", request.Path, result.GetValue(to));
+                    summary = summary with { Version = version?.Id };
                 }
                 catch when (isNew)
                 {
@@ -171,7 +175,7 @@ internal static class IngestCommand
     public static void Render(string collection, IngestSummary summary)
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written");
+            $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written{(summary.Version is { } version ? $"; version {version}" : "")}");
         foreach (var notice in summary.Notices ?? [])
         {
             AnsiConsole.MarkupLineInterpolated($"[grey]note:[/] {notice}");

@@ -22,7 +22,8 @@ internal static class SearchCommand
         retrieval.AddTo(command);
         command.SetAction(async (result, cancellation) =>
         {
-            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            using var reading = CommonOptions.OpenForReading(result, result.GetValue(collection)!);
+            var target = reading.Target;
             if (retrieval.NeedsVectors(result, target))
             {
                 SiftStores.BindEmbedder(target, requested: null);

@@ -78,4 +78,7 @@ public interface IChunkStore : IDocumentSink, IDisposable
 
     /// <summary>The vector index over the current generation; a <see cref="SiftException"/> when the collection has no embedder.</summary>
     IDenseIndex DenseIndex();
+
+    /// <summary>The collection's versions and aliases; null for a backend that keeps none, and for a version's own view.</summary>
+    IVersionCatalog? Versions { get; }
 }

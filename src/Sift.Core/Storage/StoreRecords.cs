@@ -18,6 +18,7 @@ public sealed record Bm25Parameters(float K1 = 0.9f, float B = 0.4f)
 /// <summary>
 /// A collection's own retrieval defaults (used when a command does not say otherwise) and its vector index settings.
 /// </summary>
+/// <param name="IngestAlias">The alias an ingest moves to the version it makes when it names none (null: prod).</param>
 public sealed record CollectionSettings(
     string? Mode = null,
     string? Fusion = null,
@@ -25,7 +26,8 @@ public sealed record CollectionSettings(
     int M = 16,
     int EfConstruction = 200,
     int EfSearch = 100,
-    bool Quantize = false);
+    bool Quantize = false,
+    string? IngestAlias = null);
 
 /// <summary>A document as the collection holds it.</summary>
 /// <param name="Source">The file it was read from, as the ingest saw it.</param>

@@ -19,9 +19,11 @@ public sealed partial class Collection : IChunkStore
     public const string DatabaseFileName = "collection.db";
     /// <summary>
     /// The database layout this Sift writes. 2: documents carry file stamps, and chunks are indexed by (document,
-    /// ordinal), the order the lexical index is built in. Older stores are migrated in place when opened.
+    /// ordinal), the order the lexical index is built in. 3: documents carry a revision number, and versions, aliases
+    /// and the rows of superseded revisions that versions still hold are kept. Older stores are migrated in place when
+    /// opened.
     /// </summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
     private const string SchemaVersionKey = "schema_version";
     private const string ChunkerKey = "chunker";
     private const string CollectionIdKey = "collection_id";
@@ -200,6 +202,11 @@ public sealed partial class Collection : IChunkStore
                 """, transaction);
         }
 
+        if (from < 3)
+        {
+            MigrateToVersions(connection, transaction);
+        }
+
         WriteMeta(connection, transaction, SchemaVersionKey, SchemaVersion.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -284,16 +291,18 @@ public sealed partial class Collection : IChunkStore
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
+        using var archive = new RevisionArchive(connection, transaction);
         using var deleteEmbeddings = Command(connection, transaction, DeleteEmbeddingsSql, "$id");
         using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
         using var insertEmbedding = Command(connection, transaction, "INSERT INTO embeddings(chunk_id, vector) VALUES (last_insert_rowid(), $vector)", "$vector");
         using var upsertDocument = Command(connection, transaction, """
-            INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at, file_stamp)
-            VALUES ($id, $source, $title, $hash, $metadata, $count, $at, $stamp)
+            INSERT INTO documents(id, source, title, content_hash, metadata, chunk_count, ingested_at, file_stamp, rev)
+            VALUES ($id, $source, $title, $hash, $metadata, $count, $at, $stamp, $rev)
             ON CONFLICT(id) DO UPDATE SET source = excluded.source, title = excluded.title,
                 content_hash = excluded.content_hash, metadata = excluded.metadata,
-                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at, file_stamp = excluded.file_stamp
-            """, "$id", "$source", "$title", "$hash", "$metadata", "$count", "$at", "$stamp");
+                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at, file_stamp = excluded.file_stamp,
+                rev = excluded.rev
+            """, "$id", "$source", "$title", "$hash", "$metadata", "$count", "$at", "$stamp", "$rev");
         using var insertChunk = Command(connection, transaction, """
             INSERT INTO chunks(document_id, ordinal, text, start_offset, end_offset, heading_path, page, content_hash, terms)
             VALUES ($doc, $ordinal, $text, $start, $end, $headings, $page, $hash, $terms)
@@ -307,10 +316,11 @@ public sealed partial class Collection : IChunkStore
             for (; opened <= document; opened++)
             {
                 var (item, count) = (batch[opened], batch[opened].Chunks.Count);
+                archive.Keep(item.Document.Id);
                 Run(deleteEmbeddings, item.Document.Id);
                 Run(deleteChunks, item.Document.Id);
                 Run(upsertDocument, item.Document.Id, item.Document.Source, item.Document.Title, item.Document.ContentHash,
-                    JsonSerializer.Serialize(item.Document.Metadata), count, now, item.FileStamp);
+                    JsonSerializer.Serialize(item.Document.Metadata), count, now, item.FileStamp, archive.NextRevision());
             }
         }
 
@@ -344,11 +354,13 @@ public sealed partial class Collection : IChunkStore
 
         using var connection = Connect();
         using var transaction = connection.BeginTransaction();
+        using var archive = new RevisionArchive(connection, transaction);
         using var deleteEmbeddings = Command(connection, transaction, DeleteEmbeddingsSql, "$id");
         using var deleteChunks = Command(connection, transaction, "DELETE FROM chunks WHERE document_id = $id", "$id");
         using var deleteDocument = Command(connection, transaction, "DELETE FROM documents WHERE id = $id", "$id");
         foreach (var id in documentIds)
         {
+            archive.Keep(id);
             Run(deleteEmbeddings, id);
             Run(deleteChunks, id);
             Run(deleteDocument, id);

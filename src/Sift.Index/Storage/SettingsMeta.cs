@@ -25,7 +25,8 @@ public static class SettingsMeta
             Number("m", defaults.M),
             Number("ef_construction", defaults.EfConstruction),
             Number("ef_search", defaults.EfSearch),
-            Text("quantize") == "true");
+            Text("quantize") == "true",
+            Text("ingest_to"));
     }
 
     /// <summary>Every settings key with its text, null for a key to remove (a default the collection does not override).</summary>
@@ -38,6 +39,7 @@ public static class SettingsMeta
         (Prefix + "ef_construction", settings.EfConstruction.ToString(CultureInfo.InvariantCulture)),
         (Prefix + "ef_search", settings.EfSearch.ToString(CultureInfo.InvariantCulture)),
         (Prefix + "quantize", settings.Quantize ? "true" : "false"),
+        (Prefix + "ingest_to", settings.IngestAlias),
     ];
 
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>
@@ -50,6 +52,10 @@ public static class SettingsMeta
         }
 
         new VectorIndexOptions(1, settings.M, settings.EfConstruction, settings.EfSearch).Validate();
+        if (settings.IngestAlias is { } alias)
+        {
+            VersionAliases.Validate(alias);
+        }
     }
 
     /// <summary>True when the vector graph must be rebuilt for the new settings (its shape changed).</summary>

@@ -1,0 +1,328 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Sift.Cli.Output;
+using Sift.Composition;
+using Sift.Core;
+using Sift.Core.Storage;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Reports;
+using Sift.Evaluation.Statistics;
+using Sift.Generation.Prompts;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>
+/// <c>sift versions list|show|diff|tag|promote|rollback|gc</c>: a collection's immutable versions and the aliases that
+/// point at them. Every ingest, delete and settings change makes a version; readers read the one <c>prod</c> names.
+/// </summary>
+internal static class VersionsCommand
+{
+    public static Option<string?> ToOption() => new("--to")
+    {
+        Description = "The alias to move to the version this change makes (default: the collection's ingest-to setting, else prod); e.g. candidate, to promote later through a gate",
+    };
+
+    /// <summary>Seals the change just written as a version and moves the alias to it; null where the store keeps no versions.</summary>
+    public static VersionRecord? Record(ParseResult result, IChunkStore collection, string change, string note, string? to)
+    {
+        var prompts = PromptLibrary.Load(PromptsCommand.UserFolder(result)).Select(p => p.Version).Order(StringComparer.Ordinal).ToList();
+        return CollectionVersions.Record(
+            collection,
+            new VersionChange(change, CollectionVersions.LocalUser, note, prompts),
+            to ?? collection.Settings.IngestAlias ?? VersionAliases.Production);
+    }
+
+    /// <summary>" (version 7, now prod)" for a change's summary line.</summary>
+    public static string Made(VersionRecord? version, string? to) =>
+        version is null ? "" : $" (version {version.Id}, {to ?? VersionAliases.Production} -> {version.Id})";
+
+    public static Command Create()
+    {
+        return new Command("versions", "A collection's versions and aliases: list, show, diff, tag, promote (through a gate), rollback, gc")
+        {
+            List(), Show(), Diff(), Tag(), Promote(), Rollback(), Collect(),
+        };
+    }
+
+    private static Command List()
+    {
+        var collection = CommonOptions.Collection();
+        var command = new Command("list", "List versions, oldest first, with the aliases that point at them") { collection };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var aliases = catalog.Aliases();
+            var versions = catalog.List();
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { collection = opened.Name, aliases, versions });
+                return 0;
+            }
+
+            var table = new Table().AddColumns("version", "parent", "change", "by", "when", "documents", "chunks", "aliases");
+            foreach (var version in versions)
+            {
+                table.AddRow(
+                    version.Id.ToString(CultureInfo.InvariantCulture), version.Parent?.ToString(CultureInfo.InvariantCulture) ?? "-", Markup.Escape(version.Change),
+                    Markup.Escape(version.CreatedBy), Markup.Escape(version.CreatedAt), version.Documents.ToString(CultureInfo.InvariantCulture),
+                    version.Chunks.ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join(", ", aliases.Where(a => a.Value == version.Id).Select(a => a.Key))));
+            }
+
+            AnsiConsole.Write(table);
+            if (versions.Count == 0)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{opened.Name} has no versions yet: the next ingest makes the first[/]");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var collection = CommonOptions.Collection();
+        var version = VersionArgument("version", "A version number or an alias (default prod)");
+        var command = new Command("show", "Show one version: its lineage, settings, alias history and stored reports") { version, collection };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var id = Resolve(opened.Name, catalog, result.GetValue(version) ?? VersionAliases.Production);
+            var record = catalog.Find(id)!;
+            var aliases = catalog.Aliases().Where(a => a.Value == id).Select(a => a.Key).ToList();
+            var reports = catalog.Reports(id);
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new
+                {
+                    collection = opened.Name,
+                    version = record,
+                    aliases,
+                    reports = reports.Select(r => new { r.Kind, r.CreatedAt, report = JsonDocument.Parse(r.Json).RootElement }),
+                });
+                return 0;
+            }
+
+            var grid = new Grid().AddColumn().AddColumn();
+            void Row(string key, string value) => grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value));
+            Row("version", $"{record.Id}{(aliases.Count > 0 ? $" ({string.Join(", ", aliases)})" : "")}");
+            Row("parent", record.Parent?.ToString(CultureInfo.InvariantCulture) ?? "(none)");
+            Row("change", $"{record.Change}{(record.Note is { } note ? $": {note}" : "")}");
+            Row("by", $"{record.CreatedBy} at {record.CreatedAt}");
+            Row("content", $"{record.Documents} documents, {record.Chunks} chunks");
+            Row("chunker", record.Chunker);
+            Row("embedder", record.Embedder);
+            Row("analyzer", record.Analyzer);
+            Row("settings", $"mode {record.Settings.Mode ?? "(default)"}, fusion {record.Settings.Fusion ?? "(default)"}, HNSW m={record.Settings.M} ef_search={record.Settings.EfSearch}");
+            Row("prompts", string.Join(", ", record.Prompts));
+            Row("sift", record.SiftVersion);
+            foreach (var report in reports)
+            {
+                Row($"report ({report.Kind})", $"{report.CreatedAt}: {Summary(report)}");
+            }
+
+            AnsiConsole.Write(grid);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Diff()
+    {
+        var collection = CommonOptions.Collection();
+        var from = new Argument<string>("from") { Description = "A version number or alias" };
+        var to = new Argument<string>("to") { Description = "A version number or alias" };
+        var command = new Command("diff", "Documents added, removed and changed, and settings changed, between two versions") { from, to, collection };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var diff = VersionOperations.Diff(catalog, Resolve(opened.Name, catalog, result.GetValue(from)!), Resolve(opened.Name, catalog, result.GetValue(to)!));
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { collection = opened.Name, diff });
+                return 0;
+            }
+
+            AnsiConsole.MarkupLineInterpolated($"[bold]{opened.Name}[/] version {diff.From} -> {diff.To}: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Changed.Count} changed");
+            foreach (var (sign, ids) in new[] { ("+", diff.Added), ("-", diff.Removed), ("~", diff.Changed) })
+            {
+                foreach (var id in ids)
+                {
+                    AnsiConsole.WriteLine($"  {sign} {id}");
+                }
+            }
+
+            foreach (var setting in diff.Settings)
+            {
+                AnsiConsole.MarkupLineInterpolated($"  setting [bold]{setting.Name}[/]: {setting.Before} -> {setting.After}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Tag()
+    {
+        var collection = CommonOptions.Collection();
+        var version = new Argument<string>("version") { Description = "A version number or alias" };
+        var alias = new Argument<string>("alias") { Description = "The alias to point at it (created when new)" };
+        var command = new Command("tag", "Point an alias at a version") { version, alias, collection };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var id = Resolve(opened.Name, catalog, result.GetValue(version)!);
+            catalog.MoveAlias(result.GetValue(alias)!, id, CollectionVersions.LocalUser, $"tag {result.GetValue(version)}");
+            return Moved(result, opened.Name, result.GetValue(alias)!, id);
+        });
+        return command;
+    }
+
+    private static Command Promote()
+    {
+        var collection = CommonOptions.Collection();
+        var from = new Argument<string>("from") { Description = "The version number or alias to promote, e.g. candidate" };
+        var to = new Option<string>("--to") { Description = "The alias to move to it", DefaultValueFactory = _ => VersionAliases.Production };
+        var gate = new Option<string?>("--gate") { Description = "A judged dataset (BEIR layout) both versions are evaluated on first; the promote is refused (exit 3) when the candidate is significantly worse" };
+        var split = CommonOptions.Split();
+        var maxDrop = new Option<string[]>("--max-drop") { Description = "The drop allowed per metric before a significant one refuses the promote (default ndcg@10=0.01)" };
+        var command = new Command("promote", "Move an alias (default prod) to a version, optionally through an evaluation gate") { from, collection, to, gate, split, maxDrop };
+        command.SetAction(async (result, cancellation) =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var alias = VersionAliases.Validate(result.GetValue(to)!);
+            var candidate = Resolve(opened.Name, catalog, result.GetValue(from)!);
+            var json = result.GetValue(CommonOptions.Json);
+            GateReport? report = null;
+            if (result.GetValue(gate) is { } dataset)
+            {
+                var baseline = catalog.Aliases().TryGetValue(alias, out var current)
+                    ? current
+                    : throw new SiftException($"alias '{alias}' points at no version yet, so there is nothing to compare the candidate with: promote without --gate");
+                var limits = RegressionGate.ParseMaxDrops(result.GetValue(maxDrop) is { Length: > 0 } given ? given : ["ndcg@10=0.01"]);
+                var data = BeirDataset.LoadJudgedQueries(dataset, result.GetValue(split)!);
+                using var before = catalog.Open(baseline);
+                using var after = catalog.Open(candidate);
+                report = await VersionOperations.GateAsync(before, baseline, after, candidate, data, limits, CommonOptions.Analyzer, cancellation);
+                catalog.AttachReport(candidate, "promote-gate", JsonSerializer.Serialize(report, JsonOutput.Options));
+                if (!json)
+                {
+                    foreach (var comparison in report.Comparisons)
+                    {
+                        AnsiConsole.MarkupLineInterpolated($"gate ({data.Name} {data.Split}, {report.Queries} queries): version {baseline} -> {candidate}: {comparison.ToString()}");
+                    }
+                }
+
+                if (!report.Passed)
+                {
+                    if (json)
+                    {
+                        JsonOutput.Write(new { collection = opened.Name, alias, promoted = false, gate = report });
+                    }
+
+                    foreach (var failure in report.Failures)
+                    {
+                        await Console.Error.WriteLineAsync($"refused: {failure.Summary}");
+                    }
+
+                    await Console.Error.WriteLineAsync($"'{alias}' stays at version {baseline}; the report is stored with version {candidate} (sift versions show {candidate} -c {opened.Name})");
+                    return EvalCommand.RegressionExitCode;
+                }
+            }
+
+            catalog.MoveAlias(alias, candidate, CollectionVersions.LocalUser, $"promote {result.GetValue(from)}{(report is null ? "" : " through the gate")}");
+            if (json)
+            {
+                JsonOutput.Write(new { collection = opened.Name, alias, version = candidate, promoted = true, gate = report });
+                return 0;
+            }
+
+            return Moved(result, opened.Name, alias, candidate);
+        });
+        return command;
+    }
+
+    private static Command Rollback()
+    {
+        var collection = CommonOptions.Collection();
+        var alias = new Argument<string>("alias") { Description = "The alias to move back", DefaultValueFactory = _ => VersionAliases.Production };
+        var to = new Option<string?>("--to") { Description = "The version to move it to (default: the one it pointed at before)" };
+        var command = new Command("rollback", "Move an alias (default prod) back to its previous version, or to --to VERSION") { alias, collection, to };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var name = result.GetValue(alias)!;
+            var target = result.GetValue(to) is { } version ? Resolve(opened.Name, catalog, version) : VersionOperations.RollbackTarget(catalog, name);
+            catalog.MoveAlias(name, target, CollectionVersions.LocalUser, VersionOperations.RollbackReason);
+            return Moved(result, opened.Name, name, target);
+        });
+        return command;
+    }
+
+    private static Command Collect()
+    {
+        var collection = CommonOptions.Collection();
+        var keepLast = new Option<int>("--keep-last") { Description = "Also keep the newest N versions (at least 1)", DefaultValueFactory = _ => 1 };
+        var command = new Command("gc", "Delete versions no alias points at (beyond the newest --keep-last) and the rows only they held") { collection, keepLast };
+        command.SetAction(result =>
+        {
+            using var opened = Open(result, collection, out var catalog);
+            var collected = catalog.Collect(new VersionRetention(result.GetValue(keepLast)));
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new { collection = opened.Name, collected });
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated(
+                    $"deleted {collected.DeletedVersions.Count} version(s) {(collected.DeletedVersions.Count > 0 ? $"({string.Join(", ", collected.DeletedVersions)}) " : "")}and {collected.DeletedDocumentRevisions} superseded document revision(s) with {collected.DeletedChunks} chunk(s)");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Argument<string?> VersionArgument(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.ZeroOrOne };
+
+    private static IChunkStore Open(ParseResult result, Option<string> collection, out IVersionCatalog catalog)
+    {
+        var opened = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+        if (opened.Versions is { } versions)
+        {
+            catalog = versions;
+            return opened;
+        }
+
+        opened.Dispose();
+        throw new SiftException($"collection '{result.GetValue(collection)}' keeps no versions: versions are kept by embedded stores (a folder); this store is {CommonOptions.OpenStore(result).Location}");
+    }
+
+    private static long Resolve(string collection, IVersionCatalog catalog, string reference) =>
+        CollectionVersions.Find(collection, catalog, reference)
+        ?? throw new SiftException($"collection '{collection}' has no version '{reference}' yet: the next ingest makes the first");
+
+    private static int Moved(ParseResult result, string collection, string alias, long version)
+    {
+        if (result.GetValue(CommonOptions.Json))
+        {
+            JsonOutput.Write(new { collection, alias, version });
+        }
+        else
+        {
+            AnsiConsole.MarkupLineInterpolated($"[bold]{collection}[/]: {alias} -> version {version}");
+        }
+
+        return 0;
+    }
+
+    private static string Summary(VersionReport report)
+    {
+        using var json = JsonDocument.Parse(report.Json);
+        return report.Kind == "promote-gate" && json.RootElement.TryGetProperty("passed", out var passed)
+            ? passed.GetBoolean() ? "passed" : $"refused ({json.RootElement.GetProperty("failures").GetArrayLength()} metric(s) dropped)"
+            : ReportText.Clip(report.Json, 200);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Sift.Core;
+using Sift.Core.Storage;
+
+namespace Sift.Composition;
+
+/// <summary>
+/// How every front end reads and records versions: the CLI, the server and evaluation resolve a collection reference
+/// ("name", "name@alias", "name@7") here, once per request, and record a version here after every change.
+/// </summary>
+public static class CollectionVersions
+{
+    /// <summary>
+    /// What a reader of <paramref name="collection"/> reads: the version <paramref name="version"/> names (an alias or
+    /// a version number), else the version <c>prod</c> points at, else (a collection without versions yet) the working
+    /// state. The result borrows <paramref name="collection"/>: dispose the collection, not the result.
+    /// </summary>
+    public static (IChunkStore Target, VersionRecord? Version) Resolve(IChunkStore collection, string? version)
+    {
+        if (collection.Versions is not { } catalog)
+        {
+            return version is null
+                ? (collection, null)
+                : throw new SiftException($"collection '{collection.Name}' keeps no versions (its store does not support them yet), so '{version}' cannot be read");
+        }
+
+        var id = Find(collection.Name, catalog, version);
+        return id is null ? (collection, null) : (catalog.Open(id.Value), catalog.Find(id.Value));
+    }
+
+    /// <summary>The version id <paramref name="reference"/> names (null reference: <c>prod</c>, or null when it is unset).</summary>
+    public static long? Find(string collection, IVersionCatalog catalog, string? reference)
+    {
+        if (reference is null)
+        {
+            return catalog.Aliases().TryGetValue(VersionAliases.Production, out var production) ? production : null;
+        }
+
+        var number = reference.StartsWith('v') ? reference[1..] : reference;
+        if (long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return catalog.Find(id) is not null
+                ? id
+                : throw new SiftException($"collection '{collection}' has no version {id}: list them with sift versions list -c {collection}");
+        }
+
+        var aliases = catalog.Aliases();
+        return aliases.TryGetValue(reference, out var aliased)
+            ? aliased
+            : throw new SiftException(
+                $"collection '{collection}' has no alias '{reference}'; its aliases: {(aliases.Count == 0 ? "(none)" : string.Join(", ", aliases.Select(a => $"{a.Key} -> {a.Value}")))}");
+    }
+
+    /// <summary>
+    /// Seals the change just written as a version and moves <paramref name="alias"/> to it (by default <c>prod</c>, so
+    /// simple use stays simple). Null for a store that keeps no versions.
+    /// </summary>
+    public static VersionRecord? Record(IChunkStore collection, VersionChange change, string? alias = VersionAliases.Production) =>
+        collection.Versions?.Commit(change, alias);
+
+    /// <summary>Who a change from this process is recorded as when no caller is known: the operating system user.</summary>
+    public static string LocalUser => Environment.UserName is { Length: > 0 } user ? user : "unknown";
+}

@@ -1,0 +1,143 @@
+using Sift.Core;
+using Sift.Core.Stages;
+using Sift.Core.Storage;
+using Sift.Evaluation;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Metrics;
+using Sift.Evaluation.Statistics;
+using Sift.Retrieval;
+
+namespace Sift.Composition;
+
+/// <summary>What changed between two versions: documents by id and content hash, and the recorded settings.</summary>
+public sealed record VersionDiff(
+    long From,
+    long To,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<string> Changed,
+    IReadOnlyList<SettingChange> Settings);
+
+public sealed record SettingChange(string Name, string Before, string After);
+
+/// <summary>A promote gate's verdict: the paired comparison per metric, and the metrics that dropped too far.</summary>
+public sealed record GateReport(
+    string Dataset,
+    string Split,
+    int Queries,
+    long Baseline,
+    long Candidate,
+    IReadOnlyDictionary<string, double> MaxDrops,
+    IReadOnlyList<PairedComparison> Comparisons,
+    IReadOnlyList<GateFinding> Failures)
+{
+    public bool Passed => Failures.Count == 0;
+}
+
+/// <summary>A metric that dropped significantly beyond its limit, with the queries that dropped most.</summary>
+public sealed record GateFinding(string Metric, double Drop, double MaxDrop, double Low, double High, double PValue, IReadOnlyList<QueryDrop> WorstQueries, string Summary);
+
+public sealed record QueryDrop(string QueryId, double Drop);
+
+public static class VersionOperations
+{
+    public static VersionDiff Diff(IVersionCatalog catalog, long from, long to)
+    {
+        var before = catalog.Find(from) ?? throw new SiftException($"no version {from}");
+        var after = catalog.Find(to) ?? throw new SiftException($"no version {to}");
+        var a = catalog.Manifest(from).ToDictionary(e => e.DocumentId, e => e.ContentHash, StringComparer.Ordinal);
+        var b = catalog.Manifest(to).ToDictionary(e => e.DocumentId, e => e.ContentHash, StringComparer.Ordinal);
+        var settings = new List<SettingChange>();
+        void Compare(string name, object? x, object? y)
+        {
+            var (left, right) = (x?.ToString() ?? "(default)", y?.ToString() ?? "(default)");
+            if (left != right)
+            {
+                settings.Add(new SettingChange(name, left, right));
+            }
+        }
+
+        Compare("chunker", before.Chunker, after.Chunker);
+        Compare("embedder", before.Embedder, after.Embedder);
+        Compare("analyzer", before.Analyzer, after.Analyzer);
+        Compare("mode", before.Settings.Mode, after.Settings.Mode);
+        Compare("fusion", before.Settings.Fusion, after.Settings.Fusion);
+        Compare("dense weight", before.Settings.DenseWeight, after.Settings.DenseWeight);
+        Compare("M", before.Settings.M, after.Settings.M);
+        Compare("efConstruction", before.Settings.EfConstruction, after.Settings.EfConstruction);
+        Compare("efSearch", before.Settings.EfSearch, after.Settings.EfSearch);
+        Compare("quantize", before.Settings.Quantize, after.Settings.Quantize);
+        Compare("prompts", string.Join(",", before.Prompts), string.Join(",", after.Prompts));
+        return new VersionDiff(
+            from,
+            to,
+            [.. b.Keys.Where(id => !a.ContainsKey(id)).Order(StringComparer.Ordinal)],
+            [.. a.Keys.Where(id => !b.ContainsKey(id)).Order(StringComparer.Ordinal)],
+            [.. b.Where(e => a.TryGetValue(e.Key, out var hash) && hash != e.Value).Select(e => e.Key).Order(StringComparer.Ordinal)],
+            settings);
+    }
+
+    /// <summary>
+    /// Where a rollback of <paramref name="alias"/> goes: the version it pointed at before its current one, where
+    /// rollbacks undo moves (so three rollbacks after three promotes walk back three versions, never to and fro).
+    /// </summary>
+    public static long RollbackTarget(IVersionCatalog catalog, string alias)
+    {
+        var stack = new List<long>();
+        foreach (var move in catalog.AliasHistory(alias).Reverse())
+        {
+            if (move.Reason.StartsWith(RollbackReason, StringComparison.Ordinal) && stack.Count > 1)
+            {
+                stack.RemoveAt(stack.Count - 1);
+            }
+            else
+            {
+                stack.Add(move.Version);
+            }
+        }
+
+        return stack.Count > 1
+            ? stack[^2]
+            : throw new SiftException($"alias '{alias}' has no earlier version to go back to{(stack.Count == 1 ? $" (it has only ever pointed at version {stack[0]})" : "")}");
+    }
+
+    public const string RollbackReason = "rollback";
+
+    /// <summary>
+    /// Evaluates both versions on the same judged queries with each version's own retrieval settings, and fails a
+    /// metric that dropped by more than allowed and significantly (paired bootstrap, as <c>sift eval</c>'s gate).
+    /// </summary>
+    public static async Task<GateReport> GateAsync(
+        IChunkStore baseline, long baselineId, IChunkStore candidate, long candidateId, BeirDataset dataset,
+        IReadOnlyDictionary<string, double> maxDrops, ITextAnalyzer analyzer, CancellationToken cancellationToken)
+    {
+        var specs = maxDrops.Keys.Where(m => m.Contains('@', StringComparison.Ordinal)).Select(MetricSpec.Parse).ToList();
+        if (specs.Count == 0)
+        {
+            throw new InvalidOptionException("maximum drop", "name at least one retrieval metric for the gate, e.g. ndcg@10=0.01");
+        }
+
+        var depth = Math.Max(100, specs.Max(s => s.K));
+        async Task<RunResults> Run(IChunkStore version, string name)
+        {
+            var settings = RetrievalSettings.For(version);
+            if (settings.NeedsVectors)
+            {
+                SiftStores.BindEmbedder(version);
+            }
+
+            var retriever = RetrieverFactory.Create(version, analyzer, settings);
+            var evaluation = await RetrievalEvaluator.EvaluateAsync(
+                dataset, (query, n, cancel) => retriever.RankDocumentsAsync(query, n, cancellationToken: cancel), specs, depth, cancellationToken);
+            return RunResults.FromEvaluation(name, evaluation);
+        }
+
+        var before = await Run(baseline, $"version {baselineId}");
+        var after = await Run(candidate, $"version {candidateId}");
+        var comparisons = RegressionGate.Compare(before, after, maxDrops.Keys);
+        var failures = RegressionGate.Check(before, after, maxDrops).Select(f => new GateFinding(
+            f.Comparison.Metric, -f.Comparison.Difference, f.MaxDrop, f.Comparison.Low, f.Comparison.High, f.Comparison.PValue,
+            [.. f.WorstQueries.Select(q => new QueryDrop(q.QueryId, q.Drop))], f.ToString())).ToList();
+        return new GateReport(dataset.Name, dataset.Split, before.PerQuery.Count, baselineId, candidateId, maxDrops, comparisons, failures);
+    }
+}

@@ -1,0 +1,111 @@
+namespace Sift.Core.Storage;
+
+/// <summary>
+/// A collection's immutable versions and the aliases (<c>prod</c>, <c>candidate</c>, any name) that point at them. A
+/// version is sealed from the collection's working state after a change (ingest, delete, settings); documents that did
+/// not change are shared between versions, never copied. Readers resolve an alias once per request and read the
+/// version it named through <see cref="Open"/>, so a write, a promote or a rollback never changes what a running
+/// request sees.
+/// </summary>
+public interface IVersionCatalog
+{
+    /// <summary>Every version, oldest first.</summary>
+    IReadOnlyList<VersionRecord> List();
+
+    VersionRecord? Find(long id);
+
+    /// <summary>
+    /// Seals the working state as a new version whose parent is the newest one, unless nothing changed since it (then
+    /// the newest is returned). Moves <paramref name="alias"/> to the result when given.
+    /// </summary>
+    VersionRecord Commit(VersionChange change, string? alias);
+
+    /// <summary>Alias name to version id.</summary>
+    IReadOnlyDictionary<string, long> Aliases();
+
+    /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (O(1): one row), remembering where it pointed before.</summary>
+    void MoveAlias(string alias, long version, string by, string reason);
+
+    void DeleteAlias(string alias);
+
+    /// <summary>Where the alias has pointed, newest first.</summary>
+    IReadOnlyList<AliasMove> AliasHistory(string alias);
+
+    /// <summary>The version's documents (id and content hash), by id.</summary>
+    IReadOnlyList<ManifestEntry> Manifest(long version);
+
+    /// <summary>A read-only view of one version: search, documents and chunks exactly as they were when it was sealed.</summary>
+    IChunkStore Open(long version);
+
+    /// <summary>Stores a report (a promote gate's, a drift comparison's) with the version.</summary>
+    void AttachReport(long version, string kind, string json);
+
+    IReadOnlyList<VersionReport> Reports(long version);
+
+    /// <summary>
+    /// Deletes the versions no alias points at and <paramref name="retention"/> does not keep, then every stored row
+    /// that only those versions used. The working state is never touched.
+    /// </summary>
+    VersionCollection Collect(VersionRetention retention);
+}
+
+/// <summary>What made a version, recorded with it.</summary>
+/// <param name="Change">ingest, delete, settings, migrate, ...</param>
+/// <param name="By">Who: the OS user for the CLI, the API key's name for the server.</param>
+/// <param name="Prompts">Prompt template versions in force (id@hash), recorded for lineage.</param>
+public sealed record VersionChange(string Change, string By, string? Note = null, IReadOnlyList<string>? Prompts = null);
+
+/// <param name="Generation">The collection generation the version was sealed at: caches key on it.</param>
+public sealed record VersionRecord(
+    long Id,
+    long? Parent,
+    string Change,
+    string CreatedAt,
+    string CreatedBy,
+    string? Note,
+    long Documents,
+    long Chunks,
+    string Chunker,
+    string Embedder,
+    string Analyzer,
+    string SiftVersion,
+    CollectionSettings Settings,
+    IReadOnlyList<string> Prompts,
+    long Generation);
+
+public sealed record ManifestEntry(string DocumentId, string ContentHash);
+
+public sealed record AliasMove(string Alias, long Version, long? Previous, string At, string By, string Reason);
+
+public sealed record VersionReport(string Kind, string CreatedAt, string Json);
+
+/// <summary>Which versions a collection keeps besides those an alias points at.</summary>
+/// <param name="KeepLast">The newest this many versions are kept.</param>
+public sealed record VersionRetention(int KeepLast = 1);
+
+public sealed record VersionCollection(IReadOnlyList<long> DeletedVersions, long DeletedDocumentRevisions, long DeletedChunks);
+
+/// <summary>Alias names: the defaults every front end uses, and the rule for a valid one.</summary>
+public static class VersionAliases
+{
+    /// <summary>The alias readers use when they name none, and that an ingest moves by default.</summary>
+    public const string Production = "prod";
+
+    public const string Candidate = "candidate";
+
+    /// <summary>An alias is a short name of letters, digits, '-' and '_', starting with a letter (so it never reads as a version id).</summary>
+    public static string Validate(string alias) =>
+        alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? alias
+            : throw new InvalidOptionException("alias", $"'{alias}' is not a valid alias: use letters, digits, '-' and '_', starting with a letter");
+
+    /// <summary>
+    /// Splits a collection reference "name", "name@alias" or "name@7" into the name and what to read (null: the
+    /// default, <see cref="Production"/> when the collection has versions).
+    /// </summary>
+    public static (string Name, string? Version) Split(string reference)
+    {
+        var at = reference.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 ? (reference, null) : (reference[..at], reference[(at + 1)..]);
+    }
+}

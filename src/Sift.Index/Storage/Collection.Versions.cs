@@ -1,0 +1,400 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Sift.Core;
+using Sift.Core.Storage;
+
+namespace Sift.Index.Storage;
+
+/// <summary>
+/// Versions of an embedded collection. The tables <c>documents</c>, <c>chunks</c> and <c>embeddings</c> hold the
+/// working state; every document revision has a number, and a version is the list of revision numbers it holds (see
+/// <see cref="RevisionSet"/>). When a write replaces or deletes a revision that a sealed version may hold, its rows move
+/// to the <c>archived_*</c> tables first, keeping their chunk ids, so a version reads the same rows forever while
+/// unchanged revisions stay where they are, shared by every version that holds them.
+/// </summary>
+public sealed partial class Collection
+{
+    private const string SealedRevisionKey = "sealed_rev";
+
+    public IVersionCatalog? Versions => IsReadOnly ? null : _versions ??= new VersionCatalog(this);
+
+    private VersionCatalog? _versions;
+
+    private static void MigrateToVersions(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('documents') WHERE name = 'rev'", transaction) == 0)
+        {
+            Execute(connection, "ALTER TABLE documents ADD COLUMN rev INTEGER", transaction);
+        }
+
+        Execute(connection, """
+            UPDATE documents SET rev = rowid WHERE rev IS NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS documents_by_rev ON documents(rev);
+            CREATE TABLE IF NOT EXISTS archived_documents(
+                rev INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL, content_hash TEXT NOT NULL,
+                metadata TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS archived_chunks(
+                id INTEGER PRIMARY KEY, rev INTEGER NOT NULL, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+                text TEXT NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
+                heading_path TEXT NOT NULL, page INTEGER, content_hash TEXT NOT NULL, terms TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS archived_chunks_by_rev ON archived_chunks(rev, ordinal);
+            CREATE TABLE IF NOT EXISTS archived_embeddings(chunk_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS versions(
+                id INTEGER PRIMARY KEY, parent INTEGER, change TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+                note TEXT, documents INTEGER NOT NULL, chunks INTEGER NOT NULL, chunker TEXT NOT NULL, embedder TEXT NOT NULL,
+                analyzer TEXT NOT NULL, sift_version TEXT NOT NULL, settings TEXT NOT NULL, prompts TEXT NOT NULL,
+                generation INTEGER NOT NULL, manifest BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS aliases(name TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS alias_moves(
+                id INTEGER PRIMARY KEY AUTOINCREMENT, alias TEXT NOT NULL, version INTEGER NOT NULL, previous INTEGER,
+                at TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS version_reports(
+                id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL, report TEXT NOT NULL);
+            """, transaction);
+    }
+
+    /// <summary>
+    /// Within one write transaction: numbers new revisions, and moves a document's current rows to the archive before
+    /// they are replaced or deleted when a sealed version may hold them (revisions written since the last seal are
+    /// held by none, so they are simply replaced).
+    /// </summary>
+    private sealed class RevisionArchive : IDisposable
+    {
+        private readonly SqliteCommand[] _keep;
+        private long _nextRevision;
+
+        public RevisionArchive(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            var sealedRevision = ReadMeta(connection, transaction).GetValueOrDefault(SealedRevisionKey) is { } text
+                ? long.Parse(text, CultureInfo.InvariantCulture)
+                : 0;
+            _nextRevision = Scalar(connection, "SELECT MAX(COALESCE((SELECT MAX(rev) FROM documents), 0), COALESCE((SELECT MAX(rev) FROM archived_documents), 0))", transaction) + 1;
+            _keep = sealedRevision == 0 ? [] :
+            [
+                Command(connection, transaction, """
+                    INSERT OR IGNORE INTO archived_documents(rev, id, source, title, content_hash, metadata, chunk_count, ingested_at)
+                    SELECT rev, id, source, title, content_hash, metadata, chunk_count, ingested_at FROM documents WHERE id = $id AND rev <= $sealed
+                    """, "$id", "$sealed"),
+                Command(connection, transaction, """
+                    INSERT OR IGNORE INTO archived_chunks(id, rev, document_id, ordinal, text, start_offset, end_offset, heading_path, page, content_hash, terms)
+                    SELECT c.id, d.rev, c.document_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, c.content_hash, c.terms
+                    FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.id = $id AND d.rev <= $sealed
+                    """, "$id", "$sealed"),
+                Command(connection, transaction, """
+                    INSERT OR IGNORE INTO archived_embeddings(chunk_id, vector)
+                    SELECT e.chunk_id, e.vector FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id
+                    WHERE d.id = $id AND d.rev <= $sealed
+                    """, "$id", "$sealed"),
+            ];
+            _sealed = sealedRevision;
+        }
+
+        private readonly long _sealed;
+
+        public long NextRevision() => _nextRevision++;
+
+        public void Keep(string documentId)
+        {
+            foreach (var command in _keep)
+            {
+                Run(command, documentId, _sealed);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _keep)
+            {
+                command.Dispose();
+            }
+        }
+    }
+
+    private sealed class VersionCatalog(Collection collection) : IVersionCatalog
+    {
+        private const string VersionColumns =
+            "id, parent, change, created_at, created_by, note, documents, chunks, chunker, embedder, analyzer, sift_version, settings, prompts, generation";
+
+        private static readonly string SiftVersion =
+            typeof(Collection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+        public IReadOnlyList<VersionRecord> List()
+        {
+            using var connection = collection.Connect();
+            return ReadVersions(connection, null, $"SELECT {VersionColumns} FROM versions ORDER BY id");
+        }
+
+        public VersionRecord? Find(long id)
+        {
+            using var connection = collection.Connect();
+            return ReadVersions(connection, null, $"SELECT {VersionColumns} FROM versions WHERE id = {id.ToString(CultureInfo.InvariantCulture)}").FirstOrDefault();
+        }
+
+        public VersionRecord Commit(VersionChange change, string? alias)
+        {
+            if (alias is not null)
+            {
+                VersionAliases.Validate(alias);
+            }
+
+            VersionRecord result;
+            using (var connection = collection.Connect())
+            using (var transaction = connection.BeginTransaction())
+            {
+                var meta = ReadMeta(connection, transaction);
+                var revisions = new List<long>();
+                using (var command = Command(connection, transaction, "SELECT rev FROM documents ORDER BY rev"))
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        revisions.Add(reader.GetInt64(0));
+                    }
+                }
+
+                var manifest = RevisionSet.Encode(revisions);
+                var settings = SettingsMeta.Read(meta);
+                var chunker = meta.GetValueOrDefault(ChunkerKey) ?? "";
+                var embedder = meta.GetValueOrDefault(EmbedderIdentityKey) ?? StoredVectors.NoEmbedder;
+                var newest = ReadVersions(connection, transaction, $"SELECT {VersionColumns} FROM versions ORDER BY id DESC LIMIT 1").FirstOrDefault();
+                var unchanged = newest is not null && newest.Settings == settings && newest.Chunker == chunker && newest.Embedder == embedder
+                    && ReadManifest(connection, transaction, newest.Id).AsSpan().SequenceEqual(manifest);
+                if (unchanged)
+                {
+                    result = newest!;
+                }
+                else
+                {
+                    BumpGeneration(connection, transaction);
+                    var generation = Scalar(connection, GenerationSql, transaction);
+                    var chunks = Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction);
+                    result = new VersionRecord(
+                        (newest?.Id ?? 0) + 1, newest?.Id, change.Change, Timestamp(), change.By, change.Note, revisions.Count, chunks, chunker, embedder,
+                        meta["analyzer"], SiftVersion, settings, change.Prompts ?? [], generation);
+                    using var insert = Command(connection, transaction, $"""
+                        INSERT INTO versions({VersionColumns}, manifest)
+                        VALUES ($id, $parent, $change, $at, $by, $note, $documents, $chunks, $chunker, $embedder, $analyzer, $sift, $settings, $prompts, $generation, $manifest)
+                        """, "$id", "$parent", "$change", "$at", "$by", "$note", "$documents", "$chunks", "$chunker", "$embedder", "$analyzer", "$sift",
+                        "$settings", "$prompts", "$generation", "$manifest");
+                    Run(insert, result.Id, result.Parent, result.Change, result.CreatedAt, result.CreatedBy, result.Note, result.Documents, result.Chunks,
+                        result.Chunker, result.Embedder, result.Analyzer, result.SiftVersion, JsonSerializer.Serialize(settings),
+                        JsonSerializer.Serialize(result.Prompts), result.Generation, manifest);
+                    WriteMeta(connection, transaction, SealedRevisionKey, (revisions.Count == 0 ? 0 : revisions[^1]).ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (alias is not null)
+                {
+                    Move(connection, transaction, alias, result.Id, change.By, $"{change.Change} made version {result.Id}");
+                }
+
+                transaction.Commit();
+            }
+
+            // The index files are brought to the sealed generation, so the next process maps them instead of rebuilding.
+            collection.RefreshIndexes();
+            return result;
+        }
+
+        public IReadOnlyDictionary<string, long> Aliases()
+        {
+            using var connection = collection.Connect();
+            using var command = Command(connection, null, "SELECT name, version FROM aliases ORDER BY name");
+            using var reader = command.ExecuteReader();
+            var aliases = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                aliases[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            return aliases;
+        }
+
+        public void MoveAlias(string alias, long version, string by, string reason)
+        {
+            VersionAliases.Validate(alias);
+            using var connection = collection.Connect();
+            using var transaction = connection.BeginTransaction();
+            if (Scalar(connection, $"SELECT COUNT(*) FROM versions WHERE id = {version.ToString(CultureInfo.InvariantCulture)}", transaction) == 0)
+            {
+                throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+            }
+
+            Move(connection, transaction, alias, version, by, reason);
+            transaction.Commit();
+        }
+
+        public void DeleteAlias(string alias)
+        {
+            using var connection = collection.Connect();
+            using var command = Command(connection, null, "DELETE FROM aliases WHERE name = $name", "$name");
+            Run(command, alias);
+        }
+
+        public IReadOnlyList<AliasMove> AliasHistory(string alias)
+        {
+            using var connection = collection.Connect();
+            using var command = Command(connection, null, "SELECT alias, version, previous, at, by, reason FROM alias_moves WHERE alias = $alias ORDER BY id DESC", "$alias");
+            command.Parameters[0].Value = alias;
+            using var reader = command.ExecuteReader();
+            var moves = new List<AliasMove>();
+            while (reader.Read())
+            {
+                moves.Add(new AliasMove(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
+            }
+
+            return moves;
+        }
+
+        public IReadOnlyList<ManifestEntry> Manifest(long version)
+        {
+            using var connection = collection.Connect();
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var revisions = JsonSerializer.Serialize(RevisionSet.Decode(ReadManifest(connection, transaction, version)));
+            using var command = Command(connection, transaction, """
+                SELECT id, content_hash FROM documents WHERE rev IN (SELECT value FROM json_each($revs))
+                UNION ALL
+                SELECT id, content_hash FROM archived_documents WHERE rev IN (SELECT value FROM json_each($revs))
+                ORDER BY 1
+                """, "$revs");
+            command.Parameters[0].Value = revisions;
+            using var reader = command.ExecuteReader();
+            var entries = new List<ManifestEntry>();
+            while (reader.Read())
+            {
+                entries.Add(new ManifestEntry(reader.GetString(0), reader.GetString(1)));
+            }
+
+            return entries;
+        }
+
+        public IChunkStore Open(long version)
+        {
+            var record = Find(version) ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+            using var connection = collection.Connect();
+            return new VersionView(collection, record, RevisionSet.Decode(ReadManifest(connection, null, version)));
+        }
+
+        public void AttachReport(long version, string kind, string json)
+        {
+            using var connection = collection.Connect();
+            using var command = Command(connection, null, "INSERT INTO version_reports(version, kind, created_at, report) VALUES ($v, $kind, $at, $report)", "$v", "$kind", "$at", "$report");
+            Run(command, version, kind, Timestamp(), json);
+        }
+
+        public IReadOnlyList<VersionReport> Reports(long version)
+        {
+            using var connection = collection.Connect();
+            using var command = Command(connection, null, "SELECT kind, created_at, report FROM version_reports WHERE version = $v ORDER BY id", "$v");
+            command.Parameters[0].Value = version;
+            using var reader = command.ExecuteReader();
+            var reports = new List<VersionReport>();
+            while (reader.Read())
+            {
+                reports.Add(new VersionReport(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+
+            return reports;
+        }
+
+        public VersionCollection Collect(VersionRetention retention)
+        {
+            if (retention.KeepLast < 1)
+            {
+                throw new InvalidOptionException("keep last", "must be at least 1: the newest version is always kept");
+            }
+
+            using var connection = collection.Connect();
+            using var transaction = connection.BeginTransaction();
+            var all = ReadVersions(connection, transaction, $"SELECT {VersionColumns} FROM versions ORDER BY id").Select(v => v.Id).ToList();
+            var kept = all.TakeLast(retention.KeepLast).ToHashSet();
+            using (var aliases = Command(connection, transaction, "SELECT version FROM aliases"))
+            using (var reader = aliases.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    kept.Add(reader.GetInt64(0));
+                }
+            }
+
+            var deleted = all.Where(id => !kept.Contains(id)).ToList();
+            var held = new HashSet<long>();
+            foreach (var id in kept)
+            {
+                held.UnionWith(RevisionSet.Decode(ReadManifest(connection, transaction, id)));
+            }
+
+            var unheld = new List<long>();
+            using (var archived = Command(connection, transaction, "SELECT rev FROM archived_documents"))
+            using (var reader = archived.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    if (!held.Contains(reader.GetInt64(0)))
+                    {
+                        unheld.Add(reader.GetInt64(0));
+                    }
+                }
+            }
+
+            var revisions = JsonSerializer.Serialize(unheld);
+            var chunks = Scalar(connection, $"SELECT COUNT(*) FROM archived_chunks WHERE rev IN (SELECT value FROM json_each('{revisions}'))", transaction);
+            Execute(connection, $"""
+                DELETE FROM archived_embeddings WHERE chunk_id IN (SELECT id FROM archived_chunks WHERE rev IN (SELECT value FROM json_each('{revisions}')));
+                DELETE FROM archived_chunks WHERE rev IN (SELECT value FROM json_each('{revisions}'));
+                DELETE FROM archived_documents WHERE rev IN (SELECT value FROM json_each('{revisions}'));
+                DELETE FROM versions WHERE id IN (SELECT value FROM json_each('{JsonSerializer.Serialize(deleted)}'));
+                DELETE FROM version_reports WHERE version NOT IN (SELECT id FROM versions);
+                """, transaction);
+            transaction.Commit();
+            return new VersionCollection(deleted, unheld.Count, chunks);
+        }
+
+        private static void Move(SqliteConnection connection, SqliteTransaction transaction, string alias, long version, string by, string reason)
+        {
+            using var previous = Command(connection, transaction, "SELECT version FROM aliases WHERE name = $name", "$name");
+            previous.Parameters[0].Value = alias;
+            var before = previous.ExecuteScalar() is long id ? id : (long?)null;
+            if (before == version)
+            {
+                return;
+            }
+
+            var at = Timestamp();
+            using var upsert = Command(connection, transaction,
+                "INSERT INTO aliases(name, version, updated_at) VALUES ($name, $v, $at) ON CONFLICT(name) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at",
+                "$name", "$v", "$at");
+            Run(upsert, alias, version, at);
+            using var log = Command(connection, transaction,
+                "INSERT INTO alias_moves(alias, version, previous, at, by, reason) VALUES ($alias, $v, $previous, $at, $by, $reason)",
+                "$alias", "$v", "$previous", "$at", "$by", "$reason");
+            Run(log, alias, version, before, at, by, reason);
+        }
+
+        private byte[] ReadManifest(SqliteConnection connection, SqliteTransaction? transaction, long version)
+        {
+            using var command = Command(connection, transaction, "SELECT manifest FROM versions WHERE id = $v", "$v");
+            command.Parameters[0].Value = version;
+            return command.ExecuteScalar() as byte[]
+                ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+        }
+
+        private static List<VersionRecord> ReadVersions(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+        {
+            using var command = Command(connection, transaction, sql);
+            using var reader = command.ExecuteReader();
+            var versions = new List<VersionRecord>();
+            while (reader.Read())
+            {
+                versions.Add(new VersionRecord(
+                    reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetString(8), reader.GetString(9),
+                    reader.GetString(10), reader.GetString(11), JsonSerializer.Deserialize<CollectionSettings>(reader.GetString(12))!,
+                    JsonSerializer.Deserialize<string[]>(reader.GetString(13))!, reader.GetInt64(14)));
+            }
+
+            return versions;
+        }
+    }
+}
