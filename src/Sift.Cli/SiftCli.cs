@@ -43,6 +43,7 @@ public static class SiftCli
         ["no auth"] = "--no-auth",
         ["listen addresses"] = "--urls",
         ["OTLP protocol"] = "--otlp-protocol (or $OTEL_EXPORTER_OTLP_PROTOCOL)",
+        ["keep last"] = "--keep-last",
     };
 
     private const int Corrupt = 11; // SQLITE_CORRUPT
@@ -66,6 +67,7 @@ public static class SiftCli
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DocumentsCommand.Create());
         root.Subcommands.Add(VersionsCommand.Create());
+        root.Subcommands.Add(MonitorCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

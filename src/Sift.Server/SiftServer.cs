@@ -75,6 +75,7 @@ public static class SiftServer
         CollectionEndpoints.Map(app);
         QueryEndpoints.Map(app);
         DocumentEndpoints.Map(app);
+        VersionEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
@@ -98,6 +99,9 @@ public static class SiftServer
         services.AddSingleton(_ => Composition.SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(options.Store ?? options.StoreRoot), options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();
+        services.AddSingleton<Rollout.Canaries>();
+        services.AddSingleton<Rollout.DriftWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<Rollout.DriftWatch>());
         services.AddSingleton<LlmProbe>();
         services.AddSingleton<IngestJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sift.Core;
 using Microsoft.Extensions.Hosting;
 using Sift.Core.Storage;
 using Sift.Index.Storage;
@@ -46,10 +47,15 @@ internal static class ServeCommand
             });
         }
 
+        var driftCheck = new Option<int?>("--drift-check-minutes") { Description = "Check every collection's recent traffic for drift this often, alerting in the log, the sift.drift.alerts metric and --drift-webhook (default: never; GET /v1/collections/{c}/monitor answers either way)" };
+        var driftWindow = new Option<string>("--drift-window") { Description = "The recent traffic a drift check looks at", DefaultValueFactory = _ => "24h" };
+        var driftReference = new Option<string>("--drift-reference-window") { Description = "The traffic before --drift-window it is compared with", DefaultValueFactory = _ => "7d" };
+        var driftWebhook = CommonOptions.Url("--drift-webhook", "Where drift alerts are posted as JSON");
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
             urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, failedAuth, workers, jobLease, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
+            driftCheck, driftWindow, driftReference, driftWebhook,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -88,6 +94,12 @@ internal static class ServeCommand
                 TlsKey = result.GetValue(tlsKey),
                 TlsPassword = Environment.GetEnvironmentVariable("SIFT_TLS_PASSWORD"),
                 Redis = result.GetValue(redis),
+                DriftCheckInterval = result.GetValue(driftCheck) is { } minutes
+                    ? minutes >= 1 ? TimeSpan.FromMinutes(minutes) : throw new Core.InvalidOptionException("--drift-check-minutes", $"must be at least 1 (got {minutes})")
+                    : null,
+                DriftWindow = Durations.Parse(result.GetValue(driftWindow)!, "--drift-window"),
+                DriftReference = Durations.Parse(result.GetValue(driftReference)!, "--drift-reference-window"),
+                DriftWebhook = result.GetValue(driftWebhook),
                 Oidc = result.GetValue(oidcAuthority) is { } authority
                     ? new OidcOptions(authority, result.GetValue(oidcAudience) ?? "")
                     {

@@ -134,14 +134,23 @@ internal static class VersionsCommand
         var collection = CommonOptions.Collection();
         var from = new Argument<string>("from") { Description = "A version number or alias" };
         var to = new Argument<string>("to") { Description = "A version number or alias" };
-        var command = new Command("diff", "Documents added, removed and changed, and settings changed, between two versions") { from, to, collection };
+        var drift = new Option<bool>("--drift") { Description = "Also measure corpus drift: PSI of the chunks' term and embedding distributions (a sample of 5,000 chunks each)" };
+        var command = new Command("diff", "Documents added, removed and changed, and settings changed, between two versions") { from, to, collection, drift };
         command.SetAction(result =>
         {
             using var opened = Open(result, collection, out var catalog);
             var diff = VersionOperations.Diff(catalog, Resolve(opened.Name, catalog, result.GetValue(from)!), Resolve(opened.Name, catalog, result.GetValue(to)!));
+            IReadOnlyList<Evaluation.Monitoring.FeatureDrift>? corpus = null;
+            if (result.GetValue(drift))
+            {
+                using var before = catalog.Open(diff.From);
+                using var after = catalog.Open(diff.To);
+                corpus = DriftMonitor.CorpusDrift(before, after, CommonOptions.Analyzer);
+            }
+
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(new { collection = opened.Name, diff });
+                JsonOutput.Write(new { collection = opened.Name, diff, corpusDrift = corpus });
                 return 0;
             }
 
@@ -157,6 +166,11 @@ internal static class VersionsCommand
             foreach (var setting in diff.Settings)
             {
                 AnsiConsole.MarkupLineInterpolated($"  setting [bold]{setting.Name}[/]: {setting.Before} -> {setting.After}");
+            }
+
+            foreach (var feature in corpus ?? [])
+            {
+                AnsiConsole.MarkupLineInterpolated($"  corpus drift [bold]{feature.Name}[/]: PSI {feature.Psi:0.0000}{(feature.Drifted ? " (drifted)" : "")}");
             }
 
             return 0;

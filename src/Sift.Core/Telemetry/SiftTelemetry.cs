@@ -29,6 +29,10 @@ public static class SiftTelemetry
 
     public static readonly Counter<long> Answers = Meter.CreateCounter<long>("sift.answers", "{answer}", "Answers by outcome (answered, abstained, degraded)");
 
+    public static readonly Counter<long> CanaryEvents = Meter.CreateCounter<long>("sift.canary.events", "{event}", "Canaries ended, by collection and outcome (rolled_back, promoted)");
+
+    public static readonly Counter<long> DriftAlerts = Meter.CreateCounter<long>("sift.drift.alerts", "{alert}", "Drift checks that found a feature past its threshold, by collection and feature");
+
     /// <summary>Starts the span of one stage; disposing it ends the span and records the stage's latency.</summary>
     public static Stage Start(string stage) => new(stage, Source.StartActivity(stage), Stopwatch.GetTimestamp());
 

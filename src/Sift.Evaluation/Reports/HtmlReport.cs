@@ -17,20 +17,7 @@ public static class HtmlReport
     public static string Render(ReportView report)
     {
         var html = new StringBuilder();
-        html.Append(CultureInfo.InvariantCulture, $$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>{{E(report.Title)}}</title>
-            <style>
-            body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d232a; padding: 0 1rem; }
-            h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d8dee4; }
-            table { border-collapse: collapse; } td, th { padding: 3px 10px; border-bottom: 1px solid #eef1f4; text-align: left; }
-            .num { text-align: right; font-variant-numeric: tabular-nums; } .muted { color: #6a737d; }
-            .bar { fill: #3b82c4; } .ci { stroke: #1d232a; stroke-width: 1.5; } .hist { fill: #7aa6d6; }
-            .grid { display: flex; flex-wrap: wrap; gap: 1rem; } details { margin: .5rem 0; } summary { cursor: pointer; }
-            .chunk { margin: .3rem 0 .3rem 1rem; } .relevant { color: #1a7f37; font-weight: 600; }
-            </style></head><body>
-            <h1>{{E(report.Title)}}</h1>
-            """);
+        html.Append(Head(report.Title));
         html.Append("<h2>Metrics</h2>");
         html.Append(Bars(report.Metrics, "metrics"));
         if (report.NotComputed.Count > 0)
@@ -90,6 +77,24 @@ public static class HtmlReport
         return html.ToString();
     }
 
+    /// <summary>The page head every Sift report shares (inline CSS, no scripts), and its title.</summary>
+    internal static string Head(string title) =>
+        string.Create(CultureInfo.InvariantCulture, $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}}</title>
+            <style>
+            body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d232a; padding: 0 1rem; }
+            h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d8dee4; }
+            table { border-collapse: collapse; } td, th { padding: 3px 10px; border-bottom: 1px solid #eef1f4; text-align: left; }
+            .num { text-align: right; font-variant-numeric: tabular-nums; } .muted { color: #6a737d; }
+            .bar { fill: #3b82c4; } .ci { stroke: #1d232a; stroke-width: 1.5; } .hist { fill: #7aa6d6; }
+            .grid { display: flex; flex-wrap: wrap; gap: 1rem; } details { margin: .5rem 0; } summary { cursor: pointer; }
+            .chunk { margin: .3rem 0 .3rem 1rem; } .relevant { color: #1a7f37; font-weight: 600; }
+            .reference { fill: #9aa5b1; } .current { fill: #3b82c4; } .alert { color: #b42318; font-weight: 600; } .ok { color: #1a7f37; }
+            </style></head><body>
+            <h1>{{E(title)}}</h1>
+            """);
+
     /// <summary>Horizontal bars for means, with whiskers for the 95% interval; the scale is 0..1 unless a value exceeds 1.</summary>
     private static string Bars(IReadOnlyList<MetricInterval> metrics, string id)
     {
@@ -139,8 +144,8 @@ public static class HtmlReport
         return svg.Append(CultureInfo.InvariantCulture, $"<figcaption>{E(name)} <span class=\"muted\">(n={values.Count})</span></figcaption></figure>").ToString();
     }
 
-    private static string Pairs(IReadOnlyList<KeyValuePair<string, string>> pairs) =>
+    internal static string Pairs(IReadOnlyList<KeyValuePair<string, string>> pairs) =>
         "<table>" + string.Concat(pairs.Select(p => $"<tr><th>{E(p.Key)}</th><td>{E(p.Value)}</td></tr>")) + "</table>";
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    internal static string E(string text) => WebUtility.HtmlEncode(text);
 }

@@ -13,6 +13,10 @@ public sealed record LoggedAnswer(
     string Id, DateTimeOffset At, string Collection, long Generation, string? Question, string Answer, AnswerFlags Flags,
     double LatencyMs, int TokensIn, int TokensOut, decimal Cost, IReadOnlyList<string> Documents, IReadOnlyList<AnswerFeedback> Feedback);
 
+/// <summary>A logged search or answer as the drift monitor reads it; <see cref="Question"/> is null when stored redacted.</summary>
+/// <param name="Abstained">Null for a search.</param>
+public sealed record LoggedQuery(DateTimeOffset At, string Kind, string? Question, double LatencyMs, bool? Abstained, bool Cached);
+
 /// <param name="Rating">+1 (helpful) or -1 (not helpful).</param>
 public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comment);
 
@@ -307,6 +311,36 @@ public sealed class QueryLog : IDisposable
             }
 
             return answers;
+        }
+    }
+
+    /// <summary>Searches and answers of <paramref name="collection"/> logged in [<paramref name="since"/>, <paramref name="until"/>), oldest first.</summary>
+    public IReadOnlyList<LoggedQuery> ReadQueries(string collection, DateTimeOffset since, DateTimeOffset until)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT at, kind, question, latency_ms, flags, cached FROM {_queries}
+                WHERE collection = @collection AND at >= @since AND at < @until ORDER BY at, id
+                """;
+            Add(command, "collection", collection, DbType.String);
+            // Entries are stamped in UTC ("O" format), so windows compare as text only when given in UTC too.
+            Add(command, "since", since.ToUniversalTime().ToString("O"), DbType.String);
+            Add(command, "until", until.ToUniversalTime().ToString("O"), DbType.String);
+            using var reader = command.ExecuteReader();
+            var queries = new List<LoggedQuery>();
+            while (reader.Read())
+            {
+                var flags = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(4));
+                queries.Add(new LoggedQuery(
+                    DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetDouble(3), flags?.Abstained,
+                    Convert.ToInt64(reader.GetValue(5), System.Globalization.CultureInfo.InvariantCulture) != 0));
+            }
+
+            return queries;
         }
     }
 

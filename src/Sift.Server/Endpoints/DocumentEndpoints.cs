@@ -96,7 +96,7 @@ internal static class DocumentEndpoints
                 : Problems.NotFound($"job '{id}'");
         }).WithName("GetJob").WithTags("documents").Produces<IngestJob>().ProducesProblems(404);
 
-        app.MapDelete("/v1/collections/{c}/documents/{**id}", (string c, string id, HttpContext context, CollectionHost host) =>
+        app.MapDelete("/v1/collections/{c}/documents/{**id}", (string c, string id, HttpContext context, CollectionHost host, ServerOptions options) =>
         {
             if (Guard.Check(context, Scopes.Ingest, c, host, out var caller, out var collection) is { } denied)
             {
@@ -112,6 +112,7 @@ internal static class DocumentEndpoints
             }
 
             collection.Delete([id]);
+            options.RecordVersion(collection, "delete", caller.Subject, id);
             return Results.NoContent();
         }).WithName("DeleteDocument").WithTags("documents").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
     }

@@ -3,6 +3,7 @@ using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Sift.Server.Auth;
 using Sift.Server.Http;
+using Sift.Server.Rollout;
 
 namespace Sift.Server.Endpoints;
 
@@ -40,4 +41,50 @@ internal static class Guard
         collection = found;
         return null;
     }
+
+    /// <summary>
+    /// The check for a read: <paramref name="reference"/> is "name", "name@alias" or "name@7". With no version named, a
+    /// running canary picks the caller's arm (sticky per caller); otherwise the version <c>prod</c> names is read.
+    /// </summary>
+    public static IResult? CheckRead(HttpContext context, string reference, CollectionHost host, Canaries canaries, out Caller caller, out Served served)
+    {
+        served = null!;
+        var (name, version) = VersionAliases.Split(reference);
+        if (Check(context, Scopes.Read, name, host, out caller, out _) is { } denied)
+        {
+            return denied;
+        }
+
+        var (alias, canary, candidate) = version is null
+            ? canaries.Route(name, caller.IsAnonymous ? Anonymous(context) : caller.Subject)
+            : (version, null, false);
+        try
+        {
+            var (target, record) = host.Read(name, alias) ?? throw new Core.SiftException($"collection '{name}' is gone");
+            var named = alias is null ? VersionAliases.Production : alias.TrimStart('v').All(char.IsAsciiDigit) ? null : alias;
+            served = new Served(target, record is null ? null : new ServedVersion(record.Id, named), canary, candidate);
+        }
+        catch (Core.SiftException ex) when (version is not null)
+        {
+            return Problems.NotFound($"version '{version}' of collection '{name}' ({ex.Message})");
+        }
+
+        if (served.Version is { } answered)
+        {
+            context.Response.Headers["Sift-Version"] = answered.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (answered.Alias is { } named)
+            {
+                context.Response.Headers["Sift-Alias"] = named;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>An anonymous caller (a server without keys) is told apart by address and client, for sticky routing only.</summary>
+    private static string Anonymous(HttpContext context) =>
+        $"{context.Connection.RemoteIpAddress}|{context.Request.Headers.UserAgent}";
 }
+
+/// <summary>What a read is answered from: the collection version, and the canary that routed it (if one did).</summary>
+internal sealed record Served(IChunkStore Target, ServedVersion? Version, Rollout.Canary? Canary, bool Candidate);

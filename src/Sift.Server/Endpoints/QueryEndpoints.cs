@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
@@ -11,6 +12,7 @@ using Sift.Core;
 using Sift.Generation.Logging;
 using Sift.Server.Auth;
 using Sift.Server.Http;
+using Sift.Server.Rollout;
 
 namespace Sift.Server.Endpoints;
 
@@ -19,9 +21,9 @@ internal static class QueryEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/collections/{c}/search", async (string c, SearchRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options) =>
+        app.MapPost("/v1/collections/{c}/search", async (string c, SearchRequest request, HttpContext context, CollectionHost host, Canaries canaries, QueryService queries, ServerOptions options) =>
         {
-            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
+            if (Guard.CheckRead(context, c, host, canaries, out var caller, out var served) is { } denied)
             {
                 return denied;
             }
@@ -33,13 +35,16 @@ internal static class QueryEndpoints
                 return Problems.Invalid(errors);
             }
 
-            var (response, cached, id) = await queries.SearchAsync(collection, caller, request.Query!, request.K ?? SiftAnswering.DefaultTopK, request.Mode, filter, context.RequestAborted);
-            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results));
+            var started = Stopwatch.GetTimestamp();
+            var (response, cached, id) = await Observed(canaries, served, started, () =>
+                queries.SearchAsync(served.Target, caller, request.Query!, request.K ?? SiftAnswering.DefaultTopK, request.Mode, filter, context.RequestAborted));
+            Observe(canaries, served, started, new CanaryOutcome(false, 0, response.Results.Count == 0 ? 0 : response.Results[0].Score));
+            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results, served.Version));
         }).WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
 
-        app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>
+        app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, Canaries canaries, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>
         {
-            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
+            if (Guard.CheckRead(context, c, host, canaries, out var caller, out var served) is { } denied)
             {
                 return denied;
             }
@@ -58,14 +63,24 @@ internal static class QueryEndpoints
 
             var question = request.Question!;
             var (k, tokens) = (request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens);
-            if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+            var started = Stopwatch.GetTimestamp();
+            async Task<(Generation.AnswerRecord Record, bool Cached, string Id)> Ask(Action<string>? onToken)
             {
-                var (record, cached, id) = await queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, null, context.RequestAborted);
-                return Results.Ok(new AnswerResult(record, cached, id));
+                var answered = await Observed(canaries, served, started, () =>
+                    queries.AskAsync(served.Target, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
+                var record = answered.Record;
+                Observe(canaries, served, started, new CanaryOutcome(
+                    false, 0, record.Retrieved.Count == 0 ? 0 : record.Retrieved[0].Score, record.Flags.Abstained, record.Flags.UnsupportedCitations + record.Flags.InvalidCitations > 0), answered.AnswerId);
+                return answered;
             }
 
-            await StreamAsync(context, json.Value.SerializerOptions, onToken =>
-                queries.AskAsync(collection, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
+            if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
+            {
+                var (record, cached, id) = await Ask(null);
+                return Results.Ok(new AnswerResult(record, cached, id, served.Version));
+            }
+
+            await StreamAsync(context, json.Value.SerializerOptions, served.Version, onToken => Ask(onToken));
             return Results.Empty;
         }).WithName("Ask").WithTags("query")
             .Produces<AnswerResult>(StatusCodes.Status200OK, "application/json", "text/event-stream")
@@ -78,7 +93,7 @@ internal static class QueryEndpoints
             })
             .ProducesProblems(400, 404, 504);
 
-        app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log) =>
+        app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log, Canaries canaries) =>
         {
             if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
             {
@@ -110,6 +125,7 @@ internal static class QueryEndpoints
             {
                 // Only the key that asked may rate an answer; anyone else is told it does not exist.
                 log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.IsAnonymous ? null : caller.Subject);
+                canaries.ObserveFeedback(request.AnswerId!, negative: request.Rating == "down");
             }
             catch (SiftException)
             {
@@ -125,7 +141,7 @@ internal static class QueryEndpoints
     /// (citations, timings, usage, flags), or an "error" event carrying a problem.
     /// </summary>
     private static async Task StreamAsync(
-        HttpContext context, JsonSerializerOptions json,
+        HttpContext context, JsonSerializerOptions json, ServedVersion? served,
         Func<Action<string>, Task<(Generation.AnswerRecord Record, bool Cached, string Id)>> ask)
     {
         var response = context.Response;
@@ -161,11 +177,33 @@ internal static class QueryEndpoints
         try
         {
             var (record, cached, id) = await asking;
-            await Send("answer", new AnswerResult(record, cached, id));
+            await Send("answer", new AnswerResult(record, cached, id, served));
         }
         catch (SiftException ex)
         {
             await Send("error", new { status = 400, code = "bad_request", title = "The request cannot be served", detail = ex.Message });
+        }
+    }
+
+    /// <summary>Runs a read, telling the canary that routed it (if any) when it fails: a failure is its error signal.</summary>
+    private static async Task<T> Observed<T>(Canaries canaries, Served served, long started, Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception ex) when (served.Canary is not null && ex is not OperationCanceledException)
+        {
+            canaries.Observe(served.Canary, served.Candidate, new CanaryOutcome(true, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            throw;
+        }
+    }
+
+    private static void Observe(Canaries canaries, Served served, long started, CanaryOutcome outcome, string? answerId = null)
+    {
+        if (served.Canary is { } canary)
+        {
+            canaries.Observe(canary, served.Candidate, outcome with { LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds }, answerId);
         }
     }
 }

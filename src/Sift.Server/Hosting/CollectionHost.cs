@@ -61,6 +61,42 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
         }
     }
 
+    /// <summary>
+    /// What a read of <paramref name="name"/> answers from: the version <paramref name="reference"/> names (an alias
+    /// or a number), else the one <c>prod</c> points at, else the working state of a collection without versions.
+    /// Resolved once, at the start of the request, so the whole request reads one version. Null when there is no
+    /// such collection.
+    /// </summary>
+    public (IChunkStore Target, VersionRecord? Version)? Read(string name, string? reference)
+    {
+        if (Find(name) is not { } collection)
+        {
+            return null;
+        }
+
+        if (collection.Versions is not { } catalog)
+        {
+            return CollectionVersions.Resolve(collection, reference);
+        }
+
+        if (CollectionVersions.Find(name, catalog, reference) is not { } id)
+        {
+            return (collection, null);
+        }
+
+        if (_views.Count > MaxViews)
+        {
+            _views.Clear();
+        }
+
+        var view = _views.GetOrAdd((name, id), key => new Lazy<(IChunkStore, VersionRecord)>(() => (catalog.Open(key.Version), catalog.Find(key.Version)!))).Value;
+        return view;
+    }
+
+    private const int MaxViews = 64;
+
+    private readonly ConcurrentDictionary<(string Name, long Version), Lazy<(IChunkStore Target, VersionRecord Version)>> _views = new();
+
     /// <summary>Opens (creating it if needed) for ingestion.</summary>
     public IChunkStore FindOrCreate(string name)
     {

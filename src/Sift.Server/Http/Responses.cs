@@ -5,21 +5,29 @@ namespace Sift.Server.Http;
 
 /// <summary>POST /v1/collections/{c}/search: the ranked chunks, and the log id feedback can refer to.</summary>
 /// <param name="Version">The version of what the caller may see in the collection (see <see cref="CollectionDetails"/>).</param>
-public sealed record SearchResult(string Id, bool Cached, string Collection, string Version, string? Degraded, IReadOnlyList<SearchHit> Results);
+/// <param name="Served">Which collection version answered (and through which alias), for collections that keep versions.</param>
+public sealed record SearchResult(string Id, bool Cached, string Collection, string Version, string? Degraded, IReadOnlyList<SearchHit> Results, ServedVersion? Served = null);
+
+/// <summary>The collection version a read was answered from, and the alias that named it (null: a version asked for by number).</summary>
+public sealed record ServedVersion(long Version, string? Alias);
 
 /// <summary>POST /v1/collections/{c}/ask (and the "answer" event of its stream): the checked answer, its record, and the log id feedback refers to.</summary>
 public sealed record AnswerResult : AnswerRecord
 {
-    public AnswerResult(AnswerRecord record, bool cached, string id)
+    public AnswerResult(AnswerRecord record, bool cached, string id, ServedVersion? served = null)
         : base(record)
     {
         Id = id;
         Cached = cached;
+        Served = served;
     }
 
     public string Id { get; }
 
     public bool Cached { get; }
+
+    /// <summary>Which collection version answered, for collections that keep versions.</summary>
+    public ServedVersion? Served { get; }
 }
 
 /// <summary>GET /v1/collections: the collections the caller may use.</summary>

@@ -41,9 +41,11 @@ public sealed partial class IngestJobs : BackgroundService
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CollectionHost _collections;
     private readonly ILogger<IngestJobs> _logger;
+    private readonly ServerOptions _options;
 
     public IngestJobs(ServerOptions options, CollectionHost collections, ILogger<IngestJobs> logger)
     {
+        _options = options;
         _collections = collections;
         _logger = logger;
         _workers = Math.Max(1, options.IngestWorkers);
@@ -271,6 +273,7 @@ public sealed partial class IngestJobs : BackgroundService
             var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: _board.Journal(job.Id));
             var summary = await pipeline.RunAsync(request, progress, stoppingToken).ConfigureAwait(false);
             collection.FinishIngest(chunker.Fingerprint);
+            _options.RecordVersion(collection, "ingest", job.Caller, $"job {job.Id}");
             string Relative(string message) => message.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
             var relative = summary.Problems.Select(Relative).ToList();
             Save(job with

@@ -1,0 +1,142 @@
+namespace Sift.Evaluation.Monitoring;
+
+/// <summary>
+/// The two drift statistics the monitor reports per feature. The population stability index (PSI) compares binned
+/// shares: Σ (current − reference) · ln(current / reference), with bins at the reference's deciles and an empty bin
+/// counted as a share of 0.0001 (so a bin empty on one side gives a large finite term, as in the credit-scoring
+/// practice PSI comes from). The two-sample Kolmogorov-Smirnov statistic is the largest gap between the two
+/// empirical distribution functions, with its asymptotic p-value.
+/// </summary>
+public static class DriftStatistics
+{
+    /// <summary>The share an empty bin is counted as.</summary>
+    public const double EmptyShare = 1e-4;
+
+    /// <summary>PSI of a numeric feature over <paramref name="bins"/> bins cut at the reference's quantiles.</summary>
+    public static double Psi(IReadOnlyList<double> reference, IReadOnlyList<double> current, int bins = 10)
+    {
+        if (reference.Count == 0 || current.Count == 0)
+        {
+            return 0;
+        }
+
+        var edges = QuantileEdges(reference, bins);
+        return Psi(Histogram(reference, edges), Histogram(current, edges));
+    }
+
+    /// <summary>PSI of two histograms over the same bins (counts).</summary>
+    public static double Psi(IReadOnlyList<long> reference, IReadOnlyList<long> current)
+    {
+        double referenceTotal = reference.Sum(), currentTotal = current.Sum();
+        if (referenceTotal == 0 || currentTotal == 0)
+        {
+            return 0;
+        }
+
+        var psi = 0.0;
+        for (var b = 0; b < reference.Count; b++)
+        {
+            var r = Math.Max(reference[b] / referenceTotal, EmptyShare);
+            var c = Math.Max(current[b] / currentTotal, EmptyShare);
+            psi += (c - r) * Math.Log(c / r);
+        }
+
+        return psi;
+    }
+
+    /// <summary>The inner cut points of <paramref name="bins"/> equal-frequency bins of <paramref name="values"/>, without repeats.</summary>
+    public static double[] QuantileEdges(IReadOnlyList<double> values, int bins)
+    {
+        var sorted = values.Order().ToArray();
+        var edges = new List<double>();
+        for (var b = 1; b < bins; b++)
+        {
+            var edge = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(b * sorted.Length / (double)bins) - 1)];
+            if (edges.Count == 0 || edge > edges[^1])
+            {
+                edges.Add(edge);
+            }
+        }
+
+        return [.. edges];
+    }
+
+    /// <summary>Counts per bin: bin i holds values above edge i-1 and up to edge i; the last bin everything above.</summary>
+    public static long[] Histogram(IReadOnlyList<double> values, double[] edges)
+    {
+        var counts = new long[edges.Length + 1];
+        foreach (var value in values)
+        {
+            var index = Array.BinarySearch(edges, value);
+            counts[index >= 0 ? index : ~index]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>Counts of categorical values over the union of categories, in a stable order.</summary>
+    public static (IReadOnlyList<string> Categories, long[] Reference, long[] Current) Categories(IReadOnlyList<string> reference, IReadOnlyList<string> current)
+    {
+        var categories = reference.Concat(current).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        long[] Count(IReadOnlyList<string> values) => [.. categories.Select(c => (long)values.Count(v => v == c))];
+        return (categories, Count(reference), Count(current));
+    }
+
+    /// <summary>The two-sample Kolmogorov-Smirnov statistic D and its asymptotic p-value.</summary>
+    public static (double D, double PValue) KolmogorovSmirnov(IReadOnlyList<double> reference, IReadOnlyList<double> current)
+    {
+        if (reference.Count == 0 || current.Count == 0)
+        {
+            return (0, 1);
+        }
+
+        var a = reference.Order().ToArray();
+        var b = current.Order().ToArray();
+        int i = 0, j = 0;
+        var d = 0.0;
+        while (i < a.Length && j < b.Length)
+        {
+            // Step past every copy of the smaller value on both sides, so ties never open a gap that is not there.
+            var value = Math.Min(a[i], b[j]);
+            while (i < a.Length && a[i] == value)
+            {
+                i++;
+            }
+
+            while (j < b.Length && b[j] == value)
+            {
+                j++;
+            }
+
+            d = Math.Max(d, Math.Abs(((double)i / a.Length) - ((double)j / b.Length)));
+        }
+
+        var effective = Math.Sqrt(a.Length * (double)b.Length / (a.Length + b.Length));
+        return (d, KolmogorovQ((effective + 0.12 + (0.11 / effective)) * d));
+    }
+
+    /// <summary>Q(λ) = 2 Σ (−1)^(k−1) exp(−2 k² λ²), the Kolmogorov distribution's upper tail (Numerical Recipes' probks).</summary>
+    public static double KolmogorovQ(double lambda)
+    {
+        if (lambda < 1e-3)
+        {
+            return 1;
+        }
+
+        double sum = 0, sign = 1, previous = 0;
+        for (var k = 1; k <= 100; k++)
+        {
+            var term = sign * Math.Exp(-2 * k * k * lambda * lambda);
+            sum += term;
+            if (Math.Abs(term) <= 1e-10 * Math.Abs(sum) || Math.Abs(term) <= 1e-3 * previous)
+            {
+                return Math.Clamp(2 * sum, 0, 1);
+            }
+
+            sign = -sign;
+            previous = Math.Abs(term);
+        }
+
+        return 1; // no convergence: λ is tiny, so the distributions are indistinguishable
+    }
+}

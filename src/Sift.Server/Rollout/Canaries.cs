@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Sift.Core;
+using Sift.Core.Storage;
+using Sift.Core.Telemetry;
+
+namespace Sift.Server.Rollout;
+
+/// <summary>
+/// The server's canaries, one per collection at most: routing of each read, the arms' outcomes, and what follows when a
+/// canary ends (traffic back on the baseline, or the baseline alias moved to the candidate's version), each end logged,
+/// counted in <c>sift.canary.events</c> and posted to the plan's webhook.
+/// </summary>
+public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogger<Canaries> logger)
+{
+    private const int AnswersRemembered = 100_000;
+
+    private readonly ConcurrentDictionary<string, Canary> _canaries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Canary Canary, bool Candidate)> _answers = new(StringComparer.Ordinal);
+
+    /// <summary>Starts (or replaces) the canary of <paramref name="collection"/>; the plan's aliases must exist.</summary>
+    public Canary Start(string collection, CanaryPlan plan)
+    {
+        if (plan.Share is < 0 or > 1 || double.IsNaN(plan.Share))
+        {
+            throw new InvalidOptionException("share", $"must be between 0 and 1 (got {plan.Share})");
+        }
+
+        if (plan.Alpha is <= 0 or >= 0.5 || double.IsNaN(plan.Alpha))
+        {
+            throw new InvalidOptionException("alpha", $"must be above 0 and below 0.5 (got {plan.Alpha})");
+        }
+
+        if (plan.MinRequests < 2 || plan.PromoteAfter is < 1)
+        {
+            throw new InvalidOptionException("minRequests", "minRequests must be at least 2 and promoteAfter at least 1");
+        }
+
+        var catalog = Catalog(collection);
+        var aliases = catalog.Aliases();
+        foreach (var alias in new[] { plan.Candidate, plan.Baseline })
+        {
+            if (!aliases.ContainsKey(VersionAliases.Validate(alias)))
+            {
+                throw new SiftException($"collection '{collection}' has no alias '{alias}' (its aliases: {string.Join(", ", aliases.Keys)})");
+            }
+        }
+
+        if (plan.Candidate == plan.Baseline)
+        {
+            throw new InvalidOptionException("candidate", "must differ from the baseline alias");
+        }
+
+        var canary = new Canary(collection, plan, DateTimeOffset.UtcNow);
+        _canaries[collection] = canary;
+        logger.LogInformation("canary started on {Collection}: {Share:P0} of callers read {Candidate} (version {Version})", collection, plan.Share, plan.Candidate, aliases[plan.Candidate]);
+        return canary;
+    }
+
+    public Canary? Find(string collection) => _canaries.GetValueOrDefault(collection);
+
+    public bool Stop(string collection)
+    {
+        if (!_canaries.TryRemove(collection, out var canary))
+        {
+            return false;
+        }
+
+        canary.Stop("stopped by an administrator");
+        return true;
+    }
+
+    /// <summary>The alias a read of <paramref name="collection"/> by <paramref name="caller"/> goes to, with the canary that routed it.</summary>
+    public (string? Alias, Canary? Canary, bool Candidate) Route(string collection, string caller)
+    {
+        if (Find(collection) is not { State: CanaryState.Running } canary)
+        {
+            return (null, null, false);
+        }
+
+        var candidate = canary.RoutesToCandidate(caller);
+        return (candidate ? canary.Plan.Candidate : canary.Plan.Baseline, canary, candidate);
+    }
+
+    public void Observe(Canary canary, bool candidate, CanaryOutcome outcome, string? answerId = null)
+    {
+        if (answerId is not null)
+        {
+            if (_answers.Count >= AnswersRemembered)
+            {
+                _answers.Clear(); // feedback on very old answers is simply not counted
+            }
+
+            _answers[answerId] = (canary, candidate);
+        }
+
+        Conclude(canary, canary.Record(candidate, outcome));
+    }
+
+    /// <summary>Counts a rating towards the arm that gave the answer, if a canary routed it.</summary>
+    public void ObserveFeedback(string answerId, bool negative)
+    {
+        if (_answers.TryGetValue(answerId, out var routed))
+        {
+            Conclude(routed.Canary, routed.Canary.RecordFeedback(routed.Candidate, negative));
+        }
+    }
+
+    private void Conclude(Canary canary, CanaryEvent? ended)
+    {
+        if (ended is null)
+        {
+            return;
+        }
+
+        var outcome = ended.State == CanaryState.RolledBack ? "rolled_back" : "promoted";
+        if (ended.State == CanaryState.Promoted)
+        {
+            var catalog = Catalog(canary.Collection);
+            var version = catalog.Aliases()[canary.Plan.Candidate];
+            catalog.MoveAlias(canary.Plan.Baseline, version, "canary", $"canary promoted {canary.Plan.Candidate}: {ended.Reason}");
+            logger.LogInformation("canary on {Collection} promoted: {Baseline} -> version {Version} ({Reason})", canary.Collection, canary.Plan.Baseline, version, ended.Reason);
+        }
+        else
+        {
+            logger.LogWarning("canary on {Collection} rolled back: all traffic on {Baseline} again ({Reason})", canary.Collection, canary.Plan.Baseline, ended.Reason);
+        }
+
+        SiftTelemetry.CanaryEvents.Add(1, new TagList { { "collection", canary.Collection }, { "outcome", outcome } });
+        if (canary.Plan.Webhook is { } webhook)
+        {
+            _ = PostAsync(webhook, new { @event = $"canary_{outcome}", collection = canary.Collection, reason = ended.Reason, status = ended.Status });
+        }
+    }
+
+    private async Task PostAsync(Uri webhook, object payload)
+    {
+        try
+        {
+            using var client = http.CreateClient();
+            client.Timeout = TimeSpan.FromSeconds(10);
+            using var response = await client.PostAsJsonAsync(webhook, payload).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                logger.LogWarning("webhook {Webhook} answered {Status}", webhook, (int)response.StatusCode);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            logger.LogWarning("webhook {Webhook} could not be reached: {Message}", webhook, ex.Message);
+        }
+    }
+
+    private IVersionCatalog Catalog(string collection) =>
+        host.Find(collection)?.Versions ?? throw new SiftException($"collection '{collection}' keeps no versions, so it cannot run a canary");
+}
