@@ -71,7 +71,7 @@ public static class DriftMonitor
         var psi = DriftStatistics.Psi(referenceCounts, currentCounts);
         var drift = new List<FeatureDrift>
         {
-            new("chunk_terms", "categorical", psi, null, null, psi >= new DriftThresholds().Psi, [.. vocabulary, "(other)"], referenceCounts, currentCounts, double.NaN, double.NaN),
+            new("chunk_terms", "categorical", psi, null, null, psi >= new DriftThresholds().Psi, [.. vocabulary, "(other)"], referenceCounts, currentCounts, null, null),
         };
 
         var vectorsA = reference.GetVectors([.. a.Select(c => c.Id)]).OfType<float[]>().ToList();
@@ -93,7 +93,7 @@ public static class DriftMonitor
 
             var (x, y) = (Histogram(vectorsA), Histogram(vectorsB));
             var embeddingPsi = DriftStatistics.Psi(x, y);
-            drift.Add(new FeatureDrift("chunk_embeddings", "categorical", embeddingPsi, null, null, embeddingPsi >= new DriftThresholds().Psi, names, x, y, double.NaN, double.NaN));
+            drift.Add(new FeatureDrift("chunk_embeddings", "categorical", embeddingPsi, null, null, embeddingPsi >= new DriftThresholds().Psi, names, x, y, null, null));
         }
 
         return drift;

@@ -34,8 +34,13 @@ public static class QueryProfiles
         return new QuerySample(terms.Count, outOfVocabulary, QueryLanguage.Detect(query), embedding, top, gap, latencyMs, abstained);
     }
 
-    /// <summary>Runs each query through the collection's own retrieval (top <see cref="Depth"/>) and describes it.</summary>
-    public static async Task<IReadOnlyList<QuerySample>> RunAsync(IChunkStore collection, IEnumerable<string> queries, ITextAnalyzer analyzer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs two windows of queries through the collection's own retrieval (top <see cref="Depth"/>) and describes each
+    /// query. The windows are run interleaved, after an untimed warm-up, so the machine's state (a cold process, a busy
+    /// neighbour) weighs on both alike and latency compares fairly.
+    /// </summary>
+    public static async Task<(IReadOnlyList<QuerySample> Reference, IReadOnlyList<QuerySample> Current)> RunAsync(
+        IChunkStore collection, IReadOnlyList<string> reference, IReadOnlyList<string> current, ITextAnalyzer analyzer, CancellationToken cancellationToken)
     {
         var settings = RetrievalSettings.For(collection);
         if (settings.NeedsVectors)
@@ -44,22 +49,29 @@ public static class QueryProfiles
         }
 
         var retriever = RetrieverFactory.Create(collection, analyzer, settings);
-        var list = queries.ToList();
-        foreach (var query in list.Take(WarmUp))
+        foreach (var query in reference.Concat(current).Take(WarmUp))
         {
-            // Untimed first: a cold process (JIT, index load) would otherwise make the first window look slower.
             await retriever.RetrieveAsync(new RetrievalQuery(query, Depth), cancellationToken).ConfigureAwait(false);
         }
 
-        var samples = new List<QuerySample>();
-        foreach (var query in list)
+        async Task<QuerySample> Run(string query)
         {
             var started = Stopwatch.GetTimestamp();
             var results = await retriever.RetrieveAsync(new RetrievalQuery(query, Depth), cancellationToken).ConfigureAwait(false);
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            samples.Add(await DescribeAsync(query, collection, analyzer, [.. results.Select(r => r.Score)], latency, null, cancellationToken).ConfigureAwait(false));
+            return await DescribeAsync(query, collection, analyzer, [.. results.Select(r => r.Score)], latency, null, cancellationToken).ConfigureAwait(false);
         }
 
-        return samples;
+        // Proportionally interleaved: the i-th of n queries of a window runs at about i/n of the way through, for both.
+        var order = reference.Select((q, i) => (Query: q, Current: false, At: (i + 0.5) / reference.Count))
+            .Concat(current.Select((q, i) => (Query: q, Current: true, At: (i + 0.5) / current.Count)))
+            .OrderBy(e => e.At);
+        var (a, b) = (new List<QuerySample>(reference.Count), new List<QuerySample>(current.Count));
+        foreach (var (query, isCurrent, _) in order)
+        {
+            (isCurrent ? b : a).Add(await Run(query).ConfigureAwait(false));
+        }
+
+        return (a, b);
     }
 }

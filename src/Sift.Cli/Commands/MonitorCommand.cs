@@ -62,10 +62,8 @@ internal static class MonitorCommand
             {
                 var referenceQueries = ReadQueries(result.GetValue(reference)!, result.GetValue(referenceSplit)!);
                 var currentQueries = ReadQueries(result.GetValue(current)!, result.GetValue(currentSplit)!);
-                drift = DriftReport.Compare(
-                    await QueryProfiles.RunAsync(target, referenceQueries, CommonOptions.Analyzer, cancellation),
-                    await QueryProfiles.RunAsync(target, currentQueries, CommonOptions.Analyzer, cancellation),
-                    thresholds);
+                var (referenceSamples, currentSamples) = await QueryProfiles.RunAsync(target, referenceQueries, currentQueries, CommonOptions.Analyzer, cancellation);
+                drift = DriftReport.Compare(referenceSamples, currentSamples, thresholds);
                 source = $"reference {result.GetValue(reference)}, current {result.GetValue(current)}";
             }
 

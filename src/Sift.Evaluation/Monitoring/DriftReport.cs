@@ -21,7 +21,7 @@ public sealed record DriftThresholds(double Psi = 0.2, double KsPValue = 0.01, i
 /// <param name="Bins">Category names, or the numeric bins' upper edges (the last "+inf").</param>
 public sealed record FeatureDrift(
     string Name, string Kind, double Psi, double? KsStatistic, double? KsPValue, bool Drifted,
-    IReadOnlyList<string> Bins, IReadOnlyList<long> Reference, IReadOnlyList<long> Current, double ReferenceMean, double CurrentMean);
+    IReadOnlyList<string> Bins, IReadOnlyList<long> Reference, IReadOnlyList<long> Current, double? ReferenceMean, double? CurrentMean);
 
 public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThresholds Thresholds, IReadOnlyList<FeatureDrift> Features, string? Note)
 {
@@ -81,7 +81,7 @@ public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThre
         string[] a = [.. reference], b = [.. current];
         var (categories, referenceCounts, currentCounts) = DriftStatistics.Categories(a, b);
         var psi = DriftStatistics.Psi(referenceCounts, currentCounts);
-        return new FeatureDrift(name, "categorical", psi, null, null, psi >= thresholds.Psi, categories, referenceCounts, currentCounts, double.NaN, double.NaN);
+        return new FeatureDrift(name, "categorical", psi, null, null, psi >= thresholds.Psi, categories, referenceCounts, currentCounts, null, null);
     }
 }
 

@@ -34,7 +34,7 @@ public static class DriftHtml
     }
 
     private static string Number(double? value) =>
-        value is { } v && !double.IsNaN(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : "";
+        value is { } v ? v.ToString("0.####", CultureInfo.InvariantCulture) : "";
 
     private static string Shares(FeatureDrift feature)
     {
