@@ -225,8 +225,10 @@ public sealed class Canary
             _ => Math.Max(tolerances.LatencyIncrease * scale, tolerances.LatencyFloorMs),
         };
 
-        // The mixture's spread is the size of effect that matters: the tolerance, or a tenth of the baseline's scale.
-        var tau = Math.Max(tolerance, signal is TopScore or Latency ? Math.Max(0.1 * scale, 1e-6) : 0.02);
+        // The mixture's spread is the size of effect worth catching: a rate moving by 0.1, a score or latency by a
+        // quarter of the baseline's. Much smaller, and the test is slow to believe a large effect (the mixture puts
+        // little weight on it); the false-alarm bound holds whatever is chosen.
+        var tau = Math.Max(tolerance, signal is TopScore or Latency ? Math.Max(0.25 * scale, 1e-6) : 0.1);
         var alpha = Plan.Alpha / SignalNames.Length;
         var verdict = SequentialTest.Compare(baseline, candidate, tolerance, alpha, tau, Plan.MinRequests);
         var sign = signal == TopScore ? -1 : 1; // shown as scores, not as the negated values compared
