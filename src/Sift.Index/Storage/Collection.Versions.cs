@@ -348,6 +348,12 @@ public sealed partial class Collection
                 DELETE FROM version_reports WHERE version NOT IN (SELECT id FROM versions);
                 """, transaction);
             transaction.Commit();
+            if (unheld.Count > 0)
+            {
+                // Deleted rows leave free pages behind; give them back to the file system, which is what gc is for.
+                Execute(connection, "VACUUM");
+            }
+
             return new VersionCollection(deleted, unheld.Count, chunks);
         }
 
