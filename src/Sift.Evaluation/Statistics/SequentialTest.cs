@@ -38,13 +38,14 @@ public sealed record SequentialVerdict(double Difference, double LikelihoodRatio
 public static class SequentialTest
 {
     /// <summary>Λ for an observed (excess) difference with variance <paramref name="variance"/> under a mixture of variance <paramref name="tau2"/>.</summary>
+    /// <remarks>Computed in logs and capped at e^700, so overwhelming evidence stays a finite number.</remarks>
     public static double LikelihoodRatio(double difference, double variance, double tau2) =>
-        Math.Sqrt(variance / (variance + tau2)) * Math.Exp(tau2 * difference * difference / (2 * variance * (variance + tau2)));
+        Math.Exp(Math.Min(700, (0.5 * Math.Log(variance / (variance + tau2))) + (tau2 * difference * difference / (2 * variance * (variance + tau2)))));
 
     /// <summary>
     /// Whether the candidate is worse than the baseline by more than <paramref name="tolerance"/> (larger values
     /// worse), at false-alarm rate <paramref name="alpha"/>. Below <paramref name="minimum"/> observations per arm, or
-    /// with no variance at all, nothing is concluded.
+    /// while the difference is within the tolerance, nothing is concluded.
     /// </summary>
     public static SequentialVerdict Compare(RunningMoments baseline, RunningMoments candidate, double tolerance, double alpha, double tau, long minimum = 30)
     {
@@ -54,12 +55,15 @@ public static class SequentialTest
             return new SequentialVerdict(difference, 1, false);
         }
 
-        var variance = (baseline.Variance / baseline.Count) + (candidate.Variance / candidate.Count);
         var excess = difference - tolerance;
-        if (variance <= 0 || excess <= 0)
+        if (excess <= 0)
         {
             return new SequentialVerdict(difference, 1, false);
         }
+
+        // Two arms without any spread (every request alike) that differ beyond the tolerance are as clear as evidence
+        // gets: a variance negligible next to the mixture's stands in for zero.
+        var variance = Math.Max((baseline.Variance / baseline.Count) + (candidate.Variance / candidate.Count), tau * tau * 1e-6);
 
         var ratio = LikelihoodRatio(excess, variance, tau * tau);
         return new SequentialVerdict(difference, ratio, ratio >= 1 / alpha);

@@ -115,7 +115,7 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
             return;
         }
 
-        var outcome = ended.State == CanaryState.RolledBack ? "rolled_back" : "promoted";
+        var outcome = Canary.Name(ended.State);
         if (ended.State == CanaryState.Promoted)
         {
             var catalog = Catalog(canary.Collection);

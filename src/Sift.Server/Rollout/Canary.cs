@@ -39,7 +39,6 @@ public sealed record CanaryTolerances(
 /// <summary>What one request through a canaried collection showed. Null: the signal does not apply (a search has no abstention).</summary>
 public sealed record CanaryOutcome(bool Error, double LatencyMs, double? TopScore = null, bool? Abstained = null, bool? CitationFailure = null);
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<CanaryState>))]
 public enum CanaryState
 {
     Running,
@@ -51,8 +50,9 @@ public enum CanaryState
 /// <summary>One signal of one canary at the moment asked.</summary>
 public sealed record SignalStatus(string Name, long BaselineCount, double BaselineMean, long CandidateCount, double CandidateMean, double Tolerance, double LikelihoodRatio, double Threshold, bool Degraded);
 
+/// <param name="State">running, rolled_back, promoted or stopped.</param>
 public sealed record CanaryStatus(
-    string Collection, CanaryPlan Plan, CanaryState State, string StartedAt, string? EndedAt, string? Reason,
+    string Collection, CanaryPlan Plan, string State, string StartedAt, string? EndedAt, string? Reason,
     long BaselineRequests, long CandidateRequests, IReadOnlyList<SignalStatus> Signals);
 
 /// <summary>
@@ -177,10 +177,19 @@ public sealed class Canary
         lock (_lock)
         {
             return new CanaryStatus(
-                Collection, Plan, State, Started.ToString("O"), Ended?.ToString("O"), Reason,
+                Collection, Plan, Name(State), Started.ToString("O"), Ended?.ToString("O"), Reason,
                 _signals[Error].Baseline.Count, _signals[Error].Candidate.Count, [.. SignalNames.Select(Compare)]);
         }
     }
+
+    /// <summary>A state as the API and webhooks spell it.</summary>
+    public static string Name(CanaryState state) => state switch
+    {
+        CanaryState.Running => "running",
+        CanaryState.RolledBack => "rolled_back",
+        CanaryState.Promoted => "promoted",
+        _ => "stopped",
+    };
 
     private void Add(string signal, bool candidate, double value)
     {
