@@ -2,6 +2,7 @@ using Sift.Core;
 using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Evaluation;
+using Sift.Evaluation.Answers;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
 using Sift.Evaluation.Statistics;
@@ -134,10 +135,41 @@ public static class VersionOperations
 
         var before = await Run(baseline, $"version {baselineId}");
         var after = await Run(candidate, $"version {candidateId}");
+        return Verdict(dataset.Name, dataset.Split, baselineId, candidateId, before, after, maxDrops);
+    }
+
+    /// <summary>
+    /// The answer gate: asks both versions every question of a QA set with the same answerer (and judge, when one is
+    /// given), and fails an answer metric (faithfulness, token_f1, ...) that dropped beyond its limit, significantly.
+    /// </summary>
+    public static async Task<GateReport> AnswerGateAsync(
+        IChunkStore baseline, long baselineId, IChunkStore candidate, long candidateId, string dataset, IReadOnlyList<QaItem> items,
+        IReadOnlyDictionary<string, double> maxDrops, ITextAnalyzer analyzer, AnswerOptions answering, JudgedMetrics? judged, CancellationToken cancellationToken)
+    {
+        async Task<RunResults> Run(IChunkStore version, string name)
+        {
+            var settings = RetrievalSettings.For(version);
+            if (settings.NeedsVectors)
+            {
+                SiftStores.BindEmbedder(version);
+            }
+
+            var pipeline = new SiftAnswering(analyzer).Create(RetrieverFactory.Create(version, analyzer, settings), answering);
+            var questions = await AnswerEvaluation.RunAsync(items, pipeline, version, SiftAnswering.DefaultTopK, null, judged, null, cancellationToken).ConfigureAwait(false);
+            return new RunResults(name, questions.ToDictionary(q => q.Item.Id, q => (IReadOnlyDictionary<string, double>)q.Metrics, StringComparer.Ordinal));
+        }
+
+        var before = await Run(baseline, $"version {baselineId}");
+        var after = await Run(candidate, $"version {candidateId}");
+        return Verdict(dataset, "answers", baselineId, candidateId, before, after, maxDrops);
+    }
+
+    private static GateReport Verdict(string dataset, string split, long baselineId, long candidateId, RunResults before, RunResults after, IReadOnlyDictionary<string, double> maxDrops)
+    {
         var comparisons = RegressionGate.Compare(before, after, maxDrops.Keys);
         var failures = RegressionGate.Check(before, after, maxDrops).Select(f => new GateFinding(
             f.Comparison.Metric, -f.Comparison.Difference, f.MaxDrop, f.Comparison.Low, f.Comparison.High, f.Comparison.PValue,
             [.. f.WorstQueries.Select(q => new QueryDrop(q.QueryId, q.Drop))], f.ToString())).ToList();
-        return new GateReport(dataset.Name, dataset.Split, before.PerQuery.Count, baselineId, candidateId, maxDrops, comparisons, failures);
+        return new GateReport(dataset, split, before.PerQuery.Count, baselineId, candidateId, maxDrops, comparisons, failures);
     }
 }

@@ -201,42 +201,76 @@ internal static class VersionsCommand
         var to = new Option<string>("--to") { Description = "The alias to move to it", DefaultValueFactory = _ => VersionAliases.Production };
         var gate = new Option<string?>("--gate") { Description = "A judged dataset (BEIR layout) both versions are evaluated on first; the promote is refused (exit 3) when the candidate is significantly worse" };
         var split = CommonOptions.Split();
-        var maxDrop = new Option<string[]>("--max-drop") { Description = "The drop allowed per metric before a significant one refuses the promote (default ndcg@10=0.01)" };
-        var command = new Command("promote", "Move an alias (default prod) to a version, optionally through an evaluation gate") { from, collection, to, gate, split, maxDrop };
+        var answers = new Option<string?>("--answers") { Description = "A QA test set (as sift eval answers reads) both versions answer first, with the same --llm and --judge; its metrics take --max-drop limits too (e.g. faithfulness=0.02)" };
+        var maxDrop = new Option<string[]>("--max-drop") { Description = "The drop allowed per metric before a significant one refuses the promote: retrieval metrics (default ndcg@10=0.01) for --gate, answer metrics (e.g. faithfulness=0.02, token_f1=0.02) for --answers" };
+        var llm = new LlmOptions();
+        var judgeOptions = new JudgeOptions();
+        var command = new Command("promote", "Move an alias (default prod) to a version, optionally through evaluation gates") { from, collection, to, gate, split, answers, maxDrop };
+        llm.AddTo(command);
+        judgeOptions.AddTo(command);
         command.SetAction(async (result, cancellation) =>
         {
             using var opened = Open(result, collection, out var catalog);
             var alias = VersionAliases.Validate(result.GetValue(to)!);
             var candidate = Resolve(opened.Name, catalog, result.GetValue(from)!);
             var json = result.GetValue(CommonOptions.Json);
-            GateReport? report = null;
-            if (result.GetValue(gate) is { } dataset)
+            var (retrievalLimits, answerLimits) = SplitLimits(result.GetValue(maxDrop) ?? []);
+            if (answerLimits.Count > 0 && result.GetValue(answers) is null)
+            {
+                throw new InvalidOptionException("maximum drop", $"names answer metrics ({string.Join(", ", answerLimits.Keys)}), which need --answers QA.jsonl");
+            }
+
+            var reports = new List<GateReport>();
+            if (result.GetValue(gate) is not null || result.GetValue(answers) is not null)
             {
                 var baseline = catalog.Aliases().TryGetValue(alias, out var current)
                     ? current
-                    : throw new SiftException($"alias '{alias}' points at no version yet, so there is nothing to compare the candidate with: promote without --gate");
-                var limits = RegressionGate.ParseMaxDrops(result.GetValue(maxDrop) is { Length: > 0 } given ? given : ["ndcg@10=0.01"]);
-                var data = BeirDataset.LoadJudgedQueries(dataset, result.GetValue(split)!);
+                    : throw new SiftException($"alias '{alias}' points at no version yet, so there is nothing to compare the candidate with: promote without a gate");
                 using var before = catalog.Open(baseline);
                 using var after = catalog.Open(candidate);
-                report = await VersionOperations.GateAsync(before, baseline, after, candidate, data, limits, CommonOptions.Analyzer, cancellation);
-                catalog.AttachReport(candidate, "promote-gate", JsonSerializer.Serialize(report, JsonOutput.Options));
-                if (!json)
+                if (result.GetValue(gate) is { } dataset)
                 {
-                    foreach (var comparison in report.Comparisons)
+                    var data = BeirDataset.LoadJudgedQueries(dataset, result.GetValue(split)!);
+                    reports.Add(await VersionOperations.GateAsync(
+                        before, baseline, after, candidate, data, retrievalLimits.Count > 0 ? retrievalLimits : new Dictionary<string, double> { ["ndcg@10"] = 0.01 }, CommonOptions.Analyzer, cancellation));
+                }
+
+                if (result.GetValue(answers) is { } qa)
+                {
+                    if (answerLimits.Count == 0)
                     {
-                        AnsiConsole.MarkupLineInterpolated($"gate ({data.Name} {data.Split}, {report.Queries} queries): version {baseline} -> {candidate}: {comparison.ToString()}");
+                        throw new InvalidOptionException("maximum drop", "names no answer metric for --answers: add e.g. --max-drop token_f1=0.02 (or faithfulness=0.02 with --judge)");
+                    }
+
+                    var (answerer, endpoint) = llm.Build(result);
+                    var (judge, cache) = judgeOptions.Build(result);
+                    using var verdicts = cache;
+                    var judged = judge is null ? null : new Evaluation.Answers.JudgedMetrics(judge, EmbedderSpecs.Create(EmbedderSpecs.Default)!);
+                    reports.Add(await VersionOperations.AnswerGateAsync(
+                        before, baseline, after, candidate, Path.GetFileName(qa), Evaluation.Answers.QaDataset.Load(qa), answerLimits, CommonOptions.Analyzer,
+                        new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result)), judged, cancellation));
+                }
+
+                foreach (var report in reports)
+                {
+                    catalog.AttachReport(candidate, "promote-gate", JsonSerializer.Serialize(report, JsonOutput.Options));
+                    if (!json)
+                    {
+                        foreach (var comparison in report.Comparisons)
+                        {
+                            AnsiConsole.MarkupLineInterpolated($"gate ({report.Dataset} {report.Split}, {report.Queries} queries): version {baseline} -> {candidate}: {comparison.ToString()}");
+                        }
                     }
                 }
 
-                if (!report.Passed)
+                if (reports.SelectMany(r => r.Failures).ToList() is { Count: > 0 } failures)
                 {
                     if (json)
                     {
-                        JsonOutput.Write(new { collection = opened.Name, alias, promoted = false, gate = report });
+                        JsonOutput.Write(new { collection = opened.Name, alias, promoted = false, gates = reports });
                     }
 
-                    foreach (var failure in report.Failures)
+                    foreach (var failure in failures)
                     {
                         await Console.Error.WriteLineAsync($"refused: {failure.Summary}");
                     }
@@ -246,16 +280,55 @@ internal static class VersionsCommand
                 }
             }
 
-            catalog.MoveAlias(alias, candidate, CollectionVersions.LocalUser, $"promote {result.GetValue(from)}{(report is null ? "" : " through the gate")}");
+            catalog.MoveAlias(alias, candidate, CollectionVersions.LocalUser, $"promote {result.GetValue(from)}{(reports.Count == 0 ? "" : " through the gate")}");
             if (json)
             {
-                JsonOutput.Write(new { collection = opened.Name, alias, version = candidate, promoted = true, gate = report });
+                JsonOutput.Write(new { collection = opened.Name, alias, version = candidate, promoted = true, gates = reports });
                 return 0;
             }
 
             return Moved(result, opened.Name, alias, candidate);
         });
         return command;
+    }
+
+    /// <summary>Limits on retrieval metrics (ndcg@10, recall@100, ...) apart from limits on answer metrics (anything else).</summary>
+    private static (Dictionary<string, double> Retrieval, Dictionary<string, double> Answers) SplitLimits(string[] expressions)
+    {
+        var (retrieval, answers) = (new Dictionary<string, double>(StringComparer.Ordinal), new Dictionary<string, double>(StringComparer.Ordinal));
+        foreach (var expression in expressions)
+        {
+            var parts = expression.Split('=');
+            if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var limit) || limit < 0)
+            {
+                throw new InvalidOptionException("maximum drop", $"'{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01 or faithfulness=0.02");
+            }
+
+            var name = parts[0].Trim();
+            if (IsRetrievalMetric(name))
+            {
+                retrieval[Evaluation.Metrics.MetricSpec.Parse(name).ToString()] = limit;
+            }
+            else
+            {
+                answers[name] = limit;
+            }
+        }
+
+        return (retrieval, answers);
+    }
+
+    private static bool IsRetrievalMetric(string name)
+    {
+        try
+        {
+            Evaluation.Metrics.MetricSpec.Parse(name);
+            return true;
+        }
+        catch (SiftException)
+        {
+            return false;
+        }
     }
 
     private static Command Rollback()

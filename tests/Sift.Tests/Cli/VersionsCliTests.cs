@@ -93,6 +93,33 @@ public sealed class VersionsCliTests : IDisposable
     }
 
     [Fact]
+    public async Task TheAnswerGateRefusesAVersionWhoseAnswersGotWorse()
+    {
+        string[] cities = ["Lisbon", "Oslo", "Dublin", "Vienna", "Prague", "Warsaw", "Athens", "Madrid", "Berlin", "Rome", "Paris", "Bern"];
+        var qa = new List<string>();
+        for (var i = 0; i < cities.Length; i++)
+        {
+            _folder.File($"docs/city{i}.txt", $"The {cities[i]} tram depot closes at {i + 1} o'clock for maintenance of the overhead lines.");
+            qa.Add(JsonSerializer.Serialize(new { id = $"q{i}", question = $"When does the {cities[i]} tram depot close?", reference_answer = $"The {cities[i]} tram depot closes at {i + 1} o'clock for maintenance of the overhead lines." }));
+        }
+
+        _folder.File("qa.jsonl", string.Join('\n', qa));
+        await Sift("ingest", _folder.Combine("docs"), "-c", "trams");
+        for (var i = 0; i < cities.Length; i++)
+        {
+            _folder.File($"docs/city{i}.txt", $"Depot {cities[i]}: see the timetable.");
+        }
+
+        await Sift("ingest", _folder.Combine("docs"), "-c", "trams", "--to", "candidate");
+        var refused = await Sift("versions", "promote", "candidate", "-c", "trams", "--answers", _folder.Combine("qa.jsonl"), "--max-drop", "token_f1=0.05");
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("refused: token_f1 dropped by", refused.Stderr, StringComparison.Ordinal);
+        var missing = await Sift("versions", "promote", "candidate", "-c", "trams", "--max-drop", "faithfulness=0.02");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("need --answers", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [Trait("Category", "Slow")]
     public async Task APromoteThroughTheGateIsRefusedForAPlantedRegressionOnSciFactAndAcceptedForANeutralChange()
     {
