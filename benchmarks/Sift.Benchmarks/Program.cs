@@ -22,10 +22,17 @@ using Sift.Evaluation.Metrics;
 //                                 in DIR/<dataset>)
 //   access DATASET_DIR            BM25 with statistics over a caller's visible documents vs the whole index
 //   support SCIFACT_DIR           the offline citation support check on SciFact claims (threshold from train, test reported)
+//   canary [RUNS]                 simulated canaries: false rollbacks over A/A runs, requests until a degraded one is rolled back
+//   drift SCIFACT_DIR NFCORPUS_DIR [WINDOW]
+//                                 drift alerts on same-distribution windows (false alarms) and on a planted shift
 //   sql-bm25 POSTGRES_ADDRESS DATASET_DIR
 //                                 BM25 for a PostgreSQL store in memory (Sift's choice) vs in SQL over a postings table
 switch (args.FirstOrDefault())
 {
+    case "canary" when args.Length is 1 or 2:
+        return Sift.Benchmarks.MonitoringCommand.Canary(args.Length == 2 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200);
+    case "drift" when args.Length is 3 or 4:
+        return await Sift.Benchmarks.MonitoringCommand.Drift(args[1], args[2], args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 150);
     case "support" when args.Length == 2:
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
     case "sql-bm25" when args.Length == 3:
@@ -45,7 +52,7 @@ switch (args.FirstOrDefault())
     case "engines-score" when args.Length == 3:
         return await EnginesCommand.Score(args[1], args[2]);
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | canary [RUNS] | drift SCIFACT_DIR NFCORPUS_DIR [WINDOW] | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
         return 2;
 }
 

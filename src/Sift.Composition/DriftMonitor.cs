@@ -68,11 +68,8 @@ public static class DriftMonitor
         long[] Frequencies(List<HashSet<string>> chunks) =>
             [.. vocabulary.Select(t => (long)chunks.Count(c => c.Contains(t))), chunks.Sum(c => (long)c.Count(t => !vocabulary.Contains(t)))];
         var (referenceCounts, currentCounts) = (Frequencies(referenceTerms), Frequencies(currentTerms));
-        var psi = DriftStatistics.Psi(referenceCounts, currentCounts);
-        var drift = new List<FeatureDrift>
-        {
-            new("chunk_terms", "categorical", psi, null, null, psi >= new DriftThresholds().Psi, [.. vocabulary, "(other)"], referenceCounts, currentCounts, null, null),
-        };
+        var thresholds = new DriftThresholds();
+        var drift = new List<FeatureDrift> { DriftReport.Categorical("chunk_terms", [.. vocabulary, "(other)"], referenceCounts, currentCounts, thresholds) };
 
         var vectorsA = reference.GetVectors([.. a.Select(c => c.Id)]).OfType<float[]>().ToList();
         var vectorsB = current.GetVectors([.. b.Select(c => c.Id)]).OfType<float[]>().ToList();
@@ -91,9 +88,7 @@ public static class DriftMonitor
                 return counts;
             }
 
-            var (x, y) = (Histogram(vectorsA), Histogram(vectorsB));
-            var embeddingPsi = DriftStatistics.Psi(x, y);
-            drift.Add(new FeatureDrift("chunk_embeddings", "categorical", embeddingPsi, null, null, embeddingPsi >= new DriftThresholds().Psi, names, x, y, null, null));
+            drift.Add(DriftReport.Categorical("chunk_embeddings", names, Histogram(vectorsA), Histogram(vectorsB), thresholds));
         }
 
         return drift;

@@ -27,12 +27,12 @@ internal static class MonitorCommand
         var window = new Option<string?>("--window") { Description = "Instead of files: the query log's last WINDOW (e.g. 24h, 7d) against the --reference-window before it" };
         var referenceWindow = new Option<string?>("--reference-window") { Description = "How far back before --window the reference reaches (default 7 times --window)" };
         var psi = new Option<double>("--psi") { Description = "PSI at or above which a feature counts as drifted", DefaultValueFactory = _ => new DriftThresholds().Psi };
-        var ks = new Option<double>("--ks-p") { Description = "KS p-value below which a numeric feature's PSI counts", DefaultValueFactory = _ => new DriftThresholds().KsPValue };
+        var pValue = new Option<double>("--p-value") { Description = "The test p-value (KS for numeric features, chi-square for categorical ones) below which a feature's PSI counts", DefaultValueFactory = _ => new DriftThresholds().PValue };
         var output = CommonOptions.Out("Write the report as HTML (a .html path) or JSON (any other path)");
         var failOnAlert = new Option<bool>("--fail-on-alert") { Description = "Exit 3 when a feature drifted (for scheduled checks)" };
         var report = new Command("report", "Compare a reference window of queries with a current one: query features and retrieval outcomes, PSI and KS per feature")
         {
-            collection, reference, current, referenceSplit, currentSplit, window, referenceWindow, psi, ks, output, failOnAlert,
+            collection, reference, current, referenceSplit, currentSplit, window, referenceWindow, psi, pValue, output, failOnAlert,
         };
         report.Validators.Add(parsed =>
         {
@@ -47,7 +47,7 @@ internal static class MonitorCommand
             using var reading = CommonOptions.OpenForReading(result, result.GetValue(collection)!);
             var target = reading.Target;
             SiftStores.BindEmbedder(target);
-            var thresholds = new DriftThresholds(result.GetValue(psi), result.GetValue(ks));
+            var thresholds = new DriftThresholds(result.GetValue(psi), result.GetValue(pValue));
             DriftReport drift;
             string source;
             if (result.GetValue(window) is { } span)
@@ -102,12 +102,12 @@ internal static class MonitorCommand
             return;
         }
 
-        var table = new Table().Title($"{collection}: {drift.ReferenceCount} reference vs {drift.CurrentCount} current queries").AddColumns("feature", "PSI", "KS D", "KS p", "drifted");
+        var table = new Table().Title($"{collection}: {drift.ReferenceCount} reference vs {drift.CurrentCount} current queries").AddColumns("feature", "PSI", "test", "statistic", "p", "drifted");
         foreach (var feature in drift.Features)
         {
             table.AddRow(
-                feature.Name, feature.Psi.ToString("0.0000", CultureInfo.InvariantCulture), feature.KsStatistic?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "",
-                feature.KsPValue?.ToString("0.####", CultureInfo.InvariantCulture) ?? "", feature.Drifted ? "[red]yes[/]" : "no");
+                feature.Name, feature.Psi.ToString("0.0000", CultureInfo.InvariantCulture), feature.Test, feature.Statistic.ToString("0.0000", CultureInfo.InvariantCulture),
+                feature.PValue.ToString("0.####", CultureInfo.InvariantCulture), feature.Drifted ? "[red]yes[/]" : "no");
         }
 
         AnsiConsole.Write(table);

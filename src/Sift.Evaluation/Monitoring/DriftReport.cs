@@ -14,13 +14,17 @@ namespace Sift.Evaluation.Monitoring;
 public sealed record QuerySample(
     int Terms, double OutOfVocabulary, string Language, float[]? Embedding, double TopScore, double Gap, double LatencyMs, bool? Abstained = null);
 
-/// <summary>When a feature counts as drifted: PSI at or above <paramref name="Psi"/>, and for numeric features also a KS p-value below <paramref name="KsPValue"/>.</summary>
+/// <summary>
+/// When a feature counts as drifted: PSI at or above <paramref name="Psi"/> and a test p-value below
+/// <paramref name="PValue"/> (KS for numeric features, chi-square for categorical ones).
+/// </summary>
 /// <param name="MinSamples">Fewer samples in either window: nothing is concluded.</param>
-public sealed record DriftThresholds(double Psi = 0.2, double KsPValue = 0.01, int MinSamples = 30, int Clusters = 8);
+public sealed record DriftThresholds(double Psi = 0.2, double PValue = 0.01, int MinSamples = 30, int Clusters = 8);
 
 /// <param name="Bins">Category names, or the numeric bins' upper edges (the last "+inf").</param>
+/// <param name="Test">"ks" (statistic D) or "chi-square".</param>
 public sealed record FeatureDrift(
-    string Name, string Kind, double Psi, double? KsStatistic, double? KsPValue, bool Drifted,
+    string Name, string Kind, double Psi, string Test, double Statistic, double PValue, bool Drifted,
     IReadOnlyList<string> Bins, IReadOnlyList<long> Reference, IReadOnlyList<long> Current, double? ReferenceMean, double? CurrentMean);
 
 public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThresholds Thresholds, IReadOnlyList<FeatureDrift> Features, string? Note)
@@ -47,7 +51,9 @@ public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThre
         };
         if (reference.All(s => s.Embedding is not null) && current.All(s => s.Embedding is not null))
         {
-            var clusters = EmbeddingClusters.Fit([.. reference.Select(s => s.Embedding!)], thresholds.Clusters, seed: 17);
+            // Fitted on both windows alike: clusters fitted to the reference alone fit it better than any other
+            // window, which reads as drift where there is none.
+            var clusters = EmbeddingClusters.Fit([.. reference.Concat(current).Select(s => s.Embedding!)], thresholds.Clusters, seed: 17);
             string Cluster(QuerySample s) => $"cluster {clusters.Assign(s.Embedding!)}";
             features.Add(Categorical("embedding_cluster", reference.Select(Cluster), current.Select(Cluster), thresholds));
         }
@@ -72,7 +78,7 @@ public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThre
         var psi = DriftStatistics.Psi(referenceCounts, currentCounts);
         var (d, p) = DriftStatistics.KolmogorovSmirnov(a, b);
         return new FeatureDrift(
-            name, "numeric", psi, d, p, psi >= thresholds.Psi && p < thresholds.KsPValue,
+            name, "numeric", psi, "ks", d, p, psi >= thresholds.Psi && p < thresholds.PValue,
             [.. edges.Select(e => e.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)), "+inf"], referenceCounts, currentCounts, a.Average(), b.Average());
     }
 
@@ -80,8 +86,15 @@ public sealed record DriftReport(int ReferenceCount, int CurrentCount, DriftThre
     {
         string[] a = [.. reference], b = [.. current];
         var (categories, referenceCounts, currentCounts) = DriftStatistics.Categories(a, b);
-        var psi = DriftStatistics.Psi(referenceCounts, currentCounts);
-        return new FeatureDrift(name, "categorical", psi, null, null, psi >= thresholds.Psi, categories, referenceCounts, currentCounts, null, null);
+        return Categorical(name, categories, referenceCounts, currentCounts, thresholds);
+    }
+
+    /// <summary>A categorical feature's drift from its two histograms.</summary>
+    public static FeatureDrift Categorical(string name, IReadOnlyList<string> categories, long[] reference, long[] current, DriftThresholds thresholds)
+    {
+        var psi = DriftStatistics.Psi(reference, current);
+        var (statistic, _, p) = DriftStatistics.ChiSquare(reference, current);
+        return new FeatureDrift(name, "categorical", psi, "chi-square", statistic, p, psi >= thresholds.Psi && p < thresholds.PValue, categories, reference, current, null, null);
     }
 }
 

@@ -4,8 +4,10 @@ namespace Sift.Evaluation.Monitoring;
 /// The two drift statistics the monitor reports per feature. The population stability index (PSI) compares binned
 /// shares: Σ (current − reference) · ln(current / reference), with bins at the reference's deciles and an empty bin
 /// counted as a share of 0.0001 (so a bin empty on one side gives a large finite term, as in the credit-scoring
-/// practice PSI comes from). The two-sample Kolmogorov-Smirnov statistic is the largest gap between the two
-/// empirical distribution functions, with its asymptotic p-value.
+/// practice PSI comes from). PSI grows with sampling noise in small windows, so a feature counts as drifted only when a
+/// test also finds the difference significant: the two-sample Kolmogorov-Smirnov test for numeric features (the largest
+/// gap between the empirical distribution functions, with its asymptotic p-value), Pearson's chi-square test of
+/// homogeneity for categorical ones.
 /// </summary>
 public static class DriftStatistics
 {
@@ -80,6 +82,98 @@ public static class DriftStatistics
         var categories = reference.Concat(current).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         long[] Count(IReadOnlyList<string> values) => [.. categories.Select(c => (long)values.Count(v => v == c))];
         return (categories, Count(reference), Count(current));
+    }
+
+    /// <summary>
+    /// Pearson's chi-square test of homogeneity of two histograms over the same categories (categories empty on both
+    /// sides are left out): the statistic, its degrees of freedom (categories - 1) and p-value.
+    /// </summary>
+    public static (double Statistic, int DegreesOfFreedom, double PValue) ChiSquare(IReadOnlyList<long> reference, IReadOnlyList<long> current)
+    {
+        double a = reference.Sum(), b = current.Sum();
+        var used = Enumerable.Range(0, reference.Count).Where(i => reference[i] + current[i] > 0).ToList();
+        if (a == 0 || b == 0 || used.Count < 2)
+        {
+            return (0, 0, 1);
+        }
+
+        var statistic = 0.0;
+        foreach (var i in used)
+        {
+            var column = reference[i] + current[i];
+            var (expectedA, expectedB) = (column * a / (a + b), column * b / (a + b));
+            statistic += (Math.Pow(reference[i] - expectedA, 2) / expectedA) + (Math.Pow(current[i] - expectedB, 2) / expectedB);
+        }
+
+        var freedom = used.Count - 1;
+        return (statistic, freedom, UpperRegularizedGamma(freedom / 2.0, statistic / 2.0));
+    }
+
+    /// <summary>Q(a, x) = Γ(a, x) / Γ(a): a series below x = a + 1, Lentz's continued fraction above (Numerical Recipes' gammq).</summary>
+    public static double UpperRegularizedGamma(double a, double x)
+    {
+        if (x <= 0)
+        {
+            return 1;
+        }
+
+        var logPrefix = (a * Math.Log(x)) - x - LogGamma(a);
+        if (x < a + 1)
+        {
+            double term = 1 / a, sum = term;
+            for (var n = 1; n < 1_000 && Math.Abs(term) > Math.Abs(sum) * 1e-15; n++)
+            {
+                term *= x / (a + n);
+                sum += term;
+            }
+
+            return Math.Clamp(1 - (sum * Math.Exp(logPrefix)), 0, 1);
+        }
+
+        const double Tiny = 1e-300;
+        double b = x + 1 - a, c = 1 / Tiny, d = 1 / b, h = d;
+        for (var i = 1; i < 1_000; i++)
+        {
+            var an = -i * (i - a);
+            b += 2;
+            d = (an * d) + b;
+            d = Math.Abs(d) < Tiny ? Tiny : d;
+            c = b + (an / c);
+            c = Math.Abs(c) < Tiny ? Tiny : c;
+            d = 1 / d;
+            var delta = d * c;
+            h *= delta;
+            if (Math.Abs(delta - 1) < 1e-15)
+            {
+                break;
+            }
+        }
+
+        return Math.Clamp(Math.Exp(logPrefix) * h, 0, 1);
+    }
+
+    /// <summary>ln Γ(x) for x &gt; 0 (Lanczos, g = 7, nine coefficients: about 15 significant digits).</summary>
+    public static double LogGamma(double x)
+    {
+        double[] coefficients =
+        [
+            0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+            12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+        ];
+        if (x < 0.5)
+        {
+            return Math.Log(Math.PI / Math.Abs(Math.Sin(Math.PI * x))) - LogGamma(1 - x); // reflection
+        }
+
+        x -= 1;
+        var sum = coefficients[0];
+        for (var i = 1; i < coefficients.Length; i++)
+        {
+            sum += coefficients[i] / (x + i);
+        }
+
+        var t = x + 7.5;
+        return (0.5 * Math.Log(2 * Math.PI)) + ((x + 0.5) * Math.Log(t)) - t + Math.Log(sum);
     }
 
     /// <summary>The two-sample Kolmogorov-Smirnov statistic D and its asymptotic p-value.</summary>

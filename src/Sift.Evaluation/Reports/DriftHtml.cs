@@ -16,11 +16,11 @@ public static class DriftHtml
                 ? $"<p class=\"alert\">Drift: {HtmlReport.E(string.Join(", ", report.Drifted))}</p>"
                 : "<p class=\"ok\">No feature drifted past its threshold.</p>";
         html.Append(verdict);
-        html.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">{report.ReferenceCount} reference and {report.CurrentCount} current queries; a feature drifts at PSI &ge; {report.Thresholds.Psi:0.##} (numeric features also need a KS p-value below {report.Thresholds.KsPValue:0.###}).</p>");
-        html.Append("<h2>Features</h2><table><tr><th>feature</th><th class=\"num\">PSI</th><th class=\"num\">KS D</th><th class=\"num\">KS p</th><th class=\"num\">reference mean</th><th class=\"num\">current mean</th><th></th></tr>");
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">{report.ReferenceCount} reference and {report.CurrentCount} current queries; a feature drifts at PSI &ge; {report.Thresholds.Psi:0.##} and a test p-value below {report.Thresholds.PValue:0.###} (Kolmogorov-Smirnov for numeric features, chi-square for categorical ones).</p>");
+        html.Append("<h2>Features</h2><table><tr><th>feature</th><th class=\"num\">PSI</th><th>test</th><th class=\"num\">statistic</th><th class=\"num\">p</th><th class=\"num\">reference mean</th><th class=\"num\">current mean</th><th></th></tr>");
         foreach (var feature in report.Features)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{HtmlReport.E(feature.Name)}</td><td class=\"num\">{feature.Psi:0.0000}</td><td class=\"num\">{Number(feature.KsStatistic)}</td><td class=\"num\">{Number(feature.KsPValue)}</td><td class=\"num\">{Number(feature.ReferenceMean)}</td><td class=\"num\">{Number(feature.CurrentMean)}</td><td>{(feature.Drifted ? "<span class=\"alert\">drifted</span>" : "")}</td></tr>");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{HtmlReport.E(feature.Name)}</td><td class=\"num\">{feature.Psi:0.0000}</td><td>{feature.Test}</td><td class=\"num\">{Number(feature.Statistic)}</td><td class=\"num\">{Number(feature.PValue)}</td><td class=\"num\">{Number(feature.ReferenceMean)}</td><td class=\"num\">{Number(feature.CurrentMean)}</td><td>{(feature.Drifted ? "<span class=\"alert\">drifted</span>" : "")}</td></tr>");
         }
 
         html.Append("</table><h2>Distributions</h2><p class=\"muted\">Share of queries per bin: reference grey, current blue.</p><div class=\"grid\">");

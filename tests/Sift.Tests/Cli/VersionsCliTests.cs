@@ -156,7 +156,7 @@ public sealed class VersionsCliTests : IDisposable
         Assert.Equal(0, (await Sift("ingest", neutral, "-c", "sf", "--to", "candidate")).ExitCode);
         var accepted = await Sift("versions", "promote", "candidate", "-c", "sf", "--gate", scifact, "--json");
         Assert.Equal(0, accepted.ExitCode);
-        Assert.True(Json(accepted).GetProperty("gate").GetProperty("passed").GetBoolean());
+        Assert.True(Json(accepted).GetProperty("gates")[0].GetProperty("passed").GetBoolean());
         Assert.Equal(3, Json(await Sift("versions", "list", "-c", "sf", "--json")).GetProperty("aliases").GetProperty("prod").GetInt64());
 
         // The drift monitor on the same collection: SciFact's own test queries against its training queries raise no

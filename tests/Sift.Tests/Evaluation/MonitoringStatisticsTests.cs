@@ -44,6 +44,22 @@ public sealed class MonitoringStatisticsTests
     }
 
     [Fact]
+    public void ChiSquareOfTwoHistograms()
+    {
+        // Columns 80/60/60 over rows of 100 each: expected 40/30/30 per row, statistic 2(10²/40) + 0 + 2(10²/30) = 11.6667
+        // on 2 degrees of freedom, whose upper tail is exactly e^(-x/2) = 0.0029283.
+        var (statistic, freedom, p) = DriftStatistics.ChiSquare([50, 30, 20], [30, 30, 40]);
+        Assert.Equal((11.666667, 2), (Math.Round(statistic, 6), freedom));
+        Assert.Equal(0.0029283, p, 7);
+        Assert.Equal((0.0, 1, 1.0), DriftStatistics.ChiSquare([5, 5, 0], [10, 10, 0])); // an empty category is left out
+
+        // Q(a, x) on both sides of x = a + 1: chi-square with 1 degree of freedom at 3.841459 is the 5% point, with 10 at 18.307038.
+        Assert.Equal(0.05, DriftStatistics.UpperRegularizedGamma(0.5, 3.841459 / 2), 6);
+        Assert.Equal(0.05, DriftStatistics.UpperRegularizedGamma(5, 18.307038 / 2), 6);
+        Assert.Equal(Math.Log(24), DriftStatistics.LogGamma(5), 12);
+    }
+
+    [Fact]
     public void MixtureLikelihoodRatio()
     {
         // Difference 0.1 with variance 0.0025 and tau^2 = 0.01: sqrt(0.0025/0.0125) * exp(0.01 * 0.01 / (2 * 0.0025 * 0.0125))
