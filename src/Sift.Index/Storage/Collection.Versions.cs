@@ -273,7 +273,7 @@ public sealed partial class Collection
         {
             var record = Find(version) ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
             using var connection = collection.Connect();
-            return new VersionView(collection, record, RevisionSet.Decode(ReadManifest(connection, null, version)));
+            return new VersionView(collection, record, RevisionSet.Decode(ReadManifest(connection, null, version)), new VersionRows(collection), collection._versionIndexes);
         }
 
         public void AttachReport(long version, string kind, string json)
