@@ -36,9 +36,16 @@ public static class CollectionVersions
             return catalog.Aliases().TryGetValue(VersionAliases.Production, out var production) ? production : null;
         }
 
-        var number = reference.StartsWith('v') ? reference[1..] : reference;
-        if (long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        if (reference.Length == 0)
         {
+            throw new SiftException($"a version is missing after '{collection}@': name an alias (prod, candidate) or a version number");
+        }
+
+        if (VersionAliases.NamesANumber(reference))
+        {
+            var id = long.TryParse(reference.TrimStart('v'), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw new SiftException($"collection '{collection}' has no version {reference}: list them with sift versions list -c {collection}");
             return catalog.Find(id) is not null
                 ? id
                 : throw new SiftException($"collection '{collection}' has no version {id}: list them with sift versions list -c {collection}");

@@ -97,9 +97,18 @@ public static class VersionOperations
             }
         }
 
-        return stack.Count > 1
-            ? stack[^2]
-            : throw new SiftException($"alias '{alias}' has no earlier version to go back to{(stack.Count == 1 ? $" (it has only ever pointed at version {stack[0]})" : "")}");
+        // Versions gc deleted are passed over: the rollback goes to the newest earlier one still kept.
+        for (var i = stack.Count - 2; i >= 0; i--)
+        {
+            if (catalog.Find(stack[i]) is not null)
+            {
+                return stack[i];
+            }
+        }
+
+        throw new SiftException(stack.Count > 1
+            ? $"alias '{alias}' has no earlier version left to go back to (gc deleted versions {string.Join(", ", stack.SkipLast(1).Distinct())}): name one with --to"
+            : $"alias '{alias}' has no earlier version to go back to{(stack.Count == 1 ? $" (it has only ever pointed at version {stack[0]})" : "")}");
     }
 
     public const string RollbackReason = "rollback";

@@ -71,9 +71,6 @@ public sealed partial class PostgresCollection
         }
     }
 
-    /// <summary>Versions are kept by the embedded store only so far: a PostgreSQL collection is its working state.</summary>
-    public IVersionCatalog? Versions => null;
-
     public IDenseIndex DenseIndex()
     {
         if (_embedder is null)

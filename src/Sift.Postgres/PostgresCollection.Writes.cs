@@ -32,7 +32,9 @@ public sealed partial class PostgresCollection
             dimensions = EnsureVectorTable(connection, transaction, dimensions, length);
         }
 
-        using (var delete = Command(connection, transaction, "DELETE FROM sift_documents WHERE collection = $1 AND id = ANY($2)", _key, batch.Select(d => d.Document.Id).ToArray()))
+        var replaced = batch.Select(d => d.Document.Id).ToArray();
+        Archive(connection, transaction, replaced, dimensions);
+        using (var delete = Command(connection, transaction, "DELETE FROM sift_documents WHERE collection = $1 AND id = ANY($2)", _key, replaced))
         {
             delete.ExecuteNonQuery();
         }
@@ -128,7 +130,8 @@ public sealed partial class PostgresCollection
 
         using var connection = _data.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        LockRow(connection, transaction);
+        var dimensions = LockRow(connection, transaction);
+        Archive(connection, transaction, [.. documentIds], dimensions);
         using (var delete = Command(connection, transaction, "DELETE FROM sift_documents WHERE collection = $1 AND id = ANY($2)", _key, documentIds.ToArray()))
         {
             delete.ExecuteNonQuery();
@@ -152,6 +155,40 @@ public sealed partial class PostgresCollection
             WHERE d.collection = $1 AND d.id = s.id
             """, _key, stamps.Select(s => s.DocumentId).ToArray(), stamps.Select(s => s.FileStamp).ToArray());
         update.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Before documents are replaced or deleted: their revisions that a sealed version may hold (numbered at or below
+    /// the last seal's) move to the archive with their chunks and vectors, keeping chunk ids, so the versions holding
+    /// them read the same rows ever after. Revisions written since the last seal are held by none and simply go.
+    /// </summary>
+    private void Archive(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] documentIds, int? dimensions)
+    {
+        if (ReadMeta(connection, transaction).GetValueOrDefault(SealedRevisionKey) is not { } text)
+        {
+            return;
+        }
+
+        var sealedRevision = long.Parse(text, CultureInfo.InvariantCulture);
+        using (var documents = Command(connection, transaction, """
+            INSERT INTO sift_archived_documents(rev, collection, id, source, title, content_hash, metadata, chunk_count, ingested_at)
+            SELECT rev, collection, id, source, title, content_hash, metadata, chunk_count, ingested_at FROM sift_documents
+            WHERE collection = $1 AND id = ANY($2) AND rev <= $3
+            ON CONFLICT DO NOTHING
+            """, _key, documentIds, sealedRevision))
+        {
+            documents.ExecuteNonQuery();
+        }
+
+        var (vector, join) = dimensions is null ? ("NULL::real[]", "") : ("v.embedding::real[]", $"LEFT JOIN {Vectors} v ON v.chunk_id = c.id");
+        using var chunks = Command(connection, transaction, $"""
+            INSERT INTO sift_archived_chunks(id, rev, document_id, ordinal, text, start_offset, end_offset, heading_path, page, content_hash, terms, embedding)
+            SELECT c.id, d.rev, c.document_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, c.content_hash, c.terms, {vector}
+            FROM sift_chunks c JOIN sift_documents d ON d.collection = c.collection AND d.id = c.document_id {join}
+            WHERE d.collection = $1 AND d.id = ANY($2) AND d.rev <= $3
+            ON CONFLICT DO NOTHING
+            """, _key, documentIds, sealedRevision);
+        chunks.ExecuteNonQuery();
     }
 
     /// <summary>Creates the collection's vector table on its first vectors; refuses vectors of another dimension later.</summary>

@@ -106,6 +106,43 @@ internal static class PostgresSchema
         CREATE TABLE sift_feedback(
             answer_id text NOT NULL REFERENCES sift_queries(id) ON DELETE CASCADE, at text NOT NULL, rating integer NOT NULL, comment text);
         """,
+
+        // 5: versions. Document revisions are numbered; a version is the list of revisions it holds. A revision a sealed
+        // version may hold moves to the archive (with its chunks' vectors as real[]) before a write replaces or deletes it.
+        """
+        CREATE SEQUENCE sift_revisions;
+        ALTER TABLE sift_documents ADD COLUMN rev bigint;
+        UPDATE sift_documents SET rev = nextval('sift_revisions');
+        ALTER TABLE sift_documents ALTER COLUMN rev SET DEFAULT nextval('sift_revisions'), ALTER COLUMN rev SET NOT NULL;
+        CREATE UNIQUE INDEX sift_documents_by_rev ON sift_documents(rev);
+        CREATE TABLE sift_archived_documents(
+            rev bigint PRIMARY KEY,
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            id text NOT NULL, source text NOT NULL, title text NOT NULL, content_hash text NOT NULL, metadata jsonb NOT NULL,
+            chunk_count integer NOT NULL, ingested_at timestamptz NOT NULL);
+        CREATE TABLE sift_archived_chunks(
+            id bigint PRIMARY KEY,
+            rev bigint NOT NULL REFERENCES sift_archived_documents(rev) ON DELETE CASCADE,
+            document_id text NOT NULL, ordinal integer NOT NULL, text text NOT NULL, start_offset integer NOT NULL, end_offset integer NOT NULL,
+            heading_path text NOT NULL, page integer, content_hash text NOT NULL, terms text NOT NULL, embedding real[]);
+        CREATE INDEX sift_archived_chunks_by_rev ON sift_archived_chunks(rev, ordinal);
+        CREATE TABLE sift_versions(
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            id bigint NOT NULL, record jsonb NOT NULL, manifest bytea NOT NULL,
+            PRIMARY KEY (collection, id));
+        CREATE TABLE sift_aliases(
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            name text NOT NULL, version bigint NOT NULL, updated_at text NOT NULL,
+            PRIMARY KEY (collection, name));
+        CREATE TABLE sift_alias_moves(
+            id bigserial PRIMARY KEY,
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            alias text NOT NULL, version bigint NOT NULL, previous bigint, at text NOT NULL, by_ text NOT NULL, reason text NOT NULL);
+        CREATE TABLE sift_version_reports(
+            id bigserial PRIMARY KEY,
+            collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
+            version bigint NOT NULL, kind text NOT NULL, created_at text NOT NULL, report text NOT NULL);
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

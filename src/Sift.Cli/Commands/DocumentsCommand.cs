@@ -107,6 +107,11 @@ internal static class DocumentsCommand
         delete.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(deleteCollection)!);
+            if (result.GetValue(deleteTo) is { } alias)
+            {
+                VersionAliases.Validate(alias); // before anything is deleted
+            }
+
             var ids = result.GetValue(deleteIds)!.Distinct(StringComparer.Ordinal).ToList();
             var known = collection.ListDocuments();
             var unknown = ids.Where(id => !known.ContainsKey(id)).ToList();

@@ -60,6 +60,11 @@ internal static class IngestCommand
                 throw new SiftException($"path not found: {request.Path}");
             }
 
+            if (result.GetValue(to) is { } alias)
+            {
+                VersionAliases.Validate(alias); // before anything is written
+            }
+
             var store = CommonOptions.OpenStore(result);
             var name = result.GetValue(collection)!;
             var isNew = !store.Exists(name);

@@ -299,12 +299,17 @@ internal static class VersionsCommand
         foreach (var expression in expressions)
         {
             var parts = expression.Split('=');
-            if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var limit) || limit < 0)
+            if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var limit) || limit < 0 || !double.IsFinite(limit))
             {
                 throw new InvalidOptionException("maximum drop", $"'{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01 or faithfulness=0.02");
             }
 
             var name = parts[0].Trim();
+            if (name.Contains('@', StringComparison.Ordinal) && !name.StartsWith("context_precision@", StringComparison.Ordinal) && !IsRetrievalMetric(name))
+            {
+                Evaluation.Metrics.MetricSpec.Parse(name); // says which metrics exist
+            }
+
             if (IsRetrievalMetric(name))
             {
                 retrieval[Evaluation.Metrics.MetricSpec.Parse(name).ToString()] = limit;

@@ -15,8 +15,8 @@ public interface IVersionCatalog
     VersionRecord? Find(long id);
 
     /// <summary>
-    /// Seals the working state as a new version whose parent is the newest one, unless nothing changed since it (then
-    /// the newest is returned). Moves <paramref name="alias"/> to the result when given.
+    /// Seals the working state as a new version whose parent is the newest one and moves <paramref name="alias"/> (when
+    /// given) to it. When nothing changed since the newest version, that one is returned and no alias moves.
     /// </summary>
     VersionRecord Commit(VersionChange change, string? alias);
 
@@ -93,11 +93,18 @@ public static class VersionAliases
 
     public const string Candidate = "candidate";
 
-    /// <summary>An alias is a short name of letters, digits, '-' and '_', starting with a letter (so it never reads as a version id).</summary>
+    /// <summary>
+    /// An alias is a short name of letters, digits, '-' and '_', starting with a letter, and never "v" and digits
+    /// (which name a version by number, as in <c>docs@v7</c>).
+    /// </summary>
     public static string Validate(string alias) =>
-        alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+        alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && !NamesANumber(alias)
             ? alias
-            : throw new InvalidOptionException("alias", $"'{alias}' is not a valid alias: use letters, digits, '-' and '_', starting with a letter");
+            : throw new InvalidOptionException("alias", $"'{alias}' is not a valid alias: use letters, digits, '-' and '_', starting with a letter (and not v followed by digits, which names a version)");
+
+    /// <summary>True for "7" and "v7": references to a version by its number.</summary>
+    public static bool NamesANumber(string reference) =>
+        reference.TrimStart('v') is { Length: > 0 } digits && reference.Length - digits.Length <= 1 && digits.All(char.IsAsciiDigit);
 
     /// <summary>
     /// Splits a collection reference "name", "name@alias" or "name@7" into the name and what to read (null: the

@@ -101,7 +101,7 @@ public static class RegressionGate
         foreach (var expression in expressions)
         {
             var parts = expression.Split('=');
-            if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var limit) || limit < 0)
+            if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var limit) || limit < 0 || !double.IsFinite(limit))
             {
                 throw new InvalidOptionException("maximum drop", $"'{expression}' is not of the form metric=amount, e.g. ndcg@10=0.01");
             }

@@ -184,8 +184,9 @@ public sealed partial class Collection
                     WriteMeta(connection, transaction, SealedRevisionKey, (revisions.Count == 0 ? 0 : revisions[^1]).ToString(CultureInfo.InvariantCulture));
                 }
 
-                if (alias is not null)
+                if (alias is not null && !unchanged)
                 {
+                    // Only a new version moves the alias: an ingest that changed nothing must not undo a rollback.
                     Move(connection, transaction, alias, result.Id, change.By, $"{change.Change} made version {result.Id}");
                 }
 

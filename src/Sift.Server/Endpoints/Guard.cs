@@ -55,18 +55,24 @@ internal static class Guard
             return denied;
         }
 
-        var (alias, canary, candidate) = version is null
+        // Any version but the one served by default may hold documents since deleted or restricted: naming one is an
+        // administrator's read.
+        if (version is not null && !caller.Has(Scopes.Admin))
+        {
+            return Problems.Forbidden(Scopes.Admin);
+        }
+
+        var (read, alias, canary, candidate) = version is null
             ? canaries.Route(name, caller.IsAnonymous ? Anonymous(context) : caller.Subject)
-            : (version, null, false);
+            : (version, VersionAliases.NamesANumber(version) ? null : version, null, false);
         try
         {
-            var (target, record) = host.Read(name, alias) ?? throw new Core.SiftException($"collection '{name}' is gone");
-            var named = alias is null ? VersionAliases.Production : alias.TrimStart('v').All(char.IsAsciiDigit) ? null : alias;
-            served = new Served(target, record is null ? null : new ServedVersion(record.Id, named), canary, candidate);
+            var (target, record) = host.Read(name, read) ?? throw new Core.SiftException($"collection '{name}' is gone");
+            served = new Served(target, record is null ? null : new ServedVersion(record.Id, alias ?? (read is null ? VersionAliases.Production : null)), canary, candidate);
         }
-        catch (Core.SiftException ex) when (version is not null)
+        catch (Core.SiftException) when (version is not null)
         {
-            return Problems.NotFound($"version '{version}' of collection '{name}' ({ex.Message})");
+            return Problems.NotFound($"version '{version}' of collection '{name}'");
         }
 
         if (served.Version is { } answered)

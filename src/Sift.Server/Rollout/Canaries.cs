@@ -38,6 +38,16 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
             throw new InvalidOptionException("minRequests", "minRequests must be at least 2 and promoteAfter at least 1");
         }
 
+        if (plan.Tolerances is { } t && new[] { t.ErrorRate, t.AbstentionRate, t.CitationFailureRate, t.NegativeFeedbackRate, t.TopScoreDrop, t.LatencyIncrease, t.LatencyFloorMs }.Any(v => v < 0 || !double.IsFinite(v)))
+        {
+            throw new InvalidOptionException("tolerances", "must be zero or more");
+        }
+
+        if (plan.Webhook is { } webhook && !IsAllowedWebhook(webhook))
+        {
+            throw new InvalidOptionException("webhook", $"'{webhook}' is not an absolute http(s) URL outside link-local addresses");
+        }
+
         var catalog = Catalog(collection);
         var aliases = catalog.Aliases();
         foreach (var alias in new[] { plan.Candidate, plan.Baseline })
@@ -53,7 +63,12 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
             throw new InvalidOptionException("candidate", "must differ from the baseline alias");
         }
 
-        var canary = new Canary(collection, plan, DateTimeOffset.UtcNow);
+        var canary = new Canary(collection, plan, DateTimeOffset.UtcNow, aliases[plan.Baseline], aliases[plan.Candidate]);
+        if (_canaries.TryGetValue(collection, out var replaced))
+        {
+            replaced.Stop("replaced by a new canary");
+        }
+
         _canaries[collection] = canary;
         logger.LogInformation("canary started on {Collection}: {Share:P0} of callers read {Candidate} (version {Version})", collection, plan.Share, plan.Candidate, aliases[plan.Candidate]);
         return canary;
@@ -72,17 +87,27 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
         return true;
     }
 
-    /// <summary>The alias a read of <paramref name="collection"/> by <paramref name="caller"/> goes to, with the canary that routed it.</summary>
-    public (string? Alias, Canary? Canary, bool Candidate) Route(string collection, string caller)
+    /// <summary>
+    /// The version a read of <paramref name="collection"/> by <paramref name="caller"/> goes to (its number, and the
+    /// alias that named it when the canary started), with the canary that routed it; nulls without a running canary.
+    /// </summary>
+    public (string? Version, string? Alias, Canary? Canary, bool Candidate) Route(string collection, string caller)
     {
         if (Find(collection) is not { State: CanaryState.Running } canary)
         {
-            return (null, null, false);
+            return (null, null, null, false);
         }
 
         var candidate = canary.RoutesToCandidate(caller);
-        return (candidate ? canary.Plan.Candidate : canary.Plan.Baseline, canary, candidate);
+        var version = candidate ? canary.CandidateVersion : canary.BaselineVersion;
+        return (version.ToString(System.Globalization.CultureInfo.InvariantCulture), candidate ? canary.Plan.Candidate : canary.Plan.Baseline, canary, candidate);
     }
+
+    /// <summary>Webhooks go to http(s) addresses, never to link-local ones (cloud metadata services live there).</summary>
+    private static bool IsAllowedWebhook(Uri webhook) =>
+        webhook.IsAbsoluteUri && (webhook.Scheme == Uri.UriSchemeHttp || webhook.Scheme == Uri.UriSchemeHttps)
+        && !(System.Net.IPAddress.TryParse(webhook.DnsSafeHost, out var address)
+            && (address.IsIPv6LinkLocal || (address.GetAddressBytes() is [169, 254, _, _])));
 
     public void Observe(Canary canary, bool candidate, CanaryOutcome outcome, string? answerId = null)
     {
@@ -119,7 +144,7 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
         if (ended.State == CanaryState.Promoted)
         {
             var catalog = Catalog(canary.Collection);
-            var version = catalog.Aliases()[canary.Plan.Candidate];
+            var version = canary.CandidateVersion; // the version tried, whatever the alias names now
             catalog.MoveAlias(canary.Plan.Baseline, version, "canary", $"canary promoted {canary.Plan.Candidate}: {ended.Reason}");
             logger.LogInformation("canary on {Collection} promoted: {Baseline} -> version {Version} ({Reason})", canary.Collection, canary.Plan.Baseline, version, ended.Reason);
         }
@@ -147,7 +172,7 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
                 logger.LogWarning("webhook {Webhook} answered {Status}", webhook, (int)response.StatusCode);
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or NotSupportedException or InvalidOperationException)
         {
             logger.LogWarning("webhook {Webhook} could not be reached: {Message}", webhook, ex.Message);
         }

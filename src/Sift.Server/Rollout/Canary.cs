@@ -52,7 +52,7 @@ public sealed record SignalStatus(string Name, long BaselineCount, double Baseli
 
 /// <param name="State">running, rolled_back, promoted or stopped.</param>
 public sealed record CanaryStatus(
-    string Collection, CanaryPlan Plan, string State, string StartedAt, string? EndedAt, string? Reason,
+    string Collection, CanaryPlan Plan, long BaselineVersion, long CandidateVersion, string State, string StartedAt, string? EndedAt, string? Reason,
     long BaselineRequests, long CandidateRequests, IReadOnlyList<SignalStatus> Signals);
 
 /// <summary>
@@ -77,17 +77,25 @@ public sealed class Canary
 
     private readonly string _salt;
 
-    public Canary(string collection, CanaryPlan plan, DateTimeOffset started)
+    /// <param name="baselineVersion">The version the baseline alias named at the start: the arms are pinned, so moving an alias meanwhile changes neither.</param>
+    /// <param name="candidateVersion">The version the candidate alias named at the start, the one a promotion promotes.</param>
+    public Canary(string collection, CanaryPlan plan, DateTimeOffset started, long baselineVersion = 0, long candidateVersion = 0)
     {
         Collection = collection;
         Plan = plan;
         Started = started;
+        BaselineVersion = baselineVersion;
+        CandidateVersion = candidateVersion;
         _salt = $"{collection}\n{plan.Candidate}\n{started.UtcTicks}";
     }
 
     public string Collection { get; }
 
     public CanaryPlan Plan { get; }
+
+    public long BaselineVersion { get; }
+
+    public long CandidateVersion { get; }
 
     public DateTimeOffset Started { get; }
 
@@ -177,7 +185,7 @@ public sealed class Canary
         lock (_lock)
         {
             return new CanaryStatus(
-                Collection, Plan, Name(State), Started.ToString("O"), Ended?.ToString("O"), Reason,
+                Collection, Plan, BaselineVersion, CandidateVersion, Name(State), Started.ToString("O"), Ended?.ToString("O"), Reason,
                 _signals[Error].Baseline.Count, _signals[Error].Candidate.Count, [.. SignalNames.Select(Compare)]);
         }
     }
@@ -208,11 +216,11 @@ public sealed class Canary
             return new CanaryEvent(CanaryState.RolledBack, Reason, Status());
         }
 
-        var tried = _signals[Error].Candidate.Count;
-        if (Plan.PromoteAfter is { } healthy && tried >= healthy)
+        var (tried, compared) = (_signals[Error].Candidate.Count, _signals[Error].Baseline.Count);
+        if (Plan.PromoteAfter is { } healthy && tried >= healthy && compared >= Plan.MinRequests)
         {
             (State, Ended) = (CanaryState.Promoted, DateTimeOffset.UtcNow);
-            Reason = $"{tried} candidate requests without a significant degradation";
+            Reason = $"{tried} candidate requests (against {compared} on the baseline) without a significant degradation";
             return new CanaryEvent(CanaryState.Promoted, Reason, Status());
         }
 

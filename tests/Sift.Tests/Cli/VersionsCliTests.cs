@@ -60,6 +60,10 @@ public sealed class VersionsCliTests : IDisposable
         Assert.Equal(1, rollback.GetProperty("version").GetInt64());
         Assert.Equal(before, await AnswerAsync("kb"));
 
+        // An ingest that changes nothing (a scheduled re-run) makes no version and moves no alias: the rollback stands.
+        await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
+        Assert.Equal(before, await AnswerAsync("kb"));
+
         var listed = Json(await Sift("versions", "list", "-c", "kb", "--json"));
         Assert.Equal(1, listed.GetProperty("aliases").GetProperty("prod").GetInt64());
         Assert.Equal(2, listed.GetProperty("aliases").GetProperty("candidate").GetInt64());
@@ -84,6 +88,16 @@ public sealed class VersionsCliTests : IDisposable
         await Sift("ingest", _folder.Combine("docs"), "-c", "kb");
         var aliases = Json(await Sift("versions", "list", "-c", "kb", "--json")).GetProperty("aliases");
         Assert.Equal((2L, 4L), (aliases.GetProperty("prod").GetInt64(), aliases.GetProperty("candidate").GetInt64()));
+
+        // An alias that would read as a version number is refused before anything is written.
+        async Task<int> Held() => Json(await Sift("collections", "info", "kb", "--json")).GetProperty("collection").GetProperty("documents").GetInt32();
+        var held = await Held();
+        _folder.File("docs/d.txt", "delta notes");
+        var refused = await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--to", "v7");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("not a valid alias", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(held, await Held());
+        File.Delete(_folder.Combine("docs/d.txt"));
 
         var unknown = await Sift("search", "notes", "-c", "kb@staging");
         Assert.NotEqual(0, unknown.ExitCode);

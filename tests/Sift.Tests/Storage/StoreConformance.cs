@@ -3,6 +3,7 @@ using Sift.Core;
 using Sift.Core.Documents;
 using Sift.Core.Filtering;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 using Sift.Index.Analysis;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
@@ -310,6 +311,104 @@ public abstract class StoreConformance : IDisposable
         Assert.Throws<SiftException>(() => store.OpenOrCreate("../escape"));
         store.Delete("c");
         Assert.Empty(store.List());
+    }
+
+    private static VersionRecord Seal(IChunkStore collection, string alias = VersionAliases.Production) =>
+        collection.Versions!.Commit(new VersionChange("ingest", "test"), alias);
+
+    [Fact]
+    public async Task AVersionReadsWhatItHeldAfterItsDocumentsAreReplacedAndDeleted()
+    {
+        using var collection = WithGlove(Open(NewLocation()).OpenOrCreate("c"));
+        Write(collection, Document("a", ["apples grow on trees"]), Document("b", ["bananas are yellow"]), Document("c", ["cherries are red", "cherry pits"]));
+        var first = Seal(collection);
+        Assert.Equal(first.Id, Seal(collection).Id); // nothing changed: no new version
+        Write(collection, Document("a", ["avocados are green"]));
+        collection.Delete(["c"]);
+        var second = Seal(collection);
+        Assert.Equal((1L, (long?)null, 3L, 4L), (first.Id, first.Parent, first.Documents, first.Chunks));
+        Assert.Equal((2L, (long?)1, 2L), (second.Id, second.Parent, second.Documents));
+
+        using var old = collection.Versions!.Open(first.Id);
+        Assert.Equal(["a"], Lexical(old, "apples"));
+        Assert.Equal(["c"], Lexical(old, "red"));
+        Assert.Empty(Lexical(old, "avocados"));
+        Assert.Equal(["c", "c"], await Dense(old, "cherry", k: 2, exact: true));
+        Assert.Equal(["cherries are red", "cherry pits"], old.Document("c")!.Value.Chunks.Select(c => c.Text));
+        Assert.Equal(["a", "b", "c"], old.Documents().Select(d => d.Id));
+        Assert.Equal(["a"], Lexical(collection, "avocados"));
+        Assert.Throws<SiftException>(() => old.Delete(["a"]));
+
+        var (held, holds) = (collection.Versions.Manifest(first.Id), collection.Versions.Manifest(second.Id));
+        Assert.Equal(["a", "b", "c"], held.Select(e => e.DocumentId));
+        Assert.Equal(["a", "b"], holds.Select(e => e.DocumentId));
+        Assert.Equal(held[1], holds[1]); // b unchanged, shared
+        var diff = VersionOperations.Diff(collection.Versions, first.Id, second.Id);
+        Assert.Equal(["c"], diff.Removed);
+        Assert.Equal(["a"], diff.Changed);
+    }
+
+    [Fact]
+    public void AVersionRanksAsTheWorkingStateDidWhenItWasThatVersion()
+    {
+        using var collection = Open(NewLocation()).OpenOrCreate("c");
+        collection.UseEmbedder("none", null);
+        Write(collection, [.. Enumerable.Range(0, 40).Select(i => Document($"d{i:00}", [$"common words here {(i % 3 == 0 ? "rare" : "plain")} term{i}"]))]);
+        var version = Seal(collection);
+        var before = collection.LexicalIndex(Bm25Parameters.Default).Search(["rare", "common"], 10, null);
+
+        // A later write changes every statistic of the working state; the version's own index must not follow it.
+        Write(collection, [.. Enumerable.Range(40, 40).Select(i => Document($"d{i:00}", [$"rare rare rare common term{i}"]))]);
+        Seal(collection);
+        using var view = collection.Versions!.Open(version.Id);
+        Assert.Equal(before, view.LexicalIndex(Bm25Parameters.Default).Search(["rare", "common"], 10, null));
+        Assert.Equal(version.Generation, view.Generation);
+    }
+
+    [Fact]
+    public void AliasesMoveRollBackAlongTheirHistoryAndGcKeepsWhatAliasesHold()
+    {
+        var store = Open(NewLocation());
+        using var collection = store.OpenOrCreate("c");
+        collection.UseEmbedder("none", null);
+        var catalog = collection.Versions!;
+        Write(collection, Document("a", ["one"]), Document("b", ["shared"]));
+        var v1 = Seal(collection, "pinned");
+        Write(collection, Document("a", ["two"]));
+        var v2 = Seal(collection);
+        Write(collection, Document("a", ["three"]));
+        var v3 = Seal(collection, VersionAliases.Candidate);
+        Assert.Equal(v2.Id, catalog.Aliases()[VersionAliases.Production]);
+        catalog.MoveAlias(VersionAliases.Production, v3.Id, "test", "promote");
+        catalog.MoveAlias(VersionAliases.Production, v1.Id, "test", "tag");
+
+        // Rollbacks walk back along the moves (1 -> 3 -> 2), never to and fro between the last two.
+        foreach (var expected in new[] { v3.Id, v2.Id })
+        {
+            var target = VersionOperations.RollbackTarget(catalog, VersionAliases.Production);
+            Assert.Equal(expected, target);
+            catalog.MoveAlias(VersionAliases.Production, target, "test", VersionOperations.RollbackReason);
+        }
+
+        Assert.Throws<SiftException>(() => VersionOperations.RollbackTarget(catalog, VersionAliases.Production));
+        Assert.Throws<SiftException>(() => catalog.MoveAlias("prod", 99, "test", "tag"));
+
+        // Another handle (another server) sees the same versions and aliases.
+        using (var other = Open(NewLocation()).Open("c"))
+        {
+            Assert.Equal([v1.Id, v2.Id, v3.Id], other.Versions!.List().Select(v => v.Id));
+            Assert.Equal(v2.Id, other.Versions.Aliases()[VersionAliases.Production]);
+        }
+
+        catalog.MoveAlias(VersionAliases.Production, v3.Id, "test", "promote");
+        catalog.DeleteAlias("pinned");
+        catalog.MoveAlias("pinned", v1.Id, "test", "tag");
+        var collected = catalog.Collect(new VersionRetention(KeepLast: 1));
+        Assert.Equal([v2.Id], collected.DeletedVersions);
+        Assert.Equal((1L, 1L), (collected.DeletedDocumentRevisions, collected.DeletedChunks));
+        using var pinned = catalog.Open(v1.Id);
+        Assert.Equal("one", pinned.Document("a")!.Value.Chunks.Single().Text);
+        Assert.Throws<SiftException>(() => catalog.Open(v2.Id));
     }
 }
 
