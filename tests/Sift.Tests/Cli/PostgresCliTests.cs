@@ -33,6 +33,30 @@ public sealed class PostgresCliTests(PostgresCluster cluster) : IDisposable
     }
 
     [Fact]
+    public async Task VersionsPromoteAndRollBackOnPostgresAsOnTheEmbeddedStore()
+    {
+        var database = cluster.NewDatabase();
+        _folder.File("docs/queue.md", "# Ingest queue\nOperators restart the ingest queue with the drain command.\n");
+        _folder.File("docs/backups.md", "# Backups\nBackups run nightly.\n");
+        Assert.Equal(0, (await OnPostgres(database, "ingest", _folder.Combine("docs"), "-c", "kb")).ExitCode);
+        var before = Hits(await OnPostgres(database, "search", "restart the ingest queue", "-c", "kb", "--json"));
+
+        _folder.File("docs/queue.md", "# Ingest queue\nThe queue restarts by itself now.\n");
+        Assert.Equal(0, (await OnPostgres(database, "ingest", _folder.Combine("docs"), "-c", "kb", "--to", "candidate")).ExitCode);
+        Assert.Equal(before, Hits(await OnPostgres(database, "search", "restart the ingest queue", "-c", "kb", "--json")));
+        Assert.NotEqual(before, Hits(await OnPostgres(database, "search", "restart the ingest queue", "-c", "kb@candidate", "--json")));
+        var diff = JsonDocument.Parse((await OnPostgres(database, "versions", "diff", "prod", "candidate", "-c", "kb", "--json")).Stdout).RootElement;
+        Assert.Equal(["docs/queue.md"], diff.GetProperty("diff").GetProperty("changed").EnumerateArray().Select(e => e.GetString()));
+
+        Assert.Equal(0, (await OnPostgres(database, "versions", "promote", "candidate", "-c", "kb")).ExitCode);
+        Assert.NotEqual(before, Hits(await OnPostgres(database, "search", "restart the ingest queue", "-c", "kb", "--json")));
+        Assert.Equal(0, (await OnPostgres(database, "versions", "rollback", "-c", "kb")).ExitCode);
+        Assert.Equal(before, Hits(await OnPostgres(database, "search", "restart the ingest queue", "-c", "kb", "--json")));
+        var listed = JsonDocument.Parse((await OnPostgres(database, "versions", "list", "-c", "kb", "--json")).Stdout).RootElement;
+        Assert.Equal((1, 2), (listed.GetProperty("aliases").GetProperty("prod").GetInt32(), listed.GetProperty("aliases").GetProperty("candidate").GetInt32()));
+    }
+
+    [Fact]
     public async Task EveryCommandWorksOnPostgresAndAnswersAsTheEmbeddedStoreDoes()
     {
         var database = cluster.NewDatabase();
