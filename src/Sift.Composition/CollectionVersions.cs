@@ -21,7 +21,7 @@ public static class CollectionVersions
         {
             return version is null
                 ? (collection, null)
-                : throw new SiftException($"collection '{collection.Name}' keeps no versions (its store does not support them yet), so '{version}' cannot be read");
+                : throw new SiftException($"collection '{collection.Name}' keeps no versions (a read-only copy from before versions), so '{version}' cannot be read");
         }
 
         var id = Find(collection.Name, catalog, version);

@@ -143,13 +143,7 @@ public sealed partial class PostgresCollection
             using var command = Command(connection, null,
                 "SELECT alias, version, previous, at, by_, reason FROM sift_alias_moves WHERE collection = $1 AND alias = $2 ORDER BY id DESC", Key, alias);
             using var reader = command.ExecuteReader();
-            var moves = new List<AliasMove>();
-            while (reader.Read())
-            {
-                moves.Add(new AliasMove(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
-            }
-
-            return moves;
+            return StoredRows.ReadAll(reader, StoredRows.ReadMove);
         }
 
         public IReadOnlyList<ManifestEntry> Manifest(long version)
@@ -165,13 +159,7 @@ public sealed partial class PostgresCollection
                 ORDER BY id COLLATE "C"
                 """, Key, revisions);
             using var reader = command.ExecuteReader();
-            var entries = new List<ManifestEntry>();
-            while (reader.Read())
-            {
-                entries.Add(new ManifestEntry(reader.GetString(0), reader.GetString(1)));
-            }
-
-            return entries;
+            return StoredRows.ReadAll(reader, r => new ManifestEntry(r.GetString(0), r.GetString(1)));
         }
 
         public IChunkStore Open(long version)
@@ -196,36 +184,25 @@ public sealed partial class PostgresCollection
             using var command = Command(connection, null,
                 "SELECT kind, created_at, report FROM sift_version_reports WHERE collection = $1 AND version = $2 ORDER BY id", Key, version);
             using var reader = command.ExecuteReader();
-            var reports = new List<VersionReport>();
-            while (reader.Read())
-            {
-                reports.Add(new VersionReport(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return reports;
+            return StoredRows.ReadAll(reader, StoredRows.ReadReport);
         }
 
         public VersionCollection Collect(VersionRetention retention)
         {
-            if (retention.KeepLast < 1)
-            {
-                throw new InvalidOptionException("keep last", "must be at least 1: the newest version is always kept");
-            }
-
             using var connection = collection._data.OpenConnection();
             using var transaction = connection.BeginTransaction();
             collection.LockRow(connection, transaction);
-            var all = Longs(connection, transaction, "SELECT id FROM sift_versions WHERE collection = $1 ORDER BY id", Key);
-            var kept = all.TakeLast(retention.KeepLast).Concat(Longs(connection, transaction, "SELECT version FROM sift_aliases WHERE collection = $1", Key)).ToHashSet();
+            var (kept, deleted) = retention.Split(
+                Longs(connection, transaction, "SELECT id FROM sift_versions WHERE collection = $1 ORDER BY id", Key),
+                Longs(connection, transaction, "SELECT version FROM sift_aliases WHERE collection = $1", Key));
             var held = kept.SelectMany(id => RevisionSet.Decode(Manifest(connection, transaction, id))).ToHashSet();
             var unheld = Longs(connection, transaction, "SELECT rev FROM sift_archived_documents WHERE collection = $1", Key).Where(r => !held.Contains(r)).ToArray();
-            var deleted = all.Where(id => !kept.Contains(id)).ToArray();
             var chunks = Longs(connection, transaction, "SELECT COUNT(*) FROM sift_archived_chunks WHERE rev = ANY($1)", unheld)[0];
             foreach (var (sql, values) in new[]
             {
                 ("DELETE FROM sift_archived_documents WHERE collection = $1 AND rev = ANY($2)", unheld), // chunks follow by cascade
-                ("DELETE FROM sift_versions WHERE collection = $1 AND id = ANY($2)", deleted),
-                ("DELETE FROM sift_version_reports WHERE collection = $1 AND version = ANY($2)", deleted),
+                ("DELETE FROM sift_versions WHERE collection = $1 AND id = ANY($2)", deleted.ToArray()),
+                ("DELETE FROM sift_version_reports WHERE collection = $1 AND version = ANY($2)", deleted.ToArray()),
             })
             {
                 using var delete = Command(connection, transaction, sql, Key, values);
@@ -267,13 +244,7 @@ public sealed partial class PostgresCollection
         {
             using var command = Command(connection, transaction, sql, values);
             using var reader = command.ExecuteReader();
-            var records = new List<VersionRecord>();
-            while (reader.Read())
-            {
-                records.Add(JsonSerializer.Deserialize<VersionRecord>(reader.GetString(0))!);
-            }
-
-            return records;
+            return StoredRows.ReadAll(reader, r => JsonSerializer.Deserialize<VersionRecord>(r.GetString(0))!);
         }
     }
 
@@ -295,13 +266,7 @@ public sealed partial class PostgresCollection
                 ORDER BY id COLLATE "C"
                 """, Key, revisions);
             using var reader = command.ExecuteReader();
-            var documents = new List<DocumentRecord>();
-            while (reader.Read())
-            {
-                documents.Add(ReadDocument(reader));
-            }
-
-            return documents;
+            return StoredRows.ReadAll(reader, r => ReadDocument((NpgsqlDataReader)r));
         }
 
         public (DocumentRecord Document, IReadOnlyList<long> ChunkIds)? Document(string id, long[] revisions)
@@ -329,13 +294,7 @@ public sealed partial class PostgresCollection
                 ? Command(connection, null, "SELECT id FROM sift_archived_chunks WHERE rev = $1 ORDER BY ordinal", revision)
                 : Command(connection, null, "SELECT id FROM sift_chunks WHERE collection = $1 AND document_id = $2 ORDER BY ordinal", Key, id);
             using var rows = chunks.ExecuteReader();
-            var ids = new List<long>();
-            while (rows.Read())
-            {
-                ids.Add(rows.GetInt64(0));
-            }
-
-            return (document, ids);
+            return (document, StoredRows.ReadAll(rows, r => r.GetInt64(0)));
         }
 
         public IReadOnlyList<StoredChunk> Chunks(IReadOnlyList<long> chunkIds, long[] revisions)
@@ -367,13 +326,7 @@ public sealed partial class PostgresCollection
                 ORDER BY document_id COLLATE "C", ordinal
                 """, Key, revisions);
             using var reader = command.ExecuteReader();
-            var rows = new List<(long, string, string)>();
-            while (reader.Read())
-            {
-                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return rows;
+            return StoredRows.ReadAll(reader, r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
         }
 
         public IReadOnlyList<(long ChunkId, float[] Vector)> Vectors(long[] revisions)
@@ -394,13 +347,7 @@ public sealed partial class PostgresCollection
                 ORDER BY 1
                 """, Key, revisions);
             using var reader = command.ExecuteReader();
-            var vectors = new List<(long, float[])>();
-            while (reader.Read())
-            {
-                vectors.Add((reader.GetInt64(0), reader.GetFieldValue<float[]>(1)));
-            }
-
-            return vectors;
+            return StoredRows.ReadAll(reader, r => (r.GetInt64(0), r.GetFieldValue<float[]>(1)));
         }
     }
 
@@ -409,12 +356,6 @@ public sealed partial class PostgresCollection
     {
         using var command = Command(connection, transaction, sql, values);
         using var reader = command.ExecuteReader();
-        var numbers = new List<long>();
-        while (reader.Read())
-        {
-            numbers.Add(reader.GetInt64(0));
-        }
-
-        return numbers;
+        return StoredRows.ReadAll(reader, r => r.GetInt64(0));
     }
 }

@@ -68,6 +68,12 @@ internal static class EvalCommand
             using var target = store.OpenOrCreate(named ?? scratch!.Name);
             SiftStores.BindEmbedder(target, result.GetValue(embedder));
             var ingest = await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json, cancellation);
+            if (named is not null)
+            {
+                // A named collection changed like any other: the change is a version (the one evaluated here).
+                VersionsCommand.Record(result, target, "ingest", data.CorpusPath!, to: null);
+            }
+
             var retriever = retrievalOptions.Build(result, target, bm25);
             var evaluation = await RetrievalEvaluator.EvaluateAsync(
                 data, (query, n, cancel) => retriever.RankDocumentsAsync(query, n, cancellationToken: cancel), specs, retrieveDepth, cancellation);

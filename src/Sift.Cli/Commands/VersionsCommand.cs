@@ -389,7 +389,7 @@ internal static class VersionsCommand
         }
 
         opened.Dispose();
-        throw new SiftException($"collection '{result.GetValue(collection)}' keeps no versions: versions are kept by embedded stores (a folder); this store is {CommonOptions.OpenStore(result).Location}");
+        throw new SiftException($"collection '{result.GetValue(collection)}' keeps no versions: it is a read-only copy written by a Sift from before versions; open it once where it can be written");
     }
 
     private static long Resolve(string collection, IVersionCatalog catalog, string reference) =>

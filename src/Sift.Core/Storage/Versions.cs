@@ -81,7 +81,20 @@ public sealed record VersionReport(string Kind, string CreatedAt, string Json);
 
 /// <summary>Which versions a collection keeps besides those an alias points at.</summary>
 /// <param name="KeepLast">The newest this many versions are kept.</param>
-public sealed record VersionRetention(int KeepLast = 1);
+public sealed record VersionRetention(int KeepLast = 1)
+{
+    /// <summary>Of <paramref name="versions"/> (oldest first), those kept (the newest <see cref="KeepLast"/> and every aliased one) and those deleted.</summary>
+    public (IReadOnlySet<long> Kept, IReadOnlyList<long> Deleted) Split(IReadOnlyList<long> versions, IEnumerable<long> aliased)
+    {
+        if (KeepLast < 1)
+        {
+            throw new InvalidOptionException("keep last", "must be at least 1: the newest version is always kept");
+        }
+
+        var kept = versions.TakeLast(KeepLast).Concat(aliased).ToHashSet();
+        return (kept, [.. versions.Where(v => !kept.Contains(v))]);
+    }
+}
 
 public sealed record VersionCollection(IReadOnlyList<long> DeletedVersions, long DeletedDocumentRevisions, long DeletedChunks);
 

@@ -24,13 +24,7 @@ public sealed partial class Collection
                 ORDER BY 1
                 """, revisions);
             using var reader = command.ExecuteReader();
-            var documents = new List<DocumentRecord>();
-            while (reader.Read())
-            {
-                documents.Add(ReadDocument(reader));
-            }
-
-            return documents;
+            return StoredRows.ReadAll(reader, r => ReadDocument((SqliteDataReader)r));
         }
 
         public (DocumentRecord Document, IReadOnlyList<long> ChunkIds)? Document(string id, long[] revisions)
@@ -60,13 +54,7 @@ public sealed partial class Collection
                 : Command(connection, null, "SELECT id FROM chunks WHERE document_id = $key ORDER BY ordinal", "$key");
             chunks.Parameters[0].Value = archived ? revision : id;
             using var rows = chunks.ExecuteReader();
-            var ids = new List<long>();
-            while (rows.Read())
-            {
-                ids.Add(rows.GetInt64(0));
-            }
-
-            return (document, ids);
+            return (document, StoredRows.ReadAll(rows, r => r.GetInt64(0)));
         }
 
         public IReadOnlyList<StoredChunk> Chunks(IReadOnlyList<long> chunkIds, long[] revisions)
@@ -97,13 +85,7 @@ public sealed partial class Collection
                 ORDER BY 2, 4
                 """, revisions);
             using var reader = command.ExecuteReader();
-            var rows = new List<(long, string, string)>();
-            while (reader.Read())
-            {
-                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return rows;
+            return StoredRows.ReadAll(reader, r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
         }
 
         public IReadOnlyList<(long ChunkId, float[] Vector)> Vectors(long[] revisions)
@@ -118,13 +100,7 @@ public sealed partial class Collection
                 ORDER BY 1
                 """, revisions);
             using var reader = command.ExecuteReader();
-            var vectors = new List<(long, float[])>();
-            while (reader.Read())
-            {
-                vectors.Add((reader.GetInt64(0), FromBlob((byte[])reader.GetValue(1))));
-            }
-
-            return vectors;
+            return StoredRows.ReadAll(reader, r => (r.GetInt64(0), FromBlob((byte[])r.GetValue(1))));
         }
 
         /// <summary>A query over the version's revisions, passed as one JSON array ($revs).</summary>

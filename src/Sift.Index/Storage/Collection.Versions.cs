@@ -18,7 +18,8 @@ public sealed partial class Collection
 {
     private const string SealedRevisionKey = "sealed_rev";
 
-    public IVersionCatalog? Versions => IsReadOnly ? null : _versions ??= new VersionCatalog(this);
+    /// <summary>The catalog; null only for a read-only copy written before versions existed (its layout has no version tables).</summary>
+    public IVersionCatalog? Versions => _readOnlySchema < 3 ? null : _versions ??= new VersionCatalog(this);
 
     private VersionCatalog? _versions;
 
@@ -239,13 +240,7 @@ public sealed partial class Collection
             using var command = Command(connection, null, "SELECT alias, version, previous, at, by, reason FROM alias_moves WHERE alias = $alias ORDER BY id DESC", "$alias");
             command.Parameters[0].Value = alias;
             using var reader = command.ExecuteReader();
-            var moves = new List<AliasMove>();
-            while (reader.Read())
-            {
-                moves.Add(new AliasMove(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetString(5)));
-            }
-
-            return moves;
+            return StoredRows.ReadAll(reader, StoredRows.ReadMove);
         }
 
         public IReadOnlyList<ManifestEntry> Manifest(long version)
@@ -261,13 +256,7 @@ public sealed partial class Collection
                 """, "$revs");
             command.Parameters[0].Value = revisions;
             using var reader = command.ExecuteReader();
-            var entries = new List<ManifestEntry>();
-            while (reader.Read())
-            {
-                entries.Add(new ManifestEntry(reader.GetString(0), reader.GetString(1)));
-            }
-
-            return entries;
+            return StoredRows.ReadAll(reader, r => new ManifestEntry(r.GetString(0), r.GetString(1)));
         }
 
         public IChunkStore Open(long version)
@@ -290,54 +279,16 @@ public sealed partial class Collection
             using var command = Command(connection, null, "SELECT kind, created_at, report FROM version_reports WHERE version = $v ORDER BY id", "$v");
             command.Parameters[0].Value = version;
             using var reader = command.ExecuteReader();
-            var reports = new List<VersionReport>();
-            while (reader.Read())
-            {
-                reports.Add(new VersionReport(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return reports;
+            return StoredRows.ReadAll(reader, StoredRows.ReadReport);
         }
 
         public VersionCollection Collect(VersionRetention retention)
         {
-            if (retention.KeepLast < 1)
-            {
-                throw new InvalidOptionException("keep last", "must be at least 1: the newest version is always kept");
-            }
-
             using var connection = collection.Connect();
             using var transaction = connection.BeginTransaction();
-            var all = ReadVersions(connection, transaction, $"SELECT {VersionColumns} FROM versions ORDER BY id").Select(v => v.Id).ToList();
-            var kept = all.TakeLast(retention.KeepLast).ToHashSet();
-            using (var aliases = Command(connection, transaction, "SELECT version FROM aliases"))
-            using (var reader = aliases.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    kept.Add(reader.GetInt64(0));
-                }
-            }
-
-            var deleted = all.Where(id => !kept.Contains(id)).ToList();
-            var held = new HashSet<long>();
-            foreach (var id in kept)
-            {
-                held.UnionWith(RevisionSet.Decode(ReadManifest(connection, transaction, id)));
-            }
-
-            var unheld = new List<long>();
-            using (var archived = Command(connection, transaction, "SELECT rev FROM archived_documents"))
-            using (var reader = archived.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    if (!held.Contains(reader.GetInt64(0)))
-                    {
-                        unheld.Add(reader.GetInt64(0));
-                    }
-                }
-            }
+            var (kept, deleted) = retention.Split(Numbers(connection, transaction, "SELECT id FROM versions ORDER BY id"), Numbers(connection, transaction, "SELECT version FROM aliases"));
+            var held = kept.SelectMany(id => RevisionSet.Decode(ReadManifest(connection, transaction, id))).ToHashSet();
+            var unheld = Numbers(connection, transaction, "SELECT rev FROM archived_documents").Where(rev => !held.Contains(rev)).ToList();
 
             var revisions = JsonSerializer.Serialize(unheld);
             var chunks = Scalar(connection, $"SELECT COUNT(*) FROM archived_chunks WHERE rev IN (SELECT value FROM json_each('{revisions}'))", transaction);
@@ -391,17 +342,18 @@ public sealed partial class Collection
         {
             using var command = Command(connection, transaction, sql);
             using var reader = command.ExecuteReader();
-            var versions = new List<VersionRecord>();
-            while (reader.Read())
-            {
-                versions.Add(new VersionRecord(
-                    reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetString(8), reader.GetString(9),
-                    reader.GetString(10), reader.GetString(11), JsonSerializer.Deserialize<CollectionSettings>(reader.GetString(12))!,
-                    JsonSerializer.Deserialize<string[]>(reader.GetString(13))!, reader.GetInt64(14)));
-            }
+            return StoredRows.ReadAll(reader, r => new VersionRecord(
+                r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4),
+                r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.GetInt64(7), r.GetString(8), r.GetString(9),
+                r.GetString(10), r.GetString(11), JsonSerializer.Deserialize<CollectionSettings>(r.GetString(12))!,
+                JsonSerializer.Deserialize<string[]>(r.GetString(13))!, r.GetInt64(14)));
+        }
 
-            return versions;
+        private static List<long> Numbers(SqliteConnection connection, SqliteTransaction transaction, string sql)
+        {
+            using var command = Command(connection, transaction, sql);
+            using var reader = command.ExecuteReader();
+            return StoredRows.ReadAll(reader, r => r.GetInt64(0));
         }
     }
 }

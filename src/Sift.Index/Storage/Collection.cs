@@ -93,6 +93,9 @@ public sealed partial class Collection : IChunkStore
     /// <summary>True when the collection's files cannot be written: searching works, writing is refused by SQLite.</summary>
     public bool IsReadOnly { get; private set; }
 
+    /// <summary>The layout of a collection opened read-only (it cannot be migrated); a writable one is always at <see cref="SchemaVersion"/>.</summary>
+    private int _readOnlySchema = SchemaVersion;
+
     private void OpenReadOnly()
     {
         // Opened as immutable, SQLite would not read a write-ahead log: a store copied before its last writes were folded
@@ -119,7 +122,8 @@ public sealed partial class Collection : IChunkStore
             using var connection = Connect();
             var meta = ReadMeta(connection, null);
             // An older layout cannot be migrated here, and need not be: every version's tables read the same.
-            RefuseNewer(int.Parse(meta.GetValueOrDefault(SchemaVersionKey, "1"), CultureInfo.InvariantCulture));
+            _readOnlySchema = int.Parse(meta.GetValueOrDefault(SchemaVersionKey, "1"), CultureInfo.InvariantCulture);
+            RefuseNewer(_readOnlySchema);
             if (meta.GetValueOrDefault("analyzer") != _analyzer.Name)
             {
                 throw new SiftException(

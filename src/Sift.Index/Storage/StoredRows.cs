@@ -3,6 +3,7 @@ using System.Text.Json;
 using Sift.Core;
 using Sift.Core.Documents;
 using Sift.Core.Stages;
+using Sift.Core.Storage;
 
 namespace Sift.Index.Storage;
 
@@ -27,6 +28,25 @@ public static class StoredRows
         }
 
         return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
+    }
+
+    /// <summary>An alias move from a row of (alias, version, previous, at, by, reason).</summary>
+    public static AliasMove ReadMove(DbDataReader r) =>
+        new(r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5));
+
+    /// <summary>A version report from a row of (kind, created at, report).</summary>
+    public static VersionReport ReadReport(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2));
+
+    /// <summary>Every row of <paramref name="reader"/>, each turned into a value by <paramref name="read"/>.</summary>
+    public static List<T> ReadAll<T>(DbDataReader reader, Func<DbDataReader, T> read)
+    {
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 
     /// <summary>The source roots after adding <paramref name="folder"/>, or null when a recorded root already holds it.</summary>

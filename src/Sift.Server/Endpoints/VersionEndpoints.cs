@@ -115,7 +115,7 @@ internal static class VersionEndpoints
 
         if (collection.Versions is not { } versions)
         {
-            return Problems.BadRequest($"collection '{name}' keeps no versions (its store does not support them yet)");
+            return Problems.BadRequest($"collection '{name}' keeps no versions (a read-only copy from before versions)");
         }
 
         catalog = versions;
