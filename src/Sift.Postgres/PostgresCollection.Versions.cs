@@ -106,13 +106,7 @@ public sealed partial class PostgresCollection
             using var connection = collection._data.OpenConnection();
             using var command = Command(connection, null, "SELECT name, version FROM sift_aliases WHERE collection = $1 ORDER BY name COLLATE \"C\"", Key);
             using var reader = command.ExecuteReader();
-            var aliases = new Dictionary<string, long>(StringComparer.Ordinal);
-            while (reader.Read())
-            {
-                aliases[reader.GetString(0)] = reader.GetInt64(1);
-            }
-
-            return aliases;
+            return StoredRows.ReadAll(reader, r => (Name: r.GetString(0), Version: r.GetInt64(1))).ToDictionary(a => a.Name, a => a.Version, StringComparer.Ordinal);
         }
 
         public void MoveAlias(string alias, long version, string by, string reason)
