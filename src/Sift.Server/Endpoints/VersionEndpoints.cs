@@ -21,6 +21,19 @@ internal static class VersionEndpoints
             Catalog(context, c, host, out var catalog) ?? Results.Ok(new VersionList(catalog.Aliases(), catalog.List())))
             .WithName("ListVersions").Produces<VersionList>().ProducesProblems(404);
 
+        admin.MapGet("/versions/diff", (string c, string from, string to, HttpContext context, CollectionHost host) =>
+            Catalog(context, c, host, out var catalog) ?? Run(() => Results.Ok(VersionOperations.Diff(
+                catalog,
+                CollectionVersions.Find(c, catalog, from) ?? throw new SiftException($"'{from}' names no version"),
+                CollectionVersions.Find(c, catalog, to) ?? throw new SiftException($"'{to}' names no version")))))
+            .WithName("DiffVersions").Produces<VersionDiff>().ProducesProblems(400, 404)
+            .WithDescription("Documents added, removed and changed, and settings changed, between two versions (?from=prod&to=candidate).");
+
+        admin.MapPost("/versions/gc", (string c, int? keepLast, HttpContext context, CollectionHost host) =>
+            Catalog(context, c, host, out var catalog) ?? Run(() => Results.Ok(catalog.Collect(new VersionRetention(keepLast ?? 1)))))
+            .WithName("CollectVersions").Produces<VersionCollection>().ProducesProblems(400, 404)
+            .WithDescription("Deletes the versions no alias points at beyond the newest ?keepLast (default 1), and the rows only they held.");
+
         admin.MapPost("/aliases/{alias}", (string c, string alias, AliasRequest request, HttpContext context, CollectionHost host) =>
         {
             if (Catalog(context, c, host, out var catalog) is { } denied)
@@ -127,6 +140,10 @@ internal static class VersionEndpoints
         try
         {
             return action();
+        }
+        catch (InvalidOptionException ex)
+        {
+            return Problems.Invalid(ex.Option, ex.Problem);
         }
         catch (SiftException ex)
         {

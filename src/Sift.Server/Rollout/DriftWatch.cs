@@ -12,8 +12,9 @@ namespace Sift.Server.Rollout;
 /// <summary>
 /// Checks every collection's recent traffic for drift on a schedule (<see cref="ServerOptions.DriftCheckInterval"/>):
 /// the version <c>prod</c> names, the last <see cref="ServerOptions.DriftWindow"/> of the query log against the
-/// <see cref="ServerOptions.DriftReference"/> before it. A drifted feature is logged, counted in
-/// <c>sift.drift.alerts</c> and posted to <see cref="ServerOptions.DriftWebhook"/>.
+/// <see cref="ServerOptions.DriftReference"/> before it; and, once per new version, the corpus against the version
+/// before it. A drifted feature is logged, counted in <c>sift.drift.alerts</c> and posted to
+/// <see cref="ServerOptions.DriftWebhook"/> (event <c>drift</c> or <c>corpus_drift</c>).
 /// </summary>
 public sealed class DriftWatch(ServerOptions options, CollectionHost host, QueryLog log, IHttpClientFactory http, ILogger<DriftWatch> logger) : BackgroundService
 {
@@ -44,7 +45,12 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
                 {
                     if (await CheckAsync(name, options.DriftWindow, options.DriftReference, stoppingToken).ConfigureAwait(false) is { Alert: true } report)
                     {
-                        await AlertAsync(name, report).ConfigureAwait(false);
+                        await AlertAsync(name, "drift", report.Features.Where(f => f.Drifted).ToList(), report).ConfigureAwait(false);
+                    }
+
+                    if (CorpusDrift(name) is { Count: > 0 } corpus)
+                    {
+                        await AlertAsync(name, "corpus_drift", corpus, null).ConfigureAwait(false);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
@@ -55,10 +61,29 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
         }
     }
 
-    private async Task AlertAsync(string collection, DriftReport report)
+    private readonly Dictionary<string, long> _corpusChecked = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The drifted content features of <paramref name="collection"/>'s newest version against its parent (chunk terms
+    /// and embeddings), once per version: a new version whose corpus moved away is worth a look before it is promoted.
+    /// </summary>
+    private List<FeatureDrift>? CorpusDrift(string collection)
     {
-        var drifted = report.Features.Where(f => f.Drifted).ToList();
-        logger.LogWarning("drift on {Collection}: {Features}", collection, string.Join(", ", drifted.Select(f => $"{f.Name} (PSI {f.Psi:0.000})")));
+        if (host.Find(collection)?.Versions is not { } catalog || catalog.List() is not [.., { Parent: { } parent } newest]
+            || _corpusChecked.GetValueOrDefault(collection) == newest.Id)
+        {
+            return null;
+        }
+
+        _corpusChecked[collection] = newest.Id;
+        using var before = catalog.Open(parent);
+        using var after = catalog.Open(newest.Id);
+        return [.. DriftMonitor.CorpusDrift(before, after, CollectionHost.Analyzer).Where(f => f.Drifted)];
+    }
+
+    private async Task AlertAsync(string collection, string kind, List<FeatureDrift> drifted, DriftReport? report)
+    {
+        logger.LogWarning("{Kind} on {Collection}: {Features}", kind, collection, string.Join(", ", drifted.Select(f => $"{f.Name} (PSI {f.Psi:0.000})")));
         foreach (var feature in drifted)
         {
             SiftTelemetry.DriftAlerts.Add(1, new TagList { { "collection", collection }, { "feature", feature.Name } });
@@ -73,7 +98,7 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
         {
             using var client = http.CreateClient();
             client.Timeout = TimeSpan.FromSeconds(10);
-            using var response = await client.PostAsJsonAsync(webhook, new { @event = "drift", collection, drifted = drifted.Select(f => f.Name), report }).ConfigureAwait(false);
+            using var response = await client.PostAsJsonAsync(webhook, new { @event = kind, collection, drifted = drifted.Select(f => f.Name), features = drifted, report }).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {

@@ -171,10 +171,27 @@ public sealed class CanaryServerTests : IAsyncDisposable
         Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task ScheduledChecksPostCorpusDriftOnceForANewVersionWhoseContentMoved()
+    {
+        Seed(brokenCandidate: true);
+        await using var server = await RunningServer.StartAsync(new ServerOptions
+        {
+            StoreRoot = Store, Cache = false, DriftCheckInterval = TimeSpan.FromMilliseconds(300), DriftWebhook = new Uri(_webhook.Root, "drift"),
+        });
+        var posted = await _webhook.WaitAsync(Cancel);
+        Assert.Equal(("corpus_drift", "kb"), (posted.GetProperty("event").GetString(), posted.GetProperty("collection").GetString()));
+        Assert.Contains("chunk_terms", posted.GetProperty("drifted").EnumerateArray().Select(e => e.GetString()));
+        await Task.Delay(1_000, Cancel);
+        Assert.Equal(0, _webhook.Pending); // once per version, not once per check
+    }
+
     /// <summary>A webhook receiver: keeps every JSON body posted to it.</summary>
     private sealed class LoopbackWebhook : LoopbackServer
     {
         private readonly BlockingCollection<JsonElement> _posted = [];
+
+        public int Pending => _posted.Count;
 
         public async Task<JsonElement> WaitAsync(CancellationToken cancellationToken)
         {

@@ -163,6 +163,8 @@ public sealed class OpenApiClientTests : IDisposable
         dynamic rollback = New("RollbackRequest");
         Assert.True((long)(await admin.RollbackAliasAsync("notes", "prod", rollback)).Version >= 1);
         Assert.False((bool)(await admin.MonitorAsync("notes", null, null, null)).Alert);
+        Assert.Equal(0, (int)(await admin.DiffVersionsAsync("notes", "1", "1")).Changed.Count);
+        Assert.Equal(0L, (long)(await admin.CollectVersionsAsync("notes", 100)).DeletedDocumentRevisions);
 
         // Every documented operation was answered with success through a generated client: a new endpoint needs a call here.
         var uncalled = document.Operations.Where(o => !recorder.Calls.Any(c =>
