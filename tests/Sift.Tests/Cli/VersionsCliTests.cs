@@ -23,9 +23,9 @@ public sealed class VersionsCliTests : IDisposable
     }
 
     /// <summary>An answer without its timings (which differ run to run): what was said, cited and retrieved.</summary>
-    private async Task<string> AnswerAsync(string collection)
+    private async Task<string> AnswerAsync(string collection, string question = "how do operators restart the ingest queue")
     {
-        var node = JsonNode.Parse(Json(await Sift("ask", "how do operators restart the ingest queue", "-c", collection, "--json", "--no-log")).GetRawText())!.AsObject();
+        var node = JsonNode.Parse(Json(await Sift("ask", question, "-c", collection, "--json", "--no-log")).GetRawText())!.AsObject();
         foreach (var varying in new[] { "timingsMs", "id" })
         {
             node.Remove(varying);
@@ -153,6 +153,8 @@ public sealed class VersionsCliTests : IDisposable
         var neutral = Corpus("neutral", (d, i) => { d["text"] = d["text"]!.GetValue<string>() + (i % 100 == 0 ? " The abstract was reformatted." : ""); return d; });
 
         Assert.Equal(0, (await Sift("ingest", Path.Combine(scifact, "corpus.jsonl"), "-c", "sf", "--chunker", "document")).ExitCode);
+        const string Question = "Does 0-dimensional biomaterial show inductive properties?";
+        var original = await AnswerAsync("sf", Question); // version 1 as the working state
         Assert.Equal(0, (await Sift("ingest", broken, "-c", "sf", "--to", "candidate")).ExitCode);
         var refused = await Sift("versions", "promote", "candidate", "-c", "sf", "--gate", scifact, "--max-drop", "ndcg@10=0.01");
         Assert.Equal(3, refused.ExitCode);
@@ -172,6 +174,12 @@ public sealed class VersionsCliTests : IDisposable
         Assert.Equal(0, accepted.ExitCode);
         Assert.True(Json(accepted).GetProperty("gates")[0].GetProperty("passed").GetBoolean());
         Assert.Equal(3, Json(await Sift("versions", "list", "-c", "sf", "--json")).GetProperty("aliases").GetProperty("prod").GetInt64());
+
+        // Back on version 1 (no longer the working state: its index is built from its own rows), the answer is the one
+        // version 1 gave while it was the working state, byte for byte.
+        Assert.Equal(0, (await Sift("versions", "rollback", "-c", "sf")).ExitCode);
+        Assert.Equal(original, await AnswerAsync("sf", Question));
+        Assert.Equal(0, (await Sift("versions", "promote", "3", "-c", "sf")).ExitCode);
 
         // The drift monitor on the same collection: SciFact's own test queries against its training queries raise no
         // alert; NFCorpus's queries arriving at a SciFact collection do.
