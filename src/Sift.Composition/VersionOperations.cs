@@ -69,6 +69,7 @@ public static class VersionOperations
         Compare("efSearch", before.Settings.EfSearch, after.Settings.EfSearch);
         Compare("quantize", before.Settings.Quantize, after.Settings.Quantize);
         Compare("prompts", string.Join(",", before.Prompts), string.Join(",", after.Prompts));
+        Compare("changes go to", before.Settings.IngestAlias, after.Settings.IngestAlias);
         return new VersionDiff(
             from,
             to,
@@ -106,9 +107,10 @@ public static class VersionOperations
             }
         }
 
-        throw new SiftException(stack.Count > 1
-            ? $"alias '{alias}' has no earlier version left to go back to (gc deleted versions {string.Join(", ", stack.SkipLast(1).Distinct())}): name one with --to"
-            : $"alias '{alias}' has no earlier version to go back to{(stack.Count == 1 ? $" (it has only ever pointed at version {stack[0]})" : "")}");
+        var earlier = stack.SkipLast(1).Distinct().ToList();
+        throw new SiftException(earlier.Count > 0
+            ? $"alias '{alias}' has no earlier version left to go back to (gc deleted versions {string.Join(", ", earlier)}): name one with --to"
+            : $"alias '{alias}' has no earlier version to go back to{(stack.Count > 0 ? $" (it points at version {stack[^1]} and has pointed at no other before it)" : "")}");
     }
 
     public const string RollbackReason = "rollback";
@@ -128,6 +130,20 @@ public static class VersionOperations
         }
 
         var depth = Math.Max(100, specs.Max(s => s.K));
+        foreach (var (version, id) in new[] { (baseline, baselineId), (candidate, candidateId) })
+        {
+            // A dataset whose judged documents the version does not hold measures nothing: every query scores 0 on
+            // both sides, and the gate would wave anything through.
+            var held = version.ListDocuments();
+            var judged = dataset.Qrels.Values.SelectMany(q => q.Where(j => j.Value > 0).Select(j => j.Key)).ToHashSet(StringComparer.Ordinal);
+            var found = judged.Count(held.ContainsKey);
+            if (found * 2 < judged.Count)
+            {
+                throw new SiftException(
+                    $"version {id} holds {found} of the {judged.Count} documents {dataset.Name} ({dataset.Split}) judges relevant: the gate would measure nothing; gate with the dataset the collection was built from");
+            }
+        }
+
         async Task<RunResults> Run(IChunkStore version, string name)
         {
             var settings = RetrievalSettings.For(version);

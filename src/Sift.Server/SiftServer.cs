@@ -99,6 +99,7 @@ public static class SiftServer
         services.AddSingleton(_ => Composition.SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(options.Store ?? options.StoreRoot), options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();
+        services.AddSingleton<Rollout.Webhooks>();
         services.AddSingleton<Rollout.Canaries>();
         services.AddSingleton<Rollout.DriftWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Rollout.DriftWatch>());

@@ -140,14 +140,14 @@ internal static class CollectionsCommand
                 result.GetValue(quantize) ?? current.Quantize,
                 result.GetValue(ingestTo) ?? current.IngestAlias);
             collection.Configure(updated);
-            VersionsCommand.Record(result, collection, "settings", string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}")), to: null);
+            var recorded = VersionsCommand.Record(result, collection, "settings", string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}")), to: null);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(updated);
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}"))}");
+                AnsiConsole.MarkupLineInterpolated($"[bold]{collection.Name}[/]: {string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}"))}{VersionsCommand.Made(recorded)}");
             }
 
             return 0;
@@ -165,5 +165,6 @@ internal static class CollectionsCommand
         ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
         ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}"),
         ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
+        ("changes go to", settings.IngestAlias ?? $"{VersionAliases.Production} (default)"),
     ];
 }

@@ -125,11 +125,11 @@ internal static class DocumentsCommand
             var version = VersionsCommand.Record(result, collection, "delete", string.Join(", ", ids), result.GetValue(deleteTo));
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(new { collection = collection.Name, deleted = ids, version = version?.Id });
+                JsonOutput.Write(new { collection = collection.Name, deleted = ids, version = version?.Version.Id });
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"deleted {ids.Count} document(s) from {collection.Name}{VersionsCommand.Made(version, result.GetValue(deleteTo))}");
+                AnsiConsole.MarkupLineInterpolated($"deleted {ids.Count} document(s) from {collection.Name}{VersionsCommand.Made(version)}");
             }
 
             return 0;

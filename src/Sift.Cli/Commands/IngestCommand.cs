@@ -69,6 +69,7 @@ internal static class IngestCommand
             var name = result.GetValue(collection)!;
             var isNew = !store.Exists(name);
             IngestSummary summary;
+            RecordedVersion? recorded = null;
             using (var target = store.OpenOrCreate(name))
             {
                 try
@@ -87,8 +88,8 @@ internal static class IngestCommand
                         throw new SiftException($"nothing to ingest from {request.Path}: no readable file of a supported type{notes}");
                     }
 
-                    var version = VersionsCommand.Record(result, target, "ingest", request.Path, result.GetValue(to));
-                    summary = summary with { Version = version?.Id };
+                    recorded = VersionsCommand.Record(result, target, "ingest", request.Path, result.GetValue(to));
+                    summary = summary with { Version = recorded?.Version.Id };
                 }
                 catch when (isNew)
                 {
@@ -105,7 +106,7 @@ internal static class IngestCommand
             }
             else
             {
-                Render(name, summary);
+                Render(name, summary, VersionsCommand.Made(recorded));
             }
 
             if (summary.Skipped > 0 && !result.GetValue(skipBad))
@@ -177,10 +178,10 @@ internal static class IngestCommand
         return summary with { Elapsed = wall.Elapsed };
     }
 
-    public static void Render(string collection, IngestSummary summary)
+    public static void Render(string collection, IngestSummary summary, string versionNote = "")
     {
         AnsiConsole.MarkupLineInterpolated(
-            $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written{(summary.Version is { } version ? $"; version {version}" : "")}");
+            $"[green]ingested[/] {summary.Files} file(s) into [bold]{collection}[/] in {summary.Elapsed.TotalSeconds:0.00}s: {summary.Added} added, {summary.Updated} updated, {summary.Unchanged} unchanged, {summary.Removed} removed, {summary.Chunks} chunks written{versionNote}");
         foreach (var notice in summary.Notices ?? [])
         {
             AnsiConsole.MarkupLineInterpolated($"[grey]note:[/] {notice}");

@@ -78,6 +78,8 @@ internal static class MonitorCommand
                 {
                     JsonOutput.WriteFile(path, drift);
                 }
+
+                Console.Error.WriteLine($"wrote {path}");
             }
 
             if (result.GetValue(CommonOptions.Json))

@@ -24,19 +24,40 @@ internal static class VersionsCommand
         Description = "The alias to move to the version this change makes (default: the collection's ingest-to setting, else prod); e.g. candidate, to promote later through a gate",
     };
 
-    /// <summary>Seals the change just written as a version and moves the alias to it; null where the store keeps no versions.</summary>
-    public static VersionRecord? Record(ParseResult result, IChunkStore collection, string change, string note, string? to)
+    /// <summary>
+    /// Seals the change just written as a version and moves the alias to it (the one given, else the collection's
+    /// ingest-to setting, else prod); null where the store keeps no versions.
+    /// </summary>
+    public static RecordedVersion? Record(ParseResult result, IChunkStore collection, string change, string note, string? to)
     {
+        if (collection.Versions is not { } catalog)
+        {
+            return null;
+        }
+
+        var newest = catalog.List().LastOrDefault()?.Id;
+        var alias = to ?? collection.Settings.IngestAlias ?? VersionAliases.Production;
         var prompts = PromptLibrary.Load(PromptsCommand.UserFolder(result)).Select(p => p.Version).Order(StringComparer.Ordinal).ToList();
-        return CollectionVersions.Record(
-            collection,
-            new VersionChange(change, CollectionVersions.LocalUser, note, prompts),
-            to ?? collection.Settings.IngestAlias ?? VersionAliases.Production);
+        var version = CollectionVersions.Record(collection, new VersionChange(change, CollectionVersions.LocalUser, note, prompts), alias)!;
+        return new RecordedVersion(version, alias, version.Id != newest, catalog.Aliases());
     }
 
-    /// <summary>" (version 7, now prod)" for a change's summary line.</summary>
-    public static string Made(VersionRecord? version, string? to) =>
-        version is null ? "" : $" (version {version.Id}, {to ?? VersionAliases.Production} -> {version.Id})";
+    /// <summary>"version 6 (candidate -> 6; prod stays at 5)", or "no change: still version 5", for a change's summary line.</summary>
+    public static string Made(RecordedVersion? recorded)
+    {
+        if (recorded is not { } made)
+        {
+            return "";
+        }
+
+        if (!made.Created)
+        {
+            return $"; no change, so no new version (newest: {made.Version.Id})";
+        }
+
+        var others = made.Aliases.Where(a => a.Key != made.Alias).Select(a => $"{a.Key} stays at {a.Value}");
+        return $"; version {made.Version.Id} ({string.Join("; ", others.Prepend($"{made.Alias} -> {made.Version.Id}"))})";
+    }
 
     public static Command Create()
     {
@@ -155,11 +176,17 @@ internal static class VersionsCommand
             }
 
             AnsiConsole.MarkupLineInterpolated($"[bold]{opened.Name}[/] version {diff.From} -> {diff.To}: {diff.Added.Count} added, {diff.Removed.Count} removed, {diff.Changed.Count} changed");
+            const int Shown = 50;
             foreach (var (sign, ids) in new[] { ("+", diff.Added), ("-", diff.Removed), ("~", diff.Changed) })
             {
-                foreach (var id in ids)
+                foreach (var id in ids.Take(Shown))
                 {
                     AnsiConsole.WriteLine($"  {sign} {id}");
+                }
+
+                if (ids.Count > Shown)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"  [grey]{sign} ... and {ids.Count - Shown} more (--json lists them all)[/]");
                 }
             }
 
@@ -220,6 +247,12 @@ internal static class VersionsCommand
                 throw new InvalidOptionException("maximum drop", $"names answer metrics ({string.Join(", ", answerLimits.Keys)}), which need --answers QA.jsonl");
             }
 
+            if (catalog.Aliases().TryGetValue(alias, out var already) && already == candidate)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[bold]{opened.Name}[/]: {alias} is at version {candidate} already");
+                return 0;
+            }
+
             var reports = new List<GateReport>();
             if (result.GetValue(gate) is not null || result.GetValue(answers) is not null)
             {
@@ -244,6 +277,11 @@ internal static class VersionsCommand
 
                     var (answerer, endpoint) = llm.Build(result);
                     var (judge, cache) = judgeOptions.Build(result);
+                    if (judge is null && answerLimits.Keys.FirstOrDefault(Evaluation.Answers.JudgedMetrics.Names.Contains) is { } judgedOnly)
+                    {
+                        throw new InvalidOptionException("maximum drop", $"names {judgedOnly}, which only an LLM judge measures: add --judge (and its endpoint), or gate on token_f1 / context_recall");
+                    }
+
                     using var verdicts = cache;
                     var judged = judge is null ? null : new Evaluation.Answers.JudgedMetrics(judge, EmbedderSpecs.Create(EmbedderSpecs.Default)!);
                     reports.Add(await VersionOperations.AnswerGateAsync(
@@ -308,6 +346,11 @@ internal static class VersionsCommand
             if (name.Contains('@', StringComparison.Ordinal) && !name.StartsWith("context_precision@", StringComparison.Ordinal) && !IsRetrievalMetric(name))
             {
                 Evaluation.Metrics.MetricSpec.Parse(name); // says which metrics exist
+            }
+
+            if (IsRetrievalMetric($"{name}@10"))
+            {
+                throw new InvalidOptionException("maximum drop", $"'{name}' needs a cutoff: a retrieval metric is written like {name}@10");
             }
 
             if (IsRetrievalMetric(name))
@@ -418,3 +461,6 @@ internal static class VersionsCommand
             : ReportText.Clip(report.Json, 200);
     }
 }
+
+/// <summary>A version a change made (or the newest, when nothing changed), the alias it was for, and where every alias points now.</summary>
+internal sealed record RecordedVersion(VersionRecord Version, string Alias, bool Created, IReadOnlyDictionary<string, long> Aliases);

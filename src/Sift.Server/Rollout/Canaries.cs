@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
 using Sift.Core;
 using Sift.Core.Storage;
@@ -13,7 +12,7 @@ namespace Sift.Server.Rollout;
 /// canary ends (traffic back on the baseline, or the baseline alias moved to the candidate's version), each end logged,
 /// counted in <c>sift.canary.events</c> and posted to the plan's webhook.
 /// </summary>
-public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogger<Canaries> logger)
+public sealed class Canaries(CollectionHost host, Webhooks webhooks, ILogger<Canaries> logger)
 {
     private const int AnswersRemembered = 100_000;
 
@@ -63,7 +62,8 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
             throw new InvalidOptionException("candidate", "must differ from the baseline alias");
         }
 
-        var canary = new Canary(collection, plan, DateTimeOffset.UtcNow, aliases[plan.Baseline], aliases[plan.Candidate]);
+        // The plan as it runs, defaults filled in, so its status shows the tolerances in force.
+        var canary = new Canary(collection, plan with { Tolerances = plan.Tolerances ?? new CanaryTolerances() }, DateTimeOffset.UtcNow, aliases[plan.Baseline], aliases[plan.Candidate]);
         if (_canaries.TryGetValue(collection, out var replaced))
         {
             replaced.Stop("replaced by a new canary");
@@ -156,25 +156,7 @@ public sealed class Canaries(CollectionHost host, IHttpClientFactory http, ILogg
         SiftTelemetry.CanaryEvents.Add(1, new TagList { { "collection", canary.Collection }, { "outcome", outcome } });
         if (canary.Plan.Webhook is { } webhook)
         {
-            _ = PostAsync(webhook, new { @event = $"canary_{outcome}", collection = canary.Collection, reason = ended.Reason, status = ended.Status });
-        }
-    }
-
-    private async Task PostAsync(Uri webhook, object payload)
-    {
-        try
-        {
-            using var client = http.CreateClient();
-            client.Timeout = TimeSpan.FromSeconds(10);
-            using var response = await client.PostAsJsonAsync(webhook, payload).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                logger.LogWarning("webhook {Webhook} answered {Status}", webhook, (int)response.StatusCode);
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or NotSupportedException or InvalidOperationException)
-        {
-            logger.LogWarning("webhook {Webhook} could not be reached: {Message}", webhook, ex.Message);
+            webhooks.Post(webhook, new { @event = $"canary_{outcome}", collection = canary.Collection, reason = ended.Reason, status = ended.Status });
         }
     }
 

@@ -212,7 +212,7 @@ public sealed class Canary
         {
             (State, Ended) = (CanaryState.RolledBack, DateTimeOffset.UtcNow);
             Reason = FormattableString.Invariant(
-                $"{degraded.Name} degraded: candidate {degraded.CandidateMean:0.####} vs baseline {degraded.BaselineMean:0.####} over {degraded.CandidateCount}/{degraded.BaselineCount} requests (tolerance {degraded.Tolerance:0.####}, likelihood ratio {degraded.LikelihoodRatio:0.#} >= {degraded.Threshold:0.#})");
+                $"{degraded.Name} degraded: candidate {degraded.CandidateMean:0.####} vs baseline {degraded.BaselineMean:0.####} over {degraded.CandidateCount}/{degraded.BaselineCount} requests (tolerance {degraded.Tolerance:0.####}, likelihood ratio {degraded.LikelihoodRatio:G3} >= {degraded.Threshold:0.#})");
             return new CanaryEvent(CanaryState.RolledBack, Reason, Status());
         }
 
@@ -248,8 +248,8 @@ public sealed class Canary
         var tau = Math.Max(tolerance, signal is TopScore or Latency ? Math.Max(0.25 * scale, 1e-6) : 0.1);
         var alpha = Plan.Alpha / SignalNames.Length;
         var verdict = SequentialTest.Compare(baseline, candidate, tolerance, alpha, tau, Plan.MinRequests);
-        var sign = signal == TopScore ? -1 : 1; // shown as scores, not as the negated values compared
-        return new SignalStatus(signal, baseline.Count, sign * baseline.Mean, candidate.Count, sign * candidate.Mean, tolerance, verdict.LikelihoodRatio, 1 / alpha, verdict.Degraded);
+        var sign = signal == TopScore ? -1 : 1; // shown as scores, not as the negated values compared (+ 0.0 turns -0 into 0)
+        return new SignalStatus(signal, baseline.Count, (sign * baseline.Mean) + 0.0, candidate.Count, (sign * candidate.Mean) + 0.0, tolerance, verdict.LikelihoodRatio, 1 / alpha, verdict.Degraded);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sift.Composition;
@@ -16,7 +15,7 @@ namespace Sift.Server.Rollout;
 /// before it. A drifted feature is logged, counted in <c>sift.drift.alerts</c> and posted to
 /// <see cref="ServerOptions.DriftWebhook"/> (event <c>drift</c> or <c>corpus_drift</c>).
 /// </summary>
-public sealed class DriftWatch(ServerOptions options, CollectionHost host, QueryLog log, IHttpClientFactory http, ILogger<DriftWatch> logger) : BackgroundService
+public sealed class DriftWatch(ServerOptions options, CollectionHost host, QueryLog log, Webhooks webhooks, ILogger<DriftWatch> logger) : BackgroundService
 {
     /// <summary>The drift report of <paramref name="collection"/>'s traffic now (null when there is no such collection).</summary>
     public async Task<DriftReport?> CheckAsync(string collection, TimeSpan window, TimeSpan reference, CancellationToken cancellationToken)
@@ -45,12 +44,12 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
                 {
                     if (await CheckAsync(name, options.DriftWindow, options.DriftReference, stoppingToken).ConfigureAwait(false) is { Alert: true } report)
                     {
-                        await AlertAsync(name, "drift", report.Features.Where(f => f.Drifted).ToList(), report).ConfigureAwait(false);
+                        Alert(name, "drift", [.. report.Features.Where(f => f.Drifted)], report);
                     }
 
                     if (CorpusDrift(name) is { Count: > 0 } corpus)
                     {
-                        await AlertAsync(name, "corpus_drift", corpus, null).ConfigureAwait(false);
+                        Alert(name, "corpus_drift", corpus, null);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
@@ -81,7 +80,7 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
         return [.. DriftMonitor.CorpusDrift(before, after, CollectionHost.Analyzer).Where(f => f.Drifted)];
     }
 
-    private async Task AlertAsync(string collection, string kind, List<FeatureDrift> drifted, DriftReport? report)
+    private void Alert(string collection, string kind, List<FeatureDrift> drifted, DriftReport? report)
     {
         logger.LogWarning("{Kind} on {Collection}: {Features}", kind, collection, string.Join(", ", drifted.Select(f => $"{f.Name} (PSI {f.Psi:0.000})")));
         foreach (var feature in drifted)
@@ -89,20 +88,9 @@ public sealed class DriftWatch(ServerOptions options, CollectionHost host, Query
             SiftTelemetry.DriftAlerts.Add(1, new TagList { { "collection", collection }, { "feature", feature.Name } });
         }
 
-        if (options.DriftWebhook is not { } webhook)
+        if (options.DriftWebhook is { } webhook)
         {
-            return;
-        }
-
-        try
-        {
-            using var client = http.CreateClient();
-            client.Timeout = TimeSpan.FromSeconds(10);
-            using var response = await client.PostAsJsonAsync(webhook, new { @event = kind, collection, drifted = drifted.Select(f => f.Name), features = drifted, report }).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            logger.LogWarning("webhook {Webhook} could not be reached: {Message}", webhook, ex.Message);
+            webhooks.Post(webhook, new { @event = kind, collection, drifted = drifted.Select(f => f.Name), features = drifted, report });
         }
     }
 }

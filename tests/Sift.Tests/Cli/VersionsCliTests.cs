@@ -104,6 +104,13 @@ public sealed class VersionsCliTests : IDisposable
         Assert.Contains("no alias 'staging'; its aliases: candidate -> 4, prod -> 2", unknown.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", unknown.Stderr, StringComparison.Ordinal);
         Assert.Contains("no version 9", (await Sift("versions", "show", "9", "-c", "kb")).Stderr, StringComparison.Ordinal);
+
+        // A gate on a dataset the collection does not hold would measure nothing and pass anything: refused.
+        var unrelated = await Sift("versions", "promote", "candidate", "-c", "kb", "--gate", Paths.Dataset("scifact"));
+        Assert.Equal(1, unrelated.ExitCode);
+        Assert.Contains("the gate would measure nothing", unrelated.Stderr, StringComparison.Ordinal);
+        Assert.Contains("needs a cutoff: a retrieval metric is written like ndcg@10", (await Sift("versions", "promote", "candidate", "-c", "kb", "--max-drop", "ndcg=0.01")).Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, Json(await Sift("versions", "list", "-c", "kb", "--json")).GetProperty("aliases").GetProperty("prod").GetInt64());
     }
 
     [Fact]
