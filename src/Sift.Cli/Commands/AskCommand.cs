@@ -59,7 +59,7 @@ internal static class AskCommand
                 },
                 cancellation);
             string? answerId = null;
-            if (target.IsReadOnly && !result.GetValue(noLog))
+            if (reading.Collection.IsReadOnly && !result.GetValue(noLog)) // the store, not the version read (versions are read-only)
             {
                 await Console.Error.WriteLineAsync("note: the store is read-only, so this answer is not logged (and cannot be rated)");
             }

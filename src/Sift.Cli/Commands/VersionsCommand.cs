@@ -129,7 +129,7 @@ internal static class VersionsCommand
             var grid = new Grid().AddColumn().AddColumn();
             void Row(string key, string value) => grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value));
             Row("version", $"{record.Id}{(aliases.Count > 0 ? $" ({string.Join(", ", aliases)})" : "")}");
-            Row("parent", record.Parent?.ToString(CultureInfo.InvariantCulture) ?? "(none)");
+            Row("parent", record.Parent is { } parent ? $"{parent}{(catalog.Find(parent) is null ? " (deleted by gc)" : "")}" : "(none)");
             Row("change", $"{record.Change}{(record.Note is { } note ? $": {note}" : "")}");
             Row("by", $"{record.CreatedBy} at {record.CreatedAt}");
             Row("content", $"{record.Documents} documents, {record.Chunks} chunks");

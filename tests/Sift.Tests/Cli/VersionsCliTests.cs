@@ -42,6 +42,10 @@ public sealed class VersionsCliTests : IDisposable
         Assert.Equal(1, Json(await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--json")).GetProperty("summary").GetProperty("version").GetInt64());
         var before = await AnswerAsync("kb");
 
+        // Reading a version (prod here) is read-only, the store is not: answers are still logged and can be rated.
+        var logged = Json(await Sift("ask", "how do operators restart the ingest queue", "-c", "kb", "--json"));
+        Assert.Equal(0, (await Sift("feedback", logged.GetProperty("id").GetString()!, "--up")).ExitCode);
+
         _folder.File("docs/queue.md", "# Ingest queue\nThe ingest queue restarts by itself; operators no longer restart it by hand since the scheduler rewrite.\n");
         var candidate = Json(await Sift("ingest", _folder.Combine("docs"), "-c", "kb", "--to", "candidate", "--json")).GetProperty("summary").GetProperty("version").GetInt64();
         Assert.Equal(2, candidate);
