@@ -24,11 +24,13 @@ internal static class CollectionEndpoints
 
         app.MapGet("/v1/collections/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
-            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out var collection) is { } denied)
+            if (Guard.Check(context, Scopes.Read, c, host, out var caller, out _) is { } denied)
             {
                 return denied;
             }
 
+            // What searches answer from: the version prod names (or the working state of a collection without versions).
+            var collection = host.Read(c, null)?.Target ?? throw new Core.SiftException($"collection '{c}' is gone");
             var info = collection.Info();
             var visible = collection.LexicalIndex(Bm25Parameters.Default).Visible(caller.Access);
             return Results.Ok(new CollectionDetails(
