@@ -291,20 +291,20 @@ public sealed partial class PostgresCollection
             return (document, StoredRows.ReadAll(rows, r => r.GetInt64(0)));
         }
 
-        public IReadOnlyList<StoredChunk> Chunks(IReadOnlyList<long> chunkIds, long[] revisions)
+        public IReadOnlyList<(StoredChunk Chunk, long Revision)> Chunks(IReadOnlyList<long> chunkIds)
         {
             using var connection = collection._data.OpenConnection();
             using var command = Command(connection, null, """
-                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page
+                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, d.rev
                 FROM sift_chunks c JOIN sift_documents d ON d.collection = c.collection AND d.id = c.document_id
-                WHERE c.collection = $1 AND c.id = ANY($2) AND d.rev = ANY($3)
+                WHERE c.collection = $1 AND c.id = ANY($2)
                 UNION ALL
-                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page
+                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, c.rev
                 FROM sift_archived_chunks c JOIN sift_archived_documents d ON d.rev = c.rev
-                WHERE d.collection = $1 AND c.id = ANY($2) AND c.rev = ANY($3)
-                """, Key, chunkIds.ToArray(), revisions);
+                WHERE d.collection = $1 AND c.id = ANY($2)
+                """, Key, chunkIds.ToArray());
             using var reader = command.ExecuteReader();
-            return StoredRows.ChunksInOrder(reader, chunkIds);
+            return StoredRows.ReadAll(reader, r => (StoredRows.ReadChunk(r), r.GetInt64(9)));
         }
 
         public IReadOnlyList<(long ChunkId, string DocumentId, string Terms)> LexicalRows(long[] revisions)

@@ -57,21 +57,19 @@ public sealed partial class Collection
             return (document, StoredRows.ReadAll(rows, r => r.GetInt64(0)));
         }
 
-        public IReadOnlyList<StoredChunk> Chunks(IReadOnlyList<long> chunkIds, long[] revisions)
+        public IReadOnlyList<(StoredChunk Chunk, long Revision)> Chunks(IReadOnlyList<long> chunkIds)
         {
             using var connection = collection.Connect();
-            using var command = Query(connection, """
-                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page
-                FROM chunks c JOIN documents d ON d.id = c.document_id
-                WHERE c.id IN (SELECT value FROM json_each($ids)) AND d.rev IN (SELECT value FROM json_each($revs))
+            using var command = Command(connection, null, """
+                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, d.rev
+                FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (SELECT value FROM json_each($ids))
                 UNION ALL
-                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page
-                FROM archived_chunks c JOIN archived_documents d ON d.rev = c.rev
-                WHERE c.id IN (SELECT value FROM json_each($ids)) AND c.rev IN (SELECT value FROM json_each($revs))
-                """, revisions);
-            command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(chunkIds));
+                SELECT c.id, c.document_id, d.source, d.title, c.text, c.start_offset, c.end_offset, c.heading_path, c.page, c.rev
+                FROM archived_chunks c JOIN archived_documents d ON d.rev = c.rev WHERE c.id IN (SELECT value FROM json_each($ids))
+                """, "$ids");
+            command.Parameters[0].Value = JsonSerializer.Serialize(chunkIds);
             using var reader = command.ExecuteReader();
-            return StoredRows.ChunksInOrder(reader, chunkIds);
+            return StoredRows.ReadAll(reader, r => (StoredRows.ReadChunk(r), r.GetInt64(9)));
         }
 
         public IReadOnlyList<(long ChunkId, string DocumentId, string Terms)> LexicalRows(long[] revisions)

@@ -199,7 +199,25 @@ public sealed partial class Collection
             return result;
         }
 
+        /// <summary>Read on every request of a server: kept until the database changes (one pragma instead of a connection and a query).</summary>
         public IReadOnlyDictionary<string, long> Aliases()
+        {
+            var changed = collection.DataVersion();
+            if (_aliases is { } cached && cached.DataVersion == changed)
+            {
+                return cached.Aliases;
+            }
+
+            var aliases = ReadAliases();
+            _aliases = new AliasesAt(changed, aliases); // one reference, replaced whole: readers never see half of it
+            return aliases;
+        }
+
+        private AliasesAt? _aliases;
+
+        private sealed record AliasesAt(long DataVersion, IReadOnlyDictionary<string, long> Aliases);
+
+        private Dictionary<string, long> ReadAliases()
         {
             using var connection = collection.Connect();
             using var command = Command(connection, null, "SELECT name, version FROM aliases ORDER BY name");

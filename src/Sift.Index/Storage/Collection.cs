@@ -460,6 +460,20 @@ public sealed partial class Collection : IChunkStore
         }
     }
 
+    /// <summary>
+    /// SQLite's <c>data_version</c> on the held connection: it changes whenever another connection (this process's or
+    /// another's) commits to the database, so what was read at one value is still current at the same value.
+    /// </summary>
+    private long DataVersion()
+    {
+        lock (_indexLock)
+        {
+            CurrentGeneration(); // opens the held connection when needed
+            using var command = Command(_generationConnection!, null, "PRAGMA data_version");
+            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+    }
+
     private long CurrentGeneration()
     {
         if (_generationQuery is null)

@@ -19,16 +19,19 @@ public static class StoredRows
         var byId = new Dictionary<long, StoredChunk>();
         while (reader.Read())
         {
-            var chunk = new StoredChunk(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetInt32(6),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
-                reader.IsDBNull(8) ? null : reader.GetInt32(8));
+            var chunk = ReadChunk(reader);
             byId[chunk.Id] = chunk;
         }
 
         return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
     }
+
+    /// <summary>A chunk from a row of (id, document id, source, title, text, start, end, heading path JSON, page).</summary>
+    public static StoredChunk ReadChunk(DbDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+        reader.GetInt32(5), reader.GetInt32(6),
+        JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
+        reader.IsDBNull(8) ? null : reader.GetInt32(8));
 
     /// <summary>An alias move from a row of (alias, version, previous, at, by, reason).</summary>
     public static AliasMove ReadMove(DbDataReader r) =>

@@ -19,8 +19,11 @@ public interface IVersionRows
     /// <summary>One document of the version and its chunk ids in ordinal order, or null.</summary>
     (DocumentRecord Document, IReadOnlyList<long> ChunkIds)? Document(string id, long[] revisions);
 
-    /// <summary>Chunks by id, in the order asked, left out when not of the version.</summary>
-    IReadOnlyList<StoredChunk> Chunks(IReadOnlyList<long> chunkIds, long[] revisions);
+    /// <summary>
+    /// Chunks by id from the working tables and the archive, each with its document's revision (the caller keeps those
+    /// of its version: a set lookup per chunk, where a revision filter in SQL would cost a pass over the whole list).
+    /// </summary>
+    IReadOnlyList<(StoredChunk Chunk, long Revision)> Chunks(IReadOnlyList<long> chunkIds);
 
     /// <summary>(chunk id, document id, analysed terms) of every chunk of the version, in (document id, ordinal) order.</summary>
     IReadOnlyList<(long ChunkId, string DocumentId, string Terms)> LexicalRows(long[] revisions);
@@ -111,7 +114,19 @@ public sealed class VersionView(IChunkStore collection, VersionRecord version, l
     public (DocumentRecord Document, IReadOnlyList<StoredChunk> Chunks)? Document(string id) =>
         rows.Document(id, revisions) is { } found ? (found.Document, GetChunks(found.ChunkIds)) : null;
 
-    public IReadOnlyList<StoredChunk> GetChunks(IReadOnlyList<long> chunkIds) => rows.Chunks(chunkIds, revisions);
+    public IReadOnlyList<StoredChunk> GetChunks(IReadOnlyList<long> chunkIds)
+    {
+        if (chunkIds.Count == 0)
+        {
+            return [];
+        }
+
+        var held = _held.Value;
+        var byId = rows.Chunks(chunkIds).Where(c => held.Contains(c.Revision)).ToDictionary(c => c.Chunk.Id, c => c.Chunk);
+        return [.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])];
+    }
+
+    private readonly Lazy<HashSet<long>> _held = new(() => [.. revisions]);
 
     public IReadOnlyList<long> ChunkIds() => [.. rows.LexicalRows(revisions).Select(r => r.ChunkId).Order()];
 

@@ -50,7 +50,7 @@ internal static class Guard
     {
         served = null!;
         var (name, version) = VersionAliases.Split(reference);
-        if (Check(context, Scopes.Read, name, host, out caller, out _) is { } denied)
+        if (Check(context, Scopes.Read, name, host, out caller, out var collection) is { } denied)
         {
             return denied;
         }
@@ -67,7 +67,7 @@ internal static class Guard
             : (version, VersionAliases.NamesANumber(version) ? null : version, null, false);
         try
         {
-            var (target, record) = host.Read(name, read) ?? throw new Core.SiftException($"collection '{name}' is gone");
+            var (target, record) = host.Read(collection, read);
             served = new Served(target, record is null ? null : new ServedVersion(record.Id, alias ?? (read is null ? VersionAliases.Production : null)), canary, candidate);
         }
         catch (Core.SiftException) when (version is not null)

@@ -67,12 +67,13 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
     /// Resolved once, at the start of the request, so the whole request reads one version. Null when there is no
     /// such collection.
     /// </summary>
-    public (IChunkStore Target, VersionRecord? Version)? Read(string name, string? reference)
+    public (IChunkStore Target, VersionRecord? Version)? Read(string name, string? reference) =>
+        Find(name) is { } collection ? Read(collection, reference) : null;
+
+    /// <summary>What a read of the open <paramref name="collection"/> answers from (see <see cref="Read(string, string?)"/>).</summary>
+    public (IChunkStore Target, VersionRecord? Version) Read(IChunkStore collection, string? reference)
     {
-        if (Find(name) is not { } collection)
-        {
-            return null;
-        }
+        var name = collection.Name;
 
         if (collection.Versions is not { } catalog)
         {
