@@ -41,6 +41,7 @@ internal static class DemoCommand
             SiftStores.BindEmbedder(collection, requested: null);
             var ingest = await IngestCommand.RunAsync(
                 collection, new RecursiveChunker(ChunkerFactory.DefaultSize), new IngestRequest(Path.Combine(folder, "corpus"), Prune: true), showProgress: !json, cancellation);
+            VersionsCommand.Record(result, collection, "ingest", Path.Combine(folder, "corpus"), to: null); // like any ingest: a version, prod on it
             var retriever = RetrievalOptions.Create(collection, RetrievalSettings.DefaultMode);
             var judged = BeirDataset.LoadJudgedQueries(folder);
             var snippets = new SnippetBuilder(CommonOptions.Analyzer);
