@@ -46,9 +46,7 @@ public static class CollectionVersions
             var id = long.TryParse(reference.TrimStart('v'), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
                 ? parsed
                 : throw new SiftException($"collection '{collection}' has no version {reference}: list them with sift versions list -c {collection}");
-            return catalog.Find(id) is not null
-                ? id
-                : throw new SiftException($"collection '{collection}' has no version {id}: list them with sift versions list -c {collection}");
+            return catalog.Find(id) is not null ? id : throw VersionAliases.NoSuchVersion(collection, id);
         }
 
         var aliases = catalog.Aliases();
@@ -59,12 +57,25 @@ public static class CollectionVersions
     }
 
     /// <summary>
-    /// Seals the change just written as a version and moves <paramref name="alias"/> to it (by default <c>prod</c>, so
-    /// simple use stays simple). Null for a store that keeps no versions.
+    /// Seals the change just written as a version and moves <paramref name="alias"/> to it: by default the collection's
+    /// ingest-to setting, else <c>prod</c>, so simple use stays simple. Null for a store that keeps no versions.
     /// </summary>
-    public static VersionRecord? Record(IChunkStore collection, VersionChange change, string? alias = VersionAliases.Production) =>
-        collection.Versions?.Commit(change, alias);
+    public static RecordedVersion? Record(IChunkStore collection, VersionChange change, string? alias = null)
+    {
+        if (collection.Versions is not { } catalog)
+        {
+            return null;
+        }
+
+        var newest = catalog.List().LastOrDefault()?.Id;
+        alias ??= collection.Settings.IngestAlias ?? VersionAliases.Production;
+        var version = catalog.Commit(change, alias);
+        return new RecordedVersion(version, alias, version.Id != newest, catalog.Aliases());
+    }
 
     /// <summary>Who a change from this process is recorded as when no caller is known: the operating system user.</summary>
     public static string LocalUser => Environment.UserName is { Length: > 0 } user ? user : "unknown";
 }
+
+/// <summary>The version a change made (or the newest, when nothing changed), the alias it was for, and where every alias points now.</summary>
+public sealed record RecordedVersion(VersionRecord Version, string Alias, bool Created, IReadOnlyDictionary<string, long> Aliases);

@@ -46,8 +46,13 @@ public static class VersionOperations
     {
         var before = catalog.Find(from) ?? throw new SiftException($"no version {from}");
         var after = catalog.Find(to) ?? throw new SiftException($"no version {to}");
-        var a = catalog.Manifest(from).ToDictionary(e => e.DocumentId, e => e.ContentHash, StringComparer.Ordinal);
-        var b = catalog.Manifest(to).ToDictionary(e => e.DocumentId, e => e.ContentHash, StringComparer.Ordinal);
+        Dictionary<string, string> Held(long version)
+        {
+            using var view = catalog.Open(version);
+            return view.Documents().ToDictionary(d => d.Id, d => d.ContentHash, StringComparer.Ordinal);
+        }
+
+        var (a, b) = (Held(from), Held(to));
         var settings = new List<SettingChange>();
         void Compare(string name, object? x, object? y)
         {

@@ -1,4 +1,4 @@
-using System.Reflection;
+using Sift.Core;
 
 namespace Sift.Evaluation;
 
@@ -18,8 +18,7 @@ public sealed record Provenance(
     string? Model,
     DateTimeOffset RanAt)
 {
-    public static string Version { get; } =
-        typeof(Provenance).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+    public static string Version => SiftBuild.Version;
 
     /// <summary>SHA-256 over the dataset's files (names and bytes, in name order), so a changed test set is visible.</summary>
     public static string HashFiles(IEnumerable<string> files)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using Npgsql;
 using Sift.Core;
@@ -18,9 +17,6 @@ namespace Sift.Postgres;
 public sealed partial class PostgresCollection
 {
     private const string SealedRevisionKey = "sealed_rev";
-
-    private static readonly string SiftVersion =
-        typeof(PostgresCollection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     private readonly VersionIndexCache _versionIndexes = new();
 
@@ -76,7 +72,7 @@ public sealed partial class PostgresCollection
                 using var analyzer = Command(connection, transaction, "SELECT analyzer FROM sift_collections WHERE key = $1", Key);
                 result = new VersionRecord(
                     (newest?.Id ?? 0) + 1, newest?.Id, change.Change, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture), change.By, change.Note,
-                    revisions.Count, chunks, chunker, embedder, (string)analyzer.ExecuteScalar()!, SiftVersion, settings, change.Prompts ?? [], generation.Value);
+                    revisions.Count, chunks, chunker, embedder, (string)analyzer.ExecuteScalar()!, SiftBuild.Version, settings, change.Prompts ?? [], generation.Value);
                 using var insert = Command(connection, transaction, "INSERT INTO sift_versions(collection, id, record, manifest) VALUES ($1, $2, $3::jsonb, $4)",
                     Key, result.Id, JsonSerializer.Serialize(result), manifest);
                 insert.ExecuteNonQuery();
@@ -117,7 +113,7 @@ public sealed partial class PostgresCollection
             collection.LockRow(connection, transaction);
             if (Longs(connection, transaction, "SELECT id FROM sift_versions WHERE collection = $1 AND id = $2", Key, version).Count == 0)
             {
-                throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+                throw VersionAliases.NoSuchVersion(collection.Name, version);
             }
 
             Move(connection, transaction, alias, version, by, reason);
@@ -140,25 +136,9 @@ public sealed partial class PostgresCollection
             return StoredRows.ReadAll(reader, StoredRows.ReadMove);
         }
 
-        public IReadOnlyList<ManifestEntry> Manifest(long version)
-        {
-            using var connection = collection._data.OpenConnection();
-            using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-            var revisions = RevisionSet.Decode(Manifest(connection, transaction, version));
-            using var command = Command(connection, transaction, """
-                SELECT id, content_hash FROM (
-                    SELECT id, content_hash FROM sift_documents WHERE collection = $1 AND rev = ANY($2)
-                    UNION ALL
-                    SELECT id, content_hash FROM sift_archived_documents WHERE collection = $1 AND rev = ANY($2)) held
-                ORDER BY id COLLATE "C"
-                """, Key, revisions);
-            using var reader = command.ExecuteReader();
-            return StoredRows.ReadAll(reader, r => new ManifestEntry(r.GetString(0), r.GetString(1)));
-        }
-
         public IChunkStore Open(long version)
         {
-            var record = Find(version) ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+            var record = Find(version) ?? throw VersionAliases.NoSuchVersion(collection.Name, version);
             using var connection = collection._data.OpenConnection();
             return new VersionView(collection, record, RevisionSet.Decode(Manifest(connection, null, version)), new Rows(collection), collection._versionIndexes);
         }
@@ -231,7 +211,7 @@ public sealed partial class PostgresCollection
         {
             using var command = Command(connection, transaction, "SELECT manifest FROM sift_versions WHERE collection = $1 AND id = $2", Key, version);
             return command.ExecuteScalar() as byte[]
-                ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+                ?? throw VersionAliases.NoSuchVersion(collection.Name, version);
         }
 
         private static List<VersionRecord> Records(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)

@@ -30,16 +30,8 @@ internal static class VersionsCommand
     /// </summary>
     public static RecordedVersion? Record(ParseResult result, IChunkStore collection, string change, string note, string? to)
     {
-        if (collection.Versions is not { } catalog)
-        {
-            return null;
-        }
-
-        var newest = catalog.List().LastOrDefault()?.Id;
-        var alias = to ?? collection.Settings.IngestAlias ?? VersionAliases.Production;
         var prompts = PromptLibrary.Load(PromptsCommand.UserFolder(result)).Select(p => p.Version).Order(StringComparer.Ordinal).ToList();
-        var version = CollectionVersions.Record(collection, new VersionChange(change, CollectionVersions.LocalUser, note, prompts), alias)!;
-        return new RecordedVersion(version, alias, version.Id != newest, catalog.Aliases());
+        return CollectionVersions.Record(collection, new VersionChange(change, CollectionVersions.LocalUser, note, prompts), to);
     }
 
     /// <summary>"version 6 (candidate -> 6; prod stays at 5)", or "no change: still version 5", for a change's summary line.</summary>
@@ -461,6 +453,3 @@ internal static class VersionsCommand
             : ReportText.Clip(report.Json, 200);
     }
 }
-
-/// <summary>A version a change made (or the newest, when nothing changed), the alias it was for, and where every alias points now.</summary>
-internal sealed record RecordedVersion(VersionRecord Version, string Alias, bool Created, IReadOnlyDictionary<string, long> Aliases);

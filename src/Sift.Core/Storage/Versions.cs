@@ -31,9 +31,6 @@ public interface IVersionCatalog
     /// <summary>Where the alias has pointed, newest first.</summary>
     IReadOnlyList<AliasMove> AliasHistory(string alias);
 
-    /// <summary>The version's documents (id and content hash), by id.</summary>
-    IReadOnlyList<ManifestEntry> Manifest(long version);
-
     /// <summary>A read-only view of one version: search, documents and chunks exactly as they were when it was sealed.</summary>
     IChunkStore Open(long version);
 
@@ -72,8 +69,6 @@ public sealed record VersionRecord(
     CollectionSettings Settings,
     IReadOnlyList<string> Prompts,
     long Generation);
-
-public sealed record ManifestEntry(string DocumentId, string ContentHash);
 
 public sealed record AliasMove(string Alias, long Version, long? Previous, string At, string By, string Reason);
 
@@ -114,6 +109,10 @@ public static class VersionAliases
         alias.Length is > 0 and <= 64 && char.IsAsciiLetter(alias[0]) && alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && !NamesANumber(alias)
             ? alias
             : throw new InvalidOptionException("alias", $"'{alias}' is not a valid alias: use letters, digits, '-' and '_', starting with a letter (and not v followed by digits, which names a version)");
+
+    /// <summary>The error for a version number a collection does not have, saying how to list the ones it has.</summary>
+    public static SiftException NoSuchVersion(string collection, long version) =>
+        new($"collection '{collection}' has no version {version}: list them with sift versions list -c {collection}");
 
     /// <summary>True for "7" and "v7": references to a version by its number.</summary>
     public static bool NamesANumber(string reference) =>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Sift.Core;
@@ -118,9 +117,6 @@ public sealed partial class Collection
         private const string VersionColumns =
             "id, parent, change, created_at, created_by, note, documents, chunks, chunker, embedder, analyzer, sift_version, settings, prompts, generation";
 
-        private static readonly string SiftVersion =
-            typeof(Collection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
         public IReadOnlyList<VersionRecord> List()
         {
             using var connection = collection.Connect();
@@ -173,7 +169,7 @@ public sealed partial class Collection
                     var chunks = Scalar(connection, "SELECT COUNT(*) FROM chunks", transaction);
                     result = new VersionRecord(
                         (newest?.Id ?? 0) + 1, newest?.Id, change.Change, Timestamp(), change.By, change.Note, revisions.Count, chunks, chunker, embedder,
-                        meta["analyzer"], SiftVersion, settings, change.Prompts ?? [], generation);
+                        meta["analyzer"], SiftBuild.Version, settings, change.Prompts ?? [], generation);
                     using var insert = Command(connection, transaction, $"""
                         INSERT INTO versions({VersionColumns}, manifest)
                         VALUES ($id, $parent, $change, $at, $by, $note, $documents, $chunks, $chunker, $embedder, $analyzer, $sift, $settings, $prompts, $generation, $manifest)
@@ -232,7 +228,7 @@ public sealed partial class Collection
             using var transaction = connection.BeginTransaction();
             if (Scalar(connection, $"SELECT COUNT(*) FROM versions WHERE id = {version.ToString(CultureInfo.InvariantCulture)}", transaction) == 0)
             {
-                throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+                throw VersionAliases.NoSuchVersion(collection.Name, version);
             }
 
             Move(connection, transaction, alias, version, by, reason);
@@ -255,25 +251,9 @@ public sealed partial class Collection
             return StoredRows.ReadAll(reader, StoredRows.ReadMove);
         }
 
-        public IReadOnlyList<ManifestEntry> Manifest(long version)
-        {
-            using var connection = collection.Connect();
-            using var transaction = connection.BeginTransaction(deferred: true);
-            var revisions = JsonSerializer.Serialize(RevisionSet.Decode(ReadManifest(connection, transaction, version)));
-            using var command = Command(connection, transaction, """
-                SELECT id, content_hash FROM documents WHERE rev IN (SELECT value FROM json_each($revs))
-                UNION ALL
-                SELECT id, content_hash FROM archived_documents WHERE rev IN (SELECT value FROM json_each($revs))
-                ORDER BY 1
-                """, "$revs");
-            command.Parameters[0].Value = revisions;
-            using var reader = command.ExecuteReader();
-            return StoredRows.ReadAll(reader, r => new ManifestEntry(r.GetString(0), r.GetString(1)));
-        }
-
         public IChunkStore Open(long version)
         {
-            var record = Find(version) ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+            var record = Find(version) ?? throw VersionAliases.NoSuchVersion(collection.Name, version);
             using var connection = collection.Connect();
             return new VersionView(collection, record, RevisionSet.Decode(ReadManifest(connection, null, version)), new VersionRows(collection), collection._versionIndexes);
         }
@@ -347,7 +327,7 @@ public sealed partial class Collection
             using var command = Command(connection, transaction, "SELECT manifest FROM versions WHERE id = $v", "$v");
             command.Parameters[0].Value = version;
             return command.ExecuteScalar() as byte[]
-                ?? throw new SiftException($"collection '{collection.Name}' has no version {version}: list them with sift versions list -c {collection.Name}");
+                ?? throw VersionAliases.NoSuchVersion(collection.Name, version);
         }
 
         private static List<VersionRecord> ReadVersions(SqliteConnection connection, SqliteTransaction? transaction, string sql)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Core.Filtering;
 using Sift.Core.Storage;
@@ -112,7 +113,7 @@ internal static class DocumentEndpoints
             }
 
             collection.Delete([id]);
-            options.RecordVersion(collection, "delete", caller.Subject, id);
+            CollectionVersions.Record(collection, new VersionChange("delete", caller.Subject, id, [options.Prompt.Version]));
             return Results.NoContent();
         }).WithName("DeleteDocument").WithTags("documents").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
     }

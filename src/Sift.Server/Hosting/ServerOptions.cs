@@ -76,15 +76,6 @@ public sealed record ServerOptions
     /// <summary>Where drift alerts are posted (JSON), if anywhere.</summary>
     public Uri? DriftWebhook { get; init; }
 
-    /// <summary>
-    /// Seals a change the server wrote as a collection version, moving the collection's ingest alias (prod unless
-    /// configured otherwise) to it, with the caller and the prompt in force recorded.
-    /// </summary>
-    public Core.Storage.VersionRecord? RecordVersion(Core.Storage.IChunkStore collection, string change, string by, string note) =>
-        Composition.CollectionVersions.Record(
-            collection,
-            new Core.Storage.VersionChange(change, by, note, [Prompt.Version]),
-            collection.Settings.IngestAlias ?? Core.Storage.VersionAliases.Production);
 
     /// <summary>Abstain when the best retrieval score is below this (sift eval abstention calibrates it).</summary>
     public double MinScore { get; init; }

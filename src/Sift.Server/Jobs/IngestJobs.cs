@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sift.Composition;
 using Sift.Core.Filtering;
+using Sift.Core.Storage;
 using Sift.Ingest;
 using Sift.Ingest.Chunking;
 using Sift.Ingest.Loading;
@@ -273,7 +275,7 @@ public sealed partial class IngestJobs : BackgroundService
             var request = new IngestRequest(folder, SkipBad: true, Metadata: metadata, IdPrefix: "", Writer: writer, Journal: _board.Journal(job.Id));
             var summary = await pipeline.RunAsync(request, progress, stoppingToken).ConfigureAwait(false);
             collection.FinishIngest(chunker.Fingerprint);
-            _options.RecordVersion(collection, "ingest", job.Caller, $"job {job.Id}");
+            CollectionVersions.Record(collection, new VersionChange("ingest", job.Caller, $"job {job.Id}", [_options.Prompt.Version]));
             string Relative(string message) => message.Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
             var relative = summary.Problems.Select(Relative).ToList();
             Save(job with
