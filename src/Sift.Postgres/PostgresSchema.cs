@@ -143,6 +143,11 @@ internal static class PostgresSchema
             collection bigint NOT NULL REFERENCES sift_collections(key) ON DELETE CASCADE,
             version bigint NOT NULL, kind text NOT NULL, created_at text NOT NULL, report text NOT NULL);
         """,
+
+        // 6: the best retrieved passage's score of each logged query (the console's top-score distribution).
+        """
+        ALTER TABLE sift_queries ADD COLUMN top_score double precision;
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

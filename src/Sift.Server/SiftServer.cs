@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ using Sift.Server.Caching;
 using Sift.Server.Endpoints;
 using Sift.Server.Http;
 using Sift.Server.Jobs;
+using Sift.Server.WebConsole;
 
 namespace Sift.Server;
 
@@ -76,6 +78,7 @@ public static class SiftServer
         QueryEndpoints.Map(app);
         DocumentEndpoints.Map(app);
         VersionEndpoints.Map(app);
+        ConsoleEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
@@ -110,6 +113,19 @@ public static class SiftServer
         services.AddSingleton<WarmUp>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
         services.AddHttpClient();
+        // The console: its sign-in cookie and anti-forgery tokens are protected with keys kept beside the API keys, so
+        // a restart does not sign everyone out.
+        services.AddDataProtection().SetApplicationName("sift").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.StoreRoot, "console-keys")));
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.HeaderName = "X-CSRF-Token";
+            antiforgery.FormFieldName = "csrf";
+            antiforgery.Cookie.Name = "sift_csrf";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddSingleton<ConsoleSession>();
+        services.AddSingleton<ConsoleAssets>();
         if (options.Redis is { } redis)
         {
             // HybridCache finds the distributed cache and uses it beneath its in-process layer.
@@ -235,7 +251,7 @@ public static class SiftServer
                 size.MaxRequestBodySize = limit;
             }
 
-            if (await Authenticate(context, options, keys) is { } refused)
+            if (await Authentication.AuthenticateAsync(context, options, keys) is { } refused)
             {
                 await refused.ExecuteAsync(context);
                 return;
@@ -274,82 +290,6 @@ public static class SiftServer
         }
 
         await Problems.TooLarge($"the body is {declared} bytes; this endpoint accepts at most {limit}").ExecuteAsync(context);
-    }
-
-    /// <summary>
-    /// Attaches the caller: an API key (possibly delegating for a user), or a user's verified OIDC token. A request
-    /// without valid credentials gets no caller, so endpoints answer 401; the problem returned here ends the request.
-    /// </summary>
-    private static async Task<IResult?> Authenticate(HttpContext context, ServerOptions options, ApiKeyStore keys)
-    {
-        if (!options.RequireKeys)
-        {
-            Caller.Anonymous.AttachTo(context);
-            return null;
-        }
-
-        var secret = Secret(context.Request);
-        if (secret is null)
-        {
-            return null;
-        }
-
-        var throttle = context.RequestServices.GetRequiredService<FailedAuthThrottle>();
-        var address = context.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(address) is { } wait)
-        {
-            return TooManyFailures(context, wait);
-        }
-
-        if (options.Oidc is not null && TokenVerifier.LooksLikeToken(secret))
-        {
-            var (user, problem) = await context.RequestServices.GetRequiredService<TokenVerifier>().VerifyAsync(secret, context.RequestAborted);
-            if (user is null && problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized } && throttle.Failed(address) is { } backoff)
-            {
-                return TooManyFailures(context, backoff);
-            }
-
-            user?.AttachTo(context);
-            return problem;
-        }
-
-        if (keys.Verify(secret) is not { } key)
-        {
-            return throttle.Failed(address) is { } backoff ? TooManyFailures(context, backoff) : null;
-        }
-
-        var caller = Caller.For(key);
-        if (context.Request.Headers.TryGetValue(Caller.PrincipalsHeader, out var principals))
-        {
-            if (!key.Has(Scopes.Delegate))
-            {
-                return Problems.Forbidden(Scopes.Delegate);
-            }
-
-            caller = caller.ActingFor([.. principals.SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
-        }
-
-        caller.AttachTo(context);
-        return null;
-    }
-
-    private static IResult TooManyFailures(HttpContext context, TimeSpan wait)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.Create(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many failed authentications", $"this address sent too many invalid credentials; retry in {seconds} s");
-    }
-
-    /// <summary>The key or token from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>
-    private static string? Secret(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization["Bearer ".Length..].Trim();
-        }
-
-        return request.Headers.TryGetValue("X-Api-Key", out var header) ? header.ToString().Trim() : null;
     }
 
     /// <summary>Any exception becomes a problem with a stable code; clients never see a stack trace.</summary>

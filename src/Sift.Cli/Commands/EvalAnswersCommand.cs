@@ -75,6 +75,7 @@ internal static class EvalAnswersCommand
             }
 
             reports.Write(result, report);
+            VersionsCommand.AttachReport(reading.Collection, reading.Version?.Id, "answers", report);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(report);

@@ -68,11 +68,8 @@ internal static class EvalCommand
             using var target = store.OpenOrCreate(named ?? scratch!.Name);
             SiftStores.BindEmbedder(target, result.GetValue(embedder));
             var ingest = await IngestCommand.RunAsync(target, new WholeDocumentChunker(), new IngestRequest(data.CorpusPath!), showProgress: !json, cancellation);
-            if (named is not null)
-            {
-                // A named collection changed like any other: the change is a version (the one evaluated here).
-                VersionsCommand.Record(result, target, "ingest", data.CorpusPath!, to: null);
-            }
+            // A named collection changed like any other: the change is a version (the one evaluated here).
+            var evaluated = named is null ? null : VersionsCommand.Record(result, target, "ingest", data.CorpusPath!, to: null);
 
             var retriever = retrievalOptions.Build(result, target, bm25);
             var evaluation = await RetrievalEvaluator.EvaluateAsync(
@@ -98,6 +95,10 @@ internal static class EvalCommand
             }
 
             reports.Write(result, report);
+            if (evaluated is not null)
+            {
+                VersionsCommand.AttachReport(target, evaluated.Version.Id, "retrieval", report);
+            }
 
             if (json)
             {

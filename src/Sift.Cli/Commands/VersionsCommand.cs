@@ -34,6 +34,18 @@ internal static class VersionsCommand
         return CollectionVersions.Record(collection, new VersionChange(change, CollectionVersions.LocalUser, note, prompts), to);
     }
 
+    /// <summary>
+    /// Keeps an evaluation report with the version it evaluated, where the console's Evaluations page lists it (and
+    /// <c>versions show</c> counts it). Nothing for a collection without versions.
+    /// </summary>
+    public static void AttachReport(IChunkStore collection, long? version, string kind, object report)
+    {
+        if (version is { } id && collection.Versions is { } catalog)
+        {
+            catalog.AttachReport(id, kind, JsonSerializer.Serialize(report, JsonOutput.Options));
+        }
+    }
+
     /// <summary>"version 6 (candidate -> 6; prod stays at 5)", or "no change: still version 5", for a change's summary line.</summary>
     public static string Made(RecordedVersion? recorded)
     {

@@ -17,21 +17,27 @@ public sealed record RunResults(string Name, IReadOnlyDictionary<string, IReadOn
             throw new SiftException($"run file not found: {path}");
         }
 
+        return Parse(path, File.ReadAllText(path));
+    }
+
+    /// <summary>Reads a report's JSON (from a file, or stored with a collection version) named <paramref name="name"/> in messages.</summary>
+    public static RunResults Parse(string name, string json)
+    {
         try
         {
-            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            using var document = JsonDocument.Parse(json);
             var perQuery = new Dictionary<string, IReadOnlyDictionary<string, double>>(StringComparer.Ordinal);
-            foreach (var query in json.RootElement.GetProperty("perQuery").EnumerateArray())
+            foreach (var query in document.RootElement.GetProperty("perQuery").EnumerateArray())
             {
                 perQuery[query.GetProperty("id").GetString()!] = query.GetProperty("metrics").EnumerateObject()
                     .ToDictionary(m => m.Name, m => m.Value.GetDouble(), StringComparer.Ordinal);
             }
 
-            return new RunResults(path, perQuery);
+            return new RunResults(name, perQuery);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            throw new SiftException($"{path} is not a Sift evaluation report (expected perQuery entries with id and metrics)", ex);
+            throw new SiftException($"{name} is not a Sift evaluation report (expected perQuery entries with id and metrics)", ex);
         }
     }
 }

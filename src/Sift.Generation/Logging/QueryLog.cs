@@ -17,6 +17,16 @@ public sealed record LoggedAnswer(
 /// <param name="Abstained">Null for a search.</param>
 public sealed record LoggedQuery(DateTimeOffset At, string Kind, string? Question, double LatencyMs, bool? Abstained, bool Cached);
 
+/// <summary>What <see cref="QueryLog.Browse"/> reads: entries of these collections since a time, optionally one caller's, of one kind, containing a text, or with a flag set.</summary>
+/// <param name="Flag">An <see cref="AnswerFlags"/> property that must be true, e.g. "Abstained".</param>
+public sealed record LogFilter(IReadOnlyCollection<string> Collections, DateTimeOffset Since, string? Caller = null, string? Kind = null, string? Text = null, string? Flag = null, int Limit = 100);
+
+/// <summary>A logged search ("search") or answer ("ask") as the console shows it; <see cref="Question"/> is null when stored redacted.</summary>
+/// <param name="TopScore">The best retrieved passage's score (null for nothing found, or an entry logged before it was kept).</param>
+public sealed record LogEntry(
+    string Id, DateTimeOffset At, string Kind, string Collection, string? Caller, string? Question, string? Answer, AnswerFlags? Flags,
+    double LatencyMs, int TokensIn, int TokensOut, decimal Cost, bool Cached, double? TopScore, IReadOnlyList<AnswerFeedback> Feedback);
+
 /// <param name="Rating">+1 (helpful) or -1 (not helpful).</param>
 public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comment);
 
@@ -60,11 +70,18 @@ public sealed class QueryLog : IDisposable
             CREATE TABLE IF NOT EXISTS queries (
                 id TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, generation INTEGER NOT NULL,
                 caller TEXT, question TEXT, answer TEXT, flags TEXT, documents TEXT NOT NULL,
-                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL, cached INTEGER NOT NULL);
+                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL, cached INTEGER NOT NULL, top_score REAL);
             CREATE TABLE IF NOT EXISTS feedback (
                 answer_id TEXT NOT NULL REFERENCES queries(id), at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
             CREATE INDEX IF NOT EXISTS queries_at ON queries(at);
             """);
+        // Logs from before the top score was kept gain its column (empty for their entries).
+        using var columns = _connection.CreateCommand();
+        columns.CommandText = "SELECT count(*) FROM pragma_table_info('queries') WHERE name = 'top_score'";
+        if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            Execute("ALTER TABLE queries ADD COLUMN top_score REAL");
+        }
     }
 
     /// <summary>
@@ -96,19 +113,21 @@ public sealed class QueryLog : IDisposable
     public string RecordAnswer(AnswerRecord record, string collection, long generation, string? caller = null, bool redact = false, bool cached = false) =>
         Insert(
             "ask", collection, generation, caller, redact ? null : record.Question, record.Answer, JsonSerializer.Serialize(record.Flags),
-            record.Retrieved.Select(r => r.DocumentId).Distinct(), cached ? 0 : record.TimingsMs.Values.Sum(), record.TokensIn, record.TokensOut, record.EstimatedCost, cached);
+            record.Retrieved.Select(r => r.DocumentId).Distinct(), cached ? 0 : record.TimingsMs.Values.Sum(), record.TokensIn, record.TokensOut, record.EstimatedCost, cached,
+            record.Retrieved.Count == 0 ? null : record.Retrieved.Max(r => r.Score));
 
     /// <summary>Logs a search and returns its id.</summary>
-    public string RecordSearch(string query, string collection, long generation, IEnumerable<string> documents, double latencyMs, string? caller = null, bool redact = false, bool cached = false) =>
-        Insert("search", collection, generation, caller, redact ? null : query, null, null, documents.Distinct(), latencyMs, 0, 0, 0m, cached);
+    /// <param name="topScore">The best result's score (null: nothing found).</param>
+    public string RecordSearch(string query, string collection, long generation, IEnumerable<string> documents, double latencyMs, string? caller = null, bool redact = false, bool cached = false, double? topScore = null) =>
+        Insert("search", collection, generation, caller, redact ? null : query, null, null, documents.Distinct(), latencyMs, 0, 0, 0m, cached, topScore);
 
     private string Insert(
         string kind, string collection, long generation, string? caller, string? question, string? answer, string? flags,
-        IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached)
+        IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached, double? topScore)
     {
         var entry = new Entry(
             Guid.CreateVersion7().ToString("N"), DateTimeOffset.UtcNow.ToString("O"), kind, collection, generation, caller, question, answer, flags,
-            JsonSerializer.Serialize(documents), latencyMs, tokensIn, tokensOut, cost.ToString(System.Globalization.CultureInfo.InvariantCulture), cached);
+            JsonSerializer.Serialize(documents), latencyMs, tokensIn, tokensOut, cost.ToString(System.Globalization.CultureInfo.InvariantCulture), cached, topScore);
         if (!_queue.Writer.TryWrite(entry))
         {
             // The queue is full (or the log is closing): write this entry and the backlog here.
@@ -193,13 +212,13 @@ public sealed class QueryLog : IDisposable
         using var command = _connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
-            INSERT INTO {_queries} (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached)
-            VALUES (@id, @at, @kind, @collection, @generation, @caller, @question, @answer, @flags, @documents, @latency, @in, @out, @cost, @cached)
+            INSERT INTO {_queries} (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached, top_score)
+            VALUES (@id, @at, @kind, @collection, @generation, @caller, @question, @answer, @flags, @documents, @latency, @in, @out, @cost, @cached, @top)
             """;
         (string Name, DbType Type)[] names = [
             ("id", DbType.String), ("at", DbType.String), ("kind", DbType.String), ("collection", DbType.String), ("generation", DbType.Int64),
             ("caller", DbType.String), ("question", DbType.String), ("answer", DbType.String), ("flags", DbType.String), ("documents", DbType.String),
-            ("latency", DbType.Double), ("in", DbType.Int32), ("out", DbType.Int32), ("cost", DbType.String), ("cached", DbType.Int32)];
+            ("latency", DbType.Double), ("in", DbType.Int32), ("out", DbType.Int32), ("cost", DbType.String), ("cached", DbType.Int32), ("top", DbType.Double)];
         foreach (var (name, type) in names)
         {
             var parameter = command.CreateParameter();
@@ -211,7 +230,7 @@ public sealed class QueryLog : IDisposable
         {
             object?[] values = [
                 entry.Id, entry.At, entry.Kind, entry.Collection, entry.Generation, entry.Caller, entry.Question, entry.Answer, entry.Flags,
-                entry.Documents, entry.LatencyMs, entry.TokensIn, entry.TokensOut, entry.Cost, entry.Cached ? 1 : 0];
+                entry.Documents, entry.LatencyMs, entry.TokensIn, entry.TokensOut, entry.Cost, entry.Cached ? 1 : 0, entry.TopScore];
             for (var i = 0; i < values.Length; i++)
             {
                 command.Parameters[i].Value = values[i] ?? DBNull.Value;
@@ -344,6 +363,99 @@ public sealed class QueryLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Entries matching <paramref name="filter"/>, newest first, with their feedback: what the console's query log and
+    /// its charts show. Only the collections (and, when set, the caller) the filter names are read.
+    /// </summary>
+    public IReadOnlyList<LogEntry> Browse(LogFilter filter)
+    {
+        if (filter.Collections.Count == 0)
+        {
+            return [];
+        }
+
+        lock (_gate)
+        {
+            FlushLocked();
+            using var command = _connection.CreateCommand();
+            var names = filter.Collections.Select((name, i) =>
+            {
+                Add(command, $"c{i}", name, DbType.String);
+                return $"@c{i}";
+            }).ToList();
+            var where = new List<string> { $"collection IN ({string.Join(", ", names)})", "at >= @since" };
+            Add(command, "since", filter.Since.ToUniversalTime().ToString("O"), DbType.String);
+            if (filter.Caller is not null)
+            {
+                where.Add("caller = @caller");
+                Add(command, "caller", filter.Caller, DbType.String);
+            }
+
+            if (filter.Kind is not null)
+            {
+                where.Add("kind = @kind");
+                Add(command, "kind", filter.Kind, DbType.String);
+            }
+
+            if (!string.IsNullOrWhiteSpace(filter.Text))
+            {
+                where.Add(@"(lower(coalesce(question, '')) LIKE @text ESCAPE '\' OR lower(coalesce(answer, '')) LIKE @text ESCAPE '\')");
+                var escaped = filter.Text.Trim().ToLowerInvariant().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+                Add(command, "text", $"%{escaped}%", DbType.String);
+            }
+
+            if (filter.Flag is { } flag)
+            {
+                // Flags are stored as JSON written by this class: a set flag reads "Name":true.
+                where.Add("flags LIKE @flag");
+                Add(command, "flag", $"%\"{flag}\":true%", DbType.String);
+            }
+
+            command.CommandText = $"""
+                SELECT id, at, kind, collection, caller, question, answer, flags, latency_ms, tokens_in, tokens_out, cost, cached, top_score
+                FROM {_queries} WHERE {string.Join(" AND ", where)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
+                """;
+            var entries = new List<LogEntry>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    entries.Add(new LogEntry(
+                        reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(2), reader.GetString(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(7)), reader.GetDouble(8), reader.GetInt32(9), reader.GetInt32(10),
+                        decimal.Parse(reader.GetString(11), System.Globalization.CultureInfo.InvariantCulture),
+                        Convert.ToInt64(reader.GetValue(12), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(13) ? null : reader.GetDouble(13), []));
+                }
+            }
+
+            var asked = entries.Where(e => e.Kind == "ask").Select(e => e.Id).ToList();
+            if (asked.Count == 0)
+            {
+                return entries;
+            }
+
+            using var feedback = _connection.CreateCommand();
+            var ids = asked.Select((id, i) =>
+            {
+                Add(feedback, $"a{i}", id, DbType.String);
+                return $"@a{i}";
+            });
+            feedback.CommandText = $"SELECT answer_id, at, rating, comment FROM {_feedback} WHERE answer_id IN ({string.Join(", ", ids)}) ORDER BY at";
+            var byAnswer = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
+            using (var reader = feedback.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var list = byAnswer.TryGetValue(reader.GetString(0), out var found) ? found : byAnswer[reader.GetString(0)] = [];
+                    list.Add(new AnswerFeedback(DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+                }
+            }
+
+            return [.. entries.Select(e => byAnswer.TryGetValue(e.Id, out var given) ? e with { Feedback = given } : e)];
+        }
+    }
+
     /// <summary>Deletes entries (and their feedback) older than the retention period; returns how many.</summary>
     public int Prune(TimeSpan retention)
     {
@@ -397,5 +509,5 @@ public sealed class QueryLog : IDisposable
 
     private sealed record Entry(
         string Id, string At, string Kind, string Collection, long Generation, string? Caller, string? Question, string? Answer, string? Flags,
-        string Documents, double LatencyMs, int TokensIn, int TokensOut, string Cost, bool Cached);
+        string Documents, double LatencyMs, int TokensIn, int TokensOut, string Cost, bool Cached, double? TopScore);
 }

@@ -29,13 +29,21 @@ internal static class CollectionEndpoints
                 return denied;
             }
 
-            // What searches answer from: the version prod names (or the working state of a collection without versions).
-            var collection = host.Read(c, null)?.Target ?? throw new Core.SiftException($"collection '{c}' is gone");
-            var info = collection.Info();
-            var visible = collection.LexicalIndex(Bm25Parameters.Default).Visible(caller.Access);
-            return Results.Ok(new CollectionDetails(
-                info.Name, visible.Documents, visible.Chunks, visible.Version, info.Chunker, info.Analyzer, info.Embedder,
-                collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode));
+            return Results.Ok(Describe(c, caller, host));
         }).WithName("GetCollection").WithTags("collections").Produces<CollectionDetails>().ProducesProblems(404);
+    }
+
+    /// <summary>
+    /// The collection as the caller sees it, for the API and the console: counts of the documents their access allows
+    /// in the version searches answer from (prod, or the working state of a collection without versions).
+    /// </summary>
+    internal static CollectionDetails Describe(string c, Caller caller, CollectionHost host)
+    {
+        var collection = host.Read(c, null)?.Target ?? throw new Core.SiftException($"collection '{c}' is gone");
+        var info = collection.Info();
+        var visible = collection.LexicalIndex(Bm25Parameters.Default).Visible(caller.Access);
+        return new CollectionDetails(
+            info.Name, visible.Documents, visible.Chunks, visible.Version, info.Chunker, info.Analyzer, info.Embedder,
+            collection.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode);
     }
 }

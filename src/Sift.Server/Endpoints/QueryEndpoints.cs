@@ -21,68 +21,13 @@ internal static class QueryEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/collections/{c}/search", async (string c, SearchRequest request, HttpContext context, CollectionHost host, Canaries canaries, QueryService queries, ServerOptions options) =>
-        {
-            if (Guard.CheckRead(context, c, host, canaries, out var caller, out var served) is { } denied)
-            {
-                return denied;
-            }
+        app.MapPost("/v1/collections/{c}/search", async (string c, SearchRequest request, HttpContext context) =>
+            await SearchAsync(c, request, context) is var (problem, result) && problem is null ? Results.Ok(result) : problem!)
+            .WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
 
-            var errors = Validation.Check(request.Query, "query", request.K, request.Mode, options.Limits);
-            var filter = Validation.Filter(request.Filters, errors);
-            if (errors.Count > 0)
-            {
-                return Problems.Invalid(errors);
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            var (response, cached, id) = await Observed(canaries, served, started, () =>
-                queries.SearchAsync(served.Target, caller, request.Query!, request.K ?? SiftAnswering.DefaultTopK, request.Mode, filter, context.RequestAborted));
-            Observe(canaries, served, started, new CanaryOutcome(false, 0, response.Results.Count == 0 ? 0 : response.Results[0].Score));
-            return Results.Ok(new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results, served.Version));
-        }).WithName("Search").WithTags("query").Produces<SearchResult>().ProducesProblems(400, 404, 504);
-
-        app.MapPost("/v1/collections/{c}/ask", async (string c, AskRequest request, HttpContext context, CollectionHost host, Canaries canaries, QueryService queries, ServerOptions options, IOptions<JsonOptions> json) =>
-        {
-            if (Guard.CheckRead(context, c, host, canaries, out var caller, out var served) is { } denied)
-            {
-                return denied;
-            }
-
-            var errors = Validation.Check(request.Question, "question", request.K, request.Mode, options.Limits);
-            var filter = Validation.Filter(request.Filters, errors);
-            if (request.Budget is { } budget && (budget < 100 || budget > 100_000))
-            {
-                errors["budget"] = [$"must be between 100 and 100000 tokens (got {budget})"];
-            }
-
-            if (errors.Count > 0)
-            {
-                return Problems.Invalid(errors);
-            }
-
-            var question = request.Question!;
-            var (k, tokens) = (request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens);
-            var started = Stopwatch.GetTimestamp();
-            async Task<(Generation.AnswerRecord Record, bool Cached, string Id)> Ask(Action<string>? onToken)
-            {
-                var answered = await Observed(canaries, served, started, () =>
-                    queries.AskAsync(served.Target, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
-                var record = answered.Record;
-                Observe(canaries, served, started, new CanaryOutcome(
-                    false, 0, record.Retrieved.Count == 0 ? 0 : record.Retrieved[0].Score, record.Flags.Abstained, record.Flags.UnsupportedCitations + record.Flags.InvalidCitations > 0), answered.AnswerId);
-                return answered;
-            }
-
-            if (!context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
-            {
-                var (record, cached, id) = await Ask(null);
-                return Results.Ok(new AnswerResult(record, cached, id, served.Version));
-            }
-
-            await StreamAsync(context, json.Value.SerializerOptions, served.Version, onToken => Ask(onToken));
-            return Results.Empty;
-        }).WithName("Ask").WithTags("query")
+        app.MapPost("/v1/collections/{c}/ask", (string c, AskRequest request, HttpContext context) =>
+            AskAsync(c, request, context, stream: context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true), Final))
+            .WithName("Ask").WithTags("query")
             .Produces<AnswerResult>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .WithDescription("JSON by default. With 'Accept: text/event-stream', Server-Sent Events: 'token' events {text} as the model writes, then one 'answer' event carrying the AnswerResult (or an 'error' event carrying a problem).")
             .AddOpenApiOperationTransformer((operation, _, _) =>
@@ -93,56 +38,137 @@ internal static class QueryEndpoints
             })
             .ProducesProblems(400, 404, 504);
 
-        app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context, QueryLog log, Canaries canaries) =>
-        {
-            if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
-            {
-                return denied;
-            }
-
-            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-            if (string.IsNullOrWhiteSpace(request.AnswerId))
-            {
-                errors["answerId"] = ["is required"];
-            }
-
-            if (request.Rating is not ("up" or "down"))
-            {
-                errors["rating"] = ["must be \"up\" or \"down\""];
-            }
-
-            if (request.Comment is { Length: > 4000 })
-            {
-                errors["comment"] = ["is longer than 4000 characters"];
-            }
-
-            if (errors.Count > 0)
-            {
-                return Problems.Invalid(errors);
-            }
-
-            try
-            {
-                // Only the key that asked may rate an answer; anyone else is told it does not exist.
-                log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.IsAnonymous ? null : caller.Subject);
-                canaries.ObserveFeedback(request.AnswerId!, negative: request.Rating == "down");
-            }
-            catch (SiftException)
-            {
-                return Problems.NotFound($"answer '{request.AnswerId}'");
-            }
-
-            return Results.Accepted();
-        }).WithName("Feedback").WithTags("query").Produces(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
+        app.MapPost("/v1/feedback", (FeedbackRequest request, HttpContext context) => Feedback(request, context))
+            .WithName("Feedback").WithTags("query").Produces(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
     }
+
+    /// <summary>Feedback on an answer, from the API or a console form: 202, or the problem that refuses it.</summary>
+    internal static IResult Feedback(FeedbackRequest request, HttpContext context)
+    {
+        var (log, canaries) = (context.RequestServices.GetRequiredService<QueryLog>(), context.RequestServices.GetRequiredService<Canaries>());
+        if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
+        {
+            return denied;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(request.AnswerId))
+        {
+            errors["answerId"] = ["is required"];
+        }
+
+        if (request.Rating is not ("up" or "down"))
+        {
+            errors["rating"] = ["must be \"up\" or \"down\""];
+        }
+
+        if (request.Comment is { Length: > 4000 })
+        {
+            errors["comment"] = ["is longer than 4000 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        try
+        {
+            // Only the key that asked may rate an answer; anyone else is told it does not exist.
+            log.AddFeedback(request.AnswerId!, request.Rating == "up" ? 1 : -1, request.Comment, caller.IsAnonymous ? null : caller.Subject);
+            canaries.ObserveFeedback(request.AnswerId!, negative: request.Rating == "down");
+        }
+        catch (SiftException)
+        {
+            return Problems.NotFound($"answer '{request.AnswerId}'");
+        }
+
+        return Results.Accepted();
+    }
+
+    /// <summary>
+    /// A search of <paramref name="reference"/> ("name", "name@alias", "name@7") by the request's caller: the problem
+    /// that refuses it, or the result. The API and the console both search through here.
+    /// </summary>
+    internal static async Task<(IResult? Problem, SearchResult? Result)> SearchAsync(string reference, SearchRequest request, HttpContext context)
+    {
+        var services = context.RequestServices;
+        var (host, canaries, queries, options) = (services.GetRequiredService<CollectionHost>(), services.GetRequiredService<Canaries>(), services.GetRequiredService<QueryService>(), services.GetRequiredService<ServerOptions>());
+        if (Guard.CheckRead(context, reference, host, canaries, out var caller, out var served) is { } denied)
+        {
+            return (denied, null);
+        }
+
+        var errors = Validation.Check(request.Query, "query", request.K, request.Mode, options.Limits);
+        var filter = Validation.Filter(request.Filters, errors);
+        if (errors.Count > 0)
+        {
+            return (Problems.Invalid(errors), null);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var (response, cached, id) = await Observed(canaries, served, started, () =>
+            queries.SearchAsync(served.Target, caller, request.Query!, request.K ?? SiftAnswering.DefaultTopK, request.Mode, filter, context.RequestAborted));
+        Observe(canaries, served, started, new CanaryOutcome(false, 0, response.Results.Count == 0 ? 0 : response.Results[0].Score));
+        return (null, new SearchResult(id, cached, response.Collection, response.Version, response.Degraded, response.Results, served.Version));
+    }
+
+    /// <summary>
+    /// An answer to <paramref name="request"/> over <paramref name="reference"/>: JSON, or with
+    /// <paramref name="stream"/> Server-Sent Events ending in the event <paramref name="final"/> makes of the result
+    /// (the API sends the result itself; the console sends it rendered).
+    /// </summary>
+    internal static async Task<IResult> AskAsync(string reference, AskRequest request, HttpContext context, bool stream, Func<AnswerResult, (string Event, object Data)> final)
+    {
+        var services = context.RequestServices;
+        var (host, canaries, queries, options) = (services.GetRequiredService<CollectionHost>(), services.GetRequiredService<Canaries>(), services.GetRequiredService<QueryService>(), services.GetRequiredService<ServerOptions>());
+        if (Guard.CheckRead(context, reference, host, canaries, out var caller, out var served) is { } denied)
+        {
+            return denied;
+        }
+
+        var errors = Validation.Check(request.Question, "question", request.K, request.Mode, options.Limits);
+        var filter = Validation.Filter(request.Filters, errors);
+        if (request.Budget is { } budget && (budget < 100 || budget > 100_000))
+        {
+            errors["budget"] = [$"must be between 100 and 100000 tokens (got {budget})"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var question = request.Question!;
+        var (k, tokens) = (request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens);
+        var started = Stopwatch.GetTimestamp();
+        async Task<AnswerResult> Ask(Action<string>? onToken)
+        {
+            var answered = await Observed(canaries, served, started, () =>
+                queries.AskAsync(served.Target, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
+            var record = answered.Record;
+            Observe(canaries, served, started, new CanaryOutcome(
+                false, 0, record.Retrieved.Count == 0 ? 0 : record.Retrieved[0].Score, record.Flags.Abstained, record.Flags.UnsupportedCitations + record.Flags.InvalidCitations > 0), answered.AnswerId);
+            return new AnswerResult(record, answered.Cached, answered.AnswerId, served.Version);
+        }
+
+        if (!stream)
+        {
+            return Results.Ok(await Ask(null));
+        }
+
+        await StreamAsync(context, services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions, onToken => Ask(onToken), final);
+        return Results.Empty;
+    }
+
+    private static (string Event, object Data) Final(AnswerResult result) => ("answer", result);
 
     /// <summary>
     /// Server-Sent Events: "token" events as the model writes, then one "answer" event with the checked record
     /// (citations, timings, usage, flags), or an "error" event carrying a problem.
     /// </summary>
     private static async Task StreamAsync(
-        HttpContext context, JsonSerializerOptions json, ServedVersion? served,
-        Func<Action<string>, Task<(Generation.AnswerRecord Record, bool Cached, string Id)>> ask)
+        HttpContext context, JsonSerializerOptions json, Func<Action<string>, Task<AnswerResult>> ask, Func<AnswerResult, (string Event, object Data)> final)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -176,8 +202,8 @@ internal static class QueryEndpoints
 
         try
         {
-            var (record, cached, id) = await asking;
-            await Send("answer", new AnswerResult(record, cached, id, served));
+            var (name, data) = final(await asking);
+            await Send(name, data);
         }
         catch (SiftException ex)
         {

@@ -57,7 +57,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, Options(settings.Mode, k, Describe(filter)), caller), query, Run, cancellationToken).ConfigureAwait(false);
         var id = log.RecordSearch(
             query, collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            caller.Subject, options.RedactQueries, cached);
+            caller.Subject, options.RedactQueries, cached, response.Results.Count == 0 ? null : response.Results.Max(r => r.Score));
         return (response, cached, id);
     }
 

@@ -8,7 +8,7 @@ namespace Sift.Tests.Support;
 /// </summary>
 public static class HeadlessChromium
 {
-    private static string Executable =>
+    public static string Executable =>
         Environment.GetEnvironmentVariable("SIFT_CHROMIUM")
         ?? new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("Chromium is not installed: apt-get install chromium (.ci/run does), or set SIFT_CHROMIUM");

@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Sift.Server.Http;
+using Sift.Server.WebConsole;
+
+namespace Sift.Server.Auth;
+
+/// <summary>
+/// Who a request comes from: an API key (possibly delegating for a user) or a user's verified OIDC token, sent in a
+/// header by API clients or held in the console's sign-in cookie. Both go through the same checks, the same
+/// throttle on failures, and the same scopes.
+/// </summary>
+internal static class Authentication
+{
+    /// <summary>
+    /// Attaches the caller. A request without valid credentials gets no caller, so endpoints answer 401 (and console
+    /// pages send the browser to sign in); the problem returned here ends the request. A request the console cookie
+    /// authenticates, or a console form, that changes something must carry the anti-forgery token.
+    /// </summary>
+    public static async Task<IResult?> AuthenticateAsync(HttpContext context, ServerOptions options, ApiKeyStore keys)
+    {
+        var session = context.RequestServices.GetRequiredService<ConsoleSession>();
+        IResult? refused = null;
+        if (!options.RequireKeys)
+        {
+            Caller.Anonymous.AttachTo(context);
+        }
+        else if ((HeaderSecret(context.Request) ?? session.Secret(context)) is { } secret)
+        {
+            refused = await IdentifyAsync(context, secret, options, keys);
+        }
+
+        if (refused is null && ConsoleSession.RequiresToken(context) && !await session.HasValidTokenAsync(context))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "csrf", "Missing or invalid anti-forgery token",
+                "a request from the console must carry the token of the page it came from; reload the page and try again");
+        }
+
+        return refused;
+    }
+
+    /// <summary>Attaches the caller <paramref name="secret"/> (a key or a token) identifies; the problem when it is refused or throttled.</summary>
+    public static async Task<IResult?> IdentifyAsync(HttpContext context, string secret, ServerOptions options, ApiKeyStore keys)
+    {
+        var throttle = context.RequestServices.GetRequiredService<FailedAuthThrottle>();
+        var address = context.Connection.RemoteIpAddress;
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            return TooManyFailures(context, wait);
+        }
+
+        if (options.Oidc is not null && TokenVerifier.LooksLikeToken(secret))
+        {
+            var (user, problem) = await context.RequestServices.GetRequiredService<TokenVerifier>().VerifyAsync(secret, context.RequestAborted);
+            if (user is null && problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized } && throttle.Failed(address) is { } backoff)
+            {
+                return TooManyFailures(context, backoff);
+            }
+
+            user?.AttachTo(context);
+            return problem;
+        }
+
+        if (keys.Verify(secret) is not { } key)
+        {
+            return throttle.Failed(address) is { } backoff ? TooManyFailures(context, backoff) : null;
+        }
+
+        var caller = Caller.For(key);
+        if (context.Request.Headers.TryGetValue(Caller.PrincipalsHeader, out var principals))
+        {
+            if (!key.Has(Scopes.Delegate))
+            {
+                return Problems.Forbidden(Scopes.Delegate);
+            }
+
+            caller = caller.ActingFor([.. principals.SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
+        }
+
+        caller.AttachTo(context);
+        return null;
+    }
+
+    private static IResult TooManyFailures(HttpContext context, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Create(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many failed authentications", $"this address sent too many invalid credentials; retry in {seconds} s");
+    }
+
+    /// <summary>The key or token from "Authorization: Bearer KEY" or "X-Api-Key: KEY".</summary>
+    private static string? HeaderSecret(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+
+        return request.Headers.TryGetValue("X-Api-Key", out var header) ? header.ToString().Trim() : null;
+    }
+}

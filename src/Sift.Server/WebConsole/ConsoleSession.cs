@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+
+namespace Sift.Server.WebConsole;
+
+/// <summary>
+/// A console sign-in: the API key (or identity provider token) typed once into the sign-in form, kept encrypted and
+/// authenticated (ASP.NET Core data protection) in an HttpOnly, SameSite=Strict cookie, and checked again on every
+/// request like a key in a header, so revoking the key ends the session. The key is never in a URL, never readable
+/// by script, and never stored in the browser in the clear. Requests that a cookie authenticates must carry the
+/// anti-forgery token when they change anything (<see cref="RequiresToken"/>).
+/// </summary>
+public sealed class ConsoleSession(IDataProtectionProvider protection, IAntiforgery antiforgery)
+{
+    public const string CookieName = "sift_console";
+
+    /// <summary>How long a sign-in lasts (the key itself may be revoked sooner).</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
+
+    private const string CookieAuthenticated = "sift.console.cookie";
+
+    private readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("Sift.Console.Session.v1").ToTimeLimitedDataProtector();
+
+    public void SignIn(HttpContext context, string secret) =>
+        context.Response.Cookies.Append(CookieName, _protector.Protect(secret, Lifetime), Options(context, DateTimeOffset.UtcNow + Lifetime));
+
+    public void SignOut(HttpContext context) => context.Response.Cookies.Delete(CookieName, Options(context, null));
+
+    /// <summary>The secret of the request's sign-in cookie; null without one (or with one expired or tampered with).</summary>
+    public string? Secret(HttpContext context)
+    {
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var cookie) || string.IsNullOrEmpty(cookie))
+        {
+            return null;
+        }
+
+        try
+        {
+            var secret = _protector.Unprotect(cookie);
+            context.Items[CookieAuthenticated] = true;
+            return secret;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// True for a request that changes something and is either a console form or authenticated by the cookie: it
+    /// must prove it came from a console page (a cross-site form cannot read the token).
+    /// </summary>
+    public static bool RequiresToken(HttpContext context) =>
+        !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method)
+        && (context.Items.ContainsKey(CookieAuthenticated) || context.Request.Path.StartsWithSegments("/console"));
+
+    public Task<bool> HasValidTokenAsync(HttpContext context) => antiforgery.IsRequestValidAsync(context);
+
+    /// <summary>The token a page puts in its forms and in the header htmx and console.js send.</summary>
+    public string Token(HttpContext context) => antiforgery.GetAndStoreTokens(context).RequestToken!;
+
+    private static CookieOptions Options(HttpContext context, DateTimeOffset? expires) => new()
+    {
+        HttpOnly = true,
+        Secure = context.Request.IsHttps,
+        SameSite = SameSiteMode.Strict,
+        Path = "/",
+        Expires = expires,
+        IsEssential = true,
+    };
+}
