@@ -202,4 +202,145 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         await page.GotoAsync("/console/collections");
         await Expect(page.Locator("main table")).ToContainTextAsync("handbook");
     }
+
+    [Fact]
+    public async Task TheSignInCookieIsHttpOnlyAndStrictAndEveryChangeNeedsThePageToken()
+    {
+        var key = site.Keys.Create("cookie-test", [Sift.Server.Auth.Scopes.Read], ["handbook"], []).Secret;
+        using var client = site.Server.Client(handler: new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false });
+        async Task<string> TokenAsync(string path) =>
+            System.Text.RegularExpressions.Regex.Match(await client.GetStringAsync(path, Cancel), "name=\"csrf\" value=\"([^\"]+)\"").Groups[1].Value;
+        FormUrlEncodedContent Form(string? token, string secret) =>
+            new(token is null ? [new("key", secret)] : [new("csrf", token), new("key", secret)]);
+
+        var token = await TokenAsync("/console/signin");
+        Assert.NotEmpty(token);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/console/signin", Form(null, key), Cancel)).StatusCode);
+
+        var wrong = await client.PostAsync("/console/signin", Form(token, "sift_not-a-key"), Cancel);
+        Assert.Contains("not valid", await wrong.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        Assert.DoesNotContain(wrong.Headers.TryGetValues("Set-Cookie", out var none) ? none : [], c => c.StartsWith("sift_console=", StringComparison.Ordinal));
+
+        var signedIn = await client.PostAsync("/console/signin", Form(token, key), Cancel);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var cookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("sift_console=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(key, cookie, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, signedIn.Headers.Location!.OriginalString, StringComparison.Ordinal);
+
+        // The cookie reads like the key; a change it authenticates must carry the page's token.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/collections/handbook", Cancel)).StatusCode);
+        var forged = await client.PostAsJsonAsync("/v1/collections/handbook/search", new { query = "travel" }, Cancel);
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.Equal("csrf", (await forged.JsonAsync()).GetProperty("code").GetString());
+        var pageToken = await TokenAsync("/console/collections");
+        using var search = new HttpRequestMessage(HttpMethod.Post, "/v1/collections/handbook/search") { Content = JsonContent.Create(new { query = "travel" }) };
+        search.Headers.Add("X-CSRF-Token", pageToken);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(search, Cancel)).StatusCode);
+
+        var page = await client.GetAsync("/console/", Cancel);
+        var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+
+        // Revoking the key ends the session at once.
+        site.Keys.Revoke(site.Keys.List().Single(k => k.Name == "cookie-test").Id);
+        var after = await client.GetAsync("/console/", Cancel);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/console/signin", after.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every page at desktop and phone width, signed in as an administrator: no horizontal scrolling at 390 px, no
+    /// script error and no Content-Security-Policy violation, a skip link first in the tab order, and a screenshot
+    /// of each (into $SIFT_SCREENSHOTS when set: tools/console/screenshots.sh writes docs/images this way).
+    /// </summary>
+    [Fact]
+    public async Task EveryPageFitsAPhoneKeepsToThePolicyAndIsPhotographed()
+    {
+        var folder = Environment.GetEnvironmentVariable("SIFT_SCREENSHOTS") ?? site.Folder.Combine("screenshots");
+        Directory.CreateDirectory(folder);
+        using (var client = site.Server.Client(site.Admin))
+        {
+            string[] queries = ["travel expenses", "annual leave planner", "laptop replacement", "hotel approval", "budget freeze", "ledger close", "receipt portal", "service desk"];
+            for (var i = 0; i < 40; i++)
+            {
+                var response = await client.PostAsJsonAsync($"/v1/collections/{(i % 3 == 0 ? "finance" : "handbook")}/search", new { query = queries[i % queries.Length] }, Cancel);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        (string Name, string Path)[] pages =
+        [
+            ("compare", "/console/compare?q=budget+approval+before+booking&a=handbook&b=finance"),
+            ("collections", "/console/collections"),
+            ("collection", "/console/collections/handbook"),
+            ("evaluations", "/console/evaluations"),
+            ("evaluation", "/console/evaluations/run?id=handbook-eval:1:0"),
+            ("evaluation-compare", "/console/evaluations/compare?a=handbook-eval:1:0&b=handbook-eval:1:1"),
+            ("monitoring", "/console/monitoring?window=24h"),
+            ("admin", "/console/admin"),
+        ];
+        var problems = new List<string>();
+        foreach (var (width, device) in (IEnumerable<(int, string)>)[(1280, "desktop"), (390, "phone")])
+        {
+            var page = await site.SignInAsync(site.Admin, width);
+            page.Console += (_, message) =>
+            {
+                if (message.Type == "error")
+                {
+                    problems.Add($"{device} {page.Url}: {message.Text}");
+                }
+            };
+            page.PageError += (_, error) => problems.Add($"{device} {page.Url}: {error}");
+
+            await page.Keyboard.PressAsync("Tab");
+            Assert.Equal("skip", await page.EvaluateAsync<string>("() => document.activeElement.className"));
+
+            async Task ShootAsync(string name)
+            {
+                var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+                var wide = overflow <= 1 ? "" : await page.EvaluateAsync<string>(
+                    "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')");
+                Assert.True(overflow <= 1, $"{name} scrolls sideways by {overflow} px at {width} px: {wide}");
+                await page.ScreenshotAsync(new PageScreenshotOptions
+                {
+                    Path = Path.Combine(folder, $"console-{name}-{device}.png"),
+                    FullPage = device == "desktop",
+                });
+            }
+
+            await page.SelectOptionAsync("#collection", "handbook");
+            await page.FillAsync("#question", ConsoleSite.TenantAQuestion);
+            await page.ClickAsync("#ask button[value=ask]");
+            await Expect(page.Locator(".answer .citations li")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            await ShootAsync("playground");
+            if (device == "desktop")
+            {
+                await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+                await ShootAsync("playground-dark");
+                await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+            }
+
+            await page.ClickAsync(".citations a.citation");
+            await Expect(page.Locator("mark#cited")).ToBeVisibleAsync();
+            await ShootAsync("passage");
+            foreach (var (name, path) in pages)
+            {
+                await page.GotoAsync(path);
+                if (name == "monitoring")
+                {
+                    await Expect(page.Locator(".plot canvas")).ToHaveCountAsync(5);
+                }
+
+                await ShootAsync(name);
+            }
+
+            await page.Context.CloseAsync();
+        }
+
+        Assert.Empty(problems);
+    }
 }

@@ -205,7 +205,7 @@ internal static class MonitoringPage
                 <td>{(e.Question ?? "(redacted)")}{Html.If(e.Answer is not null, () => Html.Of($"<details><summary>answer</summary><p>{e.Answer}</p></details>"))}</td>
                 <td class="num">{(e.Cached ? "cached" : e.LatencyMs.ToString("0.#", CultureInfo.InvariantCulture))}</td><td class="num">{(e.TopScore is { } top ? top.ToString("0.000", CultureInfo.InvariantCulture) : "")}</td>
                 <td>{FlagText(e.Flags)}</td>
-                <td>{Html.Each(e.Feedback, f => Html.Of($"<span class=\"rating {(f.Rating > 0 ? "up" : "down")}\">{(f.Rating > 0 ? "👍" : "👎")} {f.Comment}</span>"))}</td></tr>
+                <td>{Html.Each(e.Feedback, f => Html.Of($"<span class=\"rating {(f.Rating > 0 ? "up" : "down")}\">{(f.Rating > 0 ? "helpful" : "not helpful")}{(f.Comment is null ? "" : ": " + f.Comment)}</span>"))}</td></tr>
                 """))}</tbody>
             </table></div>
             """);

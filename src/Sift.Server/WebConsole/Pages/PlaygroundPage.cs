@@ -249,8 +249,8 @@ internal static partial class PlaygroundPage
             <input type="hidden" name="answerId" value="{answer.Id}">
             <label for="comment-{answer.Id}">Was this helpful?</label>
             <input id="comment-{answer.Id}" name="comment" maxlength="4000" placeholder="Comment (optional)">
-            <button type="submit" name="rating" value="up" aria-label="Helpful">👍</button>
-            <button type="submit" name="rating" value="down" aria-label="Not helpful">👎</button>
+            <button type="submit" name="rating" value="up">Helpful</button>
+            <button type="submit" name="rating" value="down">Not helpful</button>
             </form>
             </article>
             """);
