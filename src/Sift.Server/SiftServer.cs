@@ -107,6 +107,7 @@ public static class SiftServer
         services.AddSingleton<Rollout.DriftWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<Rollout.DriftWatch>());
         services.AddSingleton<LlmProbe>();
+        services.AddSingleton<EvaluationRuns>();
         services.AddSingleton<IngestJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
         services.AddHostedService<Retention>();

@@ -72,8 +72,8 @@ internal static class EvalCommand
             var evaluated = named is null ? null : VersionsCommand.Record(result, target, "ingest", data.CorpusPath!, to: null);
 
             var retriever = retrievalOptions.Build(result, target, bm25);
-            var evaluation = await RetrievalEvaluator.EvaluateAsync(
-                data, (query, n, cancel) => retriever.RankDocumentsAsync(query, n, cancellationToken: cancel), specs, retrieveDepth, cancellation);
+            var (evaluation, report) = await RetrievalReports.EvaluateAsync(
+                data, target, retriever, specs, retrieveDepth, null, ingest.Elapsed, result.GetValue(redact), cancellation);
 
             if (result.GetValue(runOut) is { } runFile)
             {
@@ -81,14 +81,6 @@ internal static class EvalCommand
                 TrecRun.Write(writer, evaluation.Queries, $"sift-{retriever.Name}");
             }
 
-            var info = target.Info();
-            var provenance = new Provenance(
-                Provenance.Version,
-                Provenance.HashFiles([data.CorpusPath!, Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]),
-                info.Name, info.Generation, info.Chunker, info.Analyzer, info.Embedder, retriever.Name, retriever.Fusion, retriever.Reranker, null, null, DateTimeOffset.UtcNow);
-            var redacted = result.GetValue(redact);
-            var worst = redacted ? [] : await WorstCasesAsync(evaluation, data, retriever, cancellation);
-            var report = Report(evaluation, provenance, ingest, info, worst, redacted);
             if (result.GetValue(output) is { } outFile)
             {
                 JsonOutput.WriteFile(outFile, report);
@@ -245,62 +237,6 @@ internal static class EvalCommand
         names is { Length: > 0 } ? [.. names.Select(MetricSpec.Parse)]
         : cutoffs is { Length: > 0 } ? MetricSpec.AtCutoffs(cutoffs.Select(k => k >= 1 ? k : throw new Core.SiftException($"cutoff -k must be at least 1 (got {k})")))
         : MetricSpec.Defaults;
-
-    public static object Report(
-        RetrievalEvaluation evaluation, Provenance provenance, IngestSummary ingest, CollectionInfo collection, IReadOnlyList<object> worstCases, bool redact) => new
-    {
-        kind = "retrieval",
-        dataset = evaluation.Dataset,
-        split = evaluation.Split,
-        retriever = provenance.Retriever,
-        provenance,
-        collection = new { collection.Name, collection.Documents, collection.Chunks, collection.Chunker, collection.Analyzer, collection.Embedder, collection.Generation },
-        queries = evaluation.Queries.Count,
-        indexSeconds = ingest.Elapsed.TotalSeconds,
-        querySeconds = evaluation.QueryTime.TotalSeconds,
-        queriesPerSecond = evaluation.QueriesPerSecond,
-        headline = evaluation.MetricSpecs[0].ToString(),
-        metrics = evaluation.Means,
-        intervals = evaluation.MetricSpecs.ToDictionary(
-            m => m.ToString(), m => Bootstrap.Mean([.. evaluation.Queries.Select(q => q.Metrics[m.ToString()])])),
-        slices = Slices.Summarise(evaluation.Queries.Select(q => ((IEnumerable<string>)[Slices.LengthBucket(q.Query)], q.Metrics))),
-        perQuery = evaluation.Queries.Select(q => new
-        {
-            id = q.QueryId,
-            query = redact ? null : q.Query,
-            metrics = q.Metrics,
-            top = redact ? null : q.Ranked.Take(10).Select(r => r.DocumentId),
-        }),
-        worstCases,
-    };
-
-    /// <summary>The worst queries by the headline metric, with the chunks retrieval returned for them (text and relevance).</summary>
-    private static async Task<IReadOnlyList<object>> WorstCasesAsync(RetrievalEvaluation evaluation, BeirDataset data, Retriever retriever, CancellationToken cancellationToken)
-    {
-        var headline = evaluation.MetricSpecs[0].ToString();
-        var cases = new List<object>();
-        foreach (var query in evaluation.Queries.OrderBy(q => q.Metrics[headline]).ThenBy(q => q.QueryId, StringComparer.Ordinal).Take(ReportOptions.WorstCases))
-        {
-            var chunks = await retriever.RetrieveAsync(new Core.Stages.RetrievalQuery(query.Query, 5), cancellationToken);
-            var judged = data.Qrels[query.QueryId];
-            cases.Add(new
-            {
-                id = query.QueryId,
-                query = query.Query,
-                metrics = query.Metrics,
-                relevant = judged.Where(j => j.Value > 0).Select(j => j.Key),
-                retrieved = chunks.Select(c => new
-                {
-                    documentId = c.Chunk.DocumentId,
-                    score = c.Score,
-                    relevant = judged.GetValueOrDefault(c.Chunk.DocumentId) > 0,
-                    text = ReportText.Clip(c.Chunk.Text, 400),
-                }),
-            });
-        }
-
-        return cases;
-    }
 
     public static void Render(RetrievalEvaluation evaluation, IngestSummary? ingest, bool allQueries)
     {

@@ -51,11 +51,12 @@ internal static class ServeCommand
         var driftWindow = new Option<string>("--drift-window") { Description = "The recent traffic a drift check looks at", DefaultValueFactory = _ => "24h" };
         var driftReference = new Option<string>("--drift-reference-window") { Description = "The traffic before --drift-window it is compared with", DefaultValueFactory = _ => "7d" };
         var driftWebhook = CommonOptions.Url("--drift-webhook", "Where drift alerts are posted as JSON");
+        var datasets = new Option<string?>("--datasets") { Description = "A folder of evaluation datasets (BEIR layout: a folder each with queries.jsonl and qrels/SPLIT.tsv) that administrators may run against a collection from the console" };
         var llm = new LlmOptions();
         var command = new Command("serve", "Serve the store over HTTP: search, ask (JSON or SSE), uploads, feedback, health, metrics")
         {
             urls, noAuth, noCache, threshold, cacheMb, redact, retention, rate, upload, failedAuth, workers, jobLease, redis, otlp, otlpProtocol, tlsCert, tlsKey, oidcAuthority, oidcAudience, oidcGroups, oidcUser, oidcCollections,
-            driftCheck, driftWindow, driftReference, driftWebhook,
+            driftCheck, driftWindow, driftReference, driftWebhook, datasets,
         };
         llm.AddTo(command);
         command.Validators.Add(parsed =>
@@ -100,6 +101,9 @@ internal static class ServeCommand
                 DriftWindow = Durations.Parse(result.GetValue(driftWindow)!, "--drift-window"),
                 DriftReference = Durations.Parse(result.GetValue(driftReference)!, "--drift-reference-window"),
                 DriftWebhook = result.GetValue(driftWebhook),
+                Datasets = result.GetValue(datasets) is { } folder
+                    ? Directory.Exists(folder) ? Path.GetFullPath(folder) : throw new Core.InvalidOptionException("--datasets", $"'{folder}' is not a folder")
+                    : null,
                 Oidc = result.GetValue(oidcAuthority) is { } authority
                     ? new OidcOptions(authority, result.GetValue(oidcAudience) ?? "")
                     {

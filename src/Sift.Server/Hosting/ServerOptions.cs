@@ -76,6 +76,12 @@ public sealed record ServerOptions
     /// <summary>Where drift alerts are posted (JSON), if anywhere.</summary>
     public Uri? DriftWebhook { get; init; }
 
+    /// <summary>
+    /// A folder of evaluation datasets in BEIR's layout (one folder each: queries.jsonl and qrels/SPLIT.tsv; the corpus
+    /// is not needed) that administrators may run against a collection from the console (null: none).
+    /// </summary>
+    public string? Datasets { get; init; }
+
 
     /// <summary>Abstain when the best retrieval score is below this (sift eval abstention calibrates it).</summary>
     public double MinScore { get; init; }

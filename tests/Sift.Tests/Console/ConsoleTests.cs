@@ -88,7 +88,7 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
     {
         var page = await site.SignInAsync(site.TenantA);
         await page.GotoAsync("/console/evaluations");
-        await Expect(page.Locator("main table tbody tr")).ToHaveCountAsync(2);
+        Assert.True(await page.Locator("main table tbody tr").CountAsync() >= 2, "two runs (or more, when an administrator started one) are listed");
 
         await page.ClickAsync("form[action='/console/evaluations/compare'] button[type=submit]");
         await page.WaitForURLAsync("**/console/evaluations/compare?**");
@@ -189,6 +189,30 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         await Expect(page.Locator("section.collection-versions", new() { HasText = "finance" }).Locator(".meta").First).ToContainTextAsync("prod → 2");
         await page.Locator("section.collection-versions", new() { HasText = "finance" }).Locator("button", new() { HasText = "Roll back prod" }).ClickAsync();
         await Expect(page.Locator("section.collection-versions", new() { HasText = "finance" }).Locator(".meta").First).ToContainTextAsync("prod → 1");
+    }
+
+    [Fact]
+    public async Task AnAdministratorStartsAnEvaluationRunOnACollection()
+    {
+        var page = await site.SignInAsync(site.Admin);
+        await page.GotoAsync("/console/evaluations");
+        var before = await page.Locator("main table tbody tr").CountAsync();
+        await page.SelectOptionAsync("#run-collection", "handbook-eval");
+        await page.SelectOptionAsync("select[name=dataset]", "tiny-beir");
+        await page.ClickAsync("form[action='/console/evaluations/run'] button[type=submit]");
+        await Expect(page.Locator(".notice.ok")).ToContainTextAsync("Evaluating handbook-eval on tiny-beir");
+
+        var rows = 0;
+        for (var attempt = 0; attempt < 50 && rows <= before; attempt++)
+        {
+            await Task.Delay(200, Cancel);
+            await page.GotoAsync("/console/evaluations");
+            rows = await page.Locator("main table tbody tr").CountAsync();
+        }
+
+        Assert.Equal(before + 1, rows);
+        await Expect(page.Locator("ul.runs")).ToContainTextAsync("done");
+        await Expect(page.Locator("main table tbody tr").First).ToContainTextAsync("ndcg@10 1.0000");
     }
 
     [Fact]

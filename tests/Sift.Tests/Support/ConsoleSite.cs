@@ -55,7 +55,7 @@ public sealed class ConsoleSite : IAsyncLifetime
         // The model answers from the first passage it was given, citing it, like an obedient grounded model.
         Llm.Respond = _ => "Travel expenses are reimbursed within 30 days once the receipt is uploaded to the expenses portal [1].";
         var endpoint = new LlmEndpoint(LlmProvider.OpenAiCompatible, Llm.BaseUrl, "console-model", null, TimeSpan.FromSeconds(30), 0, 1m, 2m);
-        Server = await RunningServer.StartAsync(new ServerOptions { StoreRoot = Store, Llm = endpoint, Cache = false });
+        Server = await RunningServer.StartAsync(new ServerOptions { StoreRoot = Store, Llm = endpoint, Cache = false, Datasets = _folder.Combine("datasets") });
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -140,15 +140,18 @@ public sealed class ConsoleSite : IAsyncLifetime
         CollectionVersions.Record(collection, new Core.Storage.VersionChange("ingest", "test"));
     }
 
-    /// <summary>Two retrieval evaluations of "handbook-eval" by the real CLI (different BM25 settings), kept with its version.</summary>
+    /// <summary>
+    /// Two retrieval evaluations of "handbook-eval" by the real CLI (different BM25 settings), kept with its version;
+    /// the dataset is also the one the server offers administrators (--datasets).
+    /// </summary>
     private async Task EvaluateAsync()
     {
         string[] topics = ["glacier", "volcano", "harbour", "orchard", "lighthouse", "meadow", "canyon", "lagoon"];
-        var dataset = _folder.Combine("tiny-beir");
-        _folder.File("tiny-beir/corpus.jsonl", string.Join('\n', topics.Select((t, i) =>
+        var dataset = _folder.Combine("datasets/tiny-beir");
+        _folder.File("datasets/tiny-beir/corpus.jsonl", string.Join('\n', topics.Select((t, i) =>
             $$"""{"_id": "d{{i}}", "title": "The {{t}}", "text": "A guide to the {{t}}: walks near the {{t}}, the {{t}} museum, and how the {{t}} formed. Visitors also ask about {{topics[(i + 1) % topics.Length]}} trips."}""")));
-        _folder.File("tiny-beir/queries.jsonl", string.Join('\n', topics.Select((t, i) => $$"""{"_id": "q{{i}}", "text": "how did the {{t}} form"}""")));
-        _folder.File("tiny-beir/qrels/test.tsv", "query-id\tcorpus-id\tscore\n" + string.Join('\n', topics.Select((_, i) => $"q{i}\td{i}\t1")));
+        _folder.File("datasets/tiny-beir/queries.jsonl", string.Join('\n', topics.Select((t, i) => $$"""{"_id": "q{{i}}", "text": "how did the {{t}} form"}""")));
+        _folder.File("datasets/tiny-beir/qrels/test.tsv", "query-id\tcorpus-id\tscore\n" + string.Join('\n', topics.Select((_, i) => $"q{i}\td{i}\t1")));
         foreach (var settings in (string[][])[[], ["--bm25-k1", "0.1", "--bm25-b", "0.0"]])
         {
             var result = await SiftProcess.RunAsync(Store, ["eval", "retrieval", "--dataset", dataset, "--collection", "handbook-eval", "--embedder", "none", .. settings]);

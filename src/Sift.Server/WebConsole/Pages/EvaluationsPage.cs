@@ -23,35 +23,32 @@ internal static class EvaluationsPage
 
     public static void Map(RouteGroupBuilder console)
     {
-        console.MapGet("/evaluations", (HttpContext context, CollectionHost host) =>
+        console.MapGet("/evaluations", (HttpContext context, CollectionHost host, EvaluationRuns started) =>
+            List(context, host, started, null));
+
+        console.MapPost("/evaluations/run", async (HttpContext context, CollectionHost host, EvaluationRuns started) =>
         {
-            if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
+            if (ConsoleEndpoints.SignedIn(context, out var caller, Scopes.Admin) is { } refused)
             {
                 return refused;
             }
 
-            var runs = Runs(host, caller);
-            if (runs.Count == 0)
+            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var (collection, dataset, split) = (form["c"].ToString(), form["dataset"].ToString(), form["split"].ToString());
+            if (!caller.CanUse(collection) || !host.Exists(collection))
             {
-                return ConsoleLayout.Page(context, "Evaluations", ConsoleLayout.Notice(
-                    "No evaluation reports yet. Run sift eval retrieval --dataset DIR --collection NAME (or sift eval answers -c NAME): the report is kept with the version it evaluated.", "info"));
+                return List(context, host, started, ConsoleLayout.Notice($"Collection '{collection}' was not found."));
             }
 
-            Markup Options(string? selected) => Html.Each(runs, r => Html.Of($"<option value=\"{r.Key}\"{(r.Key == selected ? new Markup(" selected") : Markup.Empty)}>{r.Label}</option>"));
-            return ConsoleLayout.Page(context, "Evaluations", Html.Of($"""
-                <form method="get" action="/console/evaluations/compare" class="card row">
-                <label>Run A <select name="a">{Options(runs.Count > 1 ? runs[1].Key : runs[0].Key)}</select></label>
-                <label>Run B <select name="b">{Options(runs[0].Key)}</select></label>
-                <button type="submit" class="primary">Compare</button>
-                </form>
-                <div class="scroll"><table>
-                <thead><tr><th scope="col">Run</th><th scope="col">Collection</th><th scope="col" class="num">Version</th><th scope="col">Kind</th><th scope="col">Dataset</th><th scope="col">Headline (95% CI)</th><th scope="col">When</th></tr></thead>
-                <tbody>{Html.Each(runs, r => Html.Of($"""
-                    <tr><th scope="row"><a href="/console/evaluations/run?id={Uri.EscapeDataString(r.Key)}">#{r.Index + 1}</a></th><td>{r.Collection}</td><td class="num">{r.Version}</td><td>{r.Kind}</td><td>{r.Dataset}</td>
-                    <td>{(r.Headline is { } h ? $"{h.Name} {h.Mean:0.0000} ({h.Low:0.0000}–{h.High:0.0000})" : "—")}</td><td>{r.CreatedAt}</td></tr>
-                    """))}</tbody>
-                </table></div>
-                """));
+            try
+            {
+                var run = started.Start(collection, dataset, split.Length == 0 ? "test" : split, caller.Access);
+                return List(context, host, started, ConsoleLayout.Notice($"Evaluating {collection} on {dataset} ({run.Split}): its report appears below when it is done (reload).", "ok"));
+            }
+            catch (SiftException ex)
+            {
+                return List(context, host, started, ConsoleLayout.Notice(ex.Message));
+            }
         });
 
         console.MapGet("/evaluations/run", (HttpContext context, CollectionHost host, string id) =>
@@ -115,6 +112,55 @@ internal static class EvaluationsPage
                 </table></div>
                 """));
         });
+    }
+
+    private static IResult List(HttpContext context, CollectionHost host, EvaluationRuns started, Markup? message)
+    {
+        if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
+        {
+            return refused;
+        }
+
+        var runs = Runs(host, caller);
+        var admin = caller.Has(Scopes.Admin);
+        var datasets = admin ? started.Datasets() : [];
+        var start = datasets.Count == 0 ? Markup.Empty : Html.Of($"""
+            <form method="post" action="/console/evaluations/run" class="card row">
+            {ConsoleLayout.TokenField(context)}
+            <label>Collection {PlaygroundPage.CollectionSelect("run-collection", "c", host.Names.Where(caller.CanUse), null)}</label>
+            <label>Dataset <select name="dataset">{Html.Each(datasets, d => Html.Of($"<option>{d.Name}</option>"))}</select></label>
+            <label>Split <select name="split">{Html.Each(datasets.SelectMany(d => d.Splits).Distinct(), s => Html.Of($"<option{(s == "test" ? new Markup(" selected") : Markup.Empty)}>{s}</option>"))}</select></label>
+            <button type="submit" class="primary">Start a run</button>
+            </form>
+            """);
+        var recent = started.Runs(caller.CanUse);
+        var running = recent.Count == 0 ? Markup.Empty : Html.Of($"""
+            <ul class="runs">{Html.Each(recent, r => Html.Of($"<li>{r.Started.UtcDateTime:HH:mm:ss} {r.Collection} on {r.Dataset} ({r.Split}): {r.State}{(r.Failure is null ? "" : ": " + r.Failure)}</li>"))}</ul>
+            """);
+        if (runs.Count == 0)
+        {
+            return ConsoleLayout.Page(context, "Evaluations", Html.Of($"""
+                {message ?? Markup.Empty}{start}{running}
+                {ConsoleLayout.Notice("No evaluation reports yet. Run sift eval retrieval --dataset DIR --collection NAME (or sift eval answers -c NAME), or start one here with sift serve --datasets DIR: the report is kept with the version it evaluated.", "info")}
+                """));
+        }
+
+        Markup Options(string? selected) => Html.Each(runs, r => Html.Of($"<option value=\"{r.Key}\"{(r.Key == selected ? new Markup(" selected") : Markup.Empty)}>{r.Label}</option>"));
+        return ConsoleLayout.Page(context, "Evaluations", Html.Of($"""
+            {message ?? Markup.Empty}{start}{running}
+            <form method="get" action="/console/evaluations/compare" class="card row">
+            <label>Run A <select name="a">{Options(runs.Count > 1 ? runs[1].Key : runs[0].Key)}</select></label>
+            <label>Run B <select name="b">{Options(runs[0].Key)}</select></label>
+            <button type="submit" class="primary">Compare</button>
+            </form>
+            <div class="scroll"><table>
+            <thead><tr><th scope="col">Run</th><th scope="col">Collection</th><th scope="col" class="num">Version</th><th scope="col">Kind</th><th scope="col">Dataset</th><th scope="col">Headline (95% CI)</th><th scope="col">When</th></tr></thead>
+            <tbody>{Html.Each(runs, r => Html.Of($"""
+                <tr><th scope="row"><a href="/console/evaluations/run?id={Uri.EscapeDataString(r.Key)}">#{r.Index + 1}</a></th><td>{r.Collection}</td><td class="num">{r.Version}</td><td>{r.Kind}</td><td>{r.Dataset}</td>
+                <td>{(r.Headline is { } h ? $"{h.Name} {h.Mean:0.0000} ({h.Low:0.0000}–{h.High:0.0000})" : "—")}</td><td>{r.CreatedAt}</td></tr>
+                """))}</tbody>
+            </table></div>
+            """));
     }
 
     private static string Verdict(PairedComparison comparison) =>
