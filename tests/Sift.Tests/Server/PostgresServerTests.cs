@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Sift.Server;
 using Sift.Server.Auth;
 using Sift.Tests.Support;
@@ -82,6 +83,14 @@ public sealed class PostgresServerTests(PostgresCluster cluster) : IDisposable
         var answerId = asked.GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.Accepted, (await b.Client(writer).PostJsonAsync("/v1/feedback", new { answerId, rating = "down", comment = "rated through the other server" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await b.Client(financeB).PostJsonAsync("/v1/feedback", new { answerId, rating = "up" })).StatusCode);
+        // The console's log view reads the shared log too: filters in SQL on PostgreSQL, the top score, the feedback.
+        var logged = Assert.Single(b.Services.GetRequiredService<Sift.Generation.Logging.QueryLog>().Browse(
+            new Sift.Generation.Logging.LogFilter(["kb"], DateTimeOffset.UtcNow.AddHours(-1), Kind: "ask", Text: "TIDE_TABLES".Replace('_', ' '))));
+        Assert.Equal(answerId, logged.Id);
+        Assert.True(logged.TopScore > 0);
+        Assert.Equal("rated through the other server", Assert.Single(logged.Feedback).Comment);
+        Assert.Empty(b.Services.GetRequiredService<Sift.Generation.Logging.QueryLog>().Browse(
+            new Sift.Generation.Logging.LogFilter(["kb"], DateTimeOffset.UtcNow.AddHours(-1), Text: "tide_tables")));
 
         // A key revoked through one server's store is refused by the other at once.
         var revoked = keys.List().Single(k => k.Name == "outsider");

@@ -121,7 +121,7 @@ internal static class MonitoringPage
         }
 
         var scores = entries.Where(e => e.TopScore is not null).Select(e => e.TopScore!.Value).ToList();
-        var (edges, counts) = Histogram(scores, 20);
+        var (edges, counts) = Evaluation.Statistics.Histogram.EqualWidth(scores, 20);
         var unit = step == TimeSpan.FromHours(1) ? "hour" : "day";
         var charts = new (string Id, string Title, object Data)[]
         {
@@ -136,25 +136,6 @@ internal static class MonitoringPage
                 <figure class="chart card"><figcaption>{chart.Title}</figcaption><div id="chart-{chart.Id}" class="plot" data-chart="{JsonSerializer.Serialize(chart.Data)}"></div></figure>
                 """))}</div>
             """);
-    }
-
-    /// <summary>Equal-width bins from the smallest to the largest value: each bin's lower edge, and its count.</summary>
-    internal static (double[] Edges, int[] Counts) Histogram(IReadOnlyList<double> values, int bins)
-    {
-        if (values.Count == 0)
-        {
-            return ([], []);
-        }
-
-        var (low, high) = (values.Min(), values.Max());
-        var width = high > low ? (high - low) / bins : 1;
-        var counts = new int[bins];
-        foreach (var value in values)
-        {
-            counts[Math.Min(bins - 1, (int)((value - low) / width))]++;
-        }
-
-        return ([.. Enumerable.Range(0, bins).Select(i => Math.Round(low + (i * width), 4))], counts);
     }
 
     private static async Task<Markup> DriftAsync(DriftWatch drift, string collection, TimeSpan window, CancellationToken cancellationToken)
