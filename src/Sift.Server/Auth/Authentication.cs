@@ -19,6 +19,11 @@ internal static class Authentication
     /// </summary>
     public static async Task<IResult?> AuthenticateAsync(HttpContext context, ServerOptions options, ApiKeyStore keys)
     {
+        if (context.Request.Path.StartsWithSegments("/console/assets"))
+        {
+            return null; // public static files: no credentials read, nothing counted against a key's rate
+        }
+
         var session = context.RequestServices.GetRequiredService<ConsoleSession>();
         IResult? refused = null;
         if (!options.RequireKeys)

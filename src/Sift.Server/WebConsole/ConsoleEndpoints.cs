@@ -18,7 +18,8 @@ internal static class ConsoleEndpoints
         app.MapGet("/", () => Results.Redirect("/console/")).ExcludeFromDescription();
         app.MapGet("/console/assets/{**name}", (string name, HttpContext context, ConsoleAssets assets) => assets.Serve(name, context)).ExcludeFromDescription();
 
-        var console = app.MapGroup("/console").ExcludeFromDescription().DisableAntiforgery(); // the token is checked for every request in Authentication
+        // Anti-forgery tokens are checked for every request that changes something, in Authentication.
+        var console = app.MapGroup("/console").ExcludeFromDescription();
         SignInPage.Map(console);
         PlaygroundPage.Map(console);
         ComparePage.Map(console);

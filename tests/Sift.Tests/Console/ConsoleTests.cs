@@ -81,6 +81,14 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
 
         await page.GotoAsync("/console/?c=handbook&q=zebra+striped+garage&action=search");
         await Expect(page.Locator(".hits .hit").First).ToContainTextAsync("zebra-striped garage");
+
+        // Deleted from the documents list (the button calls the API): gone from the list and from search.
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.GotoAsync("/console/collections/handbook");
+        await page.Locator("#documents tr", new() { HasText = "parking" }).Locator("button", new() { HasText = "Delete" }).ClickAsync();
+        await Expect(page.Locator("#documents tr", new() { HasText = "parking" })).ToHaveCountAsync(0);
+        await page.GotoAsync("/console/?c=handbook&q=zebra+striped+garage&action=search");
+        Assert.DoesNotContain("zebra-striped", await page.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
