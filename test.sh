@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a bare Debian machine, then runs the whole suite.
-# Tests drive Debian's headless Chromium (HTML report), start their own redis-server (shared cache) and their own
+# Tests drive Debian's headless Chromium (HTML report; the console through Playwright, which downloads nothing), start their own redis-server (shared cache) and their own
 # PostgreSQL 15 clusters with pgvector (the PostgreSQL store), and ingest real third-party documents: the SQLite HTML
 # manual (sqlite3-doc) and the gnuplot PDF manual (gnuplot-doc). All come from Debian packages, installed here when
 # missing (with sudo when not root), except pgvector, which no registry packages for Debian 12: it is built from
@@ -9,6 +9,7 @@
 # saying so (a file missing for any other reason fails them). Extra arguments go to `dotnet test`, e.g.
 #   ./test.sh -- --filter-class '*TenantIsolationTests'      one class
 #   ./test.sh -- --filter-not-trait 'Category=Slow'         the fast subset
+#   ./test.sh -- --filter-trait 'Category=Browser'          the console in Chromium (Playwright)
 set -uo pipefail
 cd "$(dirname "$0")"
 
