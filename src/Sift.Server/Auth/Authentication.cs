@@ -28,6 +28,11 @@ internal static class Authentication
         IResult? refused = null;
         if (!options.RequireKeys)
         {
+            if (Unguarded(context) is { } problem)
+            {
+                return problem;
+            }
+
             Caller.Anonymous.AttachTo(context);
         }
         else if ((HeaderSecret(context.Request) ?? session.Secret(context)) is { } secret)
@@ -42,6 +47,33 @@ internal static class Authentication
         }
 
         return refused;
+    }
+
+    /// <summary>
+    /// A server without keys answers anyone who reaches it, so it must not be reachable through a browser from other
+    /// sites: it answers only requests addressed to a loopback name (a page on another site that rebinds its DNS name to
+    /// 127.0.0.1 still sends its own name as Host), and refuses a change a browser sent from another origin (a form or
+    /// a fetch needing no preflight).
+    /// </summary>
+    private static IResult? Unguarded(HttpContext context)
+    {
+        var host = context.Request.Host.Host;
+        if (host is not ("localhost" or "127.0.0.1" or "[::1]" or "::1"))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "bad_host", "Not a loopback address",
+                $"a server without authentication answers only requests to localhost, 127.0.0.1 or [::1], not '{host}'");
+        }
+
+        var method = context.Request.Method;
+        var origin = context.Request.Headers.Origin.ToString();
+        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method) && origin.Length > 0
+            && (!Uri.TryCreate(origin, UriKind.Absolute, out var from) || !string.Equals(from.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase)))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "csrf", "Cross-site request refused",
+                $"a server without authentication takes changes only from its own pages, not from '{origin}'");
+        }
+
+        return null;
     }
 
     /// <summary>Attaches the caller <paramref name="secret"/> (a key or a token) identifies; the problem when it is refused or throttled.</summary>

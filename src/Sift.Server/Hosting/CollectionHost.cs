@@ -145,6 +145,7 @@ public sealed class CollectionHost(ServerOptions options, Action<string>? warn =
         return Store.OpenBound(name);
     }
 
-    private static bool IsValidName(string name) =>
+    /// <summary>1 to 64 letters, digits, "-", "_" or ".", not starting with ".".</summary>
+    public static bool IsValidName(string name) =>
         name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && name[0] != '.';
 }

@@ -54,6 +54,14 @@ internal static class ConsoleEndpoints
             : ConsoleLayout.Page(context, "Not allowed", ConsoleLayout.Notice($"This page needs the '{scope}' scope, which the key you signed in with does not have."));
     }
 
+    /// <summary>A console form's fields; none when the body is not a form (each page then says which field is missing).</summary>
+    public static async Task<IFormCollection> ReadFormAsync(HttpContext context) =>
+        context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted) : FormCollection.Empty;
+
+    /// <summary>A whole number from a query string ("k=abc" is no number: the default applies, not an error page of JSON).</summary>
+    public static int? Number(string? text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
+
     /// <summary>What a refused API call says (its problem's detail), for a page to show.</summary>
     public static string Describe(IResult problem) => problem switch
     {

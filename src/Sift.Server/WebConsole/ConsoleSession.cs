@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,9 @@ namespace Sift.Server.WebConsole;
 /// authenticated (ASP.NET Core data protection) in an HttpOnly, SameSite=Strict cookie, and checked again on every
 /// request like a key in a header, so revoking the key ends the session. The key is never in a URL, never readable
 /// by script, and never stored in the browser in the clear. Requests that a cookie authenticates must carry the
-/// anti-forgery token when they change anything (<see cref="RequiresToken"/>).
+/// anti-forgery token when they change anything (<see cref="RequiresToken"/>). Signing out ends the session on the
+/// server too: a copy of the cookie taken before is refused (by this server process; the list of ended sessions is kept
+/// in memory until they would have expired anyway).
 /// </summary>
 public sealed class ConsoleSession(IDataProtectionProvider protection, IAntiforgery antiforgery)
 {
@@ -20,15 +23,42 @@ public sealed class ConsoleSession(IDataProtectionProvider protection, IAntiforg
 
     private const string CookieAuthenticated = "sift.console.cookie";
 
-    private readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("Sift.Console.Session.v1").ToTimeLimitedDataProtector();
+    private readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("Sift.Console.Session.v2").ToTimeLimitedDataProtector();
+
+    /// <summary>Sessions signed out before they expired, with when they would have.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
 
     public void SignIn(HttpContext context, string secret) =>
-        context.Response.Cookies.Append(CookieName, _protector.Protect(secret, Lifetime), Options(context, DateTimeOffset.UtcNow + Lifetime));
+        context.Response.Cookies.Append(CookieName, _protector.Protect($"{Guid.NewGuid():N}\n{secret}", Lifetime), Options(context, DateTimeOffset.UtcNow + Lifetime));
 
-    public void SignOut(HttpContext context) => context.Response.Cookies.Delete(CookieName, Options(context, null));
+    public void SignOut(HttpContext context)
+    {
+        if (Read(context) is { } session)
+        {
+            var now = DateTimeOffset.UtcNow;
+            _ended[session.Id] = session.Expires;
+            foreach (var expired in _ended.Where(e => e.Value < now))
+            {
+                _ended.TryRemove(expired);
+            }
+        }
 
-    /// <summary>The secret of the request's sign-in cookie; null without one (or with one expired or tampered with).</summary>
+        context.Response.Cookies.Delete(CookieName, Options(context, null));
+    }
+
+    /// <summary>The secret of the request's sign-in cookie; null without one (or with one expired, signed out or tampered with).</summary>
     public string? Secret(HttpContext context)
+    {
+        if (Read(context) is not { } session || _ended.ContainsKey(session.Id))
+        {
+            return null;
+        }
+
+        context.Items[CookieAuthenticated] = true;
+        return session.Secret;
+    }
+
+    private (string Id, string Secret, DateTimeOffset Expires)? Read(HttpContext context)
     {
         if (!context.Request.Cookies.TryGetValue(CookieName, out var cookie) || string.IsNullOrEmpty(cookie))
         {
@@ -37,9 +67,9 @@ public sealed class ConsoleSession(IDataProtectionProvider protection, IAntiforg
 
         try
         {
-            var secret = _protector.Unprotect(cookie);
-            context.Items[CookieAuthenticated] = true;
-            return secret;
+            var payload = _protector.Unprotect(cookie, out var expires);
+            var split = payload.IndexOf('\n', StringComparison.Ordinal);
+            return split <= 0 ? null : (payload[..split], payload[(split + 1)..], expires);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {

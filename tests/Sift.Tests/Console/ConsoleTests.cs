@@ -277,11 +277,96 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
         Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
 
+        // A body that is not a form is a page saying what is missing, never a server error.
+        using (var json = new HttpRequestMessage(HttpMethod.Post, "/console/feedback") { Content = JsonContent.Create(new { answerId = "x", rating = "up" }) })
+        {
+            json.Headers.Add("X-CSRF-Token", pageToken);
+            var answered = await client.SendAsync(json, Cancel);
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.Contains("Feedback not recorded", await answered.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        }
+
         // Revoking the key ends the session at once.
         site.Keys.Revoke(site.Keys.List().Single(k => k.Name == "cookie-test").Id);
         var after = await client.GetAsync("/console/", Cancel);
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
         Assert.StartsWith("/console/signin", after.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SigningOutEndsTheSessionAndSignInGoesOnlyToConsolePages()
+    {
+        var container = new CookieContainer();
+        using var client = site.Server.Client(handler: new HttpClientHandler { CookieContainer = container, AllowAutoRedirect = false });
+        async Task<string> TokenAsync(string path) =>
+            System.Text.RegularExpressions.Regex.Match(await client.GetStringAsync(path, Cancel), "name=\"csrf\" value=\"([^\"]+)\"").Groups[1].Value;
+
+        foreach (var (next, expected) in (IEnumerable<(string, string)>)[("/console/collections", "/console/collections"), ("//evil.example/console", "/console/"), ("/console/\u00e9\r\nX: y", "/console/")])
+        {
+            var token = await TokenAsync("/console/signin");
+            var signedIn = await client.PostAsync("/console/signin", new FormUrlEncodedContent([new("csrf", token), new("key", site.TenantA), new("next", next)]), Cancel);
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+            Assert.Equal(expected, signedIn.Headers.Location!.OriginalString);
+        }
+
+        var copied = container.GetCookies(site.Server.Root)["sift_console"]!.Value;
+        var signOutToken = await TokenAsync("/console/collections");
+        Assert.Equal(HttpStatusCode.Redirect, (await client.PostAsync("/console/signout", new FormUrlEncodedContent([new("csrf", signOutToken)]), Cancel)).StatusCode);
+
+        // A copy of the cookie taken before signing out no longer opens anything.
+        using var replay = new HttpRequestMessage(HttpMethod.Get, "/v1/collections");
+        replay.Headers.Add("Cookie", $"sift_console={copied}");
+        using var fresh = site.Server.Client(handler: new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fresh.SendAsync(replay, Cancel)).StatusCode);
+    }
+
+    [Fact]
+    public async Task CraftedPathsAndForeignReportsCannotTurnAPageAgainstItsReader()
+    {
+        // A path that would steer the documents list's htmx request to an API endpoint is no collection.
+        var admin = await site.SignInAsync(site.Admin);
+        await admin.GotoAsync("/console/collections/..%5C..%5C..%5Cv1%5Cadmin%5Ccollections%5Chandbook%5Cversions%5Cdiff%3Ffrom=1%26to=1%26x=");
+        await Expect(admin.Locator(".notice.error")).ToContainTextAsync("was not found");
+        Assert.Equal(0, await admin.Locator("[hx-get]").CountAsync());
+
+        // A report made by someone who could see a restricted document shows its reader only what they may see.
+        using (var store = new CollectionStore(site.Store, new EnglishTextAnalyzer()))
+        using (var handbook = store.Open("handbook"))
+        {
+            handbook.Versions!.AttachReport(1, "answers", System.Text.Json.JsonSerializer.Serialize(new
+            {
+                kind = "answers",
+                dataset = "hr-questions",
+                intervals = new Dictionary<string, object> { ["token_f1"] = new { mean = 0.5, low = 0.4, high = 0.6 } },
+                perQuery = new[] { new { id = "h1", metrics = new Dictionary<string, double> { ["token_f1"] = 0.5 } } },
+                worstCases = new[]
+                {
+                    new
+                    {
+                        id = "h1", question = "What is the engineers' salary band?", metrics = new Dictionary<string, double> { ["token_f1"] = 0.5 },
+                        answer = "The band is codenamed REDWOLF [1].",
+                        retrieved = new[] { new { documentId = "salaries", score = 9.5, relevant = true, text = "codenamed REDWOLF" }, new { documentId = "expenses", score = 1.0, relevant = false, text = "Travel expenses are reimbursed" } },
+                    },
+                },
+            }));
+        }
+
+        var reader = await site.SignInAsync(site.TenantA);
+        await reader.GotoAsync("/console/evaluations");
+        await reader.Locator("main table tbody tr", new() { HasText = "hr-questions" }).Locator("th a").ClickAsync();
+        var main = await reader.Locator("main").InnerHTMLAsync();
+        Assert.DoesNotContain("REDWOLF", main, StringComparison.Ordinal);
+        Assert.DoesNotContain("salaries", main, StringComparison.Ordinal);
+        Assert.Contains("answer withheld", main, StringComparison.Ordinal);
+        Assert.Contains("Travel expenses are reimbursed", main, StringComparison.Ordinal);
+
+        // An administrator of one collection learns nothing of another from the monitoring page.
+        var financeAdmin = site.Keys.Create("finance-admin", [.. Sift.Server.Auth.Scopes.All], ["finance"], []).Secret;
+        var page = await site.SignInAsync(financeAdmin);
+        await page.GotoAsync("/console/monitoring?c=handbook");
+        var html = await page.ContentAsync();
+        Assert.DoesNotContain("handbook", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Drift", html, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -112,15 +112,16 @@ public sealed class ConsoleSite : IAsyncLifetime
         Write(store, "handbook",
             ("expenses", "Travel expenses",
                 ["Travel expenses are reimbursed within 30 days once the receipt is uploaded to the expenses portal.",
-                 "Hotel stays above 200 euros per night need a manager's approval before booking."]),
-            ("leave", "Annual leave", ["Every employee has 28 days of annual leave, booked in the leave planner at least two weeks ahead."]),
-            ("laptops", "Laptops", ["Laptops are replaced every four years; a broken laptop is swapped at the service desk the same day."]));
+                 "Hotel stays above 200 euros per night need a manager's approval before booking."], null),
+            ("leave", "Annual leave", ["Every employee has 28 days of annual leave, booked in the leave planner at least two weeks ahead."], null),
+            ("laptops", "Laptops", ["Laptops are replaced every four years; a broken laptop is swapped at the service desk the same day."], null),
+            ("salaries", "Salaries", ["Salary bands are confidential: the band for engineers is codenamed REDWOLF."], ["group:hr"]));
         Write(store, "finance",
-            ("ledger", "Quarterly ledger", ["The quarterly ledger closes on the fifth working day; the secret merger codename is BLUEHERON."]),
-            ("budget", "Budget", ["Department budgets are frozen in November and reopened in January after the board review."]));
+            ("ledger", "Quarterly ledger", ["The quarterly ledger closes on the fifth working day; the secret merger codename is BLUEHERON."], null),
+            ("budget", "Budget", ["Department budgets are frozen in November and reopened in January after the board review."], null));
     }
 
-    private static void Write(CollectionStore store, string name, params (string Id, string Title, string[] Paragraphs)[] documents)
+    private static void Write(CollectionStore store, string name, params (string Id, string Title, string[] Paragraphs, string[]? Acl)[] documents)
     {
         using var collection = store.OpenOrCreate(name);
         SiftStores.BindEmbedder(collection, "none");
@@ -135,7 +136,8 @@ public sealed class ConsoleSite : IAsyncLifetime
                 at += paragraph.Length + 2;
             }
 
-            return new DocumentChunks(new SourceDocument(d.Id, $"{d.Id}.md", d.Title, text, ContentHash.Of(text), new Dictionary<string, string>(), []), chunks);
+            var metadata = d.Acl is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [Core.Filtering.AccessScope.MetadataKey] = Core.Filtering.AccessScope.Encode(d.Acl) };
+            return new DocumentChunks(new SourceDocument(d.Id, $"{d.Id}.md", d.Title, text, ContentHash.Of(text), metadata, []), chunks);
         })]);
         CollectionVersions.Record(collection, new Core.Storage.VersionChange("ingest", "test"));
     }

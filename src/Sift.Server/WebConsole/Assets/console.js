@@ -20,6 +20,13 @@
   };
   const notice = (text) => { const p = element('p', 'notice error', text); p.setAttribute('role', 'alert'); return p; };
 
+  // htmx swaps only HTML this server rendered for it: a response of any other type (JSON from the API, say, reached by
+  // a crafted path) is never put into the page, where its text could become live htmx attributes.
+  document.addEventListener('htmx:beforeSwap', (event) => {
+    const type = event.detail.xhr.getResponseHeader('Content-Type') ?? '';
+    if (!type.startsWith('text/html')) event.detail.shouldSwap = false;
+  });
+
   // Theme: the system's by default; the button switches and remembers.
   document.getElementById('theme')?.addEventListener('click', () => {
     const dark = root.dataset.theme ? root.dataset.theme === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;

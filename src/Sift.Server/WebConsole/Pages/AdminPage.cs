@@ -39,7 +39,7 @@ internal static class AdminPage
                 return Render(context, host, keys, canaries, caller, ConsoleLayout.Notice("Only an administrator of every collection ('*') manages keys."));
             }
 
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var form = await ConsoleEndpoints.ReadFormAsync(context);
             var name = form["name"].ToString().Trim();
             var scopes = form["scopes"].Where(s => Scopes.All.Contains(s)).Select(s => s!).ToList();
             var collections = Split(form["collections"].ToString());

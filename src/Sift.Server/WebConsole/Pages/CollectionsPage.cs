@@ -58,8 +58,8 @@ internal static class CollectionsPage
                 """));
         });
 
-        console.MapGet("/collections/new", (HttpContext context, string name) =>
-            Results.Redirect($"/console/collections/{Uri.EscapeDataString(name)}"));
+        console.MapGet("/collections/new", (HttpContext context, string? name) =>
+            Results.Redirect(string.IsNullOrWhiteSpace(name) ? "/console/collections" : $"/console/collections/{Uri.EscapeDataString(name.Trim())}"));
 
         console.MapGet("/collections/{c}", (string c, HttpContext context, CollectionHost host) =>
         {
@@ -68,7 +68,7 @@ internal static class CollectionsPage
                 return refused;
             }
 
-            if (!caller.CanUse(c) || (!host.Exists(c) && !caller.Has(Scopes.Ingest)))
+            if (!CollectionHost.IsValidName(c) || !caller.CanUse(c) || (!host.Exists(c) && !caller.Has(Scopes.Ingest)))
             {
                 return ConsoleLayout.Page(context, "Collection", ConsoleLayout.Notice($"Collection '{c}' was not found."));
             }
@@ -91,7 +91,7 @@ internal static class CollectionsPage
                 {upload}
                 <section aria-labelledby="documents-title">
                 <h2 id="documents-title">Documents</h2>
-                <form class="row" method="get" hx-get="/console/collections/{c}/documents" hx-target="#documents" hx-trigger="input changed delay:300ms from:#find, submit">
+                <form class="row" method="get" hx-get="/console/collections/{Uri.EscapeDataString(c)}/documents" hx-target="#documents" hx-trigger="input changed delay:300ms from:#find, submit">
                 <label>Find <input id="find" name="find" type="search" placeholder="id or title"></label>
                 </form>
                 <div id="documents">{Documents(context, host, caller, c, null)}</div>

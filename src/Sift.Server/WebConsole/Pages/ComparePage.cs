@@ -15,7 +15,7 @@ internal static class ComparePage
 {
     public static void Map(RouteGroupBuilder console)
     {
-        console.MapGet("/compare", async (HttpContext context, CollectionHost host, string? q, string? a, string? b, string? va, string? vb, string? ma, string? mb, int? k) =>
+        console.MapGet("/compare", async (HttpContext context, CollectionHost host, string? q, string? a, string? b, string? va, string? vb, string? ma, string? mb, string? k) =>
         {
             if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
             {
@@ -23,6 +23,7 @@ internal static class ComparePage
             }
 
             var collections = host.Names.Where(caller.CanUse).ToList();
+            var depth = ConsoleEndpoints.Number(k);
             a ??= collections.FirstOrDefault();
             b ??= collections.Skip(1).FirstOrDefault() ?? a;
             var sides = Markup.Empty;
@@ -30,8 +31,8 @@ internal static class ComparePage
             {
                 var left = PlaygroundPage.Reference(a, va);
                 var right = PlaygroundPage.Reference(b, vb);
-                var (leftProblem, leftResult) = await QueryEndpoints.SearchAsync(left, new SearchRequest(q, k, PlaygroundPage.EmptyAsNull(ma), null), context);
-                var (rightProblem, rightResult) = await QueryEndpoints.SearchAsync(right, new SearchRequest(q, k, PlaygroundPage.EmptyAsNull(mb), null), context);
+                var (leftProblem, leftResult) = await QueryEndpoints.SearchAsync(left, new SearchRequest(q, depth, PlaygroundPage.EmptyAsNull(ma), null), context);
+                var (rightProblem, rightResult) = await QueryEndpoints.SearchAsync(right, new SearchRequest(q, depth, PlaygroundPage.EmptyAsNull(mb), null), context);
                 var leftChunks = leftResult?.Results.Select(r => r.ChunkId).ToHashSet() ?? [];
                 var rightChunks = rightResult?.Results.Select(r => r.ChunkId).ToHashSet() ?? [];
                 Markup Side(string reference, string? mode, IResult? problem, SearchResult? result, IReadOnlySet<long> other) => Html.Of($"""
@@ -65,7 +66,7 @@ internal static class ComparePage
                 <label for="compare-q">Question</label>
                 <input id="compare-q" name="q" value="{q}" required>
                 <div class="row">{Column("Left", "a", a, "va", va, "ma", ma)}{Column("Right", "b", b, "vb", vb, "mb", mb)}</div>
-                <label>Passages <input name="k" type="number" min="1" max="100" value="{k ?? 10}" size="4"></label>
+                <label>Passages <input name="k" type="number" min="1" max="100" value="{depth ?? 10}" size="4"></label>
                 <button type="submit" class="primary">Compare</button>
                 </form>
                 {sides}

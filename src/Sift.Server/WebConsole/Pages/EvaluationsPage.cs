@@ -33,7 +33,7 @@ internal static class EvaluationsPage
                 return refused;
             }
 
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var form = await ConsoleEndpoints.ReadFormAsync(context);
             var (collection, dataset, split) = (form["c"].ToString(), form["dataset"].ToString(), form["split"].ToString());
             if (!caller.CanUse(collection) || !host.Exists(collection))
             {
@@ -51,14 +51,14 @@ internal static class EvaluationsPage
             }
         });
 
-        console.MapGet("/evaluations/run", (HttpContext context, CollectionHost host, string id) =>
+        console.MapGet("/evaluations/run", (HttpContext context, CollectionHost host, string? id) =>
         {
             if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
             {
                 return refused;
             }
 
-            if (Find(host, caller, id) is not { } run)
+            if (Find(host, caller, id ?? "") is not { } run)
             {
                 return ConsoleLayout.Page(context, "Evaluation", ConsoleLayout.Notice($"Run '{id}' was not found."));
             }
@@ -78,14 +78,14 @@ internal static class EvaluationsPage
             return ConsoleLayout.Page(context, view.Title, Detail(run, view, document => collection is not null && Visible(collection, caller, document)));
         });
 
-        console.MapGet("/evaluations/compare", (HttpContext context, CollectionHost host, string a, string b) =>
+        console.MapGet("/evaluations/compare", (HttpContext context, CollectionHost host, string? a, string? b) =>
         {
             if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
             {
                 return refused;
             }
 
-            if (Find(host, caller, a) is not { } left || Find(host, caller, b) is not { } right)
+            if (Find(host, caller, a ?? "") is not { } left || Find(host, caller, b ?? "") is not { } right)
             {
                 return ConsoleLayout.Page(context, "Compare runs", ConsoleLayout.Notice("One of the runs was not found."));
             }
@@ -212,6 +212,30 @@ internal static class EvaluationsPage
         return new Run(collection, version, index, report.Kind, report.CreatedAt, report.Json, dataset, headline);
     }
 
+    /// <summary>
+    /// One of the worst queries. A report keeps what every passage said when it ran, whoever ran it: a passage of a
+    /// document the caller may not see is left out (id and score too), and the answer is shown only when the caller
+    /// may see every passage it was given.
+    /// </summary>
+    private static Markup Case(CaseView c, Func<string, bool> visible)
+    {
+        var shown = c.Retrieved.Where(r => visible(r.DocumentId)).ToList();
+        var hidden = c.Retrieved.Count - shown.Count;
+        var answer = c.Answer is null ? Markup.Empty
+            : c.Retrieved.Count > 0 && hidden == 0 ? Html.Of($"<p class=\"answer-text\">{c.Answer}</p>")
+            : Html.Of($"<p class=\"hint\">(answer withheld: it drew on passages this key may not see)</p>");
+        return Html.Of($"""
+            <details class="case card"><summary><strong>{c.Id}</strong> {c.Text} <span class="meta">{string.Join(", ", c.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.000}")))}</span></summary>
+            {answer}
+            <ol class="hits">{Html.Each(shown, r => Html.Of($"""
+                <li class="hit{(r.Relevant == true ? " relevant" : "")}"><div class="hit-head"><span>{r.DocumentId}</span> <span class="score">{r.Score:0.000}</span>{(r.Relevant == true ? Html.Of($"<span class=\"badge\">relevant</span>") : Markup.Empty)}</div>
+                {(r.Text is null ? Markup.Empty : Html.Of($"<p class=\"snippet\">{r.Text}</p>"))}</li>
+                """))}</ol>
+            {Html.If(hidden > 0, () => Html.Of($"<p class=\"hint\">{hidden} passage(s) of documents this key may not see are not shown.</p>"))}
+            </details>
+            """);
+    }
+
     private static bool Visible(IChunkStore collection, Caller caller, string documentId) =>
         collection.Document(documentId) is { } found && caller.Access.Allows(found.Document.Metadata);
 
@@ -231,14 +255,6 @@ internal static class EvaluationsPage
             """))}
         {Html.If(view.Judge.Count > 0, () => Html.Of($"""<h2>Judge</h2><dl class="summary">{Html.Each(view.Judge, p => Html.Of($"<div><dt>{p.Key}</dt><dd>{p.Value}</dd></div>"))}</dl>"""))}
         <h2>Worst queries</h2>
-        {(view.WorstCases.Count == 0 ? ConsoleLayout.Notice("This report keeps no per-query cases (it was written redacted).", "info") : Html.Each(view.WorstCases, c => Html.Of($"""
-            <details class="case card"><summary><strong>{c.Id}</strong> {c.Text} <span class="meta">{string.Join(", ", c.Metrics.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.000}")))}</span></summary>
-            {Html.If(c.Answer is not null, () => Html.Of($"<p class=\"answer-text\">{c.Answer}</p>"))}
-            <ol class="hits">{Html.Each(c.Retrieved, r => Html.Of($"""
-                <li class="hit{(r.Relevant == true ? " relevant" : "")}"><div class="hit-head"><span>{r.DocumentId}</span> <span class="score">{r.Score:0.000}</span>{(r.Relevant == true ? Html.Of($"<span class=\"badge\">relevant</span>") : Markup.Empty)}</div>
-                {(r.Text is null ? Markup.Empty : visible(r.DocumentId) ? Html.Of($"<p class=\"snippet\">{r.Text}</p>") : Html.Of($"<p class=\"hint\">(text withheld: not visible to this key)</p>"))}</li>
-                """))}</ol>
-            </details>
-            """)))}
+        {(view.WorstCases.Count == 0 ? ConsoleLayout.Notice("This report keeps no per-query cases (it was written redacted).", "info") : Html.Each(view.WorstCases, c => Case(c, visible)))}
         """);
 }

@@ -39,7 +39,8 @@ internal static class MonitoringPage
             }
 
             var allowed = host.Names.Where(caller.CanUse).ToList();
-            var collections = c is not null && allowed.Contains(c) ? [c] : allowed;
+            c = c is not null && allowed.Contains(c) ? c : null; // a collection the key may not use is not named, not even back
+            var collections = c is not null ? [c] : allowed;
             var span = Windows.FirstOrDefault(w => w.Value == window).Span;
             span = span == default ? TimeSpan.FromHours(24) : span;
             kind = kind is "ask" or "search" ? kind : null;
@@ -47,7 +48,7 @@ internal static class MonitoringPage
             var since = DateTimeOffset.UtcNow - span;
             var own = caller.Has(Scopes.Admin) ? null : caller.Subject;
             var entries = log.Browse(new LogFilter(collections, since, own, kind, text, flag, MaxEntries));
-            var drifts = caller.Has(Scopes.Admin) && c is not null && collections.Count == 1
+            var drifts = caller.Has(Scopes.Admin) && c is not null
                 ? await DriftAsync(drift, c, span, context.RequestAborted)
                 : Markup.Empty;
             var filters = Filters(allowed, c, window ?? "24h", kind, text, flag);

@@ -23,7 +23,7 @@ internal static partial class PlaygroundPage
 
     public static void Map(RouteGroupBuilder console)
     {
-        console.MapGet("/", async (HttpContext context, CollectionHost host, string? c, string? q, string? action, string? mode, int? k, string? version) =>
+        console.MapGet("/", async (HttpContext context, CollectionHost host, string? c, string? q, string? action, string? mode, string? k, string? version) =>
         {
             if (ConsoleEndpoints.SignedIn(context, out var caller) is { } refused)
             {
@@ -37,12 +37,12 @@ internal static partial class PlaygroundPage
             {
                 var reference = Reference(c, version);
                 result = action == "search"
-                    ? await SearchResultsAsync(context, reference, q, k, mode)
-                    : await AnswerAsync(context, reference, q, k, mode);
+                    ? await SearchResultsAsync(context, reference, q, ConsoleEndpoints.Number(k), mode)
+                    : await AnswerAsync(context, reference, q, ConsoleEndpoints.Number(k), mode);
             }
 
             return ConsoleLayout.Page(context, "Playground", Html.Of($"""
-                {Form(context, caller, collections, c, q, mode, k, version)}
+                {Form(context, caller, collections, c, q, mode, ConsoleEndpoints.Number(k), version)}
                 <section id="result" aria-live="polite">{result}</section>
                 """));
         });
@@ -54,18 +54,26 @@ internal static partial class PlaygroundPage
                 return refused;
             }
 
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var form = await ConsoleEndpoints.ReadFormAsync(context);
             var reference = Reference(form["c"].ToString(), form["version"].ToString());
-            var request = new AskRequest(form["q"].ToString(), ParseK(form["k"].ToString()), null, EmptyAsNull(form["mode"].ToString()), null);
+            var request = new AskRequest(form["q"].ToString(), ConsoleEndpoints.Number(form["k"].ToString()), null, EmptyAsNull(form["mode"].ToString()), null);
             return await QueryEndpoints.AskAsync(reference, request, context, stream: true, result => ("answer", new { html = Answer(reference, result).Value }));
         });
 
-        console.MapGet("/passage", (HttpContext context, CollectionHost host, Canaries canaries, string c, string doc, long? chunk, int? start, int? end) =>
+        console.MapGet("/passage", (HttpContext context, CollectionHost host, Canaries canaries, string? c, string? doc, string? chunk, string? start, string? end) =>
         {
             if (ConsoleEndpoints.SignedIn(context, out _) is { } refused)
             {
                 return refused;
             }
+
+            if (string.IsNullOrEmpty(c) || string.IsNullOrEmpty(doc))
+            {
+                return ConsoleLayout.Page(context, "Passage", ConsoleLayout.Notice("Name a collection (c) and a document (doc) to open."));
+            }
+
+            var citedChunk = long.TryParse(chunk, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
+            var (from, to) = (ConsoleEndpoints.Number(start), ConsoleEndpoints.Number(end));
 
             if (Guard.CheckRead(context, c, host, canaries, out var caller, out var served) is { } denied)
             {
@@ -81,8 +89,8 @@ internal static partial class PlaygroundPage
             var document = found.Document;
             var sections = Html.Each(found.Chunks, part =>
             {
-                var cited = part.Id == chunk;
-                var text = cited && start is { } from && end is { } to ? Html.Highlight(part.Text, from - part.Start, to - part.Start) : Html.Of($"{part.Text}");
+                var cited = part.Id == citedChunk;
+                var text = cited && from is { } first && to is { } last ? Html.Highlight(part.Text, first - part.Start, last - part.Start) : Html.Of($"{part.Text}");
                 var heading = part.HeadingPath.Count > 0 ? Html.Of($"<p class=\"path\">{string.Join(" › ", part.HeadingPath)}</p>") : Markup.Empty;
                 var page = part.Page is { } number ? Html.Of($"<p class=\"path\">page {number}</p>") : Markup.Empty;
                 return Html.Of($"<section id=\"chunk-{part.Id}\" class=\"chunk{(cited ? " cited" : "")}\">{heading}{page}<p class=\"text\">{text}</p></section>");
@@ -100,7 +108,7 @@ internal static partial class PlaygroundPage
                 return refused;
             }
 
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var form = await ConsoleEndpoints.ReadFormAsync(context);
             var rating = form["rating"].ToString();
             var comment = form["comment"].ToString();
             var result = QueryEndpoints.Feedback(new FeedbackRequest(form["answerId"].ToString(), rating, comment.Length == 0 ? null : comment), context);
@@ -114,8 +122,6 @@ internal static partial class PlaygroundPage
     /// <summary>"name", or "name@version" when a version or alias was named.</summary>
     public static string Reference(string collection, string? version) =>
         string.IsNullOrWhiteSpace(version) ? collection : $"{collection}@{version.Trim()}";
-
-    public static int? ParseK(string? text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? k : null;
 
     public static string? EmptyAsNull(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 

@@ -14,7 +14,7 @@ internal static class SignInPage
 
         console.MapPost("/signin", async (HttpContext context, ServerOptions options, ApiKeyStore keys, ConsoleSession session) =>
         {
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            var form = await ConsoleEndpoints.ReadFormAsync(context);
             var next = form["next"].ToString();
             var secret = form["key"].ToString().Trim();
             if (secret.Length == 0)
@@ -55,7 +55,11 @@ internal static class SignInPage
         </form>
         """));
 
-    /// <summary>Only a path on this server ("/console/..."), never another site (an open redirect).</summary>
+    /// <summary>
+    /// Only a path on this server ("/console/..."), never another site (an open redirect), in printable ASCII (what a
+    /// Location header may carry; the console's own links are URL-encoded).
+    /// </summary>
     private static bool IsLocal(string? next) =>
-        next is { Length: > 1 } && next[0] == '/' && next[1] != '/' && next[1] != '\\' && next.StartsWith("/console", StringComparison.Ordinal);
+        next is { Length: > 1 and <= 2048 } && next[0] == '/' && next[1] != '/' && next[1] != '\\' && next.StartsWith("/console", StringComparison.Ordinal)
+        && next.All(ch => ch is > ' ' and < (char)127);
 }
