@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The console's page weight and server time per page (docs/benchmarks.md), on SciFact: the corpus ingested by two
 # retrieval evaluations (default BM25 and k1=0.3, b=0.1, so the Evaluations pages have two runs to compare), an
-# admin key, sift serve on loopback without an LLM (and without a rate limit, as the pages are fetched 55 times each) (answers are extractive), and 500 searches in the query log.
+# admin key, sift serve on loopback without an LLM (answers are extractive) and without a rate limit (each page is
+# fetched 56 times), and 500 searches in the query log.
 # Usage: benchmarks/run-console-pages.sh [OUT]   (default benchmarks/console/results.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."

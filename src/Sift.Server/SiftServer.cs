@@ -108,6 +108,7 @@ public static class SiftServer
         services.AddHostedService(sp => sp.GetRequiredService<Rollout.DriftWatch>());
         services.AddSingleton<LlmProbe>();
         services.AddSingleton<EvaluationRuns>();
+        services.AddHostedService(sp => sp.GetRequiredService<EvaluationRuns>());
         services.AddSingleton<IngestJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestJobs>());
         services.AddHostedService<Retention>();
@@ -125,8 +126,10 @@ public static class SiftServer
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
-        // Console pages go out gzipped (the assets are stored gzipped already). The anti-forgery token in each page
-        // differs per response, so compressing over HTTPS leaks no secret to a BREACH-style attacker.
+        // Console pages go out gzipped (the assets are stored gzipped already). Over HTTPS that invites BREACH-style
+        // guessing of secrets in a page from its compressed length, which needs the attacker's text reflected in
+        // the victim's page by a cross-site request: the sign-in cookie is SameSite=Strict, so such requests carry no
+        // session, and the anti-forgery token differs in every response.
         services.AddResponseCompression(compression =>
         {
             compression.EnableForHttps = true;

@@ -42,7 +42,7 @@ internal static class VersionsCommand
     {
         if (version is { } id && collection.Versions is { } catalog)
         {
-            catalog.AttachReport(id, kind, JsonSerializer.Serialize(report, JsonOutput.Options));
+            catalog.AttachReport(id, kind, ReportJson.Serialize(report));
         }
     }
 
@@ -295,7 +295,7 @@ internal static class VersionsCommand
 
                 foreach (var report in reports)
                 {
-                    catalog.AttachReport(candidate, "promote-gate", JsonSerializer.Serialize(report, JsonOutput.Options));
+                    catalog.AttachReport(candidate, "promote-gate", ReportJson.Serialize(report));
                     if (!json)
                     {
                         foreach (var comparison in report.Comparisons)

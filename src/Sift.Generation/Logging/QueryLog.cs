@@ -23,9 +23,13 @@ public sealed record LogFilter(IReadOnlyCollection<string> Collections, DateTime
 
 /// <summary>A logged search ("search") or answer ("ask") as the console shows it; <see cref="Question"/> is null when stored redacted.</summary>
 /// <param name="TopScore">The best retrieved passage's score (null for nothing found, or an entry logged before it was kept).</param>
+/// <param name="Documents">The documents the results came from.</param>
 public sealed record LogEntry(
     string Id, DateTimeOffset At, string Kind, string Collection, string? Caller, string? Question, string? Answer, AnswerFlags? Flags,
-    double LatencyMs, int TokensIn, int TokensOut, decimal Cost, bool Cached, double? TopScore, IReadOnlyList<AnswerFeedback> Feedback);
+    double LatencyMs, decimal Cost, bool Cached, double? TopScore, IReadOnlyList<string> Documents, IReadOnlyList<AnswerFeedback> Feedback);
+
+/// <summary>A logged entry's numbers (<see cref="QueryLog.Measure"/>); <see cref="Abstained"/> is null for a search.</summary>
+public sealed record LogMeasure(DateTimeOffset At, string Kind, double LatencyMs, decimal Cost, bool Cached, double? TopScore, bool? Abstained, bool RatedDown);
 
 /// <param name="Rating">+1 (helpful) or -1 (not helpful).</param>
 public sealed record AnswerFeedback(DateTimeOffset At, int Rating, string? Comment);
@@ -80,7 +84,14 @@ public sealed class QueryLog : IDisposable
         columns.CommandText = "SELECT count(*) FROM pragma_table_info('queries') WHERE name = 'top_score'";
         if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
         {
-            Execute("ALTER TABLE queries ADD COLUMN top_score REAL");
+            try
+            {
+                Execute("ALTER TABLE queries ADD COLUMN top_score REAL");
+            }
+            catch (SqliteException ex) when (ex.Message.Contains("duplicate column", StringComparison.Ordinal))
+            {
+                // Another process opening the same old log added it first.
+            }
         }
     }
 
@@ -364,8 +375,8 @@ public sealed class QueryLog : IDisposable
     }
 
     /// <summary>
-    /// Entries matching <paramref name="filter"/>, newest first, with their feedback: what the console's query log and
-    /// its charts show. Only the collections (and, when set, the caller) the filter names are read.
+    /// Entries matching <paramref name="filter"/>, newest first (at most its limit), with their text, documents and
+    /// feedback: the rows of the console's query log.
     /// </summary>
     public IReadOnlyList<LogEntry> Browse(LogFilter filter)
     {
@@ -378,42 +389,9 @@ public sealed class QueryLog : IDisposable
         {
             FlushLocked();
             using var command = _connection.CreateCommand();
-            var names = filter.Collections.Select((name, i) =>
-            {
-                Add(command, $"c{i}", name, DbType.String);
-                return $"@c{i}";
-            }).ToList();
-            var where = new List<string> { $"collection IN ({string.Join(", ", names)})", "at >= @since" };
-            Add(command, "since", filter.Since.ToUniversalTime().ToString("O"), DbType.String);
-            if (filter.Caller is not null)
-            {
-                where.Add("caller = @caller");
-                Add(command, "caller", filter.Caller, DbType.String);
-            }
-
-            if (filter.Kind is not null)
-            {
-                where.Add("kind = @kind");
-                Add(command, "kind", filter.Kind, DbType.String);
-            }
-
-            if (!string.IsNullOrWhiteSpace(filter.Text))
-            {
-                where.Add(@"(lower(coalesce(question, '')) LIKE @text ESCAPE '\' OR lower(coalesce(answer, '')) LIKE @text ESCAPE '\')");
-                var escaped = filter.Text.Trim().ToLowerInvariant().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
-                Add(command, "text", $"%{escaped}%", DbType.String);
-            }
-
-            if (filter.Flag is { } flag)
-            {
-                // Flags are stored as JSON written by this class: a set flag reads "Name":true.
-                where.Add("flags LIKE @flag");
-                Add(command, "flag", $"%\"{flag}\":true%", DbType.String);
-            }
-
             command.CommandText = $"""
-                SELECT id, at, kind, collection, caller, question, answer, flags, latency_ms, tokens_in, tokens_out, cost, cached, top_score
-                FROM {_queries} WHERE {string.Join(" AND ", where)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
+                SELECT id, at, kind, collection, caller, question, answer, flags, latency_ms, cost, cached, top_score, documents
+                FROM {_queries} WHERE {Where(command, filter)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
                 """;
             var entries = new List<LogEntry>();
             using (var reader = command.ExecuteReader())
@@ -423,9 +401,10 @@ public sealed class QueryLog : IDisposable
                     entries.Add(new LogEntry(
                         reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(2), reader.GetString(3),
                         reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(7)), reader.GetDouble(8), reader.GetInt32(9), reader.GetInt32(10),
-                        decimal.Parse(reader.GetString(11), System.Globalization.CultureInfo.InvariantCulture),
-                        Convert.ToInt64(reader.GetValue(12), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(13) ? null : reader.GetDouble(13), []));
+                        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(7)), reader.GetDouble(8),
+                        decimal.Parse(reader.GetString(9), System.Globalization.CultureInfo.InvariantCulture),
+                        Convert.ToInt64(reader.GetValue(10), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(11) ? null : reader.GetDouble(11),
+                        JsonSerializer.Deserialize<List<string>>(reader.GetString(12))!, []));
                 }
             }
 
@@ -454,6 +433,82 @@ public sealed class QueryLog : IDisposable
 
             return [.. entries.Select(e => byAnswer.TryGetValue(e.Id, out var given) ? e with { Feedback = given } : e)];
         }
+    }
+
+    /// <summary>
+    /// The numbers of the entries matching <paramref name="filter"/> (at most its limit, newest first), without their
+    /// text: what the console's tiles and charts are computed from.
+    /// </summary>
+    public IReadOnlyList<LogMeasure> Measure(LogFilter filter)
+    {
+        if (filter.Collections.Count == 0)
+        {
+            return [];
+        }
+
+        lock (_gate)
+        {
+            FlushLocked();
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT at, kind, latency_ms, cost, cached, top_score, flags,
+                       EXISTS (SELECT 1 FROM {_feedback} f WHERE f.answer_id = {_queries}.id AND f.rating < 0)
+                FROM {_queries} WHERE {Where(command, filter)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
+                """;
+            var measures = new List<LogMeasure>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                measures.Add(new LogMeasure(
+                    DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(1), reader.GetDouble(2),
+                    decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture),
+                    Convert.ToInt64(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(5) ? null : reader.GetDouble(5),
+                    reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(6))!.Abstained,
+                    Convert.ToBoolean(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            return measures;
+        }
+    }
+
+    /// <summary>The WHERE clause of <paramref name="filter"/>, its parameters added to <paramref name="command"/>.</summary>
+    private static string Where(DbCommand command, LogFilter filter)
+    {
+        var names = filter.Collections.Select((name, i) =>
+        {
+            Add(command, $"c{i}", name, DbType.String);
+            return $"@c{i}";
+        }).ToList();
+        var where = new List<string> { $"collection IN ({string.Join(", ", names)})", "at >= @since" };
+        Add(command, "since", filter.Since.ToUniversalTime().ToString("O"), DbType.String);
+        if (filter.Caller is not null)
+        {
+            where.Add("caller = @caller");
+            Add(command, "caller", filter.Caller, DbType.String);
+        }
+
+        if (filter.Kind is not null)
+        {
+            where.Add("kind = @kind");
+            Add(command, "kind", filter.Kind, DbType.String);
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Text))
+        {
+            // lower() folds ASCII letters on SQLite (and by locale on PostgreSQL): case is ignored for English text.
+            where.Add(@"(lower(coalesce(question, '')) LIKE @text ESCAPE '\' OR lower(coalesce(answer, '')) LIKE @text ESCAPE '\')");
+            var escaped = filter.Text.Trim().ToLowerInvariant().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+            Add(command, "text", $"%{escaped}%", DbType.String);
+        }
+
+        if (filter.Flag is { } flag)
+        {
+            // Flags are stored as JSON written by this class: a set flag reads "Name":true.
+            where.Add("flags LIKE @flag");
+            Add(command, "flag", $"%\"{flag}\":true%", DbType.String);
+        }
+
+        return string.Join(" AND ", where);
     }
 
     /// <summary>Deletes entries (and their feedback) older than the retention period; returns how many.</summary>

@@ -35,9 +35,19 @@ internal static class Authentication
 
             Caller.Anonymous.AttachTo(context);
         }
-        else if ((HeaderSecret(context.Request) ?? session.Secret(context)) is { } secret)
+        else if (HeaderSecret(context.Request) is { } secret)
         {
             refused = await IdentifyAsync(context, secret, options, keys);
+        }
+        else if (session.Secret(context) is { } signedIn)
+        {
+            // A sealed cookie cannot be used to guess keys, so a refusal (a key since revoked, a user's token expired,
+            // the identity provider down) is not a failure to count: the session ends and the visitor signs in again.
+            if (await IdentifyAsync(context, signedIn, options, keys, countFailures: false) is not null || Caller.Of(context) is null)
+            {
+                Caller.Detach(context);
+                session.Forget(context);
+            }
         }
 
         if (refused is null && ConsoleSession.RequiresToken(context) && !await session.HasValidTokenAsync(context))
@@ -52,16 +62,23 @@ internal static class Authentication
     /// <summary>
     /// A server without keys answers anyone who reaches it, so it must not be reachable through a browser from other
     /// sites: it answers only requests addressed to a loopback name (a page on another site that rebinds its DNS name to
-    /// 127.0.0.1 still sends its own name as Host), and refuses a change a browser sent from another origin (a form or
-    /// a fetch needing no preflight).
+    /// 127.0.0.1 still sends its own name as Host), refuses what another site's page loads in the background (an
+    /// image or a script pointing at a console page that asks the LLM), and refuses a change a browser sent from
+    /// another origin (a form or a fetch needing no preflight).
     /// </summary>
     private static IResult? Unguarded(HttpContext context)
     {
-        var host = context.Request.Host.Host;
+        var host = context.Request.Host.Host.ToLowerInvariant();
         if (host is not ("localhost" or "127.0.0.1" or "[::1]" or "::1"))
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "bad_host", "Not a loopback address",
                 $"a server without authentication answers only requests to localhost, 127.0.0.1 or [::1], not '{host}'");
+        }
+
+        if (context.Request.Headers["Sec-Fetch-Site"] == "cross-site" && context.Request.Headers["Sec-Fetch-Mode"] != "navigate")
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "csrf", "Cross-site request refused",
+                "a server without authentication answers other sites' pages only when a person follows a link");
         }
 
         var method = context.Request.Method;
@@ -77,11 +94,12 @@ internal static class Authentication
     }
 
     /// <summary>Attaches the caller <paramref name="secret"/> (a key or a token) identifies; the problem when it is refused or throttled.</summary>
-    public static async Task<IResult?> IdentifyAsync(HttpContext context, string secret, ServerOptions options, ApiKeyStore keys)
+    /// <param name="countFailures">False for a secret sealed in the sign-in cookie: no guess, so no throttle.</param>
+    public static async Task<IResult?> IdentifyAsync(HttpContext context, string secret, ServerOptions options, ApiKeyStore keys, bool countFailures = true)
     {
-        var throttle = context.RequestServices.GetRequiredService<FailedAuthThrottle>();
+        var throttle = countFailures ? context.RequestServices.GetRequiredService<FailedAuthThrottle>() : null;
         var address = context.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(address) is { } wait)
+        if (throttle?.RetryAfter(address) is { } wait)
         {
             return TooManyFailures(context, wait);
         }
@@ -89,7 +107,7 @@ internal static class Authentication
         if (options.Oidc is not null && TokenVerifier.LooksLikeToken(secret))
         {
             var (user, problem) = await context.RequestServices.GetRequiredService<TokenVerifier>().VerifyAsync(secret, context.RequestAborted);
-            if (user is null && problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized } && throttle.Failed(address) is { } backoff)
+            if (user is null && problem is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized } && throttle?.Failed(address) is { } backoff)
             {
                 return TooManyFailures(context, backoff);
             }
@@ -100,7 +118,7 @@ internal static class Authentication
 
         if (keys.Verify(secret) is not { } key)
         {
-            return throttle.Failed(address) is { } backoff ? TooManyFailures(context, backoff) : null;
+            return throttle?.Failed(address) is { } backoff ? TooManyFailures(context, backoff) : null;
         }
 
         var caller = Caller.For(key);

@@ -64,4 +64,7 @@ public sealed class Caller
     public static Caller? Of(HttpContext context) => context.Items.TryGetValue(ItemKey, out var caller) ? caller as Caller : null;
 
     public void AttachTo(HttpContext context) => context.Items[ItemKey] = this;
+
+    /// <summary>Forgets the request's caller (a sign-in replaces the session's caller with the one it verifies).</summary>
+    public static void Detach(HttpContext context) => context.Items.Remove(ItemKey);
 }

@@ -38,9 +38,6 @@ public sealed class ConsoleAssets
     /// <summary>The URL of an asset, versioned by its content: "/console/assets/console.css?v=1a2b3c4d5e6f".</summary>
     public string Url(string name) => $"/console/assets/{name}?v={_assets[name].Hash}";
 
-    /// <summary>Gzipped bytes of an asset, as a browser receives it (page weight).</summary>
-    public int GzippedSize(string name) => _assets[name].Gzipped.Length;
-
     public IResult Serve(string name, HttpContext context)
     {
         if (!_assets.TryGetValue(name, out var asset))
@@ -49,7 +46,8 @@ public sealed class ConsoleAssets
         }
 
         var headers = context.Response.Headers;
-        headers.ETag = $"\"{asset.Hash}\"";
+        var gzip = context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase);
+        headers.ETag = gzip ? $"\"{asset.Hash}-gz\"" : $"\"{asset.Hash}\""; // two encodings, two entities
         headers.CacheControl = context.Request.Query["v"] == asset.Hash ? "public, max-age=31536000, immutable" : "no-cache";
         headers.XContentTypeOptions = "nosniff";
         headers.Vary = "Accept-Encoding";
@@ -58,7 +56,7 @@ public sealed class ConsoleAssets
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        if (context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+        if (gzip)
         {
             headers.ContentEncoding = "gzip";
             return Results.Bytes(asset.Gzipped, asset.ContentType);
@@ -71,7 +69,6 @@ public sealed class ConsoleAssets
     {
         ".css" => "text/css; charset=utf-8",
         ".js" => "text/javascript; charset=utf-8",
-        ".svg" => "image/svg+xml",
         _ => "text/plain; charset=utf-8",
     };
 

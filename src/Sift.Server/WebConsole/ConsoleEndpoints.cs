@@ -35,9 +35,9 @@ internal static class ConsoleEndpoints
     /// </summary>
     public static IResult? SignedIn(HttpContext context, out Caller caller, string scope = Scopes.Read)
     {
-        caller = Caller.Of(context)!;
-        if (caller is null)
+        if (Caller.Of(context) is not { } signedIn)
         {
+            caller = null!; // never read: the answer here is to sign in
             var next = context.Request.Path + context.Request.QueryString;
             var target = $"/console/signin?next={Uri.EscapeDataString(next)}";
             if (context.Request.Headers.ContainsKey("HX-Request"))
@@ -49,6 +49,7 @@ internal static class ConsoleEndpoints
             return Results.Redirect(target);
         }
 
+        caller = signedIn;
         return caller.Has(scope)
             ? null
             : ConsoleLayout.Page(context, "Not allowed", ConsoleLayout.Notice($"This page needs the '{scope}' scope, which the key you signed in with does not have."));

@@ -23,27 +23,47 @@ public sealed class ConsoleSession(IDataProtectionProvider protection, IAntiforg
 
     private const string CookieAuthenticated = "sift.console.cookie";
 
-    private readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("Sift.Console.Session.v2").ToTimeLimitedDataProtector();
+    /// <summary>Ended sessions remembered before the oldest are swept (each is kept until it would have expired).</summary>
+    private const int SweepAbove = 1_000;
+
+    private readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("Sift.Console.Session").ToTimeLimitedDataProtector();
 
     /// <summary>Sessions signed out before they expired, with when they would have.</summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
 
-    public void SignIn(HttpContext context, string secret) =>
+    /// <summary>Starts a session for <paramref name="secret"/>, ending the one the browser had.</summary>
+    public void SignIn(HttpContext context, string secret)
+    {
+        End(context);
         context.Response.Cookies.Append(CookieName, _protector.Protect($"{Guid.NewGuid():N}\n{secret}", Lifetime), Options(context, DateTimeOffset.UtcNow + Lifetime));
+    }
 
+    /// <summary>Ends the session: its cookie is deleted and refused from now on, should a copy of it come back.</summary>
     public void SignOut(HttpContext context)
     {
-        if (Read(context) is { } session)
+        End(context);
+        Forget(context);
+    }
+
+    /// <summary>Deletes the browser's cookie (a session whose key no longer authenticates).</summary>
+    public void Forget(HttpContext context) => context.Response.Cookies.Delete(CookieName, Options(context, null));
+
+    private void End(HttpContext context)
+    {
+        if (Read(context) is not { } session)
+        {
+            return;
+        }
+
+        _ended[session.Id] = session.Expires;
+        if (_ended.Count > SweepAbove)
         {
             var now = DateTimeOffset.UtcNow;
-            _ended[session.Id] = session.Expires;
             foreach (var expired in _ended.Where(e => e.Value < now))
             {
                 _ended.TryRemove(expired);
             }
         }
-
-        context.Response.Cookies.Delete(CookieName, Options(context, null));
     }
 
     /// <summary>The secret of the request's sign-in cookie; null without one (or with one expired, signed out or tampered with).</summary>

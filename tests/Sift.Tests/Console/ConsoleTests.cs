@@ -98,6 +98,11 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         await page.GotoAsync("/console/evaluations");
         Assert.True(await page.Locator("main table tbody tr").CountAsync() >= 2, "two runs (or more, when an administrator started one) are listed");
 
+        // Two runs of the same dataset (other tests add reports of their own to the list).
+        var runs = await page.Locator("select[name=a] option", new() { HasText = "tiny-beir" }).EvaluateAllAsync<string[]>("options => options.map(o => o.value)");
+        Assert.True(runs.Length >= 2, string.Join(", ", runs));
+        await page.SelectOptionAsync("select[name=a]", runs[^1]);
+        await page.SelectOptionAsync("select[name=b]", runs[^2]);
         await page.ClickAsync("form[action='/console/evaluations/compare'] button[type=submit]");
         await page.WaitForURLAsync("**/console/evaluations/compare?**");
         var rows = page.Locator("table.comparison tbody tr");
@@ -108,7 +113,7 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
 
         // A run in detail: metrics with intervals and the worst queries with their passages.
         await page.GotoAsync("/console/evaluations");
-        await page.ClickAsync("main table tbody tr:first-child th a");
+        await page.Locator("main table tbody tr", new() { HasText = "tiny-beir" }).First.Locator("th a").ClickAsync();
         await Expect(page.Locator("main")).ToContainTextAsync("Worst queries");
         await Expect(page.Locator("main table").First).ToContainTextAsync("ndcg@10");
     }
@@ -147,6 +152,14 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         // The API answers the cookie as it answers the key.
         var status = await page.EvaluateAsync<int>("async () => (await fetch('/v1/collections/handbook')).status");
         Assert.Equal(404, status);
+
+        // A colleague on the same collection (another read key) sees its documents, not tenant A's questions.
+        var colleague = await site.SignInAsync(site.Keys.Create("colleague", [Sift.Server.Auth.Scopes.Read], ["handbook"], []).Secret);
+        foreach (var path in (string[])["/console/monitoring", "/console/monitoring?c=handbook&text=travel", "/console/monitoring?kind=ask"])
+        {
+            await colleague.GotoAsync(path);
+            Assert.DoesNotContain(ConsoleSite.TenantAQuestion, await colleague.ContentAsync(), StringComparison.Ordinal);
+        }
 
         // And the other way round: tenant A never sees tenant B's secret.
         var other = await site.SignInAsync(site.TenantA);
@@ -231,6 +244,9 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         await Expect(page.Locator(".hits .hit").First).ToContainTextAsync("Laptops are replaced every four years");
         await page.GotoAsync($"/console/?c=handbook&q={Uri.EscapeDataString(ConsoleSite.TenantAQuestion)}&action=ask");
         await Expect(page.Locator(".answer .citations li")).ToHaveCountAsync(1);
+        await page.FillAsync(".feedback input[name=comment]", "read without scripts");
+        await page.ClickAsync(".feedback button[value=up]");
+        await Expect(page.Locator(".notice.ok")).ToContainTextAsync("recorded as helpful");
         await page.GotoAsync("/console/collections");
         await Expect(page.Locator("main table")).ToContainTextAsync("handbook");
     }
@@ -291,6 +307,8 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         var after = await client.GetAsync("/console/", Cancel);
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
         Assert.StartsWith("/console/signin", after.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Contains(after.Headers.GetValues("Set-Cookie"), c => c.StartsWith("sift_console=;", StringComparison.Ordinal)); // the dead session's cookie is dropped
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/console/signin", Cancel)).StatusCode);
     }
 
     [Fact]

@@ -85,6 +85,12 @@ public sealed class QueryLogTests : IDisposable
         Assert.Empty(log.Browse(new LogFilter(["docs"], since, Text: "1_0")));
         Assert.Equal("nothing about this?", Assert.Single(log.Browse(new LogFilter(["docs"], since, Flag: "Abstained"))).Question);
         Assert.Empty(log.Browse(new LogFilter([], since)));
+
+        // The numbers alone, for the charts: abstentions and answers rated down are counted from the same entries.
+        var measures = log.Measure(new LogFilter(["docs"], since, Caller: "key-1"));
+        Assert.Equal(["ask", "search", "ask"], measures.Select(m => m.Kind));
+        Assert.Equal([true, null, false], measures.Select(m => m.Abstained));
+        Assert.Equal([false, false, true], measures.Select(m => m.RatedDown));
         Assert.Empty(log.Browse(new LogFilter(["docs"], DateTimeOffset.UtcNow.AddMinutes(1))));
     }
 

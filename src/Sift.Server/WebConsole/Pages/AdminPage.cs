@@ -60,6 +60,18 @@ internal static class AdminPage
                 problems.Add("name the collections the key may use ('*' for all)");
             }
 
+            // A key made here holds at most what its maker holds: no scope, and no group to read documents by, beyond
+            // the maker's own (the operator's CLI makes any key).
+            if (!caller.IsAnonymous && scopes.FirstOrDefault(s => !caller.Has(s)) is { } scope)
+            {
+                problems.Add($"your key does not have the '{scope}' scope, so it cannot give it");
+            }
+
+            if (!caller.IsAnonymous && groups.FirstOrDefault(g => !caller.Access.Principals.Contains(g)) is { } group)
+            {
+                problems.Add($"your key is not in '{group}', so it cannot give it");
+            }
+
             if (problems.Count > 0)
             {
                 return Render(context, host, keys, canaries, caller, ConsoleLayout.Notice($"The key was not created: {string.Join("; ", problems)}."));
@@ -86,7 +98,15 @@ internal static class AdminPage
                 return Render(context, host, keys, canaries, caller, ConsoleLayout.Notice($"Key '{id}' was not revoked: not found."));
             }
 
-            keys.Revoke(id);
+            try
+            {
+                keys.Revoke(id);
+            }
+            catch (Core.SiftException ex)
+            {
+                return Render(context, host, keys, canaries, caller, ConsoleLayout.Notice($"Key '{id}' was not revoked: {ex.Message}"));
+            }
+
             return Render(context, host, keys, canaries, caller, ConsoleLayout.Notice($"Key '{id}' revoked: it no longer authenticates.", "ok"));
         });
     }

@@ -33,9 +33,9 @@ internal static class ComparePage
                 var right = PlaygroundPage.Reference(b, vb);
                 var (leftProblem, leftResult) = await QueryEndpoints.SearchAsync(left, new SearchRequest(q, depth, PlaygroundPage.EmptyAsNull(ma), null), context);
                 var (rightProblem, rightResult) = await QueryEndpoints.SearchAsync(right, new SearchRequest(q, depth, PlaygroundPage.EmptyAsNull(mb), null), context);
-                var leftChunks = leftResult?.Results.Select(r => r.ChunkId).ToHashSet() ?? [];
-                var rightChunks = rightResult?.Results.Select(r => r.ChunkId).ToHashSet() ?? [];
-                Markup Side(string reference, string? mode, IResult? problem, SearchResult? result, IReadOnlySet<long> other) => Html.Of($"""
+                var leftChunks = leftResult?.Results.Select(PlaygroundPage.PassageKey).ToHashSet(StringComparer.Ordinal) ?? [];
+                var rightChunks = rightResult?.Results.Select(PlaygroundPage.PassageKey).ToHashSet(StringComparer.Ordinal) ?? [];
+                Markup Side(string reference, string? mode, IResult? problem, SearchResult? result, IReadOnlySet<string> other) => Html.Of($"""
                     <section class="side" aria-label="{reference}">
                     <h2>{reference} <small>{(string.IsNullOrEmpty(mode) ? "collection default" : mode)}</small></h2>
                     {(problem is not null ? ConsoleLayout.Notice(ConsoleEndpoints.Describe(problem)) : PlaygroundPage.Hits(reference, result!, other))}

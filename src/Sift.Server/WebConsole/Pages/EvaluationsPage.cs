@@ -69,7 +69,7 @@ internal static class EvaluationsPage
                 using var document = JsonDocument.Parse(run.Json);
                 view = ReportView.From(document.RootElement);
             }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
                 return ConsoleLayout.Page(context, "Evaluation", ConsoleLayout.Notice($"This {run.Kind} report is not an evaluation report the console can show."));
             }
@@ -204,7 +204,7 @@ internal static class EvaluationsPage
             dataset = view.Title[(view.Title.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
             headline = view.Metrics.FirstOrDefault(m => m.Name == view.Headline) ?? view.Metrics.FirstOrDefault();
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             // A report of another shape (a promote gate's verdict): listed by kind and time only.
         }

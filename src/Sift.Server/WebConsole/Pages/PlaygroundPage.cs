@@ -19,7 +19,8 @@ namespace Sift.Server.WebConsole.Pages;
 /// </summary>
 internal static partial class PlaygroundPage
 {
-    public static readonly string[] Modes = ["", "bm25", "dense", "hybrid"];
+    /// <summary>The retrieval modes a form offers; "" is the collection's own.</summary>
+    public static readonly string[] Modes = ["", .. Retrieval.RetrievalSettings.Modes];
 
     public static void Map(RouteGroupBuilder console)
     {
@@ -57,7 +58,7 @@ internal static partial class PlaygroundPage
             var form = await ConsoleEndpoints.ReadFormAsync(context);
             var reference = Reference(form["c"].ToString(), form["version"].ToString());
             var request = new AskRequest(form["q"].ToString(), ConsoleEndpoints.Number(form["k"].ToString()), null, EmptyAsNull(form["mode"].ToString()), null);
-            return await QueryEndpoints.AskAsync(reference, request, context, stream: true, result => ("answer", new { html = Answer(reference, result).Value }));
+            return await QueryEndpoints.AskAsync(reference, request, context, stream: true, result => ("answer", new { html = Answer(context, reference, result).Value }));
         });
 
         console.MapGet("/passage", (HttpContext context, CollectionHost host, Canaries canaries, string? c, string? doc, string? chunk, string? start, string? end) =>
@@ -168,8 +169,11 @@ internal static partial class PlaygroundPage
         return problem is not null ? ConsoleLayout.Notice(ConsoleEndpoints.Describe(problem)) : Hits(reference, result!, null);
     }
 
+    /// <summary>What makes two results the same passage, in one collection or two: its document and its text.</summary>
+    public static string PassageKey(SearchHit hit) => $"{hit.DocumentId}\n{hit.Text}";
+
     /// <summary>Search results; a passage not in <paramref name="other"/> (the other side of a comparison) is marked.</summary>
-    public static Markup Hits(string reference, SearchResult result, IReadOnlySet<long>? other)
+    public static Markup Hits(string reference, SearchResult result, IReadOnlySet<string>? other)
     {
         if (result.Results.Count == 0)
         {
@@ -180,9 +184,9 @@ internal static partial class PlaygroundPage
             {Html.If(result.Degraded is not null, () => ConsoleLayout.Notice($"Degraded: {result.Degraded}", "warn"))}
             <p class="meta">{Served(result.Served)}{(result.Cached ? " · from cache" : "")}</p>
             <ol class="hits">{Html.Each(result.Results, hit => Html.Of($"""
-                <li class="hit{(other is not null && !other.Contains(hit.ChunkId) ? " only-here" : "")}" data-chunk="{hit.ChunkId}">
+                <li class="hit{(other is not null && !other.Contains(PassageKey(hit)) ? " only-here" : "")}" data-chunk="{hit.ChunkId}">
                 <div class="hit-head"><a href="{PassageUrl(reference, hit.DocumentId, hit.ChunkId, null, null)}">{(hit.Title.Length > 0 ? hit.Title : hit.DocumentId)}</a>
-                <span class="score" title="score">{hit.Score:0.000}</span>{Html.If(other is not null && !other.Contains(hit.ChunkId), () => Html.Of($"<span class=\"badge\">only here</span>"))}</div>
+                <span class="score" title="score">{hit.Score:0.000}</span>{Html.If(other is not null && !other.Contains(PassageKey(hit)), () => Html.Of($"<span class=\"badge\">only here</span>"))}</div>
                 <p class="snippet">{hit.Snippet}</p>
                 <p class="path">{hit.Source}{(hit.HeadingPath.Count > 0 ? " › " + string.Join(" › ", hit.HeadingPath) : "")}{(hit.Page is { } page ? $" · page {page}" : "")}</p>
                 </li>
@@ -193,11 +197,11 @@ internal static partial class PlaygroundPage
     private static async Task<Markup> AnswerAsync(HttpContext context, string reference, string question, int? k, string? mode)
     {
         var response = await QueryEndpoints.AskAsync(reference, new AskRequest(question, k, null, EmptyAsNull(mode), null), context, stream: false, _ => default);
-        return response is IValueHttpResult { Value: AnswerResult answer } ? Answer(reference, answer) : ConsoleLayout.Notice(ConsoleEndpoints.Describe(response));
+        return response is IValueHttpResult { Value: AnswerResult answer } ? Answer(context, reference, answer) : ConsoleLayout.Notice(ConsoleEndpoints.Describe(response));
     }
 
     /// <summary>An answer: its text with citation markers linked, the citations, flags, timings, usage, and the feedback form.</summary>
-    public static Markup Answer(string reference, AnswerResult answer)
+    public static Markup Answer(HttpContext context, string reference, AnswerResult answer)
     {
         var flags = answer.Flags;
         var badges = new List<Markup>();
@@ -252,6 +256,7 @@ internal static partial class PlaygroundPage
             </tbody></table>
             </details>
             <form class="feedback" method="post" action="/console/feedback" hx-post="/console/feedback" hx-swap="outerHTML">
+            {ConsoleLayout.TokenField(context)}
             <input type="hidden" name="answerId" value="{answer.Id}">
             <label for="comment-{answer.Id}">Was this helpful?</label>
             <input id="comment-{answer.Id}" name="comment" maxlength="4000" placeholder="Comment (optional)">

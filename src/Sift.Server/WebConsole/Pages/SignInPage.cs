@@ -22,6 +22,7 @@ internal static class SignInPage
                 return Render(context, next, "Enter an API key.");
             }
 
+            Caller.Detach(context); // whoever the cookie said, only the key typed here signs in
             if (await Authentication.IdentifyAsync(context, secret, options, keys) is { } refused)
             {
                 return Render(context, next, ConsoleEndpoints.Describe(refused));
