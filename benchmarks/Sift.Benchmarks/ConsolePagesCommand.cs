@@ -105,7 +105,7 @@ internal static partial class ConsolePagesCommand
         return 0;
     }
 
-    private static string Kb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KB");
+    private static string Kb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1000.0:0.0} kB");
 
     private static string Token(string html) => CsrfField().Match(html).Groups[1].Value;
 
