@@ -38,6 +38,8 @@ switch (args.FirstOrDefault())
         return await Sift.Benchmarks.MonitoringCommand.Drift(args[1], args[2], args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 150);
     case "support" when args.Length == 2:
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
+    case "ltr" when args.Length == 4:
+        return await Sift.Benchmarks.LtrCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:
         return await Sift.Benchmarks.ConsolePagesCommand.Run(args[1], args[2], args[3], args.Length == 5 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 500);
     case "sql-bm25" when args.Length == 3:
