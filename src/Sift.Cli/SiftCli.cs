@@ -63,6 +63,7 @@ public static class SiftCli
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(PromptsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DocumentsCommand.Create());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sift.Composition;
 using Sift.Core;
 using Sift.Core.Stages;
 using Sift.Core.Storage;
@@ -22,7 +23,8 @@ internal sealed class RetrievalOptions
     private readonly Option<int?> _efSearch = new("--ef-search") { Description = "HNSW candidate list size per query (larger: better recall, slower)" };
     private readonly Option<bool> _exact = new("--exact") { Description = "Scan every vector instead of the HNSW graph" };
     private readonly Option<string?> _rerank = new("--rerank") { Description = "Rerank the top results with a cross-encoder: an ONNX model folder (ms-marco-MiniLM style)" };
-    private readonly Option<int> _rerankDepth = new("--rerank-depth") { Description = "How many first-stage results the reranker reorders", DefaultValueFactory = _ => 50 };
+    private readonly Option<int?> _rerankDepth = new("--rerank-depth") { Description = "How many first-stage results the reranker reorders (default 50; a learned ranker's 100)" };
+    private readonly Option<bool> _noRanker = new("--no-ranker") { Description = "Leave out the collection's learned ranker (sift train ranker), to compare" };
 
     public RetrievalOptions()
     {
@@ -39,6 +41,7 @@ internal sealed class RetrievalOptions
         command.Options.Add(_exact);
         command.Options.Add(_rerank);
         command.Options.Add(_rerankDepth);
+        command.Options.Add(_noRanker);
     }
 
     /// <summary>The mode asked for, else the collection's setting, else the default.</summary>
@@ -49,6 +52,7 @@ internal sealed class RetrievalOptions
     public Retriever Build(ParseResult result, IChunkStore collection, Bm25Parameters? bm25 = null)
     {
         var defaults = RetrievalSettings.For(collection);
+        var learned = result.GetValue(_rerank) is null && !result.GetValue(_noRanker) ? LearnedRankers.For(collection, CommonOptions.Analyzer, access: null) : null;
         return RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(
             result.GetValue(_mode) ?? defaults.Mode,
             result.GetValue(_fusion) ?? defaults.Fusion,
@@ -56,8 +60,8 @@ internal sealed class RetrievalOptions
             result.GetValue(_efSearch),
             result.GetValue(_exact),
             bm25,
-            result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : null,
-            result.GetValue(_rerankDepth)));
+            result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : learned,
+            result.GetValue(_rerankDepth) ?? (learned is null ? 50 : LearnedRankers.Depth)));
     }
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>

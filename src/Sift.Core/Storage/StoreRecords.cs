@@ -19,6 +19,8 @@ public sealed record Bm25Parameters(float K1 = 0.9f, float B = 0.4f)
 /// A collection's own retrieval defaults (used when a command does not say otherwise) and its vector index settings.
 /// </summary>
 /// <param name="IngestAlias">The alias an ingest moves to the version it makes when it names none (null: prod).</param>
+/// <param name="Ranker">A learned ranker trained for this collection (<c>sift train ranker</c>), as the JSON document its
+/// trainer wrote; searches rerank with it unless told not to. Null: none.</param>
 public sealed record CollectionSettings(
     string? Mode = null,
     string? Fusion = null,
@@ -27,7 +29,8 @@ public sealed record CollectionSettings(
     int EfConstruction = 200,
     int EfSearch = 100,
     bool Quantize = false,
-    string? IngestAlias = null);
+    string? IngestAlias = null,
+    string? Ranker = null);
 
 /// <summary>A document as the collection holds it.</summary>
 /// <param name="Source">The file it was read from, as the ingest saw it.</param>

@@ -26,7 +26,8 @@ public static class SettingsMeta
             Number("ef_construction", defaults.EfConstruction),
             Number("ef_search", defaults.EfSearch),
             Text("quantize") == "true",
-            Text("ingest_to"));
+            Text("ingest_to"),
+            Text("ranker"));
     }
 
     /// <summary>Every settings key with its text, null for a key to remove (a default the collection does not override).</summary>
@@ -40,6 +41,7 @@ public static class SettingsMeta
         (Prefix + "ef_search", settings.EfSearch.ToString(CultureInfo.InvariantCulture)),
         (Prefix + "quantize", settings.Quantize ? "true" : "false"),
         (Prefix + "ingest_to", settings.IngestAlias),
+        (Prefix + "ranker", settings.Ranker),
     ];
 
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>

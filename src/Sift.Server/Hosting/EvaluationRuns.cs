@@ -92,7 +92,8 @@ public sealed class EvaluationRuns(CollectionHost host, ServerOptions options, I
                 try
                 {
                     var data = BeirDataset.LoadJudgedQueries(Path.Combine(options.Datasets!, run.Dataset), run.Split);
-                    var retriever = RetrieverFactory.Create(target, CollectionHost.Analyzer, RetrievalSettings.For(target));
+                    var retriever = RetrieverFactory.Create(
+                        target, CollectionHost.Analyzer, LearnedRankers.Apply(RetrievalSettings.For(target), target, CollectionHost.Analyzer, access));
                     var (_, report) = await RetrievalReports.EvaluateAsync(
                         data, target, retriever, MetricSpec.Defaults, Depth, MetadataFilter.For(access), null, redact: false, stoppingToken).ConfigureAwait(false);
                     if (run.Version is { } version && host.Find(run.Collection)?.Versions is { } catalog)

@@ -40,7 +40,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         IChunkStore collection, Caller caller, string query, int k, string? mode, MetadataFilter? filter, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var settings = Settings(collection, mode);
+        var settings = Settings(collection, mode, caller);
         var restricted = Restrict(filter, caller);
         var generation = collection.Generation;
         async Task<SearchResponse> Run(CancellationToken cancel)
@@ -69,7 +69,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         IChunkStore collection, Caller caller, string question, int k, int budget, string? mode, MetadataFilter? filter,
         Action<string>? onToken, CancellationToken cancellationToken)
     {
-        var settings = Settings(collection, mode);
+        var settings = Settings(collection, mode, caller);
         var restricted = Restrict(filter, caller);
         var generation = collection.Generation;
         var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, options.MinCoverage, _llm?.Model, _llm?.Prompt.Version), caller);
@@ -109,10 +109,13 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         return (answer with { Question = question }, cached, id);
     }
 
-    /// <summary>The collection's configured retrieval, with the request's mode when it names one.</summary>
-    private static RetrievalSettings Settings(IChunkStore collection, string? mode)
+    /// <summary>
+    /// The collection's configured retrieval, with the request's mode when it names one, and its learned ranker (if
+    /// trained) with IDF over what the caller may see.
+    /// </summary>
+    private static RetrievalSettings Settings(IChunkStore collection, string? mode, Caller caller)
     {
-        var defaults = RetrievalSettings.For(collection);
+        var defaults = Composition.LearnedRankers.Apply(RetrievalSettings.For(collection), collection, CollectionHost.Analyzer, caller.Access);
         return mode is null ? defaults : defaults with { Mode = mode };
     }
 

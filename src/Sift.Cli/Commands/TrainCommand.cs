@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using Sift.Cli.Output;
+using Sift.Composition;
+using Sift.Evaluation.Beir;
+using Spectre.Console;
+
+namespace Sift.Cli.Commands;
+
+/// <summary>
+/// <c>sift train ranker -c NAME --dataset DIR</c>: a learned ranker (LightGBM LambdaRank over lexical, proximity, RM3
+/// and GloVe features) trained on the dataset's judged training queries over the collection's own BM25 candidates,
+/// cross-validated by query, and kept with the collection (a new version), which then reranks with it by default.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var collection = CommonOptions.Collection(description: "The collection holding the dataset's corpus (e.g. made by sift eval retrieval --collection)");
+        var dataset = new Option<string>("--dataset") { Description = "BEIR-layout folder: queries.jsonl and qrels/SPLIT.tsv", Required = true };
+        var split = new Option<string>("--split") { Description = "The judged queries to learn from", DefaultValueFactory = _ => "train" };
+        var ranker = new Command("ranker", "Train a learned ranker for a collection from judged queries; searches, answers and evaluations then rerank with it (--no-ranker to compare)")
+        {
+            collection, dataset, split,
+        };
+        ranker.SetAction(async (result, cancellation) =>
+        {
+            var splitName = result.GetValue(split)!;
+            if (splitName == "test")
+            {
+                throw new Core.InvalidOptionException("--split", "is 'test': learn from a training split (train) and keep test for reporting, or the test score means nothing");
+            }
+
+            var data = BeirDataset.LoadJudgedQueries(result.GetValue(dataset)!, splitName);
+            using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            var training = await LearnedRankers.TrainAsync(target, CommonOptions.Analyzer, data, cancellation);
+            target.Configure(target.Settings with { Ranker = training.Model.ToJson() });
+            var recorded = VersionsCommand.Record(result, target, "train-ranker", $"{data.Name} {data.Split}", to: null);
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new
+                {
+                    collection = target.Name,
+                    dataset = data.Name,
+                    split = data.Split,
+                    training.Queries,
+                    training.Candidates,
+                    folds = training.FirstStage.Select((b, i) => new { bm25 = b, learned = training.Learned[i] }),
+                    seconds = training.Elapsed.TotalSeconds,
+                    modelBytes = training.Model.SizeBytes,
+                    version = recorded?.Version.Id,
+                });
+                return 0;
+            }
+
+            var table = new Table().Title($"{data.Name} {data.Split}: {training.Queries} queries, {training.Candidates} candidates; nDCG@10 on held-out folds").AddColumns("fold", "bm25", "learned");
+            for (var i = 0; i < training.FirstStage.Length; i++)
+            {
+                table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), training.FirstStage[i].ToString("0.0000", CultureInfo.InvariantCulture), training.Learned[i].ToString("0.0000", CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated(
+                $"trained in {training.Elapsed.TotalSeconds:0.0}s ({training.Model.SizeBytes / 1024.0:0} KiB model); '{target.Name}' now reranks its top {LearnedRankers.Depth} with it{VersionsCommand.Made(recorded)}");
+            return 0;
+        });
+        return new Command("train", "Learn from judged queries: ranker") { ranker };
+    }
+}

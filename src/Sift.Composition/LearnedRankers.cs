@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Sift.Core;
+using Sift.Core.Filtering;
+using Sift.Core.Stages;
+using Sift.Core.Storage;
+using Sift.Evaluation.Beir;
+using Sift.Evaluation.Metrics;
+using Sift.Models.Learned;
+using Sift.Models.Static;
+using Sift.Retrieval;
+
+namespace Sift.Composition;
+
+/// <summary>How a ranker's training went: cross-validated by query, then trained on every query.</summary>
+/// <param name="FirstStage">Mean nDCG@10 of the first stage (BM25) on each held-out fold.</param>
+/// <param name="Learned">Mean nDCG@10 of the ranker trained on the other folds, on the same held-out fold.</param>
+public sealed record RankerTraining(RankerModel Model, double[] FirstStage, double[] Learned, int Queries, int Candidates, TimeSpan Elapsed);
+
+/// <summary>
+/// Learned rankers of collections: trained from judged queries over the collection's own first stage (BM25's top
+/// <see cref="Depth"/>), kept in the collection's settings, and applied as the rerank stage of every search, answer and
+/// evaluation that does not turn them off, by the CLI and the server alike.
+/// </summary>
+public static class LearnedRankers
+{
+    /// <summary>First-stage candidates a ranker reorders.</summary>
+    public const int Depth = 100;
+
+    private const int Folds = 3;
+
+    private static readonly ConcurrentDictionary<string, Lazy<(RankerModel Model, CandidateCache Cache)>> Loaded = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The collection's learned ranker, with IDF over what <paramref name="access"/> may see (all when null); null when
+    /// the collection has none.
+    /// </summary>
+    public static IReranker? For(IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access)
+    {
+        if (collection.Settings.Ranker is not { } json)
+        {
+            return null;
+        }
+
+        // One parsed model and one analysed-chunk cache per collection and model (versions sharing a model share it).
+        var key = $"{collection.Location}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))}";
+        var (model, cache) = Loaded.GetOrAdd(key, _ => new Lazy<(RankerModel, CandidateCache)>(() => (RankerModel.Parse(json), new CandidateCache(analyzer)))).Value;
+        var index = collection.LexicalIndex(Bm25Parameters.Default);
+        return new LearnedReranker(model, cache, term => index.Idf(term, access));
+    }
+
+    /// <summary><paramref name="settings"/> reranking with the collection's learned ranker, when it has one.</summary>
+    public static RetrievalSettings Apply(RetrievalSettings settings, IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access) =>
+        For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
+
+    /// <summary>
+    /// Trains a ranker on <paramref name="data"/>'s judged queries over <paramref name="collection"/> (which must hold
+    /// the dataset's corpus): each query's BM25 top 100 with their grades, three folds by query to measure it, then
+    /// every query for the model kept.
+    /// </summary>
+    public static async Task<RankerTraining> TrainAsync(IChunkStore collection, ITextAnalyzer analyzer, BeirDataset data, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var retriever = RetrieverFactory.Create(collection, analyzer, new RetrievalSettings("bm25"));
+        var index = collection.LexicalIndex(Bm25Parameters.Default);
+        var cache = new CandidateCache(analyzer);
+        double Idf(string term) => index.Idf(term, null);
+
+        var judged = new List<(string Id, string Text, IReadOnlyList<RetrievedChunk> Retrieved)>();
+        foreach (var (id, text) in data.Queries.OrderBy(q => Hash(q.Key), StringComparer.Ordinal))
+        {
+            judged.Add((id, text, await retriever.RetrieveAsync(new RetrievalQuery(text, Depth), cancellationToken).ConfigureAwait(false)));
+        }
+
+        var seen = judged.SelectMany(q => q.Retrieved).DistinctBy(r => r.Chunk.Id).Select(r => cache.For(r.Chunk, r.Score)).ToList();
+        if (seen.Count == 0)
+        {
+            throw new SiftException($"no query of {data.Name} ({data.Split}) retrieves anything from '{collection.Name}': train on the collection that holds the dataset's corpus");
+        }
+
+        var lengths = new FieldLengths(seen.Average(c => c.Title.Count), seen.Average(c => c.Body.Count), seen.Average(c => c.Title.Count + c.Body.Count));
+        var examples = judged.Select(q => new RankingExample(
+            q.Id,
+            RankingFeatures.Compute(cache.Terms(q.Text), StaticWordEmbedder.Default.Embed(q.Text), [.. q.Retrieved.Select(r => cache.For(r.Chunk, r.Score))], Idf, lengths),
+            [.. q.Retrieved.Select(r => data.Qrels[q.Id].GetValueOrDefault(r.Chunk.DocumentId))])).ToList();
+
+        var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
+            [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
+        var (firstStage, learned) = (new double[Folds], new double[Folds]);
+        for (var fold = 0; fold < Folds; fold++)
+        {
+            var heldOut = examples.Where((_, i) => i % Folds == fold).ToList();
+            var model = RankerModel.Train([.. examples.Where((_, i) => i % Folds != fold)], lengths, provenance);
+            firstStage[fold] = heldOut.Average(e => Ndcg10(e, [.. e.Features.Select(f => f[0])], judged, data));
+            learned[fold] = heldOut.Average(e => Ndcg10(e, model.Score(e.Features), judged, data));
+        }
+
+        var final = RankerModel.Train(examples, lengths, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
+        return new RankerTraining(final, firstStage, learned, examples.Count, examples.Sum(e => e.Grades.Length), started.Elapsed);
+    }
+
+    /// <summary>nDCG@10 over documents (a document ranks at its best chunk) of one query's candidates ordered by <paramref name="scores"/>.</summary>
+    private static double Ndcg10(RankingExample example, float[] scores, List<(string Id, string Text, IReadOnlyList<RetrievedChunk> Retrieved)> judged, BeirDataset data)
+    {
+        var retrieved = judged.First(q => q.Id == example.QueryId).Retrieved;
+        var ranked = retrieved.Select((r, i) => (r.Chunk.DocumentId, Score: (double)scores[i])).OrderByDescending(r => r.Score)
+            .Select(r => r.DocumentId).Distinct(StringComparer.Ordinal).ToList();
+        return RetrievalMetrics.Ndcg(ranked, data.Qrels[example.QueryId], 10);
+    }
+
+    /// <summary>A stable order of queries unrelated to their ids' order, so folds mix whatever the ids encode.</summary>
+    private static string Hash(string id) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
+}

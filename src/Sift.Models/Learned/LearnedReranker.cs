@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Sift.Core.Documents;
+using Sift.Core.Stages;
+using Sift.Models.Static;
+
+namespace Sift.Models.Learned;
+
+/// <summary>A chunk's analysed title and body and its GloVe SIF vector, computed once per chunk.</summary>
+public sealed class CandidateCache(ITextAnalyzer analyzer)
+{
+    private const int MaxChunks = 200_000;
+
+    private readonly ConcurrentDictionary<long, (IReadOnlyList<string> Title, IReadOnlyList<string> Body, float[] Vector)> _chunks = new();
+
+    public RankingCandidate For(StoredChunk chunk, double score)
+    {
+        if (!_chunks.TryGetValue(chunk.Id, out var known))
+        {
+            if (_chunks.Count >= MaxChunks)
+            {
+                _chunks.Clear();
+            }
+
+            known = _chunks[chunk.Id] = (Terms(chunk.Title), Terms(chunk.Text), StaticWordEmbedder.Default.Embed(ModelText.Of(chunk)));
+        }
+
+        return new RankingCandidate(known.Title, known.Body, known.Vector, score);
+    }
+
+    public IReadOnlyList<string> Terms(string text) => [.. analyzer.Analyze(text).Select(t => t.Term)];
+}
+
+/// <summary>
+/// The rerank stage of a collection with a learned ranker: scores the first stage's candidates with the model, over
+/// features whose IDF is what the caller may see (<paramref name="idf"/>), and orders them by it.
+/// </summary>
+public sealed class LearnedReranker(RankerModel model, CandidateCache cache, Func<string, double> idf) : IReranker
+{
+    public string Name => "learned";
+
+    public Task<IReadOnlyList<RetrievedChunk>> RerankAsync(string query, IReadOnlyList<RetrievedChunk> candidates, CancellationToken cancellationToken = default)
+    {
+        var features = RankingFeatures.Compute(
+            cache.Terms(query), StaticWordEmbedder.Default.Embed(query), [.. candidates.Select(c => cache.For(c.Chunk, c.Score))], idf, model.Lengths);
+        var scores = model.Score(features);
+        IReadOnlyList<RetrievedChunk> ranked = [.. candidates.Select((c, i) => (Candidate: c, Score: scores[i]))
+            .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.Rank)
+            .Select((c, i) => c.Candidate with { Score = c.Score, Rank = i + 1 })];
+        return Task.FromResult(ranked);
+    }
+}

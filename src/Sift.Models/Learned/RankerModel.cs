@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.LightGbm;
+using Sift.Core;
+
+namespace Sift.Models.Learned;
+
+/// <summary>One training query: its candidates' features (first-stage order) and their relevance grades (0 = not relevant).</summary>
+public sealed record RankingExample(string QueryId, float[][] Features, int[] Grades);
+
+/// <summary>What a ranker was trained on and how it measured, kept with it.</summary>
+/// <param name="CrossValidation">Mean nDCG@10 over held-out folds (by query): the first stage's, then the ranker's.</param>
+public sealed record RankerProvenance(
+    string Dataset, string Split, int Queries, string DataSha256, int Depth, string TrainedAt, double[] CrossValidation, string SiftVersion);
+
+/// <summary>
+/// A LightGBM LambdaRank model (ML.NET) over <see cref="RankingFeatures"/>: trained from judged queries, scored in
+/// batches of one query's candidates, and kept as a JSON document (features, field lengths, provenance and the model
+/// itself in base64) that lives in the collection's settings, so every version keeps the ranker it was searched with.
+/// </summary>
+public sealed class RankerModel
+{
+    public const string Kind = "lightgbm-lambdarank";
+    private const int FeatureCount = 15;
+
+    private static readonly MLContext Ml = new(seed: 17);
+
+    private readonly ITransformer _model;
+    private readonly byte[] _bytes;
+    private readonly Lock _gate = new();
+
+    private RankerModel(ITransformer model, byte[] bytes, FieldLengths lengths, RankerProvenance provenance)
+    {
+        (_model, _bytes, Lengths, Provenance) = (model, bytes, lengths, provenance);
+    }
+
+    public FieldLengths Lengths { get; }
+
+    public RankerProvenance Provenance { get; }
+
+    public int SizeBytes => _bytes.Length;
+
+    private sealed class Row
+    {
+        public float Label { get; set; }
+
+        public uint Group { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>Trains on <paramref name="examples"/> (queries with at least one candidate).</summary>
+    public static RankerModel Train(IReadOnlyList<RankingExample> examples, FieldLengths lengths, RankerProvenance provenance)
+    {
+        if (RankingFeatures.Names.Count != FeatureCount)
+        {
+            throw new InvalidOperationException("the feature list and the model's vector size differ");
+        }
+
+        var rows = examples.SelectMany((example, group) => example.Features.Select((features, i) => new Row
+        {
+            Label = Math.Max(0, example.Grades[i]),
+            Group = (uint)group,
+            Features = features,
+        })).ToList();
+        if (rows.Count == 0)
+        {
+            throw new SiftException("no training query has any candidate: is the collection the dataset's corpus?");
+        }
+
+        var data = Ml.Data.LoadFromEnumerable(rows);
+        var pipeline = Ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group))
+            .Append(Ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
+            {
+                LabelColumnName = nameof(Row.Label),
+                FeatureColumnName = nameof(Row.Features),
+                RowGroupColumnName = "GroupKey",
+                NumberOfLeaves = 15,
+                NumberOfIterations = 300,
+                LearningRate = 0.05,
+                MinimumExampleCountPerLeaf = 30,
+                Seed = 17,
+                Silent = true,
+            }));
+        var model = pipeline.Fit(data);
+        using var stream = new MemoryStream();
+        Ml.Model.Save(model, data.Schema, stream);
+        return new RankerModel(model, stream.ToArray(), lengths, provenance);
+    }
+
+    /// <summary>The model's score of each candidate (higher is better).</summary>
+    public float[] Score(float[][] features)
+    {
+        if (features.Length == 0)
+        {
+            return [];
+        }
+
+        var data = Ml.Data.LoadFromEnumerable(features.Select(f => new Row { Features = f }));
+        // ML.NET transformers are safe to share, but LightGBM's native booster is not re-entrant: one query at a time.
+        lock (_gate)
+        {
+            return [.. _model.Transform(data).GetColumn<float>("Score")];
+        }
+    }
+
+    /// <summary>The JSON document kept in the collection's settings.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new Document(Kind, [.. RankingFeatures.Names], Lengths, Provenance, Convert.ToBase64String(_bytes)), Json);
+
+    /// <summary>Reads a document written by <see cref="ToJson"/>; a clear error for anything else.</summary>
+    public static RankerModel Parse(string json)
+    {
+        Document document;
+        try
+        {
+            document = JsonSerializer.Deserialize<Document>(json, Json) ?? throw new JsonException("empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new SiftException($"the collection's ranker is not a ranker Sift wrote ({ex.Message})", ex);
+        }
+
+        if (document.Kind != Kind || !document.Features.SequenceEqual(RankingFeatures.Names))
+        {
+            throw new SiftException($"the collection's ranker ({document.Kind}, {document.Features.Count} features) was trained by another Sift: train it again (sift train ranker)");
+        }
+
+        var bytes = Convert.FromBase64String(document.Model);
+        using var stream = new MemoryStream(bytes);
+        return new RankerModel(Ml.Model.Load(stream, out _), bytes, document.Lengths, document.Provenance);
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private sealed record Document(string Kind, IReadOnlyList<string> Features, FieldLengths Lengths, RankerProvenance Provenance, string Model);
+}
