@@ -25,6 +25,8 @@ using Sift.Evaluation.Metrics;
 //   canary [RUNS]                 simulated canaries: false rollbacks over A/A runs, requests until a degraded one is rolled back
 //   drift SCIFACT_DIR NFCORPUS_DIR [WINDOW]
 //                                 drift alerts on same-distribution windows (false alarms) and on a planted shift
+//   rerank STORE COLLECTION DATASET_DIR
+//                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]
 //                                 the console's page weight (first visit, gzipped) and server time per page, against a
 //                                 running sift serve (run-console-pages.sh seeds it)
@@ -38,8 +40,8 @@ switch (args.FirstOrDefault())
         return await Sift.Benchmarks.MonitoringCommand.Drift(args[1], args[2], args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 150);
     case "support" when args.Length == 2:
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
-    case "ltr" when args.Length == 4:
-        return await Sift.Benchmarks.LtrCommand.Run(args[1], args[2], args[3]);
+    case "rerank" when args.Length == 4:
+        return await Sift.Benchmarks.RerankCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:
         return await Sift.Benchmarks.ConsolePagesCommand.Run(args[1], args[2], args[3], args.Length == 5 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 500);
     case "sql-bm25" when args.Length == 3:
@@ -59,7 +61,7 @@ switch (args.FirstOrDefault())
     case "engines-score" when args.Length == 3:
         return await EnginesCommand.Score(args[1], args[2]);
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | canary [RUNS] | drift SCIFACT_DIR NFCORPUS_DIR [WINDOW] | console-pages BASE_URL KEY COLLECTION [TRAFFIC] | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | canary [RUNS] | drift SCIFACT_DIR NFCORPUS_DIR [WINDOW] | rerank STORE COLLECTION DATASET_DIR | console-pages BASE_URL KEY COLLECTION [TRAFFIC] | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
         return 2;
 }
 

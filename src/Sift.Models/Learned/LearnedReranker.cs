@@ -10,7 +10,7 @@ public sealed class CandidateCache(ITextAnalyzer analyzer)
 {
     private const int MaxChunks = 200_000;
 
-    private readonly ConcurrentDictionary<long, (IReadOnlyList<string> Title, IReadOnlyList<string> Body, float[] Vector)> _chunks = new();
+    private readonly ConcurrentDictionary<long, RankingCandidate> _chunks = new();
 
     public RankingCandidate For(StoredChunk chunk, double score)
     {
@@ -21,10 +21,10 @@ public sealed class CandidateCache(ITextAnalyzer analyzer)
                 _chunks.Clear();
             }
 
-            known = _chunks[chunk.Id] = (Terms(chunk.Title), Terms(chunk.Text), StaticWordEmbedder.Default.Embed(ModelText.Of(chunk)));
+            known = _chunks[chunk.Id] = new RankingCandidate(Terms(chunk.Title), Terms(chunk.Text), StaticWordEmbedder.Default.Embed(ModelText.Of(chunk)), 0);
         }
 
-        return new RankingCandidate(known.Title, known.Body, known.Vector, score);
+        return known with { Score = score };
     }
 
     public IReadOnlyList<string> Terms(string text) => [.. analyzer.Analyze(text).Select(t => t.Term)];

@@ -26,13 +26,15 @@ public sealed class RankerModel
 
     private static readonly MLContext Ml = new(seed: 17);
 
-    private readonly ITransformer _model;
     private readonly byte[] _bytes;
-    private readonly Lock _gate = new();
+
+    /// <summary>One prediction engine per thread (an engine is not thread-safe; the trees it scores with are shared).</summary>
+    private readonly ThreadLocal<PredictionEngine<Row, Prediction>> _engines;
 
     private RankerModel(ITransformer model, byte[] bytes, FieldLengths lengths, RankerProvenance provenance)
     {
-        (_model, _bytes, Lengths, Provenance) = (model, bytes, lengths, provenance);
+        (_bytes, Lengths, Provenance) = (bytes, lengths, provenance);
+        _engines = new ThreadLocal<PredictionEngine<Row, Prediction>>(() => Ml.Model.CreatePredictionEngine<Row, Prediction>(model));
     }
 
     public FieldLengths Lengths { get; }
@@ -49,6 +51,11 @@ public sealed class RankerModel
 
         [VectorType(FeatureCount)]
         public float[] Features { get; set; } = [];
+    }
+
+    private sealed class Prediction
+    {
+        public float Score { get; set; }
     }
 
     /// <summary>Trains on <paramref name="examples"/> (queries with at least one candidate).</summary>
@@ -98,12 +105,17 @@ public sealed class RankerModel
             return [];
         }
 
-        var data = Ml.Data.LoadFromEnumerable(features.Select(f => new Row { Features = f }));
-        // ML.NET transformers are safe to share, but LightGBM's native booster is not re-entrant: one query at a time.
-        lock (_gate)
+        // A prediction engine per row costs microseconds; a data view per query (Transform) cost about 2 ms.
+        var engine = _engines.Value!;
+        var row = new Row();
+        var scores = new float[features.Length];
+        for (var i = 0; i < features.Length; i++)
         {
-            return [.. _model.Transform(data).GetColumn<float>("Score")];
+            row.Features = features[i];
+            scores[i] = engine.Predict(row).Score;
         }
+
+        return scores;
     }
 
     /// <summary>The JSON document kept in the collection's settings.</summary>

@@ -3,7 +3,31 @@ using System.Numerics.Tensors;
 namespace Sift.Models.Learned;
 
 /// <summary>A first-stage candidate as the features see it: its analysed title and body, its vector, its score.</summary>
-public sealed record RankingCandidate(IReadOnlyList<string> Title, IReadOnlyList<string> Body, float[] Vector, double Score);
+public sealed record RankingCandidate(IReadOnlyList<string> Title, IReadOnlyList<string> Body, float[] Vector, double Score)
+{
+    /// <summary>How often each term occurs in the title, the body and both (counted once per candidate, and kept by a cache).</summary>
+    public TermCounts Counts { get; init; } = TermCounts.Of(Title, Body);
+}
+
+/// <summary>A candidate's term frequencies per field.</summary>
+public sealed record TermCounts(Dictionary<string, int> Title, Dictionary<string, int> Body, Dictionary<string, int> All)
+{
+    public static TermCounts Of(IReadOnlyList<string> title, IReadOnlyList<string> body)
+    {
+        static Dictionary<string, int> Count(IEnumerable<string> terms)
+        {
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var term in terms)
+            {
+                counts[term] = counts.GetValueOrDefault(term) + 1;
+            }
+
+            return counts;
+        }
+
+        return new TermCounts(Count(title), Count(body), Count(title.Concat(body)));
+    }
+}
 
 /// <summary>Average title, body and whole lengths (in analysed terms) that BM25's length normalisation divides by.</summary>
 public sealed record FieldLengths(double Title, double Body, double All);
@@ -36,7 +60,7 @@ public static class RankingFeatures
         double Idf(string term) => idfs.TryGetValue(term, out var known) ? known : idfs[term] = idf(term);
         var queryIdf = unique.Sum(Idf);
         var top = candidates.Max(c => c.Score);
-        var counts = candidates.Select(c => Counts(c.Title, c.Body)).ToList();
+        var counts = candidates.Select(c => c.Counts.All).ToList();
         var expansion = Rm3Terms(candidates, counts, top);
 
         return [.. candidates.Select((candidate, rank) =>
@@ -44,20 +68,20 @@ public static class RankingFeatures
             var all = counts[rank];
             var length = candidate.Title.Count + candidate.Body.Count;
             var matched = unique.Where(all.ContainsKey).ToList();
-            var title = candidate.Title.ToHashSet(StringComparer.Ordinal);
+            var title = candidate.Counts.Title;
             return new[]
             {
                 (float)candidate.Score,
                 (float)Math.Log(rank + 1),
                 top <= 0 ? 0 : (float)(candidate.Score / top),
-                (float)Bm25(unique, candidate.Body, lengths.Body, 0.9, 0.4, Idf),
-                (float)Bm25(unique, candidate.Title, lengths.Title, 0.9, 0.4, Idf),
+                (float)Bm25(unique, candidate.Counts.Body, candidate.Body.Count, lengths.Body, 0.9, 0.4, Idf),
+                (float)Bm25(unique, candidate.Counts.Title, candidate.Title.Count, lengths.Title, 0.9, 0.4, Idf),
                 (float)Bm25(unique, all, length, lengths.All, 1.2, 0.75, Idf),
                 (float)Bm25(unique, all, length, lengths.All, 2.0, 0.9, Idf),
                 queryIdf == 0 ? 0 : (float)(matched.Sum(Idf) / queryIdf),
-                queryIdf == 0 ? 0 : (float)(unique.Where(title.Contains).Sum(Idf) / queryIdf),
+                queryIdf == 0 ? 0 : (float)(unique.Where(title.ContainsKey).Sum(Idf) / queryIdf),
                 unique.Count == 0 ? 0 : (float)matched.Count / unique.Count,
-                (float)Proximity([.. candidate.Title, .. candidate.Body], matched),
+                (float)(matched.Count < 2 ? matched.Count : Proximity([.. candidate.Title, .. candidate.Body], matched)),
                 (float)Math.Log(1 + length),
                 queryVector.Length == 0 || candidate.Vector.Length != queryVector.Length ? 0 : TensorPrimitives.CosineSimilarity(queryVector, candidate.Vector),
                 (float)expansion.Sum(e => e.Weight * Math.Log(1 + all.GetValueOrDefault(e.Term)) * Idf(e.Term)),
@@ -88,28 +112,9 @@ public static class RankingFeatures
         return [.. model.OrderByDescending(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal).Take(10).Select(m => (m.Key, m.Value))];
     }
 
-    private static Dictionary<string, int> Counts(IReadOnlyList<string> title, IReadOnlyList<string> body)
-    {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var term in title.Concat(body))
-        {
-            counts[term] = counts.GetValueOrDefault(term) + 1;
-        }
-
-        return counts;
-    }
-
     /// <summary>Lucene's BM25 of the query terms over one field's terms.</summary>
-    public static double Bm25(IReadOnlyList<string> terms, IReadOnlyList<string> field, double averageLength, double k1, double b, Func<string, double> idf)
-    {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var term in field)
-        {
-            counts[term] = counts.GetValueOrDefault(term) + 1;
-        }
-
-        return Bm25(terms, counts, field.Count, averageLength, k1, b, idf);
-    }
+    public static double Bm25(IReadOnlyList<string> terms, IReadOnlyList<string> field, double averageLength, double k1, double b, Func<string, double> idf) =>
+        Bm25(terms, TermCounts.Of(field, []).Title, field.Count, averageLength, k1, b, idf);
 
     private static double Bm25(IReadOnlyList<string> terms, Dictionary<string, int> counts, int length, double averageLength, double k1, double b, Func<string, double> idf)
     {
