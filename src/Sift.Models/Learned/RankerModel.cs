@@ -27,14 +27,12 @@ public sealed class RankerModel
     private static readonly MLContext Ml = new(seed: 17);
 
     private readonly byte[] _bytes;
-
-    /// <summary>One prediction engine per thread (an engine is not thread-safe; the trees it scores with are shared).</summary>
-    private readonly ThreadLocal<PredictionEngine<Row, Prediction>> _engines;
+    private readonly TreeScorer _trees;
 
     private RankerModel(ITransformer model, byte[] bytes, FieldLengths lengths, RankerProvenance provenance)
     {
         (_bytes, Lengths, Provenance) = (bytes, lengths, provenance);
-        _engines = new ThreadLocal<PredictionEngine<Row, Prediction>>(() => Ml.Model.CreatePredictionEngine<Row, Prediction>(model));
+        _trees = TreeScorer.From(model);
     }
 
     public FieldLengths Lengths { get; }
@@ -53,10 +51,6 @@ public sealed class RankerModel
         public float[] Features { get; set; } = [];
     }
 
-    private sealed class Prediction
-    {
-        public float Score { get; set; }
-    }
 
     /// <summary>Trains on <paramref name="examples"/> (queries with at least one candidate).</summary>
     public static RankerModel Train(IReadOnlyList<RankingExample> examples, FieldLengths lengths, RankerProvenance provenance)
@@ -100,22 +94,9 @@ public sealed class RankerModel
     /// <summary>The model's score of each candidate (higher is better).</summary>
     public float[] Score(float[][] features)
     {
-        if (features.Length == 0)
-        {
-            return [];
-        }
-
-        // A prediction engine per row costs microseconds; a data view per query (Transform) cost about 2 ms.
-        var engine = _engines.Value!;
-        var row = new Row();
-        var scores = new float[features.Length];
-        for (var i = 0; i < features.Length; i++)
-        {
-            row.Features = features[i];
-            scores[i] = engine.Predict(row).Score;
-        }
-
-        return scores;
+        // The trees walked directly: a data view per query (ML.NET's Transform) cost about 2 ms, a prediction engine
+        // about 11 microseconds a row.
+        return [.. features.Select(_trees.Score)];
     }
 
     /// <summary>The JSON document kept in the collection's settings.</summary>

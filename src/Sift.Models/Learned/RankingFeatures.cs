@@ -81,7 +81,7 @@ public static class RankingFeatures
                 queryIdf == 0 ? 0 : (float)(matched.Sum(Idf) / queryIdf),
                 queryIdf == 0 ? 0 : (float)(unique.Where(title.ContainsKey).Sum(Idf) / queryIdf),
                 unique.Count == 0 ? 0 : (float)matched.Count / unique.Count,
-                (float)(matched.Count < 2 ? matched.Count : Proximity([.. candidate.Title, .. candidate.Body], matched)),
+                (float)Proximity(candidate.Title, candidate.Body, matched),
                 (float)Math.Log(1 + length),
                 queryVector.Length == 0 || candidate.Vector.Length != queryVector.Length ? 0 : TensorPrimitives.CosineSimilarity(queryVector, candidate.Vector),
                 (float)expansion.Sum(e => e.Weight * Math.Log(1 + all.GetValueOrDefault(e.Term)) * Idf(e.Term)),
@@ -135,31 +135,39 @@ public static class RankingFeatures
     /// 1 / (1 + the shortest run of tokens holding every matched term, less their number): 1 when they stand side by
     /// side; the number matched (0 or 1) when fewer than two match.
     /// </summary>
-    public static double Proximity(IReadOnlyList<string> tokens, IReadOnlyList<string> matched)
+    public static double Proximity(IReadOnlyList<string> tokens, IReadOnlyList<string> matched) => Proximity(tokens, [], matched);
+
+    /// <summary>The same over a title followed by a body, read in place.</summary>
+    private static double Proximity(IReadOnlyList<string> title, IReadOnlyList<string> body, IReadOnlyList<string> matched)
     {
         if (matched.Count < 2)
         {
             return matched.Count;
         }
 
+        string Token(int i) => i < title.Count ? title[i] : body[i - title.Count];
+        var count = title.Count + body.Count;
+
         var want = matched.ToHashSet(StringComparer.Ordinal);
         var window = new Dictionary<string, int>(StringComparer.Ordinal);
         var best = int.MaxValue;
         var left = 0;
-        for (var right = 0; right < tokens.Count; right++)
+        for (var right = 0; right < count; right++)
         {
-            if (!want.Contains(tokens[right]))
+            var token = Token(right);
+            if (!want.Contains(token))
             {
                 continue;
             }
 
-            window[tokens[right]] = window.GetValueOrDefault(tokens[right]) + 1;
+            window[token] = window.GetValueOrDefault(token) + 1;
             while (window.Count == want.Count)
             {
                 best = Math.Min(best, right - left + 1);
-                if (want.Contains(tokens[left]) && --window[tokens[left]] == 0)
+                var first = Token(left);
+                if (want.Contains(first) && --window[first] == 0)
                 {
-                    window.Remove(tokens[left]);
+                    window.Remove(first);
                 }
 
                 left++;
