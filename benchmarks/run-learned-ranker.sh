@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The learned ranker on SciFact and NFCorpus (docs/benchmarks.md): each corpus ingested by sift eval retrieval (BM25,
 # the test split), a ranker trained on the train split (sift train ranker: 3 folds by query, then all), the test split
-# evaluated with and without it and compared (paired bootstrap; permutation p), and the rerank stage timed alone.
+# evaluated with and without it and compared (paired bootstrap; permutation p), the rerank stage timed alone, and each
+# feature group left out in turn (trained on train, scored on test).
 # Usage: benchmarks/run-learned-ranker.sh [OUT]   (default benchmarks/learned/results.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +23,6 @@ mkdir -p "$(dirname "$out")"
     sift eval retrieval --dataset "$data/$dataset" --collection "$dataset" --out "$work/$dataset-learned.json" | grep -E "ndcg@10 |queries/s"
     sift eval compare "$work/$dataset-bm25.json" "$work/$dataset-learned.json" --metrics ndcg@10 recall@100
     dotnet benchmarks/Sift.Benchmarks/bin/Release/net10.0/Sift.Benchmarks.dll rerank "$work/store" "$dataset" "$data/$dataset"
+    dotnet benchmarks/Sift.Benchmarks/bin/Release/net10.0/Sift.Benchmarks.dll ablation "$work/store" "$dataset" "$data/$dataset"
   done
 } 2>&1 | tee "$out"

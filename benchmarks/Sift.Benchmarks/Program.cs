@@ -25,6 +25,8 @@ using Sift.Evaluation.Metrics;
 //   canary [RUNS]                 simulated canaries: false rollbacks over A/A runs, requests until a degraded one is rolled back
 //   drift SCIFACT_DIR NFCORPUS_DIR [WINDOW]
 //                                 drift alerts on same-distribution windows (false alarms) and on a planted shift
+//   ablation STORE COLLECTION DATASET_DIR
+//                                 the learned ranker trained with each feature group left out, on train, scored on test
 //   rerank STORE COLLECTION DATASET_DIR
 //                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]
@@ -40,6 +42,8 @@ switch (args.FirstOrDefault())
         return await Sift.Benchmarks.MonitoringCommand.Drift(args[1], args[2], args.Length == 4 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 150);
     case "support" when args.Length == 2:
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
+    case "ablation" when args.Length == 4:
+        return await Sift.Benchmarks.AblationCommand.Run(args[1], args[2], args[3]);
     case "rerank" when args.Length == 4:
         return await Sift.Benchmarks.RerankCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:
@@ -61,7 +65,7 @@ switch (args.FirstOrDefault())
     case "engines-score" when args.Length == 3:
         return await EnginesCommand.Score(args[1], args[2]);
     default:
-        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | canary [RUNS] | drift SCIFACT_DIR NFCORPUS_DIR [WINDOW] | rerank STORE COLLECTION DATASET_DIR | console-pages BASE_URL KEY COLLECTION [TRAFFIC] | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
+        Console.Error.WriteLine("usage: Sift.Benchmarks engines [--engine KEY] DATASET_DIR... | engines-export DATASET_DIR OUT_DIR | engines-score DATASET_DIR RUN_FILE | vectors-synthetic OUT_DIR [COUNT] | vectors-beir [--out DIR] DATASET_DIR... | access DATASET_DIR | support SCIFACT_DIR | canary [RUNS] | drift SCIFACT_DIR NFCORPUS_DIR [WINDOW] | ablation STORE COLLECTION DATASET_DIR | rerank STORE COLLECTION DATASET_DIR | console-pages BASE_URL KEY COLLECTION [TRAFFIC] | sql-bm25 POSTGRES_ADDRESS DATASET_DIR");
         return 2;
 }
 

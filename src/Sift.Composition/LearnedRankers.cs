@@ -62,6 +62,30 @@ public static class LearnedRankers
     public static async Task<RankerTraining> TrainAsync(IChunkStore collection, ITextAnalyzer analyzer, BeirDataset data, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        var (examples, lengths) = await ExamplesAsync(collection, analyzer, data, null, cancellationToken).ConfigureAwait(false);
+        var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
+            [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
+        var (firstStage, learned) = (new double[Folds], new double[Folds]);
+        for (var fold = 0; fold < Folds; fold++)
+        {
+            var heldOut = examples.Where((_, i) => i % Folds == fold).ToList();
+            var model = RankerModel.Train([.. examples.Where((_, i) => i % Folds != fold)], lengths, provenance);
+            firstStage[fold] = heldOut.Average(e => Ndcg10(e, [.. e.Features.Select(f => f[0])], data));
+            learned[fold] = heldOut.Average(e => Ndcg10(e, model.Score(e.Features), data));
+        }
+
+        var final = RankerModel.Train(examples, lengths, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
+        return new RankerTraining(final, firstStage, learned, examples.Count, examples.Sum(e => e.Grades.Length), started.Elapsed);
+    }
+
+    /// <summary>
+    /// Each judged query of <paramref name="data"/> with its first-stage candidates' features and grades (the documents
+    /// they belong to, per candidate), and the field lengths the features used: <paramref name="lengths"/> when given
+    /// (those of a ranker's training, to score other queries alike), else the averages over these candidates.
+    /// </summary>
+    public static async Task<(List<RankingExample> Examples, FieldLengths Lengths)> ExamplesAsync(
+        IChunkStore collection, ITextAnalyzer analyzer, BeirDataset data, FieldLengths? lengths, CancellationToken cancellationToken)
+    {
         var retriever = RetrieverFactory.Create(collection, analyzer, new RetrievalSettings("bm25"));
         var index = collection.LexicalIndex(Bm25Parameters.Default);
         var cache = new CandidateCache(analyzer);
@@ -79,33 +103,20 @@ public static class LearnedRankers
             throw new SiftException($"no query of {data.Name} ({data.Split}) retrieves anything from '{collection.Name}': train on the collection that holds the dataset's corpus");
         }
 
-        var lengths = new FieldLengths(seen.Average(c => c.Title.Count), seen.Average(c => c.Body.Count), seen.Average(c => c.Title.Count + c.Body.Count));
+        lengths ??= new FieldLengths(seen.Average(c => c.Title.Count), seen.Average(c => c.Body.Count), seen.Average(c => c.Title.Count + c.Body.Count));
         var examples = judged.Select(q => new RankingExample(
             q.Id,
             RankingFeatures.Compute(cache.Terms(q.Text), StaticWordEmbedder.Default.Embed(q.Text), [.. q.Retrieved.Select(r => cache.For(r.Chunk, r.Score))], Idf, lengths),
-            [.. q.Retrieved.Select(r => data.Qrels[q.Id].GetValueOrDefault(r.Chunk.DocumentId))])).ToList();
-
-        var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
-            [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
-        var (firstStage, learned) = (new double[Folds], new double[Folds]);
-        for (var fold = 0; fold < Folds; fold++)
-        {
-            var heldOut = examples.Where((_, i) => i % Folds == fold).ToList();
-            var model = RankerModel.Train([.. examples.Where((_, i) => i % Folds != fold)], lengths, provenance);
-            firstStage[fold] = heldOut.Average(e => Ndcg10(e, [.. e.Features.Select(f => f[0])], judged, data));
-            learned[fold] = heldOut.Average(e => Ndcg10(e, model.Score(e.Features), judged, data));
-        }
-
-        var final = RankerModel.Train(examples, lengths, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
-        return new RankerTraining(final, firstStage, learned, examples.Count, examples.Sum(e => e.Grades.Length), started.Elapsed);
+            [.. q.Retrieved.Select(r => data.Qrels[q.Id].GetValueOrDefault(r.Chunk.DocumentId))],
+            [.. q.Retrieved.Select(r => r.Chunk.DocumentId)])).ToList();
+        return (examples, lengths);
     }
 
     /// <summary>nDCG@10 over documents (a document ranks at its best chunk) of one query's candidates ordered by <paramref name="scores"/>.</summary>
-    private static double Ndcg10(RankingExample example, float[] scores, List<(string Id, string Text, IReadOnlyList<RetrievedChunk> Retrieved)> judged, BeirDataset data)
+    public static double Ndcg10(RankingExample example, float[] scores, BeirDataset data)
     {
-        var retrieved = judged.First(q => q.Id == example.QueryId).Retrieved;
-        var ranked = retrieved.Select((r, i) => (r.Chunk.DocumentId, Score: (double)scores[i])).OrderByDescending(r => r.Score)
-            .Select(r => r.DocumentId).Distinct(StringComparer.Ordinal).ToList();
+        var ranked = example.Documents.Select((d, i) => (Document: d, Score: (double)scores[i])).OrderByDescending(r => r.Score)
+            .Select(r => r.Document).Distinct(StringComparer.Ordinal).ToList();
         return RetrievalMetrics.Ndcg(ranked, data.Qrels[example.QueryId], 10);
     }
 

@@ -6,8 +6,8 @@ using Sift.Core;
 
 namespace Sift.Models.Learned;
 
-/// <summary>One training query: its candidates' features (first-stage order) and their relevance grades (0 = not relevant).</summary>
-public sealed record RankingExample(string QueryId, float[][] Features, int[] Grades);
+/// <summary>One judged query: its candidates' features (first-stage order), relevance grades (0 = not relevant) and documents.</summary>
+public sealed record RankingExample(string QueryId, float[][] Features, int[] Grades, string[] Documents);
 
 /// <summary>What a ranker was trained on and how it measured, kept with it.</summary>
 /// <param name="CrossValidation">Mean nDCG@10 over held-out folds (by query): the first stage's, then the ranker's.</param>
@@ -71,9 +71,12 @@ public sealed class RankerModel
             throw new SiftException("no training query has any candidate: is the collection the dataset's corpus?");
         }
 
-        var data = Ml.Data.LoadFromEnumerable(rows);
-        var pipeline = Ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group))
-            .Append(Ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
+        // A context of its own: a shared one's random state moves with every training, so a model would depend on how
+        // many were trained before it in the process (cross-validation folds, say), not only on its data.
+        var ml = new MLContext(seed: 17);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group))
+            .Append(ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
             {
                 LabelColumnName = nameof(Row.Label),
                 FeatureColumnName = nameof(Row.Features),
@@ -87,7 +90,7 @@ public sealed class RankerModel
             }));
         var model = pipeline.Fit(data);
         using var stream = new MemoryStream();
-        Ml.Model.Save(model, data.Schema, stream);
+        ml.Model.Save(model, data.Schema, stream);
         return new RankerModel(model, stream.ToArray(), lengths, provenance);
     }
 

@@ -36,7 +36,7 @@ public sealed class RankerModelTests
         var examples = Enumerable.Range(0, 80).Select(q =>
         {
             var features = Enumerable.Range(0, 20).Select(_ => Features()).ToArray();
-            return new RankingExample($"q{q}", features, [.. features.Select(Grade)]);
+            return new RankingExample($"q{q}", features, [.. features.Select(Grade)], [.. features.Select((_, i) => $"d{i}")]);
         }).ToList();
         var provenance = new RankerProvenance("synthetic", "train", examples.Count, "", 20, "", [], "test");
 
