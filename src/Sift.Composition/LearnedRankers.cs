@@ -30,11 +30,20 @@ public static class LearnedRankers
 
     private const int Folds = 3;
 
-    private static readonly ConcurrentDictionary<string, Lazy<(RankerModel Model, CandidateCache Cache)>> Loaded = new(StringComparer.Ordinal);
+    private const int KeptModels = 16;
+
+    /// <summary>Parsed models by the hash of their document (versions sharing a ranker share it).</summary>
+    private static readonly ConcurrentDictionary<string, RankerModel> Models = new(StringComparer.Ordinal);
+
+    /// <summary>Analysed chunks per collection (a chunk's text does not depend on the model or the version).</summary>
+    private static readonly ConcurrentDictionary<string, CandidateCache> Chunks = new(StringComparer.Ordinal);
+
+    /// <summary>Hashes of ranker documents already seen (the same settings string comes back with every request).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, string> Hashes = [];
 
     /// <summary>
     /// The collection's learned ranker, with IDF over what <paramref name="access"/> may see (all when null); null when
-    /// the collection has none.
+    /// the collection has none, or has one this Sift cannot read (searches then keep the first stage's order).
     /// </summary>
     public static IReranker? For(IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access)
     {
@@ -43,16 +52,60 @@ public static class LearnedRankers
             return null;
         }
 
-        // One parsed model and one analysed-chunk cache per collection and model (versions sharing a model share it).
-        var key = $"{collection.Location}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))}";
-        var (model, cache) = Loaded.GetOrAdd(key, _ => new Lazy<(RankerModel, CandidateCache)>(() => (RankerModel.Parse(json), new CandidateCache(analyzer)))).Value;
+        var hash = Hashes.GetValue(json, text => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))));
+        if (!Models.TryGetValue(hash, out var model))
+        {
+            try
+            {
+                model = RankerModel.Parse(json);
+            }
+            catch (SiftException)
+            {
+                return null;
+            }
+
+            if (Models.Count >= KeptModels)
+            {
+                Models.Clear();
+            }
+
+            Models[hash] = model;
+        }
+
         var index = collection.LexicalIndex(Bm25Parameters.Default);
+        var cache = Chunks.GetOrAdd(collection.Name, _ => new CandidateCache(analyzer));
         return new LearnedReranker(model, cache, term => index.Idf(term, access));
     }
 
-    /// <summary><paramref name="settings"/> reranking with the collection's learned ranker, when it has one.</summary>
+    /// <summary>
+    /// <paramref name="settings"/> reranking with the collection's learned ranker, when it has one and the first stage is
+    /// the one it was trained on (BM25 with Sift's k1 and b); a dense or hybrid first stage scores differently, and
+    /// the model never saw those scores.
+    /// </summary>
     public static RetrievalSettings Apply(RetrievalSettings settings, IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access) =>
-        For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
+        Fits(settings.Mode, settings.Bm25) && For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
+
+    /// <summary>True for the first stage rankers are trained on: BM25 with Sift's parameters.</summary>
+    public static bool Fits(string mode, Bm25Parameters? bm25) => mode == "bm25" && (bm25 is null || bm25 == Bm25Parameters.Default);
+
+    /// <summary>A ranker document in a line: what it was trained on and when (for diffs); "none" without one.</summary>
+    public static string Describe(string? json)
+    {
+        if (json is null)
+        {
+            return "none";
+        }
+
+        try
+        {
+            var provenance = RankerModel.Parse(json).Provenance;
+            return $"{provenance.Dataset} {provenance.Split} ({provenance.Queries} queries, {provenance.TrainedAt})";
+        }
+        catch (SiftException)
+        {
+            return "unreadable";
+        }
+    }
 
     /// <summary>
     /// Trains a ranker on <paramref name="data"/>'s judged queries over <paramref name="collection"/> (which must hold
@@ -63,6 +116,15 @@ public static class LearnedRankers
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var (examples, lengths) = await ExamplesAsync(collection, analyzer, data, null, cancellationToken).ConfigureAwait(false);
+        if (examples.Count < Folds * 10)
+        {
+            throw new SiftException($"{data.Name} ({data.Split}) has {examples.Count} judged queries: a ranker needs at least {Folds * 10} to learn from and be measured on");
+        }
+
+        if (examples.Count(e => e.Grades.Any(g => g > 0)) * 2 < examples.Count)
+        {
+            throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in '{collection.Name}''s top {Depth}: train on the collection that holds the dataset's corpus");
+        }
         var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
             [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
         var (firstStage, learned) = (new double[Folds], new double[Folds]);

@@ -75,6 +75,7 @@ public static class VersionOperations
         Compare("quantize", before.Settings.Quantize, after.Settings.Quantize);
         Compare("prompts", string.Join(",", before.Prompts), string.Join(",", after.Prompts));
         Compare("changes go to", before.Settings.IngestAlias, after.Settings.IngestAlias);
+        Compare("learned ranker", LearnedRankers.Describe(before.Settings.Ranker), LearnedRankers.Describe(after.Settings.Ranker));
         return new VersionDiff(
             from,
             to,
@@ -151,7 +152,8 @@ public static class VersionOperations
 
         async Task<RunResults> Run(IChunkStore version, string name)
         {
-            var settings = RetrievalSettings.For(version);
+            // Each version as it would answer: its settings and its learned ranker.
+            var settings = LearnedRankers.Apply(RetrievalSettings.For(version), version, analyzer, null);
             if (settings.NeedsVectors)
             {
                 SiftStores.BindEmbedder(version);
@@ -178,7 +180,7 @@ public static class VersionOperations
     {
         async Task<RunResults> Run(IChunkStore version, string name)
         {
-            var settings = RetrievalSettings.For(version);
+            var settings = LearnedRankers.Apply(RetrievalSettings.For(version), version, analyzer, null);
             if (settings.NeedsVectors)
             {
                 SiftStores.BindEmbedder(version);

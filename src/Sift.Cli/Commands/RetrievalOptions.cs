@@ -24,7 +24,7 @@ internal sealed class RetrievalOptions
     private readonly Option<bool> _exact = new("--exact") { Description = "Scan every vector instead of the HNSW graph" };
     private readonly Option<string?> _rerank = new("--rerank") { Description = "Rerank the top results with a cross-encoder: an ONNX model folder (ms-marco-MiniLM style)" };
     private readonly Option<int?> _rerankDepth = new("--rerank-depth") { Description = "How many first-stage results the reranker reorders (default 50; a learned ranker's 100)" };
-    private readonly Option<bool> _noRanker = new("--no-ranker") { Description = "Leave out the collection's learned ranker (sift train ranker), to compare" };
+    private readonly Option<bool> _noRanker = new("--no-ranker") { Description = "Leave out the collection's learned ranker (sift train ranker), to compare; it applies only over BM25 with its default k1 and b, what it was trained on" };
 
     public RetrievalOptions()
     {
@@ -52,9 +52,12 @@ internal sealed class RetrievalOptions
     public Retriever Build(ParseResult result, IChunkStore collection, Bm25Parameters? bm25 = null)
     {
         var defaults = RetrievalSettings.For(collection);
-        var learned = result.GetValue(_rerank) is null && !result.GetValue(_noRanker) ? LearnedRankers.For(collection, CommonOptions.Analyzer, access: null) : null;
+        var mode = result.GetValue(_mode) ?? defaults.Mode;
+        var learned = result.GetValue(_rerank) is null && !result.GetValue(_noRanker) && LearnedRankers.Fits(mode, bm25)
+            ? LearnedRankers.For(collection, CommonOptions.Analyzer, access: null)
+            : null;
         return RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(
-            result.GetValue(_mode) ?? defaults.Mode,
+            mode,
             result.GetValue(_fusion) ?? defaults.Fusion,
             result.GetValue(_denseWeight) ?? defaults.DenseWeight,
             result.GetValue(_efSearch),

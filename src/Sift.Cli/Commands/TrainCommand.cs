@@ -17,14 +17,31 @@ internal static class TrainCommand
     public static Command Create()
     {
         var collection = CommonOptions.Collection(description: "The collection holding the dataset's corpus (e.g. made by sift eval retrieval --collection)");
-        var dataset = new Option<string>("--dataset") { Description = "BEIR-layout folder: queries.jsonl and qrels/SPLIT.tsv", Required = true };
+        var dataset = new Option<string?>("--dataset") { Description = "BEIR-layout folder: queries.jsonl and qrels/SPLIT.tsv" };
+        var remove = new Option<bool>("--remove") { Description = "Remove the collection's learned ranker instead (a new version); searches rank by BM25 again" };
         var split = new Option<string>("--split") { Description = "The judged queries to learn from", DefaultValueFactory = _ => "train" };
         var ranker = new Command("ranker", "Train a learned ranker for a collection from judged queries; searches, answers and evaluations then rerank with it (--no-ranker to compare)")
         {
-            collection, dataset, split,
+            collection, dataset, split, remove,
         };
+        ranker.Validators.Add(parsed =>
+        {
+            if ((parsed.GetValue(dataset) is null) != parsed.GetValue(remove))
+            {
+                parsed.AddError("give --dataset DIR to train, or --remove to remove the ranker");
+            }
+        });
         ranker.SetAction(async (result, cancellation) =>
         {
+            if (result.GetValue(remove))
+            {
+                using var trained = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+                trained.Configure(trained.Settings with { Ranker = null });
+                var made = VersionsCommand.Record(result, trained, "remove-ranker", "", to: null);
+                AnsiConsole.MarkupLineInterpolated($"'{trained.Name}' ranks by its first stage again{VersionsCommand.Made(made)}");
+                return 0;
+            }
+
             var splitName = result.GetValue(split)!;
             if (splitName == "test")
             {

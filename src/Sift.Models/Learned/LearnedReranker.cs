@@ -8,7 +8,8 @@ namespace Sift.Models.Learned;
 /// <summary>A chunk's analysed title and body and its GloVe SIF vector, computed once per chunk.</summary>
 public sealed class CandidateCache(ITextAnalyzer analyzer)
 {
-    private const int MaxChunks = 200_000;
+    /// <summary>Chunks kept (their terms, counts and vector: some KB each); beyond it the cache starts over.</summary>
+    private const int MaxChunks = 50_000;
 
     private readonly ConcurrentDictionary<long, RankingCandidate> _chunks = new();
 
@@ -32,7 +33,8 @@ public sealed class CandidateCache(ITextAnalyzer analyzer)
 
 /// <summary>
 /// The rerank stage of a collection with a learned ranker: scores the first stage's candidates with the model, over
-/// features whose IDF is what the caller may see (<paramref name="idf"/>), and orders them by it.
+/// features whose IDF is what the caller may see (<paramref name="idf"/>), and orders them by it. Each keeps its first
+/// stage's score, so thresholds set on BM25 scores (abstention's --min-score) mean what they meant.
 /// </summary>
 public sealed class LearnedReranker(RankerModel model, CandidateCache cache, Func<string, double> idf) : IReranker
 {
@@ -45,7 +47,7 @@ public sealed class LearnedReranker(RankerModel model, CandidateCache cache, Fun
         var scores = model.Score(features);
         IReadOnlyList<RetrievedChunk> ranked = [.. candidates.Select((c, i) => (Candidate: c, Score: scores[i]))
             .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.Rank)
-            .Select((c, i) => c.Candidate with { Score = c.Score, Rank = i + 1 })];
+            .Select((c, i) => c.Candidate with { Rank = i + 1 })];
         return Task.FromResult(ranked);
     }
 }

@@ -24,8 +24,6 @@ public sealed class RankerModel
     public const string Kind = "lightgbm-lambdarank";
     private const int FeatureCount = 15;
 
-    private static readonly MLContext Ml = new(seed: 17);
-
     private readonly byte[] _bytes;
     private readonly TreeScorer _trees;
 
@@ -118,14 +116,21 @@ public sealed class RankerModel
             throw new SiftException($"the collection's ranker is not a ranker Sift wrote ({ex.Message})", ex);
         }
 
-        if (document.Kind != Kind || !document.Features.SequenceEqual(RankingFeatures.Names))
+        if (document.Kind != Kind || document.Features is null || !document.Features.SequenceEqual(RankingFeatures.Names) || document.Lengths is null || document.Model is null)
         {
-            throw new SiftException($"the collection's ranker ({document.Kind}, {document.Features.Count} features) was trained by another Sift: train it again (sift train ranker)");
+            throw new SiftException($"the collection's ranker ({document.Kind}, {document.Features?.Count ?? 0} features) was trained by another Sift: train it again (sift train ranker)");
         }
 
-        var bytes = Convert.FromBase64String(document.Model);
-        using var stream = new MemoryStream(bytes);
-        return new RankerModel(Ml.Model.Load(stream, out _), bytes, document.Lengths, document.Provenance);
+        try
+        {
+            var bytes = Convert.FromBase64String(document.Model);
+            using var stream = new MemoryStream(bytes);
+            return new RankerModel(new MLContext(seed: 17).Model.Load(stream, out _), bytes, document.Lengths, document.Provenance);
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException or InvalidDataException or ArgumentException)
+        {
+            throw new SiftException($"the collection's ranker cannot be read ({ex.Message.Split('\n')[0]}): train it again (sift train ranker)", ex);
+        }
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -83,11 +83,23 @@ public static class RankingFeatures
                 unique.Count == 0 ? 0 : (float)matched.Count / unique.Count,
                 (float)Proximity(candidate.Title, candidate.Body, matched),
                 (float)Math.Log(1 + length),
-                queryVector.Length == 0 || candidate.Vector.Length != queryVector.Length ? 0 : TensorPrimitives.CosineSimilarity(queryVector, candidate.Vector),
+                Cosine(queryVector, candidate.Vector),
                 (float)expansion.Sum(e => e.Weight * Math.Log(1 + all.GetValueOrDefault(e.Term)) * Idf(e.Term)),
                 (float)queryIdf,
             };
         })];
+    }
+
+    /// <summary>Cosine similarity; 0 when either text had no known word (a zero vector), never NaN.</summary>
+    private static float Cosine(float[] a, float[] b)
+    {
+        if (a.Length == 0 || a.Length != b.Length)
+        {
+            return 0;
+        }
+
+        var cosine = TensorPrimitives.CosineSimilarity(a, b);
+        return float.IsFinite(cosine) ? cosine : 0;
     }
 
     /// <summary>

@@ -44,5 +44,10 @@ public sealed class RankingFeaturesTests
         Assert.Equal([1f, 0.25f], features.Select(f => f[F("idf_coverage")]));
         Assert.Equal([0.75f, 0f], features.Select(f => f[F("title_idf_coverage")]));
         Assert.Equal([4f, 4f], features.Select(f => f[F("query_idf")]));
+
+        // A text with no known word has a zero vector: similarity 0, never NaN (the trees would route NaN unlike ML.NET).
+        var zero = RankingFeatures.Compute(["glacier"], new float[3], [new RankingCandidate(["glacier"], [], new float[3], 1)], _ => 1, new FieldLengths(1, 1, 1));
+        Assert.Equal(0f, zero[0][F("glove_cosine")]);
+        Assert.All(zero[0], value => Assert.True(float.IsFinite(value)));
     }
 }
