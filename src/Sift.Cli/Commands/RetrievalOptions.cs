@@ -52,19 +52,18 @@ internal sealed class RetrievalOptions
     public Retriever Build(ParseResult result, IChunkStore collection, Bm25Parameters? bm25 = null)
     {
         var defaults = RetrievalSettings.For(collection);
-        var mode = result.GetValue(_mode) ?? defaults.Mode;
-        var learned = result.GetValue(_rerank) is null && !result.GetValue(_noRanker) && LearnedRankers.Fits(mode, bm25)
-            ? LearnedRankers.For(collection, CommonOptions.Analyzer, access: null)
-            : null;
-        return RetrieverFactory.Create(collection, CommonOptions.Analyzer, new RetrievalSettings(
-            mode,
+        var settings = new RetrievalSettings(
+            result.GetValue(_mode) ?? defaults.Mode,
             result.GetValue(_fusion) ?? defaults.Fusion,
             result.GetValue(_denseWeight) ?? defaults.DenseWeight,
             result.GetValue(_efSearch),
             result.GetValue(_exact),
-            bm25,
-            result.GetValue(_rerank) is { } folder ? new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) : learned,
-            result.GetValue(_rerankDepth) ?? (learned is null ? 50 : LearnedRankers.Depth)));
+            bm25);
+        // A cross-encoder named here replaces the collection's learned ranker; --no-ranker leaves it out.
+        settings = result.GetValue(_rerank) is { } folder ? settings with { Reranker = new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) }
+            : result.GetValue(_noRanker) ? settings
+            : LearnedRankers.Apply(settings, collection, CommonOptions.Analyzer, access: null);
+        return RetrieverFactory.Create(collection, CommonOptions.Analyzer, result.GetValue(_rerankDepth) is { } depth ? settings with { RerankDepth = depth } : settings);
     }
 
     /// <summary>A retriever for one of the modes: "bm25", "dense", or "hybrid" with the given fusion.</summary>

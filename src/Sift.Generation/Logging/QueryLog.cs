@@ -299,17 +299,7 @@ public sealed class QueryLog : IDisposable
         lock (_gate)
         {
             FlushLocked();
-            var feedback = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
-            using (var command = _connection.CreateCommand())
-            {
-                command.CommandText = $"SELECT answer_id, at, rating, comment FROM {_feedback} ORDER BY at";
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    var list = feedback.TryGetValue(reader.GetString(0), out var found) ? found : feedback[reader.GetString(0)] = [];
-                    list.Add(new AnswerFeedback(DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-                }
-            }
+            var feedback = FeedbackLocked(null);
 
             var answers = new List<LoggedAnswer>();
             using (var command = _connection.CreateCommand())
@@ -380,58 +370,16 @@ public sealed class QueryLog : IDisposable
     /// </summary>
     public IReadOnlyList<LogEntry> Browse(LogFilter filter)
     {
-        if (filter.Collections.Count == 0)
-        {
-            return [];
-        }
-
         lock (_gate)
         {
-            FlushLocked();
-            using var command = _connection.CreateCommand();
-            command.CommandText = $"""
-                SELECT id, at, kind, collection, caller, question, answer, flags, latency_ms, cost, cached, top_score, documents
-                FROM {_queries} WHERE {Where(command, filter)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
-                """;
-            var entries = new List<LogEntry>();
-            using (var reader = command.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    entries.Add(new LogEntry(
-                        reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(2), reader.GetString(3),
-                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                        reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(7)), reader.GetDouble(8),
-                        decimal.Parse(reader.GetString(9), System.Globalization.CultureInfo.InvariantCulture),
-                        Convert.ToInt64(reader.GetValue(10), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(11) ? null : reader.GetDouble(11),
-                        JsonSerializer.Deserialize<List<string>>(reader.GetString(12))!, []));
-                }
-            }
-
+            var entries = SelectLocked(filter, "id, at, kind, collection, caller, question, answer, flags, latency_ms, cost, cached, top_score, documents", reader => new LogEntry(
+                reader.GetString(0), At(reader, 1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(7)), reader.GetDouble(8), Cost(reader, 9), Flag(reader, 10),
+                reader.IsDBNull(11) ? null : reader.GetDouble(11), JsonSerializer.Deserialize<List<string>>(reader.GetString(12))!, []));
             var asked = entries.Where(e => e.Kind == "ask").Select(e => e.Id).ToList();
-            if (asked.Count == 0)
-            {
-                return entries;
-            }
-
-            using var feedback = _connection.CreateCommand();
-            var ids = asked.Select((id, i) =>
-            {
-                Add(feedback, $"a{i}", id, DbType.String);
-                return $"@a{i}";
-            });
-            feedback.CommandText = $"SELECT answer_id, at, rating, comment FROM {_feedback} WHERE answer_id IN ({string.Join(", ", ids)}) ORDER BY at";
-            var byAnswer = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
-            using (var reader = feedback.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    var list = byAnswer.TryGetValue(reader.GetString(0), out var found) ? found : byAnswer[reader.GetString(0)] = [];
-                    list.Add(new AnswerFeedback(DateTimeOffset.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-                }
-            }
-
-            return [.. entries.Select(e => byAnswer.TryGetValue(e.Id, out var given) ? e with { Feedback = given } : e)];
+            var feedback = asked.Count == 0 ? [] : FeedbackLocked(asked);
+            return [.. entries.Select(e => feedback.TryGetValue(e.Id, out var given) ? e with { Feedback = given } : e)];
         }
     }
 
@@ -441,35 +389,65 @@ public sealed class QueryLog : IDisposable
     /// </summary>
     public IReadOnlyList<LogMeasure> Measure(LogFilter filter)
     {
+        lock (_gate)
+        {
+            return SelectLocked(
+                filter,
+                $"at, kind, latency_ms, cost, cached, top_score, flags, EXISTS (SELECT 1 FROM {_feedback} f WHERE f.answer_id = {_queries}.id AND f.rating < 0)",
+                reader => new LogMeasure(
+                    At(reader, 0), reader.GetString(1), reader.GetDouble(2), Cost(reader, 3), Flag(reader, 4), reader.IsDBNull(5) ? null : reader.GetDouble(5),
+                    reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(6))!.Abstained, Flag(reader, 7)));
+        }
+    }
+
+    /// <summary><paramref name="columns"/> of the entries matching <paramref name="filter"/>, newest first; callers hold <see cref="_gate"/>.</summary>
+    private List<T> SelectLocked<T>(LogFilter filter, string columns, Func<DbDataReader, T> read)
+    {
         if (filter.Collections.Count == 0)
         {
             return [];
         }
 
-        lock (_gate)
+        FlushLocked();
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT {columns} FROM {_queries} WHERE {Where(command, filter)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}";
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
         {
-            FlushLocked();
-            using var command = _connection.CreateCommand();
-            command.CommandText = $"""
-                SELECT at, kind, latency_ms, cost, cached, top_score, flags,
-                       EXISTS (SELECT 1 FROM {_feedback} f WHERE f.answer_id = {_queries}.id AND f.rating < 0)
-                FROM {_queries} WHERE {Where(command, filter)} ORDER BY at DESC, id DESC LIMIT {filter.Limit}
-                """;
-            var measures = new List<LogMeasure>();
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                measures.Add(new LogMeasure(
-                    DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(1), reader.GetDouble(2),
-                    decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture),
-                    Convert.ToInt64(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture) != 0, reader.IsDBNull(5) ? null : reader.GetDouble(5),
-                    reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<AnswerFlags>(reader.GetString(6))!.Abstained,
-                    Convert.ToBoolean(reader.GetValue(7), System.Globalization.CultureInfo.InvariantCulture)));
-            }
-
-            return measures;
+            rows.Add(read(reader));
         }
+
+        return rows;
     }
+
+    /// <summary>The feedback on these answers (all when null), oldest first per answer; callers hold <see cref="_gate"/>.</summary>
+    private Dictionary<string, List<AnswerFeedback>> FeedbackLocked(IReadOnlyList<string>? answers)
+    {
+        using var command = _connection.CreateCommand();
+        var only = answers is null ? "" : $" WHERE answer_id IN ({string.Join(", ", answers.Select((id, i) =>
+        {
+            Add(command, $"a{i}", id, DbType.String);
+            return $"@a{i}";
+        }))})";
+        command.CommandText = $"SELECT answer_id, at, rating, comment FROM {_feedback}{only} ORDER BY at";
+        var feedback = new Dictionary<string, List<AnswerFeedback>>(StringComparer.Ordinal);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var list = feedback.TryGetValue(reader.GetString(0), out var found) ? found : feedback[reader.GetString(0)] = [];
+            list.Add(new AnswerFeedback(At(reader, 1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return feedback;
+    }
+
+    private static DateTimeOffset At(DbDataReader reader, int column) => DateTimeOffset.Parse(reader.GetString(column), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static decimal Cost(DbDataReader reader, int column) => decimal.Parse(reader.GetString(column), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A 0/1 integer (SQLite) or a boolean (PostgreSQL) column.</summary>
+    private static bool Flag(DbDataReader reader, int column) => Convert.ToBoolean(reader.GetValue(column), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The WHERE clause of <paramref name="filter"/>, its parameters added to <paramref name="command"/>.</summary>
     private static string Where(DbCommand command, LogFilter filter)
