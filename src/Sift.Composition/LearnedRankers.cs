@@ -123,7 +123,7 @@ public static class LearnedRankers
 
         if (examples.Count(e => e.Grades.Any(g => g > 0)) * 2 < examples.Count)
         {
-            throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in '{collection.Name}''s top {Depth}: train on the collection that holds the dataset's corpus");
+            throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in the top {Depth} of '{collection.Name}': train on the collection that holds the dataset's corpus");
         }
         var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
             [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);

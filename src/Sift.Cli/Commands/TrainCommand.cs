@@ -50,6 +50,12 @@ internal static class TrainCommand
 
             var data = BeirDataset.LoadJudgedQueries(result.GetValue(dataset)!, splitName);
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            if (!result.GetValue(CommonOptions.Json))
+            {
+                // Half a minute to minutes: say what is happening rather than sit silent.
+                AnsiConsole.MarkupLineInterpolated($"[grey]ranking {data.Queries.Count} queries' top {LearnedRankers.Depth} in '{target.Name}', then training 3 folds and the final model...[/]");
+            }
+
             var training = await LearnedRankers.TrainAsync(target, CommonOptions.Analyzer, data, cancellation);
             target.Configure(target.Settings with { Ranker = training.Model.ToJson() });
             var recorded = VersionsCommand.Record(result, target, "train-ranker", $"{data.Name} {data.Split}", to: null);

@@ -56,7 +56,7 @@ internal static class MonitoringPage
                 : drift == "1" ? await DriftAsync(watch, c, span, context.RequestAborted)
                 : Html.Of($"""<p><a class="button" href="{context.Request.Path}{context.Request.QueryString}&amp;drift=1#drift">Check drift on {c}</a> <span class="hint">(re-runs this window's and the 7 windows before its logged queries)</span></p>""");
             var filters = Filters(allowed, c, window ?? "24h", kind, text, flag);
-            var scope = own is null ? "every caller's queries" : "your queries";
+            var scope = own is null ? "queries (every caller's)" : "queries (yours)";
             return ConsoleLayout.Page(context, "Monitoring", Html.Of($"""
                 {filters}
                 <p class="meta">{measures.Count}{(measures.Count == MaxEntries ? "+ (the newest; counts and rates are of these)" : "")} {scope} in the {Windows.First(w => w.Span == span).Label}{(c is null ? "" : $" on {c}")}.</p>

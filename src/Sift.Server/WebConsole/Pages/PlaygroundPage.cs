@@ -97,7 +97,7 @@ internal static partial class PlaygroundPage
                 return Html.Of($"<section id=\"chunk-{part.Id}\" class=\"chunk{(cited ? " cited" : "")}\">{heading}{page}<p class=\"text\">{text}</p></section>");
             });
             return ConsoleLayout.Page(context, document.Title.Length > 0 ? document.Title : document.Id, Html.Of($"""
-                <p class="meta"><span>{c}</span> · <span>{document.Id}</span> · <span>{document.Source}</span></p>
+                <p class="meta"><span>{c}</span> · <span>{document.Id}</span> · <span>{Path.GetFileName(document.Source)}</span></p>
                 <article class="document">{sections}</article>
                 """));
         });
