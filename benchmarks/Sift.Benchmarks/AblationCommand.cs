@@ -24,6 +24,7 @@ internal static class AblationCommand
         ("GloVe SIF similarity", ["glove_cosine"]),
         ("RM3", ["rm3"]),
         ("query IDF", ["query_idf"]),
+        ("judged prior", ["judged_prior"]),
     ];
 
     public static async Task<int> Run(string store, string collectionName, string datasetFolder)
@@ -35,6 +36,9 @@ internal static class AblationCommand
         var test = BeirDataset.LoadJudgedQueries(datasetFolder, "test");
         var (trainExamples, lengths) = await LearnedRankers.ExamplesAsync(collection, analyzer, train, null, CancellationToken.None);
         var (testExamples, _) = await LearnedRankers.ExamplesAsync(collection, analyzer, test, lengths, CancellationToken.None);
+        var priors = JudgedPriors.Of([.. trainExamples.Select(e => train.Qrels[e.QueryId])]);
+        trainExamples = JudgedPriors.OutOfFold(trainExamples, id => train.Qrels[id], 3);
+        testExamples = [.. testExamples.Select(e => JudgedPriors.With(e, priors))];
         var provenance = new RankerProvenance(train.Name, "train", trainExamples.Count, "", LearnedRankers.Depth, "", [], "");
 
         double[] PerQuery(Func<RankingExample, float[]> score) => [.. testExamples.Select(e => LearnedRankers.Ndcg10(e, score(e), test))];
@@ -42,7 +46,7 @@ internal static class AblationCommand
             [.. examples.Select(e => e with { Features = [.. e.Features.Select(f => f.Select((v, i) => hidden.Contains(i) ? 0f : v).ToArray())] })];
 
         var bm25 = PerQuery(e => [.. e.Features.Select(f => f[0])]);
-        var everything = RankerModel.Train(trainExamples, lengths, provenance);
+        var everything = RankerModel.Train(trainExamples, lengths, priors, provenance);
         var all = PerQuery(e => everything.Score(e.Features));
         var stored = collection.Settings.Ranker is { } json ? PerQuery(e => RankerModel.Parse(json).Score(e.Features)).Average() : double.NaN;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -53,14 +57,22 @@ internal static class AblationCommand
         foreach (var (group, features) in Groups)
         {
             var hidden = features.Select(f => names.IndexOf(f)).ToHashSet();
-            var model = RankerModel.Train(Without(trainExamples, hidden), lengths, provenance);
+            var model = RankerModel.Train(Without(trainExamples, hidden), lengths, priors, provenance);
             var masked = Without(testExamples, hidden);
             var scores = PerQuery(e => model.Score(masked[testExamples.IndexOf(e)].Features));
             var comparison = Bootstrap.Paired("ndcg@10", all, scores);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {group} | {scores.Average():0.0000} | {comparison.Difference:+0.0000;-0.0000} ({comparison.Low:+0.000;-0.000}..{comparison.High:+0.000;-0.000}, p = {comparison.PValue:0.####}) |"));
+                $"| {group} | {scores.Average():0.0000} | {Signed(comparison.Difference, 4)} ({Signed(comparison.Low, 3)}..{Signed(comparison.High, 3)}, p = {comparison.PValue:0.####}) |"));
         }
 
         return 0;
+    }
+
+    /// <summary>A signed number; rounded first, so a tiny negative prints as +0.000 rather than as a sign clash.</summary>
+    private static string Signed(double value, int decimals)
+    {
+        var rounded = Math.Round(value, decimals) + 0.0;
+        var digits = new string('0', decimals);
+        return rounded.ToString($"+0.{digits};-0.{digits}", CultureInfo.InvariantCulture);
     }
 }

@@ -27,6 +27,14 @@ using Sift.Evaluation.Metrics;
 //                                 drift alerts on same-distribution windows (false alarms) and on a planted shift
 //   ablation STORE COLLECTION DATASET_DIR
 //                                 the learned ranker trained with each feature group left out, on train, scored on test
+//   ranker-dev STORE COLLECTION DATASET_DIR SPLIT
+//                                 the learned ranker's training settings, with and without judged priors, trained on
+//                                 train and scored on SPLIT (dev: how the settings were chosen)
+//   general-ranker STORE OUT_JSON DATASET_DIR...
+//                                 the general ranker trained on every dataset's train split (each over the collection
+//                                 of its name in STORE), without judged priors; written to OUT_JSON
+//   pubmedqa-beir PUBMEDQA_DIR OUT_DIR
+//                                 PubMedQA PQA-L as a BEIR retrieval folder (a question's abstract is its relevant document)
 //   rerank STORE COLLECTION DATASET_DIR
 //                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]
@@ -44,6 +52,12 @@ switch (args.FirstOrDefault())
         return Sift.Benchmarks.SupportCommand.Run(args[1]);
     case "ablation" when args.Length == 4:
         return await Sift.Benchmarks.AblationCommand.Run(args[1], args[2], args[3]);
+    case "ranker-dev" when args.Length == 5:
+        return await Sift.Benchmarks.RankerDevCommand.Run(args[1], args[2], args[3], args[4]);
+    case "general-ranker" when args.Length >= 4:
+        return await Sift.Benchmarks.GeneralRankerCommand.Train(args[1], args[2], args[3..]);
+    case "pubmedqa-beir" when args.Length == 3:
+        return Sift.Benchmarks.GeneralRankerCommand.PubMedQa(args[1], args[2]);
     case "rerank" when args.Length == 4:
         return await Sift.Benchmarks.RerankCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:

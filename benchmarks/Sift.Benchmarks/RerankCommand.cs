@@ -58,7 +58,8 @@ internal static class RerankCommand
             {
                 var started = Stopwatch.GetTimestamp();
                 var computed = Models.Learned.RankingFeatures.Compute(
-                    cache.Terms(queries[i]), Models.Static.StaticWordEmbedder.Default.Embed(queries[i]), [.. candidates[i].Select(c => cache.For(c.Chunk, c.Score))], t => index.Idf(t, null), model.Lengths);
+                    cache.Terms(queries[i]), Models.Static.StaticWordEmbedder.Default.Embed(queries[i]), [.. candidates[i].Select(c => cache.For(c.Chunk, c.Score))], t => index.Idf(t, null), model.Lengths,
+                    [.. candidates[i].Select(c => model.Priors.GetValueOrDefault(c.Chunk.DocumentId))]);
                 var between = Stopwatch.GetTimestamp();
                 model.Score(computed);
                 if (pass >= 1)

@@ -64,6 +64,7 @@ public static class SiftCli
         root.Subcommands.Add(PromptsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TuneCommand.Create());
         root.Subcommands.Add(CollectionsCommand.Create());
         root.Subcommands.Add(StoreCommand.Create());
         root.Subcommands.Add(DocumentsCommand.Create());

@@ -127,16 +127,20 @@ public static class LearnedRankers
         }
         var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
             [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
+        // Every example's prior comes from the other folds' judgments: the held-out fold is scored with priors of the
+        // folds its model trained on, as a new query is scored with the priors of all of them.
+        var withPriors = JudgedPriors.OutOfFold(examples, id => data.Qrels[id], Folds);
         var (firstStage, learned) = (new double[Folds], new double[Folds]);
         for (var fold = 0; fold < Folds; fold++)
         {
-            var heldOut = examples.Where((_, i) => i % Folds == fold).ToList();
-            var model = RankerModel.Train([.. examples.Where((_, i) => i % Folds != fold)], lengths, provenance);
+            var heldOut = withPriors.Where((_, i) => i % Folds == fold).ToList();
+            var model = RankerModel.Train([.. withPriors.Where((_, i) => i % Folds != fold)], lengths, new Dictionary<string, float>(), provenance);
             firstStage[fold] = heldOut.Average(e => Ndcg10(e, [.. e.Features.Select(f => f[0])], data));
             learned[fold] = heldOut.Average(e => Ndcg10(e, model.Score(e.Features), data));
         }
 
-        var final = RankerModel.Train(examples, lengths, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
+        var priors = JudgedPriors.Of([.. examples.Select(e => data.Qrels[e.QueryId])]);
+        var final = RankerModel.Train(withPriors, lengths, priors, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
         return new RankerTraining(final, firstStage, learned, examples.Count, examples.Sum(e => e.Grades.Length), started.Elapsed);
     }
 

@@ -69,6 +69,7 @@ public static class VersionOperations
         Compare("mode", before.Settings.Mode, after.Settings.Mode);
         Compare("fusion", before.Settings.Fusion, after.Settings.Fusion);
         Compare("dense weight", before.Settings.DenseWeight, after.Settings.DenseWeight);
+        Compare("fusion depth", before.Settings.FusionDepth, after.Settings.FusionDepth);
         Compare("M", before.Settings.M, after.Settings.M);
         Compare("efConstruction", before.Settings.EfConstruction, after.Settings.EfConstruction);
         Compare("efSearch", before.Settings.EfSearch, after.Settings.EfSearch);

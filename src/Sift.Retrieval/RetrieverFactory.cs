@@ -8,7 +8,7 @@ using Sift.Retrieval.Ranking;
 
 namespace Sift.Retrieval;
 
-/// <summary>How a query is ranked: the mode, hybrid fusion and its weight, HNSW breadth, reranker.</summary>
+/// <summary>How a query is ranked: the mode, hybrid fusion with its weight and candidate pool, HNSW breadth, reranker.</summary>
 public sealed record RetrievalSettings(
     string Mode = RetrievalSettings.DefaultMode,
     string Fusion = RetrievalSettings.DefaultFusion,
@@ -17,7 +17,8 @@ public sealed record RetrievalSettings(
     bool Exact = false,
     Bm25Parameters? Bm25 = null,
     IReranker? Reranker = null,
-    int RerankDepth = 50)
+    int RerankDepth = 50,
+    int FusionDepth = 100)
 {
     /// <summary>
     /// BM25: with the built-in offline embedder, dense and hybrid retrieval measure worse on SciFact and NFCorpus
@@ -30,7 +31,8 @@ public sealed record RetrievalSettings(
 
     /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
     public static RetrievalSettings For(IChunkStore collection) => new(
-        collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5);
+        collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5,
+        FusionDepth: collection.Settings.FusionDepth ?? 100);
 
     public bool NeedsVectors => Mode is "dense" or "hybrid";
 }
@@ -69,7 +71,8 @@ public static class RetrieverFactory
             _ => new HybridRanker(
                 [lexical, Dense()],
                 [1 - settings.DenseWeight, settings.DenseWeight],
-                settings.Fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion()),
+                settings.Fusion == "weighted" ? new MinMaxScoreFusion() : new ReciprocalRankFusion(),
+                settings.FusionDepth),
         };
         return new Retriever(collection, ranker, settings.Reranker, settings.RerankDepth, analyzer, settings.Bm25);
     }

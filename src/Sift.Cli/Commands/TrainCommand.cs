@@ -19,16 +19,17 @@ internal static class TrainCommand
         var collection = CommonOptions.Collection(description: "The collection holding the dataset's corpus (e.g. made by sift eval retrieval --collection)");
         var dataset = new Option<string?>("--dataset") { Description = "BEIR-layout folder: queries.jsonl and qrels/SPLIT.tsv" };
         var remove = new Option<bool>("--remove") { Description = "Remove the collection's learned ranker instead (a new version); searches rank by BM25 again" };
+        var general = new Option<bool>("--general") { Description = "Use the general ranker shipped with Sift (trained on SciFact and NFCorpus) for a collection without judgments of its own (a new version)" };
         var split = new Option<string>("--split") { Description = "The judged queries to learn from", DefaultValueFactory = _ => "train" };
         var ranker = new Command("ranker", "Train a learned ranker for a collection from judged queries; searches, answers and evaluations then rerank with it (--no-ranker to compare)")
         {
-            collection, dataset, split, remove,
+            collection, dataset, split, general, remove,
         };
         ranker.Validators.Add(parsed =>
         {
-            if ((parsed.GetValue(dataset) is null) != parsed.GetValue(remove))
+            if ((parsed.GetValue(dataset) is null ? 0 : 1) + (parsed.GetValue(general) ? 1 : 0) + (parsed.GetValue(remove) ? 1 : 0) != 1)
             {
-                parsed.AddError("give --dataset DIR to train, or --remove to remove the ranker");
+                parsed.AddError("give one of --dataset DIR (train on its judgments), --general (Sift's general ranker) or --remove (remove the ranker)");
             }
         });
         ranker.SetAction(async (result, cancellation) =>
@@ -42,13 +43,16 @@ internal static class TrainCommand
                 return 0;
             }
 
-            var splitName = result.GetValue(split)!;
-            if (splitName == "test")
+            if (result.GetValue(general))
             {
-                throw new Core.InvalidOptionException("--split", "is 'test': learn from a training split (train) and keep test for reporting, or the test score means nothing");
+                using var chosen = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+                chosen.Configure(chosen.Settings with { Ranker = Models.Learned.RankerModel.GeneralJson });
+                var made = VersionsCommand.Record(result, chosen, "train-ranker", "general", to: null);
+                AnsiConsole.MarkupLineInterpolated($"'{chosen.Name}' now reranks its top {LearnedRankers.Depth} with Sift's general ranker ({LearnedRankers.Describe(chosen.Settings.Ranker)}){VersionsCommand.Made(made)}");
+                return 0;
             }
 
-            var data = BeirDataset.LoadJudgedQueries(result.GetValue(dataset)!, splitName);
+            var data = LoadTrainingSplit(result.GetValue(dataset)!, result.GetValue(split)!);
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
             if (!result.GetValue(CommonOptions.Json))
             {
@@ -89,4 +93,9 @@ internal static class TrainCommand
         });
         return new Command("train", "Learn from judged queries: ranker") { ranker };
     }
+
+    /// <summary>A dataset's judged queries to learn from; never the test split, which is kept for reporting.</summary>
+    public static BeirDataset LoadTrainingSplit(string folder, string split) => split == "test"
+        ? throw new Core.InvalidOptionException("--split", "is 'test': learn from a training split (train) and keep test for reporting, or the test score means nothing")
+        : BeirDataset.LoadJudgedQueries(folder, split);
 }

@@ -30,7 +30,8 @@ public sealed record CollectionSettings(
     int EfSearch = 100,
     bool Quantize = false,
     string? IngestAlias = null,
-    string? Ranker = null);
+    string? Ranker = null,
+    int? FusionDepth = null);
 
 /// <summary>A document as the collection holds it.</summary>
 /// <param name="Source">The file it was read from, as the ingest saw it.</param>

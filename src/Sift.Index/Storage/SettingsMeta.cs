@@ -27,7 +27,8 @@ public static class SettingsMeta
             Number("ef_search", defaults.EfSearch),
             Text("quantize") == "true",
             Text("ingest_to"),
-            Text("ranker"));
+            Text("ranker"),
+            Text("fusion_depth") is { } depth ? int.Parse(depth, CultureInfo.InvariantCulture) : null);
     }
 
     /// <summary>Every settings key with its text, null for a key to remove (a default the collection does not override).</summary>
@@ -42,15 +43,16 @@ public static class SettingsMeta
         (Prefix + "quantize", settings.Quantize ? "true" : "false"),
         (Prefix + "ingest_to", settings.IngestAlias),
         (Prefix + "ranker", settings.Ranker),
+        (Prefix + "fusion_depth", settings.FusionDepth?.ToString(CultureInfo.InvariantCulture)),
     ];
 
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>
     public static void Validate(string collection, CollectionSettings settings)
     {
         if (settings.Mode is not (null or "bm25" or "dense" or "hybrid") || settings.Fusion is not (null or "rrf" or "weighted")
-            || settings.DenseWeight is < 0 or > 1)
+            || settings.DenseWeight is < 0 or > 1 || settings.FusionDepth is < 1 or > 10_000)
         {
-            throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1");
+            throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1, fusion depth 1..10000");
         }
 
         new VectorIndexOptions(1, settings.M, settings.EfConstruction, settings.EfSearch).Validate();

@@ -43,7 +43,8 @@ public sealed class LearnedReranker(RankerModel model, CandidateCache cache, Fun
     public Task<IReadOnlyList<RetrievedChunk>> RerankAsync(string query, IReadOnlyList<RetrievedChunk> candidates, CancellationToken cancellationToken = default)
     {
         var features = RankingFeatures.Compute(
-            cache.Terms(query), StaticWordEmbedder.Default.Embed(query), [.. candidates.Select(c => cache.For(c.Chunk, c.Score))], idf, model.Lengths);
+            cache.Terms(query), StaticWordEmbedder.Default.Embed(query), [.. candidates.Select(c => cache.For(c.Chunk, c.Score))], idf, model.Lengths,
+            [.. candidates.Select(c => model.Priors.GetValueOrDefault(c.Chunk.DocumentId))]);
         var scores = model.Score(features);
         IReadOnlyList<RetrievedChunk> ranked = [.. candidates.Select((c, i) => (Candidate: c, Score: scores[i]))
             .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.Rank)

@@ -14,6 +14,22 @@ public sealed record RankingExample(string QueryId, float[][] Features, int[] Gr
 public sealed record RankerProvenance(
     string Dataset, string Split, int Queries, string DataSha256, int Depth, string TrainedAt, double[] CrossValidation, string SiftVersion);
 
+/// <summary>LightGBM's training settings: trees, their leaves, the learning rate and the fewest examples a leaf may hold.</summary>
+public sealed record RankerSettings(int Trees, int Leaves, double LearningRate, int MinimumPerLeaf)
+{
+    /// <summary>
+    /// Chosen on NFCorpus's dev split (Sift.Benchmarks ranker-dev, docs/benchmarks.md): within 0.002 nDCG@10 of the best
+    /// setting tried, with a third of its trees (the rerank stage's latency budget).
+    /// </summary>
+    public static RankerSettings Default { get; } = new(200, 31, 0.1, 200);
+
+    /// <summary>
+    /// The general ranker's: fewer, smaller trees that carry over to other collections. Chosen by leaving one training
+    /// dataset out (trained on SciFact, scored on NFCorpus dev, and the other way round; Sift.Benchmarks general-ranker).
+    /// </summary>
+    public static RankerSettings General { get; } = new(100, 7, 0.05, 500);
+}
+
 /// <summary>
 /// A LightGBM LambdaRank model (ML.NET) over <see cref="RankingFeatures"/>: trained from judged queries, scored in
 /// batches of one query's candidates, and kept as a JSON document (features, field lengths, provenance and the model
@@ -22,18 +38,19 @@ public sealed record RankerProvenance(
 public sealed class RankerModel
 {
     public const string Kind = "lightgbm-lambdarank";
-    private const int FeatureCount = 15;
-
     private readonly byte[] _bytes;
     private readonly TreeScorer _trees;
 
-    private RankerModel(ITransformer model, byte[] bytes, FieldLengths lengths, RankerProvenance provenance)
+    private RankerModel(ITransformer model, byte[] bytes, FieldLengths lengths, IReadOnlyDictionary<string, float> priors, RankerProvenance provenance)
     {
-        (_bytes, Lengths, Provenance) = (bytes, lengths, provenance);
+        (_bytes, Lengths, Priors, Provenance) = (bytes, lengths, priors, provenance);
         _trees = TreeScorer.From(model);
     }
 
     public FieldLengths Lengths { get; }
+
+    /// <summary>Judged priors of the documents its training judged relevant (<see cref="JudgedPriors"/>); others have 0.</summary>
+    public IReadOnlyDictionary<string, float> Priors { get; }
 
     public RankerProvenance Provenance { get; }
 
@@ -45,18 +62,18 @@ public sealed class RankerModel
 
         public uint Group { get; set; }
 
-        [VectorType(FeatureCount)]
         public float[] Features { get; set; } = [];
     }
 
-
-    /// <summary>Trains on <paramref name="examples"/> (queries with at least one candidate).</summary>
-    public static RankerModel Train(IReadOnlyList<RankingExample> examples, FieldLengths lengths, RankerProvenance provenance)
+    /// <summary>
+    /// Trains on <paramref name="examples"/> (queries with at least one candidate; their features hold priors that did
+    /// not see their own judgments), keeping <paramref name="priors"/> to score other queries with.
+    /// </summary>
+    public static RankerModel Train(
+        IReadOnlyList<RankingExample> examples, FieldLengths lengths, IReadOnlyDictionary<string, float> priors, RankerProvenance provenance, RankerSettings? settings = null)
     {
-        if (RankingFeatures.Names.Count != FeatureCount)
-        {
-            throw new InvalidOperationException("the feature list and the model's vector size differ");
-        }
+        settings ??= RankerSettings.Default;
+        var width = RankingFeatures.Names.Count;
 
         var rows = examples.SelectMany((example, group) => example.Features.Select((features, i) => new Row
         {
@@ -72,24 +89,26 @@ public sealed class RankerModel
         // A context of its own: a shared one's random state moves with every training, so a model would depend on how
         // many were trained before it in the process (cross-validation folds, say), not only on its data.
         var ml = new MLContext(seed: 17);
-        var data = ml.Data.LoadFromEnumerable(rows);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+        var data = ml.Data.LoadFromEnumerable(rows, schema);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(Row.Group))
             .Append(ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
             {
                 LabelColumnName = nameof(Row.Label),
                 FeatureColumnName = nameof(Row.Features),
                 RowGroupColumnName = "GroupKey",
-                NumberOfLeaves = 15,
-                NumberOfIterations = 300,
-                LearningRate = 0.05,
-                MinimumExampleCountPerLeaf = 30,
+                NumberOfLeaves = settings.Leaves,
+                NumberOfIterations = settings.Trees,
+                LearningRate = settings.LearningRate,
+                MinimumExampleCountPerLeaf = settings.MinimumPerLeaf,
                 Seed = 17,
                 Silent = true,
             }));
         var model = pipeline.Fit(data);
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);
-        return new RankerModel(model, stream.ToArray(), lengths, provenance);
+        return new RankerModel(model, stream.ToArray(), lengths, priors, provenance);
     }
 
     /// <summary>The model's score of each candidate (higher is better).</summary>
@@ -100,8 +119,22 @@ public sealed class RankerModel
         return [.. features.Select(_trees.Score)];
     }
 
+    /// <summary>
+    /// The general ranker shipped with Sift, for collections without judgments of their own: trained on SciFact's and
+    /// NFCorpus's training splits without judged priors (they belong to those corpora), by benchmarks/run-general-ranker.sh.
+    /// </summary>
+    public static string GeneralJson => General.Value;
+
+    private static readonly Lazy<string> General = new(() =>
+    {
+        using var stream = typeof(RankerModel).Assembly.GetManifestResourceStream("general-ranker.json")
+            ?? throw new InvalidOperationException("the general ranker is missing from Sift.Models");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
     /// <summary>The JSON document kept in the collection's settings.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new Document(Kind, [.. RankingFeatures.Names], Lengths, Provenance, Convert.ToBase64String(_bytes)), Json);
+    public string ToJson() => JsonSerializer.Serialize(new Document(Kind, [.. RankingFeatures.Names], Lengths, Priors, Provenance, Convert.ToBase64String(_bytes)), Json);
 
     /// <summary>Reads a document written by <see cref="ToJson"/>; a clear error for anything else.</summary>
     public static RankerModel Parse(string json)
@@ -125,7 +158,7 @@ public sealed class RankerModel
         {
             var bytes = Convert.FromBase64String(document.Model);
             using var stream = new MemoryStream(bytes);
-            return new RankerModel(new MLContext(seed: 17).Model.Load(stream, out _), bytes, document.Lengths, document.Provenance);
+            return new RankerModel(new MLContext(seed: 17).Model.Load(stream, out _), bytes, document.Lengths, document.Priors ?? new Dictionary<string, float>(), document.Provenance);
         }
         catch (Exception ex) when (ex is FormatException or InvalidOperationException or InvalidDataException or ArgumentException)
         {
@@ -135,5 +168,5 @@ public sealed class RankerModel
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private sealed record Document(string Kind, IReadOnlyList<string> Features, FieldLengths Lengths, RankerProvenance Provenance, string Model);
+    private sealed record Document(string Kind, IReadOnlyList<string> Features, FieldLengths Lengths, IReadOnlyDictionary<string, float>? Priors, RankerProvenance Provenance, string Model);
 }

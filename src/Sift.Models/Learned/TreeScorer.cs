@@ -6,19 +6,25 @@ using Microsoft.ML.Trainers.LightGbm;
 namespace Sift.Models.Learned;
 
 /// <summary>
-/// A trained tree ensemble scored directly: each tree's nodes as flat arrays (feature, threshold, children; a negative
-/// child is ~leaf), walked for a row until a leaf, leaf values weighted and summed with the bias. The same arithmetic as
-/// ML.NET's scoring (a value at or below a node's threshold goes left), without a prediction engine per row; a test
-/// holds the two to the same scores.
+/// A trained tree ensemble scored directly: every tree's nodes in one flat array (feature, threshold, children; a
+/// negative child is ~leaf into one array of leaf values already multiplied by their tree's weight), walked for a row
+/// until a leaf, and summed with the bias. The same arithmetic as ML.NET's scoring (a value at or below a node's
+/// threshold goes left), without a prediction engine per row; a test holds the two to the same scores.
 /// </summary>
 internal sealed class TreeScorer
 {
-    private readonly Tree[] _trees;
+    private readonly Node[] _nodes;
+    private readonly double[] _leaves;
+
+    /// <summary>Per tree: its first node in <see cref="_nodes"/> (or ~its only leaf when it has no node) and its first leaf.</summary>
+    private readonly (int Root, int Leaves)[] _trees;
+
     private readonly double _bias;
 
-    private TreeScorer(Tree[] trees, double bias) => (_trees, _bias) = (trees, bias);
+    private TreeScorer(Node[] nodes, double[] leaves, (int, int)[] trees, double bias) => (_nodes, _leaves, _trees, _bias) = (nodes, leaves, trees, bias);
 
-    private sealed record Tree(int[] Feature, float[] Threshold, int[] Left, int[] Right, double[] Leaves, double Weight);
+    /// <summary>A split; children are node indexes relative to the tree's root, or ~leaf relative to its first leaf.</summary>
+    private readonly record struct Node(int Feature, float Threshold, int Left, int Right);
 
     /// <summary>The ensemble of a LightGBM ranking model (the last stage of <paramref name="model"/>).</summary>
     public static TreeScorer From(ITransformer model)
@@ -27,24 +33,48 @@ internal sealed class TreeScorer
         var parameters = (last as ISingleFeaturePredictionTransformer<LightGbmRankingModelParameters>)?.Model
             ?? throw new InvalidOperationException($"not a LightGBM ranking model: {last.GetType().Name}");
         var ensemble = parameters.TrainedTreeEnsemble;
-        var trees = ensemble.Trees.Select((tree, i) => tree.CategoricalSplitFlags.Any(f => f)
-            ? throw new InvalidOperationException("categorical splits are not used by the ranker's features")
-            : new Tree([.. tree.NumericalSplitFeatureIndexes], [.. tree.NumericalSplitThresholds], [.. tree.LeftChild], [.. tree.RightChild], [.. tree.LeafValues], ensemble.TreeWeights[i]));
-        return new TreeScorer([.. trees], ensemble.Bias);
+        var (nodes, leaves, trees) = (new List<Node>(), new List<double>(), new List<(int, int)>());
+        for (var i = 0; i < ensemble.Trees.Count; i++)
+        {
+            var tree = ensemble.Trees[i];
+            if (tree.CategoricalSplitFlags.Any(f => f))
+            {
+                throw new InvalidOperationException("categorical splits are not used by the ranker's features");
+            }
+
+            // A tree of one leaf has no nodes: its root is that leaf (~0).
+            trees.Add((tree.LeftChild.Count == 0 ? ~nodes.Count : nodes.Count, leaves.Count));
+            for (var n = 0; n < tree.LeftChild.Count; n++)
+            {
+                nodes.Add(new Node(tree.NumericalSplitFeatureIndexes[n], tree.NumericalSplitThresholds[n], tree.LeftChild[n], tree.RightChild[n]));
+            }
+
+            leaves.AddRange(tree.LeafValues.Select(value => value * ensemble.TreeWeights[i]));
+        }
+
+        return new TreeScorer([.. nodes], [.. leaves], [.. trees], ensemble.Bias);
     }
 
     public float Score(float[] features)
     {
         var score = _bias;
-        foreach (var tree in _trees)
+        var nodes = _nodes.AsSpan();
+        foreach (var (root, leaves) in _trees)
         {
-            var node = tree.Left.Length == 0 ? -1 : 0; // a tree of one leaf has no nodes
-            while (node >= 0)
+            if (root < 0)
             {
-                node = features[tree.Feature[node]] <= tree.Threshold[node] ? tree.Left[node] : tree.Right[node];
+                score += _leaves[leaves];
+                continue;
             }
 
-            score += tree.Weight * tree.Leaves[~node];
+            var node = 0;
+            while (node >= 0)
+            {
+                ref readonly var split = ref nodes[root + node];
+                node = features[split.Feature] <= split.Threshold ? split.Left : split.Right;
+            }
+
+            score += _leaves[leaves + ~node];
         }
 
         return (float)score;

@@ -17,7 +17,7 @@ public sealed class RankerModelTests
 
         public uint Group { get; set; }
 
-        [VectorType(15)]
+        [VectorType(16)]
         public float[] Features { get; set; } = [];
     }
 
@@ -40,12 +40,13 @@ public sealed class RankerModelTests
         }).ToList();
         var provenance = new RankerProvenance("synthetic", "train", examples.Count, "", 20, "", [], "test");
 
-        var model = RankerModel.Train(examples, new FieldLengths(1, 2, 3), provenance);
+        var model = RankerModel.Train(examples, new FieldLengths(1, 2, 3), new Dictionary<string, float> { ["d3"] = 2.5f }, provenance);
         var reread = RankerModel.Parse(model.ToJson());
 
         var probe = Enumerable.Range(0, 200).Select(_ => Features()).ToArray();
         var scores = model.Score(probe);
         Assert.Equal(scores, reread.Score(probe));
+        Assert.Equal(2.5f, reread.Priors["d3"]);
 
         // ML.NET's own scoring of the same saved model, row by row.
         using var document = JsonDocument.Parse(model.ToJson());
@@ -68,5 +69,22 @@ public sealed class RankerModelTests
         var refused = Assert.Throws<Sift.Core.SiftException>(() => RankerModel.Parse("""{"kind":"lightgbm-lambdarank","features":["a"],"lengths":{"title":1,"body":1,"all":1},"provenance":null,"model":""}"""));
         Assert.Contains("train it again", refused.Message, StringComparison.Ordinal);
         Assert.Throws<Sift.Core.SiftException>(() => RankerModel.Parse("not json"));
+    }
+
+    [Fact]
+    public void TheShippedGeneralRankerReadsAndScores()
+    {
+        var general = RankerModel.Parse(RankerModel.GeneralJson);
+        Assert.Equal("scifact+nfcorpus", general.Provenance.Dataset);
+        Assert.Empty(general.Priors); // judged priors belong to the corpora they were judged on
+
+        // More of the query matched, in the title and close together, outranks a candidate matching less.
+        float[] Candidate(float coverage, float proximity) =>
+        [
+            10f, 0f, 1f, 5f * coverage, 3f * coverage, 6f * coverage, 7f * coverage, coverage, coverage, coverage, proximity, 5f, 0.5f, 2f, 8f, 0f,
+        ];
+        var scores = general.Score([Candidate(1f, 1f), Candidate(0.2f, 0f)]);
+        Assert.All(scores, s => Assert.True(float.IsFinite(s)));
+        Assert.True(scores[0] > scores[1], $"{scores[0]} vs {scores[1]}");
     }
 }

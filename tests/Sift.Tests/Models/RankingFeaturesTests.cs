@@ -50,4 +50,43 @@ public sealed class RankingFeaturesTests
         Assert.Equal(0f, zero[0][F("glove_cosine")]);
         Assert.All(zero[0], value => Assert.True(float.IsFinite(value)));
     }
+
+    [Fact]
+    public void ProximityReadsTitleAndBodyAsOneText()
+    {
+        // Title "a x", body "y b a": a at 0 and 4, b at 3; the window b..a is 3..4 (two tokens for two terms): 1.
+        var candidate = new RankingCandidate(["a", "x"], ["y", "b", "a"], [], 1);
+        var features = RankingFeatures.Compute(["a", "b"], [], [candidate], _ => 1, new FieldLengths(1, 1, 1));
+        Assert.Equal(1f, features[0][RankingFeatures.Names.ToList().IndexOf("proximity")]);
+    }
+
+    [Fact]
+    public void JudgedPriorsAreSharesOfQueriesAndNeverAnExamplesOwnJudgment()
+    {
+        IReadOnlyDictionary<string, int> Judged(params (string Document, int Grade)[] grades) => grades.ToDictionary(g => g.Document, g => g.Grade);
+        var judgments = new Dictionary<string, IReadOnlyDictionary<string, int>>
+        {
+            ["q0"] = Judged(("a", 1), ("b", 0)),
+            ["q1"] = Judged(("a", 2)),
+            ["q2"] = Judged(("c", 1)),
+            ["q3"] = Judged(("a", 1), ("c", 1)),
+        };
+
+        // a is relevant to 3 of 4 queries: 750 per 1,000; b was judged but not relevant: no prior.
+        var priors = JudgedPriors.Of([.. judgments.Values]);
+        Assert.Equal(750f, priors["a"]);
+        Assert.Equal(500f, priors["c"]);
+        Assert.False(priors.ContainsKey("b"));
+
+        // Two folds: q0 and q2 (fold 0) take priors from q1 and q3 only (a: 2 of 2, c: 1 of 2), and q1 and q3 from q0
+        // and q2 (a: 1 of 2, c: 1 of 2).
+        var examples = judgments.Keys.Select(id => new RankingExample(id, [new float[RankingFeatures.Names.Count], new float[RankingFeatures.Names.Count]], [0, 0], ["a", "c"])).ToList();
+        var outOfFold = JudgedPriors.OutOfFold(examples, id => judgments[id], 2);
+        float[] Prior(int query) => [.. outOfFold[query].Features.Select(f => f[RankingFeatures.PriorIndex])];
+        Assert.Equal([1000f, 500f], Prior(0));
+        Assert.Equal([500f, 500f], Prior(1));
+        Assert.Equal([1000f, 500f], Prior(2));
+        Assert.Equal([500f, 500f], Prior(3));
+        Assert.All(examples, e => Assert.All(e.Features, f => Assert.Equal(0f, f[RankingFeatures.PriorIndex]))); // the originals are untouched
+    }
 }
