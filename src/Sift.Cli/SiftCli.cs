@@ -30,6 +30,7 @@ public static class SiftCli
         ["k"] = "-k",
         ["mode"] = "--mode",
         ["fusion"] = "--fusion",
+        ["expansion"] = "--expand",
         ["dense weight"] = "--dense-weight",
         ["rerank depth"] = "--rerank-depth",
         ["BM25 k1"] = "--bm25-k1",

@@ -79,11 +79,11 @@ public static class LearnedRankers
 
     /// <summary>
     /// <paramref name="settings"/> reranking with the collection's learned ranker, when it has one and the first stage is
-    /// the one it was trained on (BM25 with Sift's k1 and b); a dense or hybrid first stage scores differently, and
-    /// the model never saw those scores.
+    /// the one it was trained on (BM25 with Sift's k1 and b, no expansion); a dense, hybrid or expanded first stage
+    /// scores differently, and the model never saw those scores.
     /// </summary>
     public static RetrievalSettings Apply(RetrievalSettings settings, IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access) =>
-        Fits(settings.Mode, settings.Bm25) && For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
+        Fits(settings.Mode, settings.Bm25) && settings.Expansion == "none" && For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
 
     /// <summary>True for the first stage rankers are trained on: BM25 with Sift's parameters.</summary>
     public static bool Fits(string mode, Bm25Parameters? bm25) => mode == "bm25" && (bm25 is null || bm25 == Bm25Parameters.Default);

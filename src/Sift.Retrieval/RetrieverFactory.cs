@@ -18,7 +18,8 @@ public sealed record RetrievalSettings(
     Bm25Parameters? Bm25 = null,
     IReranker? Reranker = null,
     int RerankDepth = 50,
-    int FusionDepth = 100)
+    int FusionDepth = 100,
+    string Expansion = "none")
 {
     /// <summary>
     /// BM25: with the built-in offline embedder, dense and hybrid retrieval measure worse on SciFact and NFCorpus
@@ -28,6 +29,9 @@ public sealed record RetrievalSettings(
     public const string DefaultFusion = "rrf";
 
     public static IReadOnlyList<string> Modes { get; } = ["bm25", "dense", "hybrid"];
+
+    /// <summary>Query expansions of the BM25 stage: none, or RM3 pseudo-relevance feedback.</summary>
+    public static IReadOnlyList<string> Expansions { get; } = ["none", "rm3"];
 
     /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
     public static RetrievalSettings For(IChunkStore collection) => new(
@@ -52,6 +56,11 @@ public static class RetrieverFactory
             throw new InvalidOptionException("fusion", $"'{settings.Fusion}' is unknown (use rrf or weighted)");
         }
 
+        if (!RetrievalSettings.Expansions.Contains(settings.Expansion))
+        {
+            throw new InvalidOptionException("expansion", $"'{settings.Expansion}' is unknown (use {string.Join(", ", RetrievalSettings.Expansions)})");
+        }
+
         if (settings.RerankDepth < 1)
         {
             throw new InvalidOptionException("rerank depth", $"must be at least 1 (got {settings.RerankDepth})");
@@ -62,7 +71,7 @@ public static class RetrieverFactory
             throw new InvalidOptionException("dense weight", $"must be between 0 and 1 (got {settings.DenseWeight})");
         }
 
-        var lexical = new LexicalRanker(collection, analyzer, settings.Bm25);
+        IChunkRanker lexical = settings.Expansion == "rm3" ? new Rm3Ranker(collection, analyzer, settings.Bm25) : new LexicalRanker(collection, analyzer, settings.Bm25);
         IChunkRanker Dense() => new DenseRanker(collection, settings.EfSearch, settings.Exact);
         IChunkRanker ranker = settings.Mode switch
         {

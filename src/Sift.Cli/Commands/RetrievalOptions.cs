@@ -24,12 +24,14 @@ internal sealed class RetrievalOptions
     private readonly Option<bool> _exact = new("--exact") { Description = "Scan every vector instead of the HNSW graph" };
     private readonly Option<string?> _rerank = new("--rerank") { Description = "Rerank the top results with a cross-encoder: an ONNX model folder (ms-marco-MiniLM style)" };
     private readonly Option<int?> _rerankDepth = new("--rerank-depth") { Description = "How many first-stage results the reranker reorders (default 50; a learned ranker's 100)" };
+    private readonly Option<string?> _expand = new("--expand") { Description = "Expand the BM25 query: none | rm3 (pseudo-relevance feedback from BM25's top 10 chunks, Anserini's parameters); default none" };
     private readonly Option<bool> _noRanker = new("--no-ranker") { Description = "Leave out the collection's learned ranker (sift train ranker), to compare; it applies only over BM25 with its default k1 and b, what it was trained on" };
 
     public RetrievalOptions()
     {
         _mode.AcceptOnlyFromAmong("bm25", "dense", "hybrid");
         _fusion.AcceptOnlyFromAmong("rrf", "weighted");
+        _expand.AcceptOnlyFromAmong([.. RetrievalSettings.Expansions]);
     }
 
     public void AddTo(Command command)
@@ -41,6 +43,7 @@ internal sealed class RetrievalOptions
         command.Options.Add(_exact);
         command.Options.Add(_rerank);
         command.Options.Add(_rerankDepth);
+        command.Options.Add(_expand);
         command.Options.Add(_noRanker);
     }
 
@@ -52,13 +55,16 @@ internal sealed class RetrievalOptions
     public Retriever Build(ParseResult result, IChunkStore collection, Bm25Parameters? bm25 = null)
     {
         var defaults = RetrievalSettings.For(collection);
-        var settings = new RetrievalSettings(
-            result.GetValue(_mode) ?? defaults.Mode,
-            result.GetValue(_fusion) ?? defaults.Fusion,
-            result.GetValue(_denseWeight) ?? defaults.DenseWeight,
-            result.GetValue(_efSearch),
-            result.GetValue(_exact),
-            bm25);
+        var settings = defaults with
+        {
+            Mode = result.GetValue(_mode) ?? defaults.Mode,
+            Fusion = result.GetValue(_fusion) ?? defaults.Fusion,
+            DenseWeight = result.GetValue(_denseWeight) ?? defaults.DenseWeight,
+            EfSearch = result.GetValue(_efSearch),
+            Exact = result.GetValue(_exact),
+            Bm25 = bm25,
+            Expansion = result.GetValue(_expand) ?? defaults.Expansion,
+        };
         // A cross-encoder named here replaces the collection's learned ranker; --no-ranker leaves it out.
         settings = result.GetValue(_rerank) is { } folder ? settings with { Reranker = new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) }
             : result.GetValue(_noRanker) ? settings

@@ -115,8 +115,10 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     /// </summary>
     private static RetrievalSettings Settings(IChunkStore collection, string? mode, Caller caller)
     {
-        var defaults = Composition.LearnedRankers.Apply(RetrievalSettings.For(collection), collection, CollectionHost.Analyzer, caller.Access);
-        return mode is null ? defaults : defaults with { Mode = mode };
+        // The mode first: the ranker applies only over the first stage it was trained on (BM25), never over a
+        // request's dense or hybrid search.
+        var defaults = RetrievalSettings.For(collection);
+        return Composition.LearnedRankers.Apply(mode is null ? defaults : defaults with { Mode = mode }, collection, CollectionHost.Analyzer, caller.Access);
     }
 
     private static MetadataFilter Restrict(MetadataFilter? filter, Caller caller) =>
