@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The general ranker Sift ships (docs/benchmarks.md): SciFact and NFCorpus ingested (BM25), the settings compared by
 # leaving one dataset out, the model trained on both train splits without judged priors and written to
-# src/Sift.Models/Learned/general-ranker.json (deterministic: the committed file is this script's output); then
+# src/Sift.Models/Learned/general-ranker.json (the same trees on every run; only the time stamps in the zip ML.NET
+# saves differ); then
 # checked on a dataset it never saw: PubMedQA PQA-L as retrieval (1,000 questions, each with its own abstract),
 # BM25 against the general ranker (sift train ranker --general), paired test.
 # Usage: benchmarks/run-general-ranker.sh [OUT]   (default benchmarks/learned/general.txt)
@@ -13,6 +14,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bench() { dotnet benchmarks/Sift.Benchmarks/bin/Release/net10.0/Sift.Benchmarks.dll "$@"; }
 sift() { dotnet src/Sift.Cli/bin/Release/net10.0/sift.dll --store "$work/store" "$@"; }
+# eval compare exits 3 when the second run is significantly worse: a result to print here, not a failure.
+compare() { sift eval compare "$@" || [ $? -eq 3 ]; }
 dotnet build benchmarks/Sift.Benchmarks -c Release -v quiet -nologo >/dev/null
 mkdir -p "$(dirname "$out")"
 {
@@ -27,5 +30,5 @@ mkdir -p "$(dirname "$out")"
   sift eval retrieval --dataset "$work/pubmedqa" --collection pubmedqa --embedder none --out "$work/pubmedqa-bm25.json" | grep -E "ndcg@10 "
   sift train ranker -c pubmedqa --general
   sift eval retrieval --dataset "$work/pubmedqa" --collection pubmedqa --out "$work/pubmedqa-general.json" | grep -E "ndcg@10 "
-  sift eval compare "$work/pubmedqa-bm25.json" "$work/pubmedqa-general.json" --metrics ndcg@10 mrr@10 recall@100
+  compare "$work/pubmedqa-bm25.json" "$work/pubmedqa-general.json" --metrics ndcg@10 mrr@10 recall@100
 } 2>&1 | tee "$out"

@@ -7,6 +7,7 @@ using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Evaluation.Beir;
 using Sift.Evaluation.Metrics;
+using Sift.Generation.Logging;
 using Sift.Models.Learned;
 using Sift.Models.Static;
 using Sift.Retrieval;
@@ -125,8 +126,7 @@ public static class LearnedRankers
         {
             throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in the top {Depth} of '{collection.Name}': train on the collection that holds the dataset's corpus");
         }
-        var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, Sift.Evaluation.Provenance.HashFiles(
-            [Path.Combine(data.Folder, "queries.jsonl"), Path.Combine(data.Folder, "qrels", data.Split + ".tsv")]), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
+        var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, HashJudgments(data), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
         // Every example's prior comes from the other folds' judgments: the held-out fold is scored with priors of the
         // folds its model trained on, as a new query is scored with the priors of all of them.
         var withPriors = JudgedPriors.OutOfFold(examples, id => data.Qrels[id], Folds);
@@ -184,6 +184,55 @@ public static class LearnedRankers
         var ranked = example.Documents.Select((d, i) => (Document: d, Score: (double)scores[i])).OrderByDescending(r => r.Score)
             .Select(r => r.Document).Distinct(StringComparer.Ordinal).ToList();
         return RetrievalMetrics.Ndcg(ranked, data.Qrels[example.QueryId], 10);
+    }
+
+    /// <summary>
+    /// Judged queries from answers rated in the query log for <paramref name="collection"/>: an answer rated helpful on
+    /// balance makes the documents it cited relevant to its question (grade 1) and the documents it was given but did
+    /// not cite not relevant (grade 0), so the ranker learns what set cited passages apart from others shown beside
+    /// them, not merely that BM25 put them first; one rated unhelpful makes its cited documents not relevant (relevant
+    /// wins when answers to the same question disagree). Questions stored redacted teach nothing; questions with no
+    /// relevant document are left out (they cannot rank anything above anything).
+    /// </summary>
+    public static BeirDataset FeedbackJudgments(IEnumerable<LoggedAnswer> answers, string collection)
+    {
+        var (queries, qrels) = (new Dictionary<string, string>(StringComparer.Ordinal), new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal));
+        foreach (var answer in answers.Where(a => a.Collection == collection && a.Question is not null && a.Feedback.Count > 0 && a.Cited.Count > 0))
+        {
+            var balance = answer.Feedback.Sum(f => f.Rating);
+            if (balance == 0)
+            {
+                continue;
+            }
+
+            var id = Hash(answer.Question!)[..16];
+            queries[id] = answer.Question!;
+            var grades = qrels.TryGetValue(id, out var known) ? known : qrels[id] = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var document in balance > 0 ? answer.Documents : answer.Cited)
+            {
+                var cited = balance > 0 && answer.Cited.Contains(document, StringComparer.Ordinal);
+                grades[document] = Math.Max(grades.GetValueOrDefault(document), cited ? 1 : 0);
+            }
+        }
+
+        var useful = qrels.Where(q => q.Value.Values.Any(g => g > 0)).ToDictionary(q => q.Key, q => (IReadOnlyDictionary<string, int>)q.Value, StringComparer.Ordinal);
+        return BeirDataset.FromJudgments("feedback", "query log", queries.Where(q => useful.ContainsKey(q.Key)).ToDictionary(StringComparer.Ordinal), useful);
+    }
+
+    /// <summary>SHA-256 of the judged queries (ids, texts and grades in a fixed order), kept with the ranker.</summary>
+    private static string HashJudgments(BeirDataset data)
+    {
+        var text = new StringBuilder();
+        foreach (var (id, query) in data.Queries.OrderBy(q => q.Key, StringComparer.Ordinal))
+        {
+            text.Append(id).Append('\t').Append(query).Append('\n');
+            foreach (var (document, grade) in data.Qrels[id].OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                text.Append('\t').Append(document).Append('\t').Append(grade).Append('\n');
+            }
+        }
+
+        return Hash(text.ToString());
     }
 
     /// <summary>A stable order of queries unrelated to their ids' order, so folds mix whatever the ids encode.</summary>

@@ -148,6 +148,11 @@ internal static class PostgresSchema
         """
         ALTER TABLE sift_queries ADD COLUMN top_score double precision;
         """,
+
+        // 7: the documents each logged answer cited (training a ranker from feedback).
+        """
+        ALTER TABLE sift_queries ADD COLUMN cited text;
+        """,
     ];
 
     /// <summary>The schema version this Sift writes.</summary>

@@ -19,17 +19,18 @@ internal static class TrainCommand
         var collection = CommonOptions.Collection(description: "The collection holding the dataset's corpus (e.g. made by sift eval retrieval --collection)");
         var dataset = new Option<string?>("--dataset") { Description = "BEIR-layout folder: queries.jsonl and qrels/SPLIT.tsv" };
         var remove = new Option<bool>("--remove") { Description = "Remove the collection's learned ranker instead (a new version); searches rank by BM25 again" };
+        var fromFeedback = new Option<bool>("--from-feedback") { Description = "Learn from answers rated in the query log (sift feedback, the console, the API): a helpful answer's cited documents are relevant to its question, an unhelpful one's are not" };
         var general = new Option<bool>("--general") { Description = "Use the general ranker shipped with Sift (trained on SciFact and NFCorpus) for a collection without judgments of its own (a new version)" };
         var split = new Option<string>("--split") { Description = "The judged queries to learn from", DefaultValueFactory = _ => "train" };
         var ranker = new Command("ranker", "Train a learned ranker for a collection from judged queries; searches, answers and evaluations then rerank with it (--no-ranker to compare)")
         {
-            collection, dataset, split, general, remove,
+            collection, dataset, split, fromFeedback, general, remove,
         };
         ranker.Validators.Add(parsed =>
         {
-            if ((parsed.GetValue(dataset) is null ? 0 : 1) + (parsed.GetValue(general) ? 1 : 0) + (parsed.GetValue(remove) ? 1 : 0) != 1)
+            if ((parsed.GetValue(dataset) is null ? 0 : 1) + (parsed.GetValue(fromFeedback) ? 1 : 0) + (parsed.GetValue(general) ? 1 : 0) + (parsed.GetValue(remove) ? 1 : 0) != 1)
             {
-                parsed.AddError("give one of --dataset DIR (train on its judgments), --general (Sift's general ranker) or --remove (remove the ranker)");
+                parsed.AddError("give one of --dataset DIR (train on its judgments), --from-feedback (train on rated answers), --general (Sift's general ranker) or --remove (remove the ranker)");
             }
         });
         ranker.SetAction(async (result, cancellation) =>
@@ -52,8 +53,14 @@ internal static class TrainCommand
                 return 0;
             }
 
-            var data = LoadTrainingSplit(result.GetValue(dataset)!, result.GetValue(split)!);
+            var data = result.GetValue(fromFeedback) ? null : LoadTrainingSplit(result.GetValue(dataset)!, result.GetValue(split)!);
             using var target = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
+            if (data is null)
+            {
+                using var log = SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store)), CommonOptions.HomeFolder(result));
+                data = LearnedRankers.FeedbackJudgments(log.Read(), target.Name);
+            }
+
             if (!result.GetValue(CommonOptions.Json))
             {
                 // Half a minute to minutes: say what is happening rather than sit silent.

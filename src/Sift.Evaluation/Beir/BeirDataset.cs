@@ -36,6 +36,11 @@ public sealed class BeirDataset
     /// <summary>Judgments by query id, then document id.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Qrels { get; }
 
+    /// <summary>Judged queries that come from somewhere other than files (answers rated in the query log, say).</summary>
+    public static BeirDataset FromJudgments(
+        string name, string split, IReadOnlyDictionary<string, string> queries, IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> qrels) =>
+        new(name, split, null, queries, qrels);
+
     /// <summary>Loads a full dataset: corpus, queries and the split's judgments.</summary>
     public static BeirDataset Load(string folder, string split = "test") => Load(folder, split, requireCorpus: true);
 

@@ -11,7 +11,11 @@ namespace Sift.Generation.Logging;
 /// <summary>A logged answer with its feedback; <see cref="Question"/> is null when it was stored redacted.</summary>
 public sealed record LoggedAnswer(
     string Id, DateTimeOffset At, string Collection, long Generation, string? Question, string Answer, AnswerFlags Flags,
-    double LatencyMs, int TokensIn, int TokensOut, decimal Cost, IReadOnlyList<string> Documents, IReadOnlyList<AnswerFeedback> Feedback);
+    double LatencyMs, int TokensIn, int TokensOut, decimal Cost, IReadOnlyList<string> Documents, IReadOnlyList<AnswerFeedback> Feedback)
+{
+    /// <summary>The documents the answer cited (empty for an answer logged before citations were kept).</summary>
+    public IReadOnlyList<string> Cited { get; init; } = [];
+}
 
 /// <summary>A logged search or answer as the drift monitor reads it; <see cref="Question"/> is null when stored redacted.</summary>
 /// <param name="Abstained">Null for a search.</param>
@@ -74,23 +78,26 @@ public sealed class QueryLog : IDisposable
             CREATE TABLE IF NOT EXISTS queries (
                 id TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, collection TEXT NOT NULL, generation INTEGER NOT NULL,
                 caller TEXT, question TEXT, answer TEXT, flags TEXT, documents TEXT NOT NULL,
-                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL, cached INTEGER NOT NULL, top_score REAL);
+                latency_ms REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost TEXT NOT NULL, cached INTEGER NOT NULL, top_score REAL, cited TEXT);
             CREATE TABLE IF NOT EXISTS feedback (
                 answer_id TEXT NOT NULL REFERENCES queries(id), at TEXT NOT NULL, rating INTEGER NOT NULL, comment TEXT);
             CREATE INDEX IF NOT EXISTS queries_at ON queries(at);
             """);
-        // Logs from before the top score was kept gain its column (empty for their entries).
-        using var columns = _connection.CreateCommand();
-        columns.CommandText = "SELECT count(*) FROM pragma_table_info('queries') WHERE name = 'top_score'";
-        if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        // Logs from before the top score and the cited documents were kept gain their columns (empty for their entries).
+        foreach (var (column, type) in new[] { ("top_score", "REAL"), ("cited", "TEXT") })
         {
-            try
+            using var columns = _connection.CreateCommand();
+            columns.CommandText = $"SELECT count(*) FROM pragma_table_info('queries') WHERE name = '{column}'";
+            if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
             {
-                Execute("ALTER TABLE queries ADD COLUMN top_score REAL");
-            }
-            catch (SqliteException ex) when (ex.Message.Contains("duplicate column", StringComparison.Ordinal))
-            {
-                // Another process opening the same old log added it first.
+                try
+                {
+                    Execute($"ALTER TABLE queries ADD COLUMN {column} {type}");
+                }
+                catch (SqliteException ex) when (ex.Message.Contains("duplicate column", StringComparison.Ordinal))
+                {
+                    // Another process opening the same old log added it first.
+                }
             }
         }
     }
@@ -125,20 +132,21 @@ public sealed class QueryLog : IDisposable
         Insert(
             "ask", collection, generation, caller, redact ? null : record.Question, record.Answer, JsonSerializer.Serialize(record.Flags),
             record.Retrieved.Select(r => r.DocumentId).Distinct(), cached ? 0 : record.TimingsMs.Values.Sum(), record.TokensIn, record.TokensOut, record.EstimatedCost, cached,
-            record.Retrieved.Count == 0 ? null : record.Retrieved.Max(r => r.Score));
+            record.Retrieved.Count == 0 ? null : record.Retrieved.Max(r => r.Score), record.Citations.Select(c => c.DocumentId).Distinct());
 
     /// <summary>Logs a search and returns its id.</summary>
     /// <param name="topScore">The best result's score (null: nothing found).</param>
     public string RecordSearch(string query, string collection, long generation, IEnumerable<string> documents, double latencyMs, string? caller = null, bool redact = false, bool cached = false, double? topScore = null) =>
-        Insert("search", collection, generation, caller, redact ? null : query, null, null, documents.Distinct(), latencyMs, 0, 0, 0m, cached, topScore);
+        Insert("search", collection, generation, caller, redact ? null : query, null, null, documents.Distinct(), latencyMs, 0, 0, 0m, cached, topScore, null);
 
     private string Insert(
         string kind, string collection, long generation, string? caller, string? question, string? answer, string? flags,
-        IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached, double? topScore)
+        IEnumerable<string> documents, double latencyMs, int tokensIn, int tokensOut, decimal cost, bool cached, double? topScore, IEnumerable<string>? cited)
     {
         var entry = new Entry(
             Guid.CreateVersion7().ToString("N"), DateTimeOffset.UtcNow.ToString("O"), kind, collection, generation, caller, question, answer, flags,
-            JsonSerializer.Serialize(documents), latencyMs, tokensIn, tokensOut, cost.ToString(System.Globalization.CultureInfo.InvariantCulture), cached, topScore);
+            JsonSerializer.Serialize(documents), latencyMs, tokensIn, tokensOut, cost.ToString(System.Globalization.CultureInfo.InvariantCulture), cached, topScore,
+            cited is null ? null : JsonSerializer.Serialize(cited));
         if (!_queue.Writer.TryWrite(entry))
         {
             // The queue is full (or the log is closing): write this entry and the backlog here.
@@ -223,13 +231,13 @@ public sealed class QueryLog : IDisposable
         using var command = _connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
-            INSERT INTO {_queries} (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached, top_score)
-            VALUES (@id, @at, @kind, @collection, @generation, @caller, @question, @answer, @flags, @documents, @latency, @in, @out, @cost, @cached, @top)
+            INSERT INTO {_queries} (id, at, kind, collection, generation, caller, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cached, top_score, cited)
+            VALUES (@id, @at, @kind, @collection, @generation, @caller, @question, @answer, @flags, @documents, @latency, @in, @out, @cost, @cached, @top, @cited)
             """;
         (string Name, DbType Type)[] names = [
             ("id", DbType.String), ("at", DbType.String), ("kind", DbType.String), ("collection", DbType.String), ("generation", DbType.Int64),
             ("caller", DbType.String), ("question", DbType.String), ("answer", DbType.String), ("flags", DbType.String), ("documents", DbType.String),
-            ("latency", DbType.Double), ("in", DbType.Int32), ("out", DbType.Int32), ("cost", DbType.String), ("cached", DbType.Int32), ("top", DbType.Double)];
+            ("latency", DbType.Double), ("in", DbType.Int32), ("out", DbType.Int32), ("cost", DbType.String), ("cached", DbType.Int32), ("top", DbType.Double), ("cited", DbType.String)];
         foreach (var (name, type) in names)
         {
             var parameter = command.CreateParameter();
@@ -241,7 +249,7 @@ public sealed class QueryLog : IDisposable
         {
             object?[] values = [
                 entry.Id, entry.At, entry.Kind, entry.Collection, entry.Generation, entry.Caller, entry.Question, entry.Answer, entry.Flags,
-                entry.Documents, entry.LatencyMs, entry.TokensIn, entry.TokensOut, entry.Cost, entry.Cached ? 1 : 0, entry.TopScore];
+                entry.Documents, entry.LatencyMs, entry.TokensIn, entry.TokensOut, entry.Cost, entry.Cached ? 1 : 0, entry.TopScore, entry.Cited];
             for (var i = 0; i < values.Length; i++)
             {
                 command.Parameters[i].Value = values[i] ?? DBNull.Value;
@@ -305,7 +313,7 @@ public sealed class QueryLog : IDisposable
             using (var command = _connection.CreateCommand())
             {
                 command.CommandText = $"""
-                    SELECT id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost
+                    SELECT id, at, collection, generation, question, answer, flags, documents, latency_ms, tokens_in, tokens_out, cost, cited
                     FROM {_queries} WHERE kind = 'ask' AND at >= @since ORDER BY at, id
                     """;
                 Add(command, "since", (since ?? DateTimeOffset.MinValue).ToString("O"), DbType.String);
@@ -326,7 +334,10 @@ public sealed class QueryLog : IDisposable
                         reader.GetInt32(10),
                         decimal.Parse(reader.GetString(11), System.Globalization.CultureInfo.InvariantCulture),
                         JsonSerializer.Deserialize<List<string>>(reader.GetString(7))!,
-                        feedback.GetValueOrDefault(id) ?? []));
+                        feedback.GetValueOrDefault(id) ?? [])
+                    {
+                        Cited = reader.IsDBNull(12) ? [] : JsonSerializer.Deserialize<List<string>>(reader.GetString(12))!,
+                    });
                 }
             }
 
@@ -542,5 +553,5 @@ public sealed class QueryLog : IDisposable
 
     private sealed record Entry(
         string Id, string At, string Kind, string Collection, long Generation, string? Caller, string? Question, string? Answer, string? Flags,
-        string Documents, double LatencyMs, int TokensIn, int TokensOut, string Cost, bool Cached, double? TopScore);
+        string Documents, double LatencyMs, int TokensIn, int TokensOut, string Cost, bool Cached, double? TopScore, string? Cited);
 }

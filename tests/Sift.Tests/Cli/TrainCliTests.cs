@@ -15,6 +15,17 @@ public sealed class TrainCliTests : IDisposable
 
     private string Store => _folder.Combine("store");
 
+    /// <summary>SciFact's test split evaluated by the CLI over <paramref name="collection"/> (made on first use): its JSON report.</summary>
+    private async Task<JsonElement> EvaluateSciFactAsync(string collection, string[] extra)
+    {
+        var run = await SiftProcess.RunAsync(Store, ["--json", "eval", "retrieval", "--dataset", Paths.Dataset("scifact"), "--collection", collection, .. extra]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        return json.RootElement.Clone();
+    }
+
+    private static double Ndcg(JsonElement report) => report.GetProperty("metrics").GetProperty("ndcg@10").GetDouble();
+
     [Fact]
     public async Task TestQueriesAreRefusedForTraining()
     {
@@ -29,14 +40,7 @@ public sealed class TrainCliTests : IDisposable
     public async Task ARankerTrainedOnSciFactTrainBeatsBm25OnItsTestQueries()
     {
         var scifact = Paths.Dataset("scifact");
-        async Task<JsonElement> EvaluateAsync(params string[] extra)
-        {
-            var run = await SiftProcess.RunAsync(Store, ["--json", "eval", "retrieval", "--dataset", scifact, "--collection", "sf", "--embedder", "none", .. extra]);
-            Assert.True(run.ExitCode == 0, run.Stderr);
-            using var json = JsonDocument.Parse(run.Stdout);
-            return json.RootElement.Clone();
-        }
-
+        Task<JsonElement> EvaluateAsync(params string[] extra) => EvaluateSciFactAsync("sf", ["--embedder", "none", .. extra]);
         var bm25 = await EvaluateAsync();
         var trained = await SiftProcess.RunAsync(Store, "--json", "train", "ranker", "-c", "sf", "--dataset", scifact);
         Assert.True(trained.ExitCode == 0, trained.Stderr);
@@ -52,7 +56,6 @@ public sealed class TrainCliTests : IDisposable
         Assert.True(configured.ExitCode == 0, configured.Stderr);
         var learned = await EvaluateAsync();
         var again = await EvaluateAsync("--no-ranker");
-        double Ndcg(JsonElement run) => run.GetProperty("metrics").GetProperty("ndcg@10").GetDouble();
         Assert.Equal("learned (top 100)", learned.GetProperty("provenance").GetProperty("reranker").GetString());
         Assert.Equal(Ndcg(bm25), Ndcg(again), 6);
         Assert.True(Ndcg(learned) >= 0.70, $"SciFact test nDCG@10 with the learned ranker: {Ndcg(learned):0.0000} (BM25 {Ndcg(bm25):0.0000})");
@@ -80,14 +83,7 @@ public sealed class TrainCliTests : IDisposable
     public async Task TunedHybridIsNotBelowBm25OnSciFactTest()
     {
         var scifact = Paths.Dataset("scifact");
-        async Task<double> NdcgAsync(params string[] extra)
-        {
-            var run = await SiftProcess.RunAsync(Store, ["--json", "eval", "retrieval", "--dataset", scifact, "--collection", "sfv", .. extra]);
-            Assert.True(run.ExitCode == 0, run.Stderr);
-            using var json = JsonDocument.Parse(run.Stdout);
-            return json.RootElement.GetProperty("metrics").GetProperty("ndcg@10").GetDouble();
-        }
-
+        async Task<double> NdcgAsync(params string[] extra) => Ndcg(await EvaluateSciFactAsync("sfv", extra));
         var bm25 = await NdcgAsync();
         var untuned = await NdcgAsync("--mode", "hybrid");
         var tuned = await SiftProcess.RunAsync(Store, "--json", "tune", "-c", "sfv", "--dataset", scifact);
@@ -128,5 +124,56 @@ public sealed class TrainCliTests : IDisposable
         Assert.True(search.ExitCode == 0, search.Stderr);
         using var results = JsonDocument.Parse(search.Stdout);
         Assert.Contains("a.md", results.RootElement.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task ARankerLearnsFromRatedAnswersInTheQueryLog()
+    {
+        var scifact = Paths.Dataset("scifact");
+        async Task<double> NdcgAsync() => Ndcg(await EvaluateSciFactAsync("sf", ["--embedder", "none"]));
+        var bm25 = await NdcgAsync();
+
+        // Users ask SciFact's training claims; each answer is given BM25's top 10 and cites the passages among them that
+        // bear on the claim (the training judgments stand in for a model that reads them), else its first; the user
+        // rates it helpful when what it cites is relevant, unhelpful otherwise.
+        var train = Sift.Evaluation.Beir.BeirDataset.LoadJudgedQueries(scifact, "train");
+        var helpful = new HashSet<string>(StringComparer.Ordinal);
+        using (var analyzer = new Sift.Index.Analysis.EnglishTextAnalyzer())
+        using (var stores = Sift.Composition.SiftStores.Open(Sift.Core.Storage.StoreLocation.Resolve(Store), analyzer))
+        using (var collection = stores.Open("sf"))
+        using (var log = new Sift.Generation.Logging.QueryLog(Store))
+        {
+            var retriever = Sift.Retrieval.RetrieverFactory.Create(collection, analyzer, new Sift.Retrieval.RetrievalSettings("bm25"));
+            foreach (var (id, claim) in train.Queries.Take(400))
+            {
+                var context = (await retriever.RetrieveAsync(new Sift.Core.Stages.RetrievalQuery(claim, 10), TestContext.Current.CancellationToken)).Select(r => r.Chunk).ToList();
+                var bearing = context.Where(c => train.Qrels[id].GetValueOrDefault(c.DocumentId) > 0).ToList();
+                var cited = bearing.Count > 0 ? bearing : context.Take(1).ToList();
+                var record = new Sift.Generation.AnswerRecord(
+                    claim, "An answer [1].", [.. cited.Select((c, i) => new Sift.Generation.Citations.Citation(i + 1, c.Id, c.DocumentId, c.DocumentId, 0, 1, "."))],
+                    [.. context.Select(c => new Sift.Generation.RetrievedSource(c.Id, c.DocumentId, 1))], new Dictionary<string, double>(), null, "test", 0, 0, 0m,
+                    new Sift.Generation.AnswerFlags(false, false, false, 0, 0));
+                var answer = log.RecordAnswer(record, "sf", 1);
+                var relevant = bearing.Count > 0;
+                if (relevant)
+                {
+                    helpful.Add(claim);
+                }
+
+                log.AddFeedback(answer, relevant ? 1 : -1, null);
+            }
+        }
+
+        var trained = await SiftProcess.RunAsync(Store, "--json", "train", "ranker", "-c", "sf", "--from-feedback");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        using (var report = JsonDocument.Parse(trained.Stdout))
+        {
+            Assert.Equal("feedback", report.RootElement.GetProperty("dataset").GetString());
+            Assert.Equal(helpful.Count, report.RootElement.GetProperty("queries").GetInt32()); // one query per question rated helpful (two claims share a text)
+        }
+
+        var learned = await NdcgAsync();
+        Assert.True(learned > bm25 + 0.01, $"SciFact test nDCG@10 with a ranker learned from {helpful.Count} helpful answers: {learned:0.0000} (BM25 {bm25:0.0000})");
     }
 }
