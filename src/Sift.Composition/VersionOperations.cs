@@ -70,6 +70,7 @@ public static class VersionOperations
         Compare("fusion", before.Settings.Fusion, after.Settings.Fusion);
         Compare("dense weight", before.Settings.DenseWeight, after.Settings.DenseWeight);
         Compare("fusion depth", before.Settings.FusionDepth, after.Settings.FusionDepth);
+        Compare("expansion", before.Settings.Expansion, after.Settings.Expansion);
         Compare("M", before.Settings.M, after.Settings.M);
         Compare("efConstruction", before.Settings.EfConstruction, after.Settings.EfConstruction);
         Compare("efSearch", before.Settings.EfSearch, after.Settings.EfSearch);

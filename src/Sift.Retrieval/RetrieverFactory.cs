@@ -36,7 +36,7 @@ public sealed record RetrievalSettings(
     /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
     public static RetrievalSettings For(IChunkStore collection) => new(
         collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5,
-        FusionDepth: collection.Settings.FusionDepth ?? 100);
+        FusionDepth: collection.Settings.FusionDepth ?? 100, Expansion: collection.Settings.Expansion ?? "none");
 
     public bool NeedsVectors => Mode is "dense" or "hybrid";
 }

@@ -121,12 +121,14 @@ internal static class CollectionsCommand
         var fusion = new Option<string?>("--fusion") { Description = "Default hybrid fusion: rrf | weighted" };
         var denseWeight = new Option<double?>("--dense-weight") { Description = "Default weight of the dense ranking in hybrid fusion, 0..1" };
         var fusionDepth = new Option<int?>("--fusion-depth") { Description = "Default candidates each ranking gives hybrid fusion (the pool), 1..10000" };
+        var expand = new Option<string?>("--expand") { Description = "Default expansion of BM25 queries: none | rm3 (pseudo-relevance feedback; a learned ranker then stays off)" };
+        expand.AcceptOnlyFromAmong([.. Retrieval.RetrievalSettings.Expansions]);
         var m = new Option<int?>("--hnsw-m") { Description = "HNSW neighbours per node (rebuilds the vector index)" };
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (rebuilds the vector index)" };
         var efSearch = new Option<int?>("--ef-search") { Description = "HNSW search candidate list" };
         var quantize = new Option<bool?>("--quantize") { Description = "int8 vectors with float rescoring (rebuilds the vector index)" };
         var ingestTo = new Option<string?>("--ingest-to") { Description = "The alias an ingest moves to the version it makes when it names none with --to (default prod; e.g. candidate, for promotion through a gate)" };
-        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, fusionDepth, m, efConstruction, efSearch, quantize, ingestTo };
+        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, fusionDepth, expand, m, efConstruction, efSearch, quantize, ingestTo };
         configure.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(configureName)!);
@@ -138,6 +140,7 @@ internal static class CollectionsCommand
                 Fusion = result.GetValue(fusion) ?? current.Fusion,
                 DenseWeight = result.GetValue(denseWeight) ?? current.DenseWeight,
                 FusionDepth = result.GetValue(fusionDepth) ?? current.FusionDepth,
+                Expansion = result.GetValue(expand) ?? current.Expansion,
                 M = result.GetValue(m) ?? current.M,
                 EfConstruction = result.GetValue(efConstruction) ?? current.EfConstruction,
                 EfSearch = result.GetValue(efSearch) ?? current.EfSearch,
@@ -168,6 +171,7 @@ internal static class CollectionsCommand
     private static (string Key, string Value)[] SettingsRows(CollectionSettings settings) =>
     [
         ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
+        ("expansion", settings.Expansion ?? "none (default)"),
         ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}, pool {(settings.FusionDepth is { } depth ? depth.ToString(System.Globalization.CultureInfo.InvariantCulture) : "100 (default)")}"),
         ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
         ("changes go to", settings.IngestAlias ?? $"{VersionAliases.Production} (default)"),

@@ -31,7 +31,8 @@ public sealed record CollectionSettings(
     bool Quantize = false,
     string? IngestAlias = null,
     string? Ranker = null,
-    int? FusionDepth = null);
+    int? FusionDepth = null,
+    string? Expansion = null);
 
 /// <summary>A document as the collection holds it.</summary>
 /// <param name="Source">The file it was read from, as the ingest saw it.</param>

@@ -28,7 +28,8 @@ public static class SettingsMeta
             Text("quantize") == "true",
             Text("ingest_to"),
             Text("ranker"),
-            Text("fusion_depth") is { } depth ? int.Parse(depth, CultureInfo.InvariantCulture) : null);
+            Text("fusion_depth") is { } depth ? int.Parse(depth, CultureInfo.InvariantCulture) : null,
+            Text("expansion"));
     }
 
     /// <summary>Every settings key with its text, null for a key to remove (a default the collection does not override).</summary>
@@ -44,15 +45,16 @@ public static class SettingsMeta
         (Prefix + "ingest_to", settings.IngestAlias),
         (Prefix + "ranker", settings.Ranker),
         (Prefix + "fusion_depth", settings.FusionDepth?.ToString(CultureInfo.InvariantCulture)),
+        (Prefix + "expansion", settings.Expansion),
     ];
 
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>
     public static void Validate(string collection, CollectionSettings settings)
     {
         if (settings.Mode is not (null or "bm25" or "dense" or "hybrid") || settings.Fusion is not (null or "rrf" or "weighted")
-            || settings.DenseWeight is < 0 or > 1 || settings.FusionDepth is < 1 or > 10_000)
+            || settings.DenseWeight is < 0 or > 1 || settings.FusionDepth is < 1 or > 10_000 || settings.Expansion is not (null or "none" or "rm3"))
         {
-            throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1, fusion depth 1..10000");
+            throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1, fusion depth 1..10000, expansion none|rm3");
         }
 
         new VectorIndexOptions(1, settings.M, settings.EfConstruction, settings.EfSearch).Validate();

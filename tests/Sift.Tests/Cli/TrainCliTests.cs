@@ -176,4 +176,35 @@ public sealed class TrainCliTests : IDisposable
         var learned = await NdcgAsync();
         Assert.True(learned > bm25 + 0.01, $"SciFact test nDCG@10 with a ranker learned from {helpful.Count} helpful answers: {learned:0.0000} (BM25 {bm25:0.0000})");
     }
+
+    [Fact]
+    public async Task Rm3IsARequestsOrACollectionsChoiceAndTurnsTheLearnedRankerOff()
+    {
+        var docs = _folder.Combine("docs");
+        Directory.CreateDirectory(docs);
+        await File.WriteAllTextAsync(Path.Combine(docs, "a.md"), "# Glaciers\n\nGlaciers form where snow outlasts summer and turns to ice.", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(docs, "b.md"), "# Ice ages\n\nIce sheets and glaciers advanced during the ice ages.", TestContext.Current.CancellationToken);
+        Assert.Equal(0, (await SiftProcess.RunAsync(Store, "ingest", docs, "-c", "geo", "--embedder", "none")).ExitCode);
+        Assert.Equal(0, (await SiftProcess.RunAsync(Store, "train", "ranker", "-c", "geo", "--general")).ExitCode);
+        async Task<string> ModeAsync(params string[] extra)
+        {
+            var search = await SiftProcess.RunAsync(Store, ["--json", "search", "glaciers", "-c", "geo", .. extra]);
+            Assert.True(search.ExitCode == 0, search.Stderr);
+            using var json = JsonDocument.Parse(search.Stdout);
+            return json.RootElement.GetProperty("mode").GetString()!;
+        }
+
+        Assert.Equal("bm25+rerank", await ModeAsync());
+        Assert.Equal("bm25+rm3", await ModeAsync("--expand", "rm3")); // the ranker never saw expanded scores
+
+        var configured = await SiftProcess.RunAsync(Store, "collections", "configure", "geo", "--expand", "rm3");
+        Assert.True(configured.ExitCode == 0, configured.Stderr);
+        Assert.Contains("expansion rm3", configured.Stdout, StringComparison.Ordinal);
+        Assert.Equal("bm25+rm3", await ModeAsync());
+        Assert.Equal("bm25+rerank", await ModeAsync("--expand", "none"));
+
+        var wrong = await SiftProcess.RunAsync(Store, "search", "glaciers", "-c", "geo", "--expand", "rm9");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("rm9", wrong.Stderr, StringComparison.Ordinal);
+    }
 }
