@@ -33,7 +33,8 @@ internal static class GeneralRankerCommand
         double Mean(Func<FieldLengths, double> field) => lengths.Sum(l => field(l.Lengths) * l.Queries) / lengths.Sum(l => l.Queries);
         var pooled = new FieldLengths(Mean(l => l.Title), Mean(l => l.Body), Mean(l => l.All));
         var names = string.Join("+", datasetFolders.Select(f => Path.GetFileName(f.TrimEnd('/'))));
-        var provenance = new RankerProvenance(names, "train", examples.Count, "", LearnedRankers.Depth, "general", [], "");
+        // No clock and no data hash: the committed model is this command's output, and stays the same file when rerun.
+        var provenance = new RankerProvenance(names, "train", examples.Count, "(the datasets' train splits)", LearnedRankers.Depth, "general", [], Core.SiftBuild.Version);
         if (datasetFolders.Count == 2)
         {
             await LeaveOneDatasetOut(stores, analyzer, examples, pooled, provenance, datasetFolders);

@@ -7,20 +7,20 @@ using Sift.Evaluation.Metrics;
 using Sift.Retrieval;
 using Sift.Retrieval.Dense;
 using Sift.Retrieval.Fusion;
-using Sift.Retrieval.Lexical;
 
 namespace Sift.Composition;
 
 /// <summary>A hybrid setting tried by <see cref="FusionTuning"/> and its mean nDCG@10 over the judged queries.</summary>
 public sealed record FusionChoice(string Fusion, double DenseWeight, int Depth, double Ndcg10);
 
-/// <summary>The best setting, what BM25 and dense alone measured on the same queries, and every setting tried.</summary>
+/// <summary>The best setting, what the BM25 stage and dense alone measured on the same queries, and every setting tried.</summary>
 public sealed record FusionTuningResult(FusionChoice Best, double Bm25, double Dense, IReadOnlyList<FusionChoice> Tried, int Queries, TimeSpan Elapsed);
 
 /// <summary>
-/// Hybrid search tuned per collection from judged queries: each query's BM25 and dense rankings read once (to the
-/// deepest pool tried), then every fusion (RRF, weighted min-max), dense weight (0 to 1 by 0.1) and candidate pool
-/// fused from them and scored by nDCG@10. Weight 0 is BM25's order, so the best setting is never below BM25 on the
+/// Hybrid search tuned per collection from judged queries: each query's BM25 stage (the collection's, RM3 when it
+/// expands) and dense ranking read once (to the deepest pool tried), then every fusion (RRF, weighted min-max), dense
+/// weight (0 to 1 by 0.1) and candidate pool fused from them and scored by nDCG@10, as hybrid search would fuse them.
+/// RRF with dense weight 0 keeps the BM25 stage's order at the top, so the best setting is never below it on the
 /// queries it was chosen on; what it does on others is what a test split says.
 /// </summary>
 public static class FusionTuning
@@ -33,17 +33,18 @@ public static class FusionTuning
     {
         if (collection.Embedder is null)
         {
-            throw new SiftException($"'{collection.Name}' has no vectors (embedder {collection.EmbedderSpec ?? "none"}): hybrid search needs an embedder; ingest with one, then tune");
+            throw new SiftException($"'{collection.Name}' has no vectors (embedder {collection.EmbedderSpec ?? "none"}): hybrid search needs a collection embedded with an embedder");
         }
 
         var started = Stopwatch.StartNew();
-        var lexical = new LexicalRanker(collection, analyzer);
+        var lexical = RetrieverFactory.Lexical(collection, analyzer, RetrievalSettings.For(collection));
         var dense = new DenseRanker(collection);
         var pool = Depths.Max();
-        var rankings = new List<(IReadOnlyDictionary<string, int> Judged, IReadOnlyList<ChunkScore> Lexical, IReadOnlyList<ChunkScore> Dense)>();
+        var rankings = new List<JudgedRankings>();
         foreach (var (id, text) in data.Queries)
         {
-            rankings.Add((data.Qrels[id],
+            rankings.Add(new JudgedRankings(
+                data.Qrels[id],
                 await lexical.RankAsync(text, pool, null, cancellationToken).ConfigureAwait(false),
                 await dense.RankAsync(text, pool, null, cancellationToken).ConfigureAwait(false)));
         }
@@ -53,7 +54,7 @@ public static class FusionTuning
             throw new SiftException($"{data.Name} ({data.Split}) has no judged queries to tune on");
         }
 
-        double Mean(Func<(IReadOnlyDictionary<string, int> Judged, IReadOnlyList<ChunkScore> Lexical, IReadOnlyList<ChunkScore> Dense), IReadOnlyList<ChunkScore>> ranked) =>
+        double Mean(Func<JudgedRankings, IReadOnlyList<ChunkScore>> ranked) =>
             rankings.Average(r => RetrievalMetrics.Ndcg([.. ranked(r).Select(c => c.DocumentId).Distinct(StringComparer.Ordinal)], r.Judged, 10));
 
         var tried = new List<FusionChoice>();
@@ -63,7 +64,8 @@ public static class FusionTuning
             {
                 foreach (var weight in Weights)
                 {
-                    var ndcg = Mean(r => fusion.Fuse([Take(r.Lexical, depth), Take(r.Dense, depth)], [1 - weight, weight], 10 * 4));
+                    // The top 10 documents from the best 40 chunks, as an evaluation ranks documents (a document counts once).
+                    var ndcg = Mean(r => fusion.Fuse([Take(r.Lexical, depth), Take(r.Dense, depth)], [1 - weight, weight], 40));
                     tried.Add(new FusionChoice(name, weight, depth, ndcg));
                 }
             }
@@ -77,6 +79,8 @@ public static class FusionTuning
     /// <summary><paramref name="settings"/> with <paramref name="choice"/>'s fusion, weight and pool.</summary>
     public static CollectionSettings Apply(CollectionSettings settings, FusionChoice choice) =>
         settings with { Fusion = choice.Fusion, DenseWeight = choice.DenseWeight, FusionDepth = choice.Depth };
+
+    private sealed record JudgedRankings(IReadOnlyDictionary<string, int> Judged, IReadOnlyList<ChunkScore> Lexical, IReadOnlyList<ChunkScore> Dense);
 
     private static IReadOnlyList<ChunkScore> Take(IReadOnlyList<ChunkScore> ranking, int depth) => ranking.Count > depth ? [.. ranking.Take(depth)] : ranking;
 }

@@ -84,10 +84,11 @@ public static class LearnedRankers
     /// scores differently, and the model never saw those scores.
     /// </summary>
     public static RetrievalSettings Apply(RetrievalSettings settings, IChunkStore collection, ITextAnalyzer analyzer, AccessScope? access) =>
-        Fits(settings.Mode, settings.Bm25) && settings.Expansion == "none" && For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
+        Fits(settings) && For(collection, analyzer, access) is { } ranker ? settings with { Reranker = ranker, RerankDepth = Depth } : settings;
 
-    /// <summary>True for the first stage rankers are trained on: BM25 with Sift's parameters.</summary>
-    public static bool Fits(string mode, Bm25Parameters? bm25) => mode == "bm25" && (bm25 is null || bm25 == Bm25Parameters.Default);
+    /// <summary>True for the first stage rankers are trained on: BM25 with Sift's parameters, not expanded.</summary>
+    public static bool Fits(RetrievalSettings settings) =>
+        settings.Mode == "bm25" && (settings.Bm25 is null || settings.Bm25 == Bm25Parameters.Default) && settings.Expansion == RetrievalSettings.NoExpansion;
 
     /// <summary>A ranker document in a line: what it was trained on and when (for diffs); "none" without one.</summary>
     public static string Describe(string? json)
@@ -127,20 +128,23 @@ public static class LearnedRankers
             throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in the top {Depth} of '{collection.Name}': train on the collection that holds the dataset's corpus");
         }
         var provenance = new RankerProvenance(data.Name, data.Split, examples.Count, HashJudgments(data), Depth, DateTimeOffset.UtcNow.ToString("O"), [], SiftBuild.Version);
-        // Every example's prior comes from the other folds' judgments: the held-out fold is scored with priors of the
-        // folds its model trained on, as a new query is scored with the priors of all of them.
-        var withPriors = JudgedPriors.OutOfFold(examples, id => data.Qrels[id], Folds);
+        // Each fold is measured as a new query is served: its model trains on the other folds (their priors out of fold
+        // among themselves) and scores the held-out queries with those folds' priors, so no held-out judgment reaches
+        // the model through a prior.
+        IReadOnlyDictionary<string, int> Judged(string id) => data.Qrels[id];
         var (firstStage, learned) = (new double[Folds], new double[Folds]);
         for (var fold = 0; fold < Folds; fold++)
         {
-            var heldOut = withPriors.Where((_, i) => i % Folds == fold).ToList();
-            var model = RankerModel.Train([.. withPriors.Where((_, i) => i % Folds != fold)], lengths, new Dictionary<string, float>(), provenance);
+            var training = examples.Where((_, i) => i % Folds != fold).ToList();
+            var servingPriors = JudgedPriors.Of([.. training.Select(e => Judged(e.QueryId))]);
+            var heldOut = examples.Where((_, i) => i % Folds == fold).Select(e => JudgedPriors.With(e, servingPriors)).ToList();
+            var model = RankerModel.Train(JudgedPriors.OutOfFold(training, Judged, Folds - 1), lengths, servingPriors, provenance);
             firstStage[fold] = heldOut.Average(e => Ndcg10(e, [.. e.Features.Select(f => f[0])], data));
             learned[fold] = heldOut.Average(e => Ndcg10(e, model.Score(e.Features), data));
         }
 
-        var priors = JudgedPriors.Of([.. examples.Select(e => data.Qrels[e.QueryId])]);
-        var final = RankerModel.Train(withPriors, lengths, priors, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
+        var priors = JudgedPriors.Of([.. examples.Select(e => Judged(e.QueryId))]);
+        var final = RankerModel.Train(JudgedPriors.OutOfFold(examples, Judged, Folds), lengths, priors, provenance with { CrossValidation = [firstStage.Average(), learned.Average()] });
         return new RankerTraining(final, firstStage, learned, examples.Count, examples.Sum(e => e.Grades.Length), started.Elapsed);
     }
 
@@ -190,33 +194,26 @@ public static class LearnedRankers
     /// Judged queries from answers rated in the query log for <paramref name="collection"/>: an answer rated helpful on
     /// balance makes the documents it cited relevant to its question (grade 1) and the documents it was given but did
     /// not cite not relevant (grade 0), so the ranker learns what set cited passages apart from others shown beside
-    /// them, not merely that BM25 put them first; one rated unhelpful makes its cited documents not relevant (relevant
-    /// wins when answers to the same question disagree). Questions stored redacted teach nothing; questions with no
-    /// relevant document are left out (they cannot rank anything above anything).
+    /// them, not merely that BM25 put them first. Answers rated unhelpful on balance, and questions stored redacted,
+    /// teach nothing yet: an unhelpful answer's documents would only be marked not relevant, which every candidate
+    /// without a judgment already counts as. Every rater is trusted alike (see docs/security.md).
     /// </summary>
     public static BeirDataset FeedbackJudgments(IEnumerable<LoggedAnswer> answers, string collection)
     {
         var (queries, qrels) = (new Dictionary<string, string>(StringComparer.Ordinal), new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal));
-        foreach (var answer in answers.Where(a => a.Collection == collection && a.Question is not null && a.Feedback.Count > 0 && a.Cited.Count > 0))
+        foreach (var answer in answers.Where(a => a.Collection == collection && a.Question is not null && a.Cited.Count > 0 && a.Feedback.Sum(f => f.Rating) > 0))
         {
-            var balance = answer.Feedback.Sum(f => f.Rating);
-            if (balance == 0)
-            {
-                continue;
-            }
-
             var id = Hash(answer.Question!)[..16];
             queries[id] = answer.Question!;
             var grades = qrels.TryGetValue(id, out var known) ? known : qrels[id] = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var document in balance > 0 ? answer.Documents : answer.Cited)
+            foreach (var document in answer.Documents.Concat(answer.Cited))
             {
-                var cited = balance > 0 && answer.Cited.Contains(document, StringComparer.Ordinal);
+                var cited = answer.Cited.Contains(document, StringComparer.Ordinal);
                 grades[document] = Math.Max(grades.GetValueOrDefault(document), cited ? 1 : 0);
             }
         }
 
-        var useful = qrels.Where(q => q.Value.Values.Any(g => g > 0)).ToDictionary(q => q.Key, q => (IReadOnlyDictionary<string, int>)q.Value, StringComparer.Ordinal);
-        return BeirDataset.FromJudgments("feedback", "query log", queries.Where(q => useful.ContainsKey(q.Key)).ToDictionary(StringComparer.Ordinal), useful);
+        return BeirDataset.FromJudgments("feedback", "query log", queries, qrels.ToDictionary(q => q.Key, q => (IReadOnlyDictionary<string, int>)q.Value, StringComparer.Ordinal));
     }
 
     /// <summary>SHA-256 of the judged queries (ids, texts and grades in a fixed order), kept with the ranker.</summary>
@@ -235,6 +232,6 @@ public static class LearnedRankers
         return Hash(text.ToString());
     }
 
-    /// <summary>A stable order of queries unrelated to their ids' order, so folds mix whatever the ids encode.</summary>
+    /// <summary>SHA-256 in hex: orders queries into folds unrelated to their ids' order, names questions, hashes judgments.</summary>
     private static string Hash(string id) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
 }

@@ -18,8 +18,8 @@ public sealed record RetrievalSettings(
     Bm25Parameters? Bm25 = null,
     IReranker? Reranker = null,
     int RerankDepth = 50,
-    int FusionDepth = 100,
-    string Expansion = "none")
+    int FusionDepth = RetrievalSettings.DefaultFusionDepth,
+    string Expansion = RetrievalSettings.NoExpansion)
 {
     /// <summary>
     /// BM25: with the built-in offline embedder, dense and hybrid retrieval measure worse on SciFact and NFCorpus
@@ -28,15 +28,21 @@ public sealed record RetrievalSettings(
     public const string DefaultMode = "bm25";
     public const string DefaultFusion = "rrf";
 
+    /// <summary>Candidates each ranking gives hybrid fusion unless the collection was tuned (sift tune).</summary>
+    public const int DefaultFusionDepth = 100;
+
+    public const string NoExpansion = "none";
+    public const string Rm3 = "rm3";
+
     public static IReadOnlyList<string> Modes { get; } = ["bm25", "dense", "hybrid"];
 
     /// <summary>Query expansions of the BM25 stage: none, or RM3 pseudo-relevance feedback.</summary>
-    public static IReadOnlyList<string> Expansions { get; } = ["none", "rm3"];
+    public static IReadOnlyList<string> Expansions { get; } = [NoExpansion, Rm3];
 
     /// <summary>The collection's configured defaults (sift collections configure), else Sift's.</summary>
     public static RetrievalSettings For(IChunkStore collection) => new(
         collection.Settings.Mode ?? DefaultMode, collection.Settings.Fusion ?? DefaultFusion, collection.Settings.DenseWeight ?? 0.5,
-        FusionDepth: collection.Settings.FusionDepth ?? 100, Expansion: collection.Settings.Expansion ?? "none");
+        FusionDepth: collection.Settings.FusionDepth ?? DefaultFusionDepth, Expansion: collection.Settings.Expansion ?? NoExpansion);
 
     public bool NeedsVectors => Mode is "dense" or "hybrid";
 }
@@ -71,7 +77,7 @@ public static class RetrieverFactory
             throw new InvalidOptionException("dense weight", $"must be between 0 and 1 (got {settings.DenseWeight})");
         }
 
-        IChunkRanker lexical = settings.Expansion == "rm3" ? new Rm3Ranker(collection, analyzer, settings.Bm25) : new LexicalRanker(collection, analyzer, settings.Bm25);
+        var lexical = Lexical(collection, analyzer, settings);
         IChunkRanker Dense() => new DenseRanker(collection, settings.EfSearch, settings.Exact);
         IChunkRanker ranker = settings.Mode switch
         {
@@ -85,4 +91,8 @@ public static class RetrieverFactory
         };
         return new Retriever(collection, ranker, settings.Reranker, settings.RerankDepth, analyzer, settings.Bm25);
     }
+
+    /// <summary>The BM25 stage of <paramref name="settings"/>: plain, or expanded with RM3.</summary>
+    public static IChunkRanker Lexical(IChunkStore collection, ITextAnalyzer analyzer, RetrievalSettings settings) =>
+        settings.Expansion == RetrievalSettings.Rm3 ? new Rm3Ranker(collection, analyzer, settings.Bm25) : new LexicalRanker(collection, analyzer, settings.Bm25);
 }

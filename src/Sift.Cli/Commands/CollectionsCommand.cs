@@ -171,8 +171,8 @@ internal static class CollectionsCommand
     private static (string Key, string Value)[] SettingsRows(CollectionSettings settings) =>
     [
         ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
-        ("expansion", settings.Expansion ?? "none (default)"),
-        ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}, pool {(settings.FusionDepth is { } depth ? depth.ToString(System.Globalization.CultureInfo.InvariantCulture) : "100 (default)")}"),
+        ("expansion", settings.Expansion ?? $"{Retrieval.RetrievalSettings.NoExpansion} (default)"),
+        ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}, pool {(settings.FusionDepth is { } depth ? depth.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Retrieval.RetrievalSettings.DefaultFusionDepth} (default)")}"),
         ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
         ("changes go to", settings.IngestAlias ?? $"{VersionAliases.Production} (default)"),
     ];

@@ -32,6 +32,10 @@ internal static class TrainCommand
             {
                 parsed.AddError("give one of --dataset DIR (train on its judgments), --from-feedback (train on rated answers), --general (Sift's general ranker) or --remove (remove the ranker)");
             }
+            else if (parsed.GetValue(dataset) is null && parsed.GetResult(split) is { Implicit: false })
+            {
+                parsed.AddError("--split chooses the queries of --dataset; give it with --dataset");
+            }
         });
         ranker.SetAction(async (result, cancellation) =>
         {

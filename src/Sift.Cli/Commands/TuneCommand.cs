@@ -29,7 +29,8 @@ internal static class TuneCommand
             var tuning = await FusionTuning.TuneAsync(target, CommonOptions.Analyzer, data, cancellation);
             var best = tuning.Best;
             target.Configure(FusionTuning.Apply(target.Settings, best));
-            var recorded = VersionsCommand.Record(result, target, "tune", $"{data.Name} {data.Split}: {best.Fusion}, dense weight {best.DenseWeight:0.0}, pool {best.Depth}", to: null);
+            var chosen = string.Create(CultureInfo.InvariantCulture, $"{best.Fusion}, dense weight {best.DenseWeight:0.0}, pool {best.Depth}");
+            var recorded = VersionsCommand.Record(result, target, "tune", $"{data.Name} {data.Split}: {chosen}", to: null);
             if (result.GetValue(CommonOptions.Json))
             {
                 JsonOutput.Write(new
@@ -47,22 +48,22 @@ internal static class TuneCommand
                 return 0;
             }
 
-            string F(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
+            static string Score(double ndcg) => ndcg.ToString("0.0000", CultureInfo.InvariantCulture);
             var table = new Table().Title($"{data.Name} {data.Split}: {tuning.Queries} queries, nDCG@10, best pool per fusion and dense weight").AddColumns("dense weight", "rrf", "weighted");
             foreach (var weight in FusionTuning.Weights)
             {
-                string Best(string fusion)
+                string BestPool(string fusion)
                 {
                     var choice = tuning.Tried.Where(t => t.Fusion == fusion && t.DenseWeight == weight).MaxBy(t => t.Ndcg10)!;
-                    return $"{F(choice.Ndcg10)} (pool {choice.Depth})";
+                    return string.Create(CultureInfo.InvariantCulture, $"{Score(choice.Ndcg10)} (pool {choice.Depth})");
                 }
 
-                table.AddRow(weight.ToString("0.0", CultureInfo.InvariantCulture), Best("rrf"), Best("weighted"));
+                table.AddRow(weight.ToString("0.0", CultureInfo.InvariantCulture), BestPool("rrf"), BestPool("weighted"));
             }
 
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLineInterpolated(
-                $"BM25 alone {F(tuning.Bm25)}, dense alone {F(tuning.Dense)}; best: {best.Fusion}, dense weight {best.DenseWeight:0.0}, pool {best.Depth}: {F(best.Ndcg10)} ({tuning.Elapsed.TotalSeconds:0.0}s)");
+                $"BM25 alone {Score(tuning.Bm25)}, dense alone {Score(tuning.Dense)}; best: {chosen}: {Score(best.Ndcg10)} ({tuning.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s)");
             AnsiConsole.MarkupLineInterpolated(
                 $"'{target.Name}' now fuses that way in --mode hybrid (its default mode is {target.Settings.Mode ?? Retrieval.RetrievalSettings.DefaultMode}; set one with sift collections configure {target.Name} --mode){VersionsCommand.Made(recorded)}");
             return 0;

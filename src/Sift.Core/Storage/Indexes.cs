@@ -31,12 +31,18 @@ public sealed record VisibleCounts(long Documents, long Chunks, string Version);
 /// BM25 over one collection generation. When a filter carries the caller's access, collection statistics come from
 /// the documents that caller may see, so scores reveal nothing about hidden documents.
 /// </summary>
+/// <summary>An analysed query term and how much it counts (1 for each time a plain query holds it).</summary>
+public readonly record struct WeightedTerm(string Term, double Weight);
+
 public interface ILexicalIndex
 {
     long Generation { get; }
 
     /// <summary>The <paramref name="k"/> best chunks for analysed query terms, in <see cref="ChunkScore.BestFirst"/> order, filtered while scoring.</summary>
     IReadOnlyList<ChunkScore> Search(IReadOnlyList<string> terms, int k, MetadataFilter? filter);
+
+    /// <summary>The same for weighted terms (an expanded query): each term's BM25 contribution times its weight; a term given twice adds up.</summary>
+    IReadOnlyList<ChunkScore> Search(IReadOnlyList<WeightedTerm> terms, int k, MetadataFilter? filter);
 
     /// <summary>A term's inverse document frequency over what <paramref name="access"/> may see (all when null).</summary>
     double Idf(string term, AccessScope? access);

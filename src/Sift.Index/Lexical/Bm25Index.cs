@@ -110,7 +110,11 @@ public sealed class Bm25Index
     /// term's document frequency are computed over them, so the scores are exactly those of an index holding only
     /// them (hidden slots cannot move a visible slot's score). Null searches the whole index.
     /// </param>
-    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<string> queryTerms, int k, Func<int, bool>? allowed = null, IReadOnlyList<bool>? visiblePartitions = null)
+    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<string> queryTerms, int k, Func<int, bool>? allowed = null, IReadOnlyList<bool>? visiblePartitions = null) =>
+        Search([.. queryTerms.Select(term => new WeightedTerm(term, 1))], k, allowed, visiblePartitions);
+
+    /// <summary>The same for weighted terms: each term's contribution times its weight (a term given twice adds up).</summary>
+    public IReadOnlyList<ScoredSlot> Search(IReadOnlyList<WeightedTerm> queryTerms, int k, Func<int, bool>? allowed = null, IReadOnlyList<bool>? visiblePartitions = null)
     {
         if (k <= 0 || Count == 0)
         {
@@ -148,21 +152,21 @@ public sealed class Bm25Index
         }
     }
 
-    private Dictionary<int, int> QueryTermWeights(IReadOnlyList<string> queryTerms)
+    private Dictionary<int, float> QueryTermWeights(IReadOnlyList<WeightedTerm> queryTerms)
     {
-        var weights = new Dictionary<int, int>();
-        foreach (var term in queryTerms)
+        var weights = new Dictionary<int, float>();
+        foreach (var (term, weight) in queryTerms)
         {
             if (_postings.TryGetTerm(term, out var id))
             {
-                weights[id] = weights.GetValueOrDefault(id) + 1;
+                weights[id] = weights.GetValueOrDefault(id) + (float)weight;
             }
         }
 
         return weights;
     }
 
-    private void AccumulateTerm(int termId, int queryWeight, float[] scores, List<int> touched)
+    private void AccumulateTerm(int termId, float queryWeight, float[] scores, List<int> touched)
     {
         var slots = _postings.SlotsOf(termId);
         var frequencies = _postings.FrequenciesOf(termId);
@@ -181,7 +185,7 @@ public sealed class Bm25Index
     }
 
     /// <summary>Scores only slots of visible partitions, with statistics over those partitions.</summary>
-    private void AccumulateVisible(Dictionary<int, int> termWeights, IReadOnlyList<bool> visiblePartitions, float[] scores, List<int> touched)
+    private void AccumulateVisible(Dictionary<int, float> termWeights, IReadOnlyList<bool> visiblePartitions, float[] scores, List<int> touched)
     {
         if (visiblePartitions.Count != Partitions)
         {

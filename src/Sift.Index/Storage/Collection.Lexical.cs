@@ -215,7 +215,10 @@ public sealed record LexicalSnapshot(
             generation, parameters, new Bm25Index(postings, parameters, partitions.PartitionOfSlot), [.. chunkIds], slots, partitions, new(metadata));
     }
 
-    public IReadOnlyList<ChunkScore> Search(IReadOnlyList<string> terms, int k, MetadataFilter? filter)
+    public IReadOnlyList<ChunkScore> Search(IReadOnlyList<string> terms, int k, MetadataFilter? filter) =>
+        Search([.. terms.Select(term => new WeightedTerm(term, 1))], k, filter);
+
+    public IReadOnlyList<ChunkScore> Search(IReadOnlyList<WeightedTerm> terms, int k, MetadataFilter? filter)
     {
         var visible = Access.VisibleTo(filter?.Access).Partitions;
         var slots = Index.Search(terms, k, MetadataSlots.Allowed(DocumentIds, () => DocumentMetadata, filter), visible);

@@ -67,10 +67,11 @@ public sealed class RankerModel
 
     /// <summary>
     /// Trains on <paramref name="examples"/> (queries with at least one candidate; their features hold priors that did
-    /// not see their own judgments), keeping <paramref name="priors"/> to score other queries with.
+    /// not see their own judgments), keeping <paramref name="servingPriors"/> to score other queries with.
     /// </summary>
+    /// <param name="servingPriors">The priors kept with the model to score new queries (not used in training).</param>
     public static RankerModel Train(
-        IReadOnlyList<RankingExample> examples, FieldLengths lengths, IReadOnlyDictionary<string, float> priors, RankerProvenance provenance, RankerSettings? settings = null)
+        IReadOnlyList<RankingExample> examples, FieldLengths lengths, IReadOnlyDictionary<string, float> servingPriors, RankerProvenance provenance, RankerSettings? settings = null)
     {
         settings ??= RankerSettings.Default;
         var width = RankingFeatures.Names.Count;
@@ -108,7 +109,7 @@ public sealed class RankerModel
         var model = pipeline.Fit(data);
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);
-        return new RankerModel(model, stream.ToArray(), lengths, priors, provenance);
+        return new RankerModel(model, stream.ToArray(), lengths, servingPriors, provenance);
     }
 
     /// <summary>The model's score of each candidate (higher is better).</summary>
@@ -128,7 +129,7 @@ public sealed class RankerModel
     private static readonly Lazy<string> General = new(() =>
     {
         using var stream = typeof(RankerModel).Assembly.GetManifestResourceStream("general-ranker.json")
-            ?? throw new InvalidOperationException("the general ranker is missing from Sift.Models");
+            ?? throw new SiftException("the general ranker is missing from this build of Sift (benchmarks/run-general-ranker.sh makes it)");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     });
@@ -149,7 +150,9 @@ public sealed class RankerModel
             throw new SiftException($"the collection's ranker is not a ranker Sift wrote ({ex.Message})", ex);
         }
 
-        if (document.Kind != Kind || document.Features is null || !document.Features.SequenceEqual(RankingFeatures.Names) || document.Lengths is null || document.Model is null)
+        // A model trained before a feature was added knows a prefix of today's features: its trees never read the rest.
+        if (document.Kind != Kind || document.Features is null || document.Features.Count == 0 || !document.Features.SequenceEqual(RankingFeatures.Names.Take(document.Features.Count))
+            || document.Lengths is null || document.Model is null)
         {
             throw new SiftException($"the collection's ranker ({document.Kind}, {document.Features?.Count ?? 0} features) was trained by another Sift: train it again (sift train ranker)");
         }

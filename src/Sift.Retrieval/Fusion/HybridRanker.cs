@@ -6,9 +6,11 @@ using Sift.Retrieval.Ranking;
 namespace Sift.Retrieval.Fusion;
 
 /// <summary>
-/// Runs several rankers for the same query, each to <c>depth</c> results (the candidate pool), and fuses them.
+/// Runs several rankers for the same query, each to <c>depth</c> results (the candidate pool), and fuses them into
+/// the best k. The pool does not grow with k, so a pool tuned on judged queries (sift tune) is the pool every search
+/// and evaluation runs; k beyond what the pools hold returns fewer results.
 /// </summary>
-public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyList<double> weights, IRankFusion fusion, int depth = 100) : IChunkRanker
+public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyList<double> weights, IRankFusion fusion, int depth = RetrievalSettings.DefaultFusionDepth) : IChunkRanker
 {
     public string Name => $"hybrid-{fusion.Name}";
 
@@ -17,8 +19,7 @@ public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyL
 
     public async Task<IReadOnlyList<ChunkScore>> RankAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
     {
-        var pool = Math.Max(depth, k);
-        var rankings = await Task.WhenAll(rankers.Select(r => r.RankAsync(query, pool, filter, cancellationToken))).ConfigureAwait(false);
+        var rankings = await Task.WhenAll(rankers.Select(r => r.RankAsync(query, depth, filter, cancellationToken))).ConfigureAwait(false);
         using var stage = SiftTelemetry.Start("fuse");
         return fusion.Fuse(rankings, weights, k);
     }

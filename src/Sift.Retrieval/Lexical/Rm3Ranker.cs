@@ -11,15 +11,14 @@ namespace Sift.Retrieval.Lexical;
 /// search (filtered as the search is, so feedback comes only from what the caller may see) give a relevance model
 /// P(w|R) = sum over chunks of P(w|chunk) x the chunk's share of their scores; its <see cref="FeedbackTerms"/> best terms
 /// are interpolated with the query's own term distribution (<see cref="OriginalQueryWeight"/>) and BM25 searches again
-/// with those weights. The index weighs a term by how often it is repeated in the query, so weights are carried as
-/// repeats, rounded to 1/<see cref="Resolution"/>.
+/// with those weights, scaled by the query's length so that scores stay on BM25's scale (a query term counts 1 in
+/// BM25 and 0.5 plus its share of the feedback here).
 /// </summary>
 public sealed class Rm3Ranker(IChunkStore collection, ITextAnalyzer analyzer, Bm25Parameters? parameters = null) : IChunkRanker
 {
     public const int FeedbackChunks = 10;
     public const int FeedbackTerms = 10;
     public const double OriginalQueryWeight = 0.5;
-    public const int Resolution = 100;
 
     private readonly Bm25Parameters _parameters = parameters ?? Bm25Parameters.Default;
 
@@ -42,10 +41,10 @@ public sealed class Rm3Ranker(IChunkStore collection, ITextAnalyzer analyzer, Bm
     }
 
     /// <summary>
-    /// The expanded query as a bag of terms whose repeats carry the interpolated weights, from the query's terms and
-    /// the feedback chunks' terms with their first-stage scores.
+    /// The expanded query's weighted terms, from the query's terms and the feedback chunks' terms with their
+    /// first-stage scores: the interpolated distribution times the query's length.
     /// </summary>
-    public static IReadOnlyList<string> ExpandedQuery(IReadOnlyList<string> query, IReadOnlyList<IReadOnlyList<string>> feedback, IReadOnlyList<double> scores)
+    public static IReadOnlyList<WeightedTerm> ExpandedQuery(IReadOnlyList<string> query, IReadOnlyList<IReadOnlyList<string>> feedback, IReadOnlyList<double> scores)
     {
         var total = scores.Sum();
         var relevance = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -76,6 +75,6 @@ public sealed class Rm3Ranker(IChunkStore collection, ITextAnalyzer analyzer, Bm
             weights[term] = weights.GetValueOrDefault(term) + ((1 - OriginalQueryWeight) * weight / expansionTotal);
         }
 
-        return [.. weights.OrderBy(w => w.Key, StringComparer.Ordinal).SelectMany(w => Enumerable.Repeat(w.Key, (int)Math.Round(w.Value * Resolution)))];
+        return [.. weights.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => new WeightedTerm(w.Key, w.Value * query.Count))];
     }
 }

@@ -57,7 +57,7 @@ public sealed partial class WarmUp(CollectionHost host, ILogger<WarmUp> logger) 
             {
                 // Every caller's search checks access against document metadata: a search restricted to no principals
                 // loads the index and that metadata now, not on a request.
-                collection.LexicalIndex(Bm25Parameters.Default).Search([], 1, Core.Filtering.MetadataFilter.For(new Core.Filtering.AccessScope([])));
+                collection.LexicalIndex(Bm25Parameters.Default).Search(Array.Empty<string>(), 1, Core.Filtering.MetadataFilter.For(new Core.Filtering.AccessScope([])));
                 if (collection.Embedder is not null && RetrievalSettings.For(collection).NeedsVectors)
                 {
                     collection.DenseIndex();

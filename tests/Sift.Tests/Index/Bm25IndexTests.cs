@@ -48,7 +48,7 @@ public sealed class Bm25IndexTests
     {
         var index = Bm25Index.Build(Corpus, Bm25Parameters.Default);
         Assert.Empty(index.Search(["unicorn"], 10));
-        Assert.Empty(index.Search([], 10));
+        Assert.Empty(index.Search(Array.Empty<string>(), 10));
     }
 
     [Fact]
@@ -137,5 +137,19 @@ public sealed class Bm25IndexTests
         Assert.Empty(index.Search(["cafe"], 10));
         Assert.Empty(index.Search([new string('x', 299)], 10));
         Assert.Equal([1, 2], index.Search(["a"], 10).Select(r => r.Slot).Order());
+    }
+
+    [Fact]
+    public void AWeightedTermCountsItsWeightAndARepeatedTermCountsOnceARepeat()
+    {
+        var index = Bm25Index.Build(Corpus, Bm25Parameters.Default);
+        var repeated = index.Search(["cat", "cat", "dog"], 10);
+        var weighted = index.Search([new Sift.Core.Storage.WeightedTerm("cat", 2), new Sift.Core.Storage.WeightedTerm("dog", 1)], 10);
+        Assert.Equal(repeated, weighted);
+
+        // Half a term is half its contribution: slot 1 holds only dog, so its score halves exactly.
+        var dog = index.Search(["dog"], 10).Single(r => r.Slot == 1).Score;
+        var half = index.Search([new Sift.Core.Storage.WeightedTerm("dog", 0.5)], 10).Single(r => r.Slot == 1).Score;
+        Assert.Equal(dog / 2, half, 1e-6);
     }
 }

@@ -87,4 +87,27 @@ public sealed class RankerModelTests
         Assert.All(scores, s => Assert.True(float.IsFinite(s)));
         Assert.True(scores[0] > scores[1], $"{scores[0]} vs {scores[1]}");
     }
+
+    [Fact]
+    public void ARankerFromBeforeTheLastFeatureStillReadsAndScoresAlike()
+    {
+        // Trained with the last feature (the judged prior) always 0, no tree can read it: a document listing only the
+        // features before it is what an older Sift wrote, and must score the same.
+        var random = new Random(9);
+        float[] Features() => [.. Enumerable.Range(0, RankingFeatures.Names.Count).Select(i => i == RankingFeatures.PriorIndex ? 0f : (float)random.NextDouble())];
+        var examples = Enumerable.Range(0, 60).Select(q =>
+        {
+            var features = Enumerable.Range(0, 20).Select(_ => Features()).ToArray();
+            return new RankingExample($"q{q}", features, [.. features.Select(f => f[2] > 0.7f ? 1 : 0)], [.. features.Select((_, i) => $"d{i}")]);
+        }).ToList();
+        var model = RankerModel.Train(examples, new FieldLengths(1, 2, 3), new Dictionary<string, float>(), new RankerProvenance("synthetic", "train", 60, "", 20, "", [], "test"));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(model.ToJson())!;
+        json["features"] = new System.Text.Json.Nodes.JsonArray([.. RankingFeatures.Names.Take(RankingFeatures.PriorIndex).Select(n => System.Text.Json.Nodes.JsonValue.Create(n))]);
+        json.AsObject().Remove("priors");
+
+        var older = RankerModel.Parse(json.ToJsonString());
+        var probe = Enumerable.Range(0, 50).Select(_ => Features()).ToArray();
+        Assert.Equal(model.Score(probe), older.Score(probe));
+        Assert.Empty(older.Priors);
+    }
 }
