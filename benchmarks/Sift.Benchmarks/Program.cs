@@ -35,6 +35,9 @@ using Sift.Evaluation.Metrics;
 //                                 of its name in STORE), without judged priors; written to OUT_JSON
 //   pubmedqa-beir PUBMEDQA_DIR OUT_DIR
 //                                 PubMedQA PQA-L as a BEIR retrieval folder (a question's abstract is its relevant document)
+//   guardrails-bipia BIPIA_DIR OUT_JSONL
+//                                 a labelled prompt-injection set for sift eval guardrails: BIPIA's training attacks in
+//                                 its contexts (start, middle, end), the contexts clean, and Debian README look-alikes
 //   rerank STORE COLLECTION DATASET_DIR
 //                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]
@@ -58,6 +61,8 @@ switch (args.FirstOrDefault())
         return await Sift.Benchmarks.GeneralRankerCommand.Train(args[1], args[2], args[3..]);
     case "pubmedqa-beir" when args.Length == 3:
         return Sift.Benchmarks.GeneralRankerCommand.PubMedQa(args[1], args[2]);
+    case "guardrails-bipia" when args.Length == 3:
+        return Sift.Benchmarks.GuardrailDataCommand.Run(args[1], args[2]);
     case "rerank" when args.Length == 4:
         return await Sift.Benchmarks.RerankCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:

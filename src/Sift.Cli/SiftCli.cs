@@ -31,6 +31,7 @@ public static class SiftCli
         ["mode"] = "--mode",
         ["fusion"] = "--fusion",
         ["expansion"] = "--expand",
+        ["detectors"] = "--detectors",
         ["dense weight"] = "--dense-weight",
         ["rerank depth"] = "--rerank-depth",
         ["BM25 k1"] = "--bm25-k1",

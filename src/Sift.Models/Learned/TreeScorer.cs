@@ -55,28 +55,32 @@ internal sealed class TreeScorer
         return new TreeScorer([.. nodes], [.. leaves], [.. trees], ensemble.Bias);
     }
 
-    public float Score(float[] features)
+    /// <summary>
+    /// The score of each row, tree by tree: one tree's nodes stay in cache while every row walks it (row by row, each
+    /// row would walk all trees, whose nodes do not fit in the first-level cache together). Each row's sum is taken
+    /// in the same order as one row alone would, so the scores are the same.
+    /// </summary>
+    public float[] Score(float[][] rows)
     {
-        var score = _bias;
+        var sums = new double[rows.Length];
+        Array.Fill(sums, _bias);
         var nodes = _nodes.AsSpan();
         foreach (var (root, leaves) in _trees)
         {
-            if (root < 0)
+            for (var r = 0; r < rows.Length; r++)
             {
-                score += _leaves[leaves];
-                continue;
-            }
+                var features = rows[r];
+                var node = root < 0 ? root : 0;
+                while (node >= 0)
+                {
+                    ref readonly var split = ref nodes[root + node];
+                    node = features[split.Feature] <= split.Threshold ? split.Left : split.Right;
+                }
 
-            var node = 0;
-            while (node >= 0)
-            {
-                ref readonly var split = ref nodes[root + node];
-                node = features[split.Feature] <= split.Threshold ? split.Left : split.Right;
+                sums[r] += _leaves[leaves + (root < 0 ? 0 : ~node)];
             }
-
-            score += _leaves[leaves + ~node];
         }
 
-        return (float)score;
+        return Array.ConvertAll(sums, sum => (float)sum);
     }
 }
