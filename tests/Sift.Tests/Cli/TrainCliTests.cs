@@ -24,6 +24,17 @@ public sealed class TrainCliTests : IDisposable
         return json.RootElement.Clone();
     }
 
+    /// <summary>Collection "geo": two short Markdown files about glaciers, BM25 only.</summary>
+    private async Task IngestGeographyAsync()
+    {
+        var docs = _folder.Combine("docs");
+        Directory.CreateDirectory(docs);
+        await File.WriteAllTextAsync(Path.Combine(docs, "a.md"), "# Glaciers\n\nGlaciers form where snow outlasts summer and slowly turns to ice.", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(docs, "b.md"), "# Deserts\n\nDeserts receive little rain; some glaciers survive on their mountains.", TestContext.Current.CancellationToken);
+        var ingested = await SiftProcess.RunAsync(Store, "ingest", docs, "-c", "geo", "--embedder", "none");
+        Assert.True(ingested.ExitCode == 0, ingested.Stderr);
+    }
+
     private static double Ndcg(JsonElement report) => report.GetProperty("metrics").GetProperty("ndcg@10").GetDouble();
 
     [Fact]
@@ -103,12 +114,7 @@ public sealed class TrainCliTests : IDisposable
     [Fact]
     public async Task TheGeneralRankerIsChosenPerCollectionAndRecordedAsAVersion()
     {
-        var docs = _folder.Combine("docs");
-        Directory.CreateDirectory(docs);
-        await File.WriteAllTextAsync(Path.Combine(docs, "a.md"), "# Glaciers\n\nGlaciers form where snow outlasts summer and slowly turns to ice.", TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(docs, "b.md"), "# Deserts\n\nDeserts receive little rain; some glaciers survive on their mountains.", TestContext.Current.CancellationToken);
-        Assert.Equal(0, (await SiftProcess.RunAsync(Store, "ingest", docs, "-c", "geo", "--embedder", "none")).ExitCode);
-
+        await IngestGeographyAsync();
         var both = await SiftProcess.RunAsync(Store, "train", "ranker", "-c", "geo", "--general", "--remove");
         Assert.Equal(1, both.ExitCode);
         Assert.Contains("one of --dataset DIR", both.Stderr, StringComparison.Ordinal);
@@ -180,11 +186,7 @@ public sealed class TrainCliTests : IDisposable
     [Fact]
     public async Task Rm3IsARequestsOrACollectionsChoiceAndTurnsTheLearnedRankerOff()
     {
-        var docs = _folder.Combine("docs");
-        Directory.CreateDirectory(docs);
-        await File.WriteAllTextAsync(Path.Combine(docs, "a.md"), "# Glaciers\n\nGlaciers form where snow outlasts summer and turns to ice.", TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(docs, "b.md"), "# Ice ages\n\nIce sheets and glaciers advanced during the ice ages.", TestContext.Current.CancellationToken);
-        Assert.Equal(0, (await SiftProcess.RunAsync(Store, "ingest", docs, "-c", "geo", "--embedder", "none")).ExitCode);
+        await IngestGeographyAsync();
         Assert.Equal(0, (await SiftProcess.RunAsync(Store, "train", "ranker", "-c", "geo", "--general")).ExitCode);
         async Task<string> ModeAsync(params string[] extra)
         {
