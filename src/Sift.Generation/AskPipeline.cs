@@ -12,7 +12,13 @@ namespace Sift.Generation;
 
 /// <summary>Why an answer deserves a second look; <paramref name="Note"/> says what happened when degraded.</summary>
 /// <param name="UnsupportedCitations">Cited sentences whose passages do not hold enough of their words (when the support check runs).</param>
-public sealed record AnswerFlags(bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null, int UnsupportedCitations = 0);
+/// <param name="Withheld">Retrieved passages kept out of the model's context because a guardrail flagged them (never dropped silently).</param>
+public sealed record AnswerFlags(
+    bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null, int UnsupportedCitations = 0,
+    IReadOnlyList<WithheldPassage>? Withheld = null);
+
+/// <summary>A retrieved passage withheld from the model: which, by which detector, how sure, why, and the words that made it.</summary>
+public sealed record WithheldPassage(long ChunkId, string DocumentId, string Detector, double Score, string? Reason, string? Evidence);
 
 /// <summary>One item of a streamed answer: a token as the model produced it, or (last) the finished record.</summary>
 public sealed record AskUpdate(string? Token, AnswerRecord? Record);
@@ -39,7 +45,8 @@ public record AnswerRecord(
     AnswerFlags Flags);
 
 /// <summary>
-/// Ask: retrieve, assemble a context within the budget, answer (with the LLM when one is configured and healthy,
+/// Ask: retrieve, withhold passages a guardrail flags as instructions to the model (indirect prompt injection), assemble
+/// a context within the budget, answer (with the LLM when one is configured and healthy,
 /// else extractively, flagged degraded when the LLM failed), check and repair citations, and record all of it.
 /// </summary>
 public sealed class AskPipeline(
@@ -51,7 +58,8 @@ public sealed class AskPipeline(
     LlmEndpoint? endpoint = null,
     CircuitBreaker? breaker = null,
     double minScore = 0,
-    double minCoverage = 0)
+    double minCoverage = 0,
+    IReadOnlyList<IInjectionDetector>? screens = null)
 {
     public const int MaxQuestionLength = 2000;
 
@@ -96,6 +104,14 @@ public sealed class AskPipeline(
         };
         var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter, MeasureCoverage: minCoverage > 0 && minScore <= 0), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
+
+        List<WithheldPassage> withheld;
+        using (SiftTelemetry.Start("screen"))
+        {
+            (retrieved, withheld) = Screen(retrieved);
+        }
+
+        timings["screen"] = Lap(stopwatch);
 
         AssembledContext context;
         using (SiftTelemetry.Start("assemble"))
@@ -164,7 +180,34 @@ public sealed class AskPipeline(
                 lowScore ? $"best retrieval score {retrieved.Max(r => r.Score):0.###} is below the threshold {minScore}"
                 : lowCoverage ? $"the best passage covers {retrieved.QueryCoverage:P0} of the question's terms (weighted by rarity), below {minCoverage:P0}"
                 : note,
-                report?.UnsupportedSentences?.Count ?? 0));
+                report?.UnsupportedSentences?.Count ?? 0,
+                withheld.Count == 0 ? null : withheld));
+    }
+
+    /// <summary>The retrieved passages no screen flags, and those it does, withheld with the finding that flagged them.</summary>
+    private (RetrievalResults Kept, List<WithheldPassage> Withheld) Screen(RetrievalResults retrieved)
+    {
+        var withheld = new List<WithheldPassage>();
+        if (screens is not { Count: > 0 })
+        {
+            return (retrieved, withheld);
+        }
+
+        var kept = new List<RetrievedChunk>();
+        foreach (var passage in retrieved)
+        {
+            var finding = screens.Select(screen => screen.Inspect(passage.Chunk.Title + "\n" + passage.Chunk.Text)).Where(f => f.Flagged).MaxBy(f => f.Score);
+            if (finding is null)
+            {
+                kept.Add(passage);
+            }
+            else
+            {
+                withheld.Add(new WithheldPassage(passage.Chunk.Id, passage.Chunk.DocumentId, finding.Detector, finding.Score, finding.Reason, finding.Evidence));
+            }
+        }
+
+        return withheld.Count == 0 ? (retrieved, withheld) : (new RetrievalResults(kept, retrieved.Degraded, retrieved.QueryCoverage), withheld);
     }
 
     private static void Record(string model, int tokensIn, int tokensOut, decimal cost, bool abstained, bool degraded)

@@ -101,6 +101,12 @@ internal static class AskCommand
             }
 
             var flags = answer.Flags;
+            foreach (var passage in flags.Withheld ?? [])
+            {
+                // Never silently: the reader learns a source was kept from the model, and why.
+                AnsiConsole.MarkupLineInterpolated($"[yellow]withheld from the model: {passage.DocumentId} ({passage.Detector}: {passage.Reason}: \"{passage.Evidence}\")[/]");
+            }
+
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
                 $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down{CommonOptions.StoreHint(result)})")}[/]");
