@@ -105,13 +105,16 @@ public sealed class AskPipeline(
         var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter, MeasureCoverage: minCoverage > 0 && minScore <= 0), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
 
-        List<WithheldPassage> withheld;
-        using (SiftTelemetry.Start("screen"))
+        var withheld = new List<WithheldPassage>();
+        if (screens is { Count: > 0 })
         {
-            (retrieved, withheld) = Screen(retrieved);
-        }
+            using (SiftTelemetry.Start("screen"))
+            {
+                (retrieved, withheld) = Screen(retrieved, screens);
+            }
 
-        timings["screen"] = Lap(stopwatch);
+            timings["screen"] = Lap(stopwatch);
+        }
 
         AssembledContext context;
         using (SiftTelemetry.Start("assemble"))
@@ -185,14 +188,9 @@ public sealed class AskPipeline(
     }
 
     /// <summary>The retrieved passages no screen flags, and those it does, withheld with the finding that flagged them.</summary>
-    private (RetrievalResults Kept, List<WithheldPassage> Withheld) Screen(RetrievalResults retrieved)
+    private static (RetrievalResults Kept, List<WithheldPassage> Withheld) Screen(RetrievalResults retrieved, IReadOnlyList<IInjectionDetector> screens)
     {
         var withheld = new List<WithheldPassage>();
-        if (screens is not { Count: > 0 })
-        {
-            return (retrieved, withheld);
-        }
-
         var kept = new List<RetrievedChunk>();
         foreach (var passage in retrieved)
         {
