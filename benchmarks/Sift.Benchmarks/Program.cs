@@ -38,6 +38,9 @@ using Sift.Evaluation.Metrics;
 //   guardrails-bipia BIPIA_DIR OUT_JSONL
 //                                 a labelled prompt-injection set for sift eval guardrails: BIPIA's training attacks in
 //                                 its contexts (start, middle, end), the contexts clean, and Debian README look-alikes
+//   guardrails-latency DATASET_DIR
+//                                 the rule injection detector over a corpus: ms per passage and per answer, and how
+//                                 many ordinary documents it flags
 //   rerank STORE COLLECTION DATASET_DIR
 //                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]
@@ -63,6 +66,8 @@ switch (args.FirstOrDefault())
         return Sift.Benchmarks.GeneralRankerCommand.PubMedQa(args[1], args[2]);
     case "guardrails-bipia" when args.Length == 3:
         return Sift.Benchmarks.GuardrailDataCommand.Run(args[1], args[2]);
+    case "guardrails-latency" when args.Length == 2:
+        return Sift.Benchmarks.GuardrailLatencyCommand.Run(args[1]);
     case "rerank" when args.Length == 4:
         return await Sift.Benchmarks.RerankCommand.Run(args[1], args[2], args[3]);
     case "console-pages" when args.Length is 4 or 5:

@@ -45,7 +45,8 @@ public sealed partial class RuleInjectionDetector : IInjectionDetector
     [GeneratedRegex(@"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b.{0,20}\b(instructions?|directions?|prompts?|rules|guidelines|context)\b")]
     private static partial Regex Override();
 
-    [GeneratedRegex(@"\b(you are now|from now on,? you|pretend (to be|you are)|act as (an?|the|my)\b|roleplay as|developer mode|jailbreak|do anything now)")]
+    // "Act as" only toward an assistant persona: proteins "act as a scaffold" in half a percent of scientific abstracts.
+    [GeneratedRegex(@"\b(you are now|from now on,? you|pretend (to be|you are)|act as (my|an? (ai|assistant|chatbot|language model|unrestricted|unfiltered|uncensored|jailbroken|evil))\b|roleplay as|developer mode|jailbreak|do anything now)")]
     private static partial Regex Role();
 
     [GeneratedRegex(@"\b(your|the) (response|answer|reply|output|summary)\b.{0,40}\b(must|should|shall|needs? to)\b|\b(translate|rewrite|end|begin|start|finish|format|write|add|append|insert|include|respond|reply|answer)\b.{0,40}\b(your|the) (response|answer|reply|output)\b|\b(in|to|into) your (response|answer|reply|output|implementation|solution)\b")]
