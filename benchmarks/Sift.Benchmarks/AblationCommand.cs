@@ -62,17 +62,9 @@ internal static class AblationCommand
             var scores = PerQuery(e => model.Score(masked[testExamples.IndexOf(e)].Features));
             var comparison = Bootstrap.Paired("ndcg@10", all, scores);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {group} | {scores.Average():0.0000} | {Signed(comparison.Difference, 4)} ({Signed(comparison.Low, 3)}..{Signed(comparison.High, 3)}, p = {comparison.PValue:0.####}) |"));
+                $"| {group} | {scores.Average():0.0000} | {PairedComparison.Signed(comparison.Difference, 4)} ({PairedComparison.Signed(comparison.Low, 3)}..{PairedComparison.Signed(comparison.High, 3)}, p = {comparison.PValue:0.####}) |"));
         }
 
         return 0;
-    }
-
-    /// <summary>A signed number; rounded first, so a tiny negative prints as +0.000 rather than as a sign clash.</summary>
-    private static string Signed(double value, int decimals)
-    {
-        var rounded = Math.Round(value, decimals) + 0.0;
-        var digits = new string('0', decimals);
-        return rounded.ToString($"+0.{digits};-0.{digits}", CultureInfo.InvariantCulture);
     }
 }

@@ -9,8 +9,16 @@ public sealed record PairedComparison(string Metric, int Queries, double MeanA, 
 {
     public bool IsSignificant(double alpha = 0.05) => PValue < alpha;
 
+    /// <summary>"ndcg@10 +0.012 (95% CI +0.004..+0.020, p = 0.01)".</summary>
     public override string ToString() =>
-        System.FormattableString.Invariant($"{Metric} {Difference:+0.000;-0.000} (95% CI {Low:+0.000;-0.000}..{High:+0.000;-0.000}, p = {PValue:0.####})");
+        System.FormattableString.Invariant($"{Metric} {Signed(Difference, 3)} (95% CI {Signed(Low, 3)}..{Signed(High, 3)}, p = {PValue:0.####})");
+
+    /// <summary>A signed number, rounded first so a tiny negative prints as +0.000 rather than with both signs.</summary>
+    public static string Signed(double value, int decimals)
+    {
+        var digits = new string('0', decimals);
+        return (Math.Round(value, decimals) + 0.0).ToString($"+0.{digits};-0.{digits}", System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>

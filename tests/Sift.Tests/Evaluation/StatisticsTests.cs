@@ -87,4 +87,13 @@ public sealed class StatisticsTests
         var error = Assert.ThrowsAny<SiftException>(() => RegressionGate.ParseMaxDrops([expression]));
         Assert.Equal(expression.StartsWith("nonsense", StringComparison.Ordinal), error is not InvalidOptionException);
     }
+
+    [Fact]
+    public void SignedNumbersNeverPrintBothSigns()
+    {
+        // -0.00004 rounds to zero at three decimals: "+0.000", not "-0.000" or a sign clash.
+        Assert.Equal("+0.000", Sift.Evaluation.Statistics.PairedComparison.Signed(-0.00004, 3));
+        Assert.Equal("-0.012", Sift.Evaluation.Statistics.PairedComparison.Signed(-0.0123, 3));
+        Assert.Equal("+0.0351", Sift.Evaluation.Statistics.PairedComparison.Signed(0.03514, 4));
+    }
 }
