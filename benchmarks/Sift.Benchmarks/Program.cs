@@ -38,6 +38,9 @@ using Sift.Evaluation.Metrics;
 //   guardrails-bipia BIPIA_DIR OUT_JSONL
 //                                 a labelled prompt-injection set for sift eval guardrails: BIPIA's training attacks in
 //                                 its contexts (start, middle, end), the contexts clean, and Debian README look-alikes
+//   guardrails-pii OUT_JSONL SEED
+//                                 a labelled personal-data set for sift eval pii, generated with Bogus in several
+//                                 locales, with hard negatives and checksum look-alikes
 //   guardrails-latency DATASET_DIR
 //                                 the rule injection detector over a corpus: ms per passage and per answer, and how
 //                                 many ordinary documents it flags
@@ -66,6 +69,8 @@ switch (args.FirstOrDefault())
         return Sift.Benchmarks.GeneralRankerCommand.PubMedQa(args[1], args[2]);
     case "guardrails-bipia" when args.Length == 3:
         return Sift.Benchmarks.GuardrailDataCommand.Run(args[1], args[2]);
+    case "guardrails-pii" when args.Length == 3:
+        return Sift.Benchmarks.PiiDataCommand.Run(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
     case "guardrails-latency" when args.Length == 2:
         return Sift.Benchmarks.GuardrailLatencyCommand.Run(args[1]);
     case "rerank" when args.Length == 4:

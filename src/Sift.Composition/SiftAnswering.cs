@@ -3,20 +3,22 @@ using Sift.Generation;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
+using Sift.Generation.Guardrails;
 using Sift.Generation.Llm;
 
 namespace Sift.Composition;
 
 /// <summary>How an answer is made beyond retrieval: the LLM (none: the extractive answerer) and abstention rules.</summary>
 /// <param name="Tokenizer">Counts the context budget: "cl100k" or "o200k".</param>
-/// <param name="ScreenInjections">Withhold retrieved passages the injection detectors flag from the model's context (on unless turned off).</param>
+/// <param name="Guardrails">The collection's guardrail policy (<see cref="Core.Storage.CollectionSettings.Guardrails"/>; null: the default,
+/// which withholds passages flagged as prompt injection and records personal data).</param>
 public sealed record AnswerOptions(
     LlmAnswerer? Llm = null,
     LlmEndpoint? Endpoint = null,
     double MinScore = 0,
     double MinCoverage = AskPipeline.DefaultMinCoverage,
     string Tokenizer = "cl100k",
-    bool ScreenInjections = true);
+    GuardrailPolicy? Guardrails = null);
 
 /// <summary>
 /// Builds the ask pipeline the one way the CLI (ask, eval answers, demo) and the server all use: context assembly,
@@ -34,13 +36,14 @@ public sealed class SiftAnswering(ITextAnalyzer analyzer, CircuitBreaker? breake
     private readonly ExtractiveAnswerer _extractive = new(analyzer);
     private readonly CitationChecker _checker = new(new CitationSupport(analyzer));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContextAssembler> _assemblers = new(StringComparer.Ordinal);
-    private readonly IReadOnlyList<IInjectionDetector> _screens = InjectionDetectors.Create();
+    private readonly IReadOnlyList<IInjectionDetector> _injection = GuardrailDetectors.Injection();
 
     public AskPipeline Create(IRetriever retriever, AnswerOptions? options = null)
     {
         options ??= new AnswerOptions();
         var assembler = _assemblers.GetOrAdd(options.Tokenizer, name => new ContextAssembler(ContextAssembler.TokenizerFor(name)));
         return new AskPipeline(
-            retriever, assembler, _extractive, _checker, options.Llm, options.Endpoint, breaker, options.MinScore, options.MinCoverage, options.ScreenInjections ? _screens : null);
+            retriever, assembler, _extractive, _checker, options.Llm, options.Endpoint, breaker, options.MinScore, options.MinCoverage,
+            new AnswerGuardrails(options.Guardrails ?? GuardrailPolicy.Default, _injection, GuardrailDetectors.Pii));
     }
 }

@@ -71,6 +71,8 @@ public static class VersionOperations
         Compare("dense weight", before.Settings.DenseWeight, after.Settings.DenseWeight);
         Compare("fusion depth", before.Settings.FusionDepth, after.Settings.FusionDepth);
         Compare("expansion", before.Settings.Expansion, after.Settings.Expansion);
+        Compare("injection policy", before.Settings.Injection, after.Settings.Injection);
+        Compare("PII policy", before.Settings.Pii, after.Settings.Pii);
         Compare("M", before.Settings.M, after.Settings.M);
         Compare("efConstruction", before.Settings.EfConstruction, after.Settings.EfConstruction);
         Compare("efSearch", before.Settings.EfSearch, after.Settings.EfSearch);

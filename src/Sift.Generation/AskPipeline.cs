@@ -6,6 +6,7 @@ using Sift.Core.Telemetry;
 using Sift.Generation.Citations;
 using Sift.Generation.Context;
 using Sift.Generation.Extractive;
+using Sift.Generation.Guardrails;
 using Sift.Generation.Llm;
 
 namespace Sift.Generation;
@@ -13,12 +14,17 @@ namespace Sift.Generation;
 /// <summary>Why an answer deserves a second look; <paramref name="Note"/> says what happened when degraded.</summary>
 /// <param name="UnsupportedCitations">Cited sentences whose passages do not hold enough of their words (when the support check runs).</param>
 /// <param name="Withheld">Retrieved passages kept out of the model's context because a guardrail flagged them (never dropped silently).</param>
+/// <param name="Flagged">Retrieved passages a guardrail flagged that policy let through to the model (injection policy "flag").</param>
+/// <param name="QuestionFlag">The prompt-injection finding on the question itself, when a detector flagged it.</param>
+/// <param name="Pii">Personal data found in the question and the answer, by type (redacted when the policy says so).</param>
+/// <param name="Refused">Why the answer was refused by a guardrail (a flagged question, the model repeating its instructions).</param>
 public sealed record AnswerFlags(
     bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null, int UnsupportedCitations = 0,
-    IReadOnlyList<WithheldPassage>? Withheld = null);
-
-/// <summary>A retrieved passage withheld from the model: which, by which detector, how sure, why, and the words that made it.</summary>
-public sealed record WithheldPassage(long ChunkId, string DocumentId, string Detector, double Score, string? Reason, string? Evidence);
+    IReadOnlyList<WithheldPassage>? Withheld = null,
+    IReadOnlyList<WithheldPassage>? Flagged = null,
+    GuardrailFinding? QuestionFlag = null,
+    IReadOnlyList<PiiFound>? Pii = null,
+    string? Refused = null);
 
 /// <summary>One item of a streamed answer: a token as the model produced it, or (last) the finished record.</summary>
 public sealed record AskUpdate(string? Token, AnswerRecord? Record);
@@ -47,7 +53,8 @@ public record AnswerRecord(
 /// <summary>
 /// Ask: retrieve, withhold passages a guardrail flags as instructions to the model (indirect prompt injection), assemble
 /// a context within the budget, answer (with the LLM when one is configured and healthy,
-/// else extractively, flagged degraded when the LLM failed), check and repair citations, and record all of it.
+/// else extractively, flagged degraded when the LLM failed), check and repair citations, check the output (the model
+/// repeating its instructions, personal data), and record all of it.
 /// </summary>
 public sealed class AskPipeline(
     IRetriever retriever,
@@ -59,7 +66,7 @@ public sealed class AskPipeline(
     CircuitBreaker? breaker = null,
     double minScore = 0,
     double minCoverage = 0,
-    IReadOnlyList<IInjectionDetector>? screens = null)
+    AnswerGuardrails? guardrails = null)
 {
     public const int MaxQuestionLength = 2000;
 
@@ -77,6 +84,8 @@ public sealed class AskPipeline(
     /// </summary>
     public const double DefaultMinCoverage = 0.55;
     public const string NotFound = "Not found in the sources.";
+    public const string Refusal = "The question was refused by a guardrail.";
+    public const string LeakRefusal = "The answer was withheld by a guardrail: it repeated the instructions given to the model.";
 
     private readonly CircuitBreaker _breaker = breaker ?? new CircuitBreaker();
 
@@ -96,8 +105,17 @@ public sealed class AskPipeline(
 
         var timings = new Dictionary<string, double>();
         var stopwatch = Stopwatch.StartNew();
+        var questionFlag = guardrails?.ScreenQuestion(question);
+        var (modelQuestion, pii) = guardrails?.ScreenPii("question", question) ?? (question, []);
+        if (questionFlag is not null && guardrails!.Policy.Injection == InjectionAction.Block)
+        {
+            onToken?.Invoke(Refusal);
+            return Refused(modelQuestion, Refusal, $"the question reads as prompt injection ({questionFlag.Reason})", timings, stopwatch, questionFlag, pii);
+        }
+
+        // Personal data is replaced before the model sees it, so the answer cannot be streamed until it is checked too.
         var streamed = false;
-        Action<string>? streaming = onToken is null ? null : token =>
+        Action<string>? streaming = onToken is null || guardrails?.Policy.Pii == PiiAction.Redact ? null : token =>
         {
             streamed = true;
             onToken(token);
@@ -105,12 +123,12 @@ public sealed class AskPipeline(
         var retrieved = await retriever.RetrieveAsync(new RetrievalQuery(question, topK, filter, MeasureCoverage: minCoverage > 0 && minScore <= 0), cancellationToken).ConfigureAwait(false);
         timings["retrieve"] = Lap(stopwatch);
 
-        var withheld = new List<WithheldPassage>();
-        if (screens is { Count: > 0 })
+        IReadOnlyList<WithheldPassage> flagged = [];
+        if (guardrails is { ScreensInjection: true })
         {
             using (SiftTelemetry.Start("screen"))
             {
-                (retrieved, withheld) = Screen(retrieved, screens);
+                (retrieved, flagged) = guardrails.ScreenPassages(retrieved);
             }
 
             timings["screen"] = Lap(stopwatch);
@@ -135,7 +153,7 @@ public sealed class AskPipeline(
         {
             generated = weak
                 ? (null, llm?.Model ?? ExtractiveAnswerer.ModelId, llm?.Prompt.Version, null, null)
-                : await GenerateAsync(question, context, streaming, cancellationToken).ConfigureAwait(false);
+                : await GenerateAsync(modelQuestion, context, streaming, cancellationToken).ConfigureAwait(false);
         }
 
         var (text, model, promptVersion, usage, note) = generated;
@@ -152,6 +170,14 @@ public sealed class AskPipeline(
         note ??= retrieved.Degraded;
 
         var answer = abstained ? NotFound : report!.RepairedAnswer;
+        string? refused = null;
+        if (!abstained && llm is not null && model == llm.Model && llm.Leaks(answer))
+        {
+            (answer, refused, report) = (LeakRefusal, "the answer repeated the model's instructions (system prompt)", null);
+        }
+
+        var (checkedAnswer, answerPii) = guardrails?.ScreenPii("answer", answer) ?? (answer, []);
+        answer = checkedAnswer;
         if (onToken is not null && !streamed)
         {
             // Extractive answers and abstentions arrive whole: stream them too, so a client has one code path.
@@ -164,7 +190,7 @@ public sealed class AskPipeline(
         var degraded = note is not null && !weak;
         Record(model, tokensIn, tokensOut, cost, abstained, degraded);
         return new AnswerRecord(
-            question,
+            modelQuestion,
             answer,
             report?.Citations ?? [],
             [.. retrieved.Select(r => new RetrievedSource(r.Chunk.Id, r.Chunk.DocumentId, r.Score))],
@@ -184,28 +210,22 @@ public sealed class AskPipeline(
                 : lowCoverage ? $"the best passage covers {retrieved.QueryCoverage:P0} of the question's terms (weighted by rarity), below {minCoverage:P0}"
                 : note,
                 report?.UnsupportedSentences?.Count ?? 0,
-                withheld.Count == 0 ? null : withheld));
+                Withheld: guardrails?.Policy.Injection == InjectionAction.Block && flagged.Count > 0 ? flagged : null,
+                Flagged: guardrails?.Policy.Injection == InjectionAction.Flag && flagged.Count > 0 ? flagged : null,
+                QuestionFlag: questionFlag,
+                Pii: pii.Count + answerPii.Count > 0 ? [.. pii, .. answerPii] : null,
+                Refused: refused));
     }
 
-    /// <summary>The retrieved passages no screen flags, and those it does, withheld with the finding that flagged them.</summary>
-    private static (RetrievalResults Kept, List<WithheldPassage> Withheld) Screen(RetrievalResults retrieved, IReadOnlyList<IInjectionDetector> screens)
+    /// <summary>The record of a question a guardrail refused before retrieval: nothing retrieved, nothing generated.</summary>
+    private AnswerRecord Refused(
+        string question, string answer, string reason, Dictionary<string, double> timings, Stopwatch stopwatch, GuardrailFinding flag, IReadOnlyList<PiiFound> pii)
     {
-        var withheld = new List<WithheldPassage>();
-        var kept = new List<RetrievedChunk>();
-        foreach (var passage in retrieved)
-        {
-            var finding = screens.Select(screen => screen.Inspect(passage.Chunk.Title + "\n" + passage.Chunk.Text)).Where(f => f.Flagged).MaxBy(f => f.Score);
-            if (finding is null)
-            {
-                kept.Add(passage);
-            }
-            else
-            {
-                withheld.Add(new WithheldPassage(passage.Chunk.Id, passage.Chunk.DocumentId, finding.Detector, finding.Score, finding.Reason, finding.Evidence));
-            }
-        }
-
-        return withheld.Count == 0 ? (retrieved, withheld) : (new RetrievalResults(kept, retrieved.Degraded, retrieved.QueryCoverage), withheld);
+        timings["screen"] = Lap(stopwatch);
+        Record(llm?.Model ?? ExtractiveAnswerer.ModelId, 0, 0, 0, abstained: true, degraded: false);
+        return new AnswerRecord(
+            question, answer, [], [], timings, llm?.Prompt.Version, llm?.Model ?? ExtractiveAnswerer.ModelId, 0, 0, 0,
+            new AnswerFlags(true, false, llm is null, 0, 0, QuestionFlag: flag, Pii: pii.Count > 0 ? pii : null, Refused: reason));
     }
 
     private static void Record(string model, int tokensIn, int tokensOut, decimal cost, bool abstained, bool degraded)

@@ -73,8 +73,13 @@ public sealed record IngestSummary(
 /// keep vectors, they never make them.
 /// </summary>
 /// <param name="embedder">The collection's embedder (bound when it was opened), or null for a collection without vectors.</param>
-public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDocumentSink sink, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
+/// <param name="screen">The collection's guardrails at ingest (flags and redaction), or null for none.</param>
+public sealed class IngestPipeline(
+    LoaderRegistry loaders, IChunker chunker, IDocumentSink sink, IEmbeddingGenerator<string, Embedding<float>>? embedder = null, IChunkScreen? screen = null)
 {
+    /// <summary>What stored chunks depend on besides the text: the chunker, and the guardrails that screened them.</summary>
+    private readonly string _fingerprint = screen is null ? chunker.Fingerprint : $"{chunker.Fingerprint}|{screen.Fingerprint}";
+
     private const int BatchDocuments = 256;
 
     public async Task<IngestSummary> RunAsync(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -166,6 +171,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                         continue;
                     }
                     var chunks = chunker.Split(document);
+                    if (screen is not null)
+                    {
+                        var screened = screen.Screen(document.Id, chunks);
+                        chunks = screened.Chunks;
+                        notices.AddRange(screened.Notices);
+                        document = document with { Metadata = new Dictionary<string, string>(document.Metadata.Concat(screened.Flags), StringComparer.Ordinal) };
+                    }
+
                     chunkCount += chunks.Count;
                     // The chunks hold the text now; the batch keeps the document's identity only, so a large
                     // file's text is not held twice until its batch is written.
@@ -239,8 +252,14 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
                 metadata[key] = value;
             }
 
+            // Guardrail flags are the screen's to write: a source claiming them (front matter saying "clean") is ignored.
+            foreach (var key in metadata.Keys.Where(k => k.StartsWith(IChunkScreen.MetadataPrefix, StringComparison.Ordinal)).ToList())
+            {
+                metadata.Remove(key);
+            }
+
             // The chunker's settings and the extra metadata are part of what the stored chunks depend on.
-            var hash = ContentHash.Of(document.ContentHash, chunker.Fingerprint, MetadataText(metadata));
+            var hash = ContentHash.Of(document.ContentHash, _fingerprint, MetadataText(metadata));
             return document with { ContentHash = hash, Metadata = metadata };
         }
     }
@@ -270,7 +289,7 @@ public sealed class IngestPipeline(LoaderRegistry loaders, IChunker chunker, IDo
     private string FileStamp(string file, IReadOnlyDictionary<string, string>? metadata)
     {
         var info = new FileInfo(file);
-        return ContentHash.Of($"{info.Length}:{info.LastWriteTimeUtc.Ticks}", chunker.Fingerprint, MetadataText(metadata ?? new Dictionary<string, string>()));
+        return ContentHash.Of($"{info.Length}:{info.LastWriteTimeUtc.Ticks}", _fingerprint, MetadataText(metadata ?? new Dictionary<string, string>()));
     }
 
     /// <summary>Metadata as hashed text, in key order (the same text in content hashes and file stamps).</summary>

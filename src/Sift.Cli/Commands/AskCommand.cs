@@ -47,7 +47,7 @@ internal static class AskCommand
             var (answerer, endpoint) = llmOptions.Build(result);
             var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(
                 retrieval.Build(result, target),
-                new AnswerOptions(answerer, endpoint, llmOptions.MinScore(result), llmOptions.MinCoverage(result), result.GetValue(tokenizer)!));
+                new AnswerOptions(answerer, endpoint, llmOptions.MinScore(result), llmOptions.MinCoverage(result), result.GetValue(tokenizer)!, target.Settings.Guardrails));
             var streamed = false;
             var answer = await pipeline.AskAsync(
                 result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),
@@ -105,6 +105,27 @@ internal static class AskCommand
             {
                 // Never silently: the reader learns a source was kept from the model, and why.
                 AnsiConsole.MarkupLineInterpolated($"[yellow]withheld from the model: {passage.DocumentId} ({passage.Detector}: {passage.Reason}: \"{passage.Evidence}\")[/]");
+            }
+
+            foreach (var passage in flags.Flagged ?? [])
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]flagged (given to the model, as the collection's policy says): {passage.DocumentId} ({passage.Detector}: {passage.Reason}: \"{passage.Evidence}\")[/]");
+            }
+
+            if (flags.QuestionFlag is { } questionFlag)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]the question reads as prompt injection ({questionFlag.Detector}: {questionFlag.Reason}: \"{questionFlag.Evidence}\")[/]");
+            }
+
+            if (flags.Refused is { } refused)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]refused: {refused}[/]");
+            }
+
+            if (flags.Pii is { Count: > 0 } pii)
+            {
+                var redacted = target.Settings.Guardrails.Pii == Core.Stages.PiiAction.Redact ? " (redacted)" : "";
+                AnsiConsole.MarkupLineInterpolated($"[yellow]personal data{redacted}: {string.Join(", ", pii.Select(p => $"{p.Type} x{p.Count} in the {p.Where}"))}[/]");
             }
 
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";

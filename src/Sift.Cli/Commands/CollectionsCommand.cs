@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sift.Cli.Output;
 using Sift.Composition;
+using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Index.Storage;
 using Spectre.Console;
@@ -123,12 +124,16 @@ internal static class CollectionsCommand
         var fusionDepth = new Option<int?>("--fusion-depth") { Description = "Default candidates each ranking gives hybrid fusion (the pool), 1..10000" };
         var expand = new Option<string?>("--expand") { Description = "Default expansion of BM25 queries: none | rm3 (pseudo-relevance feedback; a learned ranker then stays off)" };
         expand.AcceptOnlyFromAmong([.. Retrieval.RetrievalSettings.Expansions]);
+        var injection = new Option<string?>("--injection") { Description = "What a prompt-injection flag does: off | flag (recorded) | block (kept from the model; default)" };
+        injection.AcceptOnlyFromAmong([.. GuardrailPolicy.InjectionNames]);
+        var pii = new Option<string?>("--pii") { Description = "What personal data found in questions, chunks and answers does: off | flag (recorded; default) | redact (replaced by its type)" };
+        pii.AcceptOnlyFromAmong([.. GuardrailPolicy.PiiNames]);
         var m = new Option<int?>("--hnsw-m") { Description = "HNSW neighbours per node (rebuilds the vector index)" };
         var efConstruction = new Option<int?>("--ef-construction") { Description = "HNSW build candidate list (rebuilds the vector index)" };
         var efSearch = new Option<int?>("--ef-search") { Description = "HNSW search candidate list" };
         var quantize = new Option<bool?>("--quantize") { Description = "int8 vectors with float rescoring (rebuilds the vector index)" };
         var ingestTo = new Option<string?>("--ingest-to") { Description = "The alias an ingest moves to the version it makes when it names none with --to (default prod; e.g. candidate, for promotion through a gate)" };
-        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, fusionDepth, expand, m, efConstruction, efSearch, quantize, ingestTo };
+        var configure = new Command("configure", "Set a collection's retrieval defaults and vector index settings") { configureName, mode, fusion, denseWeight, fusionDepth, expand, injection, pii, m, efConstruction, efSearch, quantize, ingestTo };
         configure.SetAction(result =>
         {
             using var collection = CommonOptions.OpenStore(result).Open(result.GetValue(configureName)!);
@@ -141,6 +146,8 @@ internal static class CollectionsCommand
                 DenseWeight = result.GetValue(denseWeight) ?? current.DenseWeight,
                 FusionDepth = result.GetValue(fusionDepth) ?? current.FusionDepth,
                 Expansion = result.GetValue(expand) ?? current.Expansion,
+                Injection = result.GetValue(injection) ?? current.Injection,
+                Pii = result.GetValue(pii) ?? current.Pii,
                 M = result.GetValue(m) ?? current.M,
                 EfConstruction = result.GetValue(efConstruction) ?? current.EfConstruction,
                 EfSearch = result.GetValue(efSearch) ?? current.EfSearch,
@@ -173,6 +180,7 @@ internal static class CollectionsCommand
         ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
         ("expansion", settings.Expansion ?? $"{Retrieval.RetrievalSettings.NoExpansion} (default)"),
         ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}, pool {(settings.FusionDepth is { } depth ? depth.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Retrieval.RetrievalSettings.DefaultFusionDepth} (default)")}"),
+        ("guardrails", $"injection {settings.Injection ?? "block (default)"}, PII {settings.Pii ?? "flag (default)"}"),
         ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
         ("changes go to", settings.IngestAlias ?? $"{VersionAliases.Production} (default)"),
     ];

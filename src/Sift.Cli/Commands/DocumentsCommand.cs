@@ -83,10 +83,16 @@ internal static class DocumentsCommand
             {
                 ("id", document.Id), ("title", document.Title), ("source", document.Source), ("chunks", document.ChunkCount.ToString(CultureInfo.InvariantCulture)),
                 ("ingested", document.IngestedAt), ("content hash", document.ContentHash),
-                ("metadata", string.Join(", ", document.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}"))),
+                ("metadata", string.Join(", ", document.Metadata.Where(m => !IsFlag(m.Key)).OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}"))),
             })
             {
                 grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value));
+            }
+
+            // What the guardrails found at ingest, apart from the metadata a source gave it.
+            foreach (var (key, value) in document.Metadata.Where(m => IsFlag(m.Key)).OrderBy(m => m.Key, StringComparer.Ordinal))
+            {
+                grid.AddRow(new Markup($"[bold yellow]{Markup.Escape(key)}[/]"), new Text(value, new Style(Color.Yellow)));
             }
 
             AnsiConsole.Write(grid);
@@ -99,6 +105,8 @@ internal static class DocumentsCommand
 
             return 0;
         });
+
+        static bool IsFlag(string key) => key.StartsWith(Core.Stages.IChunkScreen.MetadataPrefix, StringComparison.Ordinal);
 
         var deleteIds = new Argument<string[]>("ids") { Description = "Document ids", Arity = ArgumentArity.OneOrMore };
         var deleteCollection = CommonOptions.Collection();

@@ -63,7 +63,7 @@ internal static class EvalAnswersCommand
             }
 
             var retriever = retrieval.Build(result, target);
-            var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(retriever, new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result)));
+            var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(retriever, new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result), Guardrails: target.Settings.Guardrails));
             var progress = !result.GetValue(CommonOptions.Json) && judged is not null
                 ? new Core.InlineProgress<int>(n => AnsiConsole.MarkupLineInterpolated($"[grey]judged {n}/{items.Count}[/]"))
                 : null;

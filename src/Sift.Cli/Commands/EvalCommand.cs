@@ -123,7 +123,7 @@ internal static class EvalCommand
 
         return new Command("eval", "Measure quality")
         {
-            retrieval, EvalAnswersCommand.Create(), EvalGuardrailsCommand.Create(), EvalDatasetCommands.Generate(), EvalDatasetCommands.Mine(), Abstention(), Compare(), ReportOptions.Command(),
+            retrieval, EvalAnswersCommand.Create(), EvalGuardrailsCommand.Injection(), EvalGuardrailsCommand.Pii(), EvalDatasetCommands.Generate(), EvalDatasetCommands.Mine(), Abstention(), Compare(), ReportOptions.Command(),
         };
     }
 

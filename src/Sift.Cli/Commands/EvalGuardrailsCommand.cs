@@ -13,19 +13,57 @@ namespace Sift.Cli.Commands;
 /// <c>sift eval guardrails --dataset FILE [--predictions OUT]</c>: the prompt-injection detectors on a labelled set,
 /// each text inspected as a document chunk would be: per category the share flagged with its 95% CI, then each
 /// detector's and the combination's detection rate, false-positive rate and balanced accuracy.
+/// <c>sift eval pii --dataset FILE [--predictions OUT]</c>: the personal-data detector's precision and recall per type.
 /// </summary>
 internal static class EvalGuardrailsCommand
 {
-    public static Command Create()
+    public static Command Pii()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "JSONL lines {id, text, pii: [{type, value}], category}", Required = true };
+        var predictions = new Option<string?>("--predictions") { Description = "Write one JSON line per item: {id, pii: [{type, value}]} as found" };
+        var command = new Command("pii", "Measure the personal-data detector on a labelled set: precision and recall per type") { dataset, predictions };
+        command.SetAction(result =>
+        {
+            var items = PiiDataset.Read(result.GetValue(dataset)!);
+            var (reports, predicted) = PiiEvaluation.Evaluate(items, GuardrailDetectors.Pii);
+            if (result.GetValue(predictions) is { } path)
+            {
+                File.WriteAllLines(path, predicted.Select(p => JsonSerializer.Serialize(new { id = p.Id, pii = p.Found.Select(e => new { type = e.Type, value = e.Value }) })));
+            }
+
+            if (result.GetValue(CommonOptions.Json))
+            {
+                JsonOutput.Write(new
+                {
+                    items = items.Count,
+                    types = reports.Select(r => new { type = r.Type, checksummed = r.Checksummed, precision = Json(r.Precision), recall = Json(r.Recall), falsePositives = r.FalsePositives }),
+                });
+                return 0;
+            }
+
+            var table = new Table().Title($"personal data in {items.Count:N0} texts (95% CI)").AddColumns("type", "checked", "precision", "recall", "false positives");
+            foreach (var report in reports)
+            {
+                table.AddRow(
+                    Markup.Escape(report.Type), report.Checksummed ? "checksum" : "", Rate(report.Precision), Rate(report.Recall), report.FalsePositives.ToString(CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Injection()
     {
         var dataset = new Option<string>("--dataset") { Description = "JSONL lines {id, text, label: injection|benign, category}", Required = true };
         var predictions = new Option<string?>("--predictions") { Description = "Write one JSON line per item: {id, flagged, score, detector} (the combined detectors)" };
-        var detectors = new Option<string[]>("--detectors") { Description = $"Detectors to run: {string.Join(", ", InjectionDetectors.Names)} (default: all)", AllowMultipleArgumentsPerToken = true };
+        var detectors = new Option<string[]>("--detectors") { Description = $"Detectors to run: {string.Join(", ", GuardrailDetectors.InjectionNames)} (default: all)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("guardrails", "Measure the prompt-injection detectors on a labelled set: detection and false-positive rates per category") { dataset, predictions, detectors };
         command.SetAction(result =>
         {
             var items = GuardrailDataset.Read(result.GetValue(dataset)!);
-            var (reports, predicted) = GuardrailEvaluation.Evaluate(items, InjectionDetectors.Create(result.GetValue(detectors)));
+            var (reports, predicted) = GuardrailEvaluation.Evaluate(items, GuardrailDetectors.Injection(result.GetValue(detectors)));
             if (result.GetValue(predictions) is { } path)
             {
                 File.WriteAllLines(path, predicted.Select(p => JsonSerializer.Serialize(new { id = p.Id, flagged = p.Flagged, score = p.Score, detector = p.Detector })));
@@ -39,10 +77,10 @@ internal static class EvalGuardrailsCommand
                     detectors = reports.Select(r => new
                     {
                         detector = r.Detector,
-                        detectionRate = r.DetectionRate,
-                        falsePositiveRate = r.FalsePositiveRate,
+                        detectionRate = Json(r.DetectionRate),
+                        falsePositiveRate = Json(r.FalsePositiveRate),
                         balancedAccuracy = r.BalancedAccuracy,
-                        categories = r.Categories.Select(c => new { category = c.Category, label = c.Injection ? "injection" : "benign", flagged = c.Flagged }),
+                        categories = r.Categories.Select(c => new { category = c.Category, label = c.Injection ? "injection" : "benign", flagged = Json(c.Flagged) }),
                     }),
                 });
                 return 0;
@@ -65,6 +103,11 @@ internal static class EvalGuardrailsCommand
         });
         return command;
     }
+
+    /// <summary>A proportion for JSON: its counts, with the rate and interval only when there were trials (NaN is no JSON number).</summary>
+    private static object Json(Proportion proportion) => proportion.Trials == 0
+        ? new { successes = 0, trials = 0, rate = (double?)null, low = (double?)null, high = (double?)null }
+        : proportion;
 
     private static string Rate(Proportion proportion) => double.IsNaN(proportion.Rate)
         ? "(no items)"

@@ -142,7 +142,7 @@ internal static class IngestCommand
     public static async Task<IngestSummary> RunAsync(IChunkStore collection, IChunker chunker, IngestRequest request, bool showProgress, CancellationToken cancellationToken)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
-        var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder);
+        var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder, GuardrailDetectors.IngestScreen(collection.Settings.Guardrails));
         IngestSummary summary;
         if (showProgress && !Console.IsOutputRedirected)
         {
@@ -219,6 +219,11 @@ internal static class IngestCommand
         if (metadata.ContainsKey(AccessScope.MetadataKey))
         {
             throw new SiftException($"'{AccessScope.MetadataKey}' is reserved for access lists: use --acl");
+        }
+
+        if (metadata.Keys.FirstOrDefault(k => k.StartsWith(IChunkScreen.MetadataPrefix, StringComparison.Ordinal)) is { } flag)
+        {
+            throw new SiftException($"--meta '{flag}': keys starting '{IChunkScreen.MetadataPrefix}' are reserved for the guardrails' flags");
         }
 
         if (acl is { Length: > 0 })

@@ -1,3 +1,5 @@
+using Sift.Core.Stages;
+
 namespace Sift.Core.Storage;
 
 /// <summary>
@@ -21,6 +23,8 @@ public sealed record Bm25Parameters(float K1 = 0.9f, float B = 0.4f)
 /// <param name="IngestAlias">The alias an ingest moves to the version it makes when it names none (null: prod).</param>
 /// <param name="Ranker">A learned ranker trained for this collection (<c>sift train ranker</c>), as the JSON document its
 /// trainer wrote; searches rerank with it unless told not to. Null: none.</param>
+/// <param name="Injection">What a prompt-injection flag does here: off | flag | block (null: block).</param>
+/// <param name="Pii">What found personal data does here: off | flag | redact (null: flag).</param>
 public sealed record CollectionSettings(
     string? Mode = null,
     string? Fusion = null,
@@ -32,7 +36,13 @@ public sealed record CollectionSettings(
     string? IngestAlias = null,
     string? Ranker = null,
     int? FusionDepth = null,
-    string? Expansion = null);
+    string? Expansion = null,
+    string? Injection = null,
+    string? Pii = null)
+{
+    /// <summary>The guardrail policy these settings name.</summary>
+    public GuardrailPolicy Guardrails => GuardrailPolicy.Parse(Injection, Pii);
+}
 
 /// <summary>A document as the collection holds it.</summary>
 /// <param name="Source">The file it was read from, as the ingest saw it.</param>

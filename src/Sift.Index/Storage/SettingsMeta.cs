@@ -29,7 +29,9 @@ public static class SettingsMeta
             Text("ingest_to"),
             Text("ranker"),
             Text("fusion_depth") is { } depth ? int.Parse(depth, CultureInfo.InvariantCulture) : null,
-            Text("expansion"));
+            Text("expansion"),
+            Text("injection"),
+            Text("pii"));
     }
 
     /// <summary>Every settings key with its text, null for a key to remove (a default the collection does not override).</summary>
@@ -46,6 +48,8 @@ public static class SettingsMeta
         (Prefix + "ranker", settings.Ranker),
         (Prefix + "fusion_depth", settings.FusionDepth?.ToString(CultureInfo.InvariantCulture)),
         (Prefix + "expansion", settings.Expansion),
+        (Prefix + "injection", settings.Injection),
+        (Prefix + "pii", settings.Pii),
     ];
 
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>
@@ -56,6 +60,8 @@ public static class SettingsMeta
         {
             throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1, fusion depth 1..10000, expansion none|rm3");
         }
+
+        _ = settings.Guardrails; // names the policy that is none
 
         new VectorIndexOptions(1, settings.M, settings.EfConstruction, settings.EfSearch).Validate();
         if (settings.IngestAlias is { } alias)

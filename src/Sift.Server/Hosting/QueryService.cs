@@ -70,6 +70,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         Action<string>? onToken, CancellationToken cancellationToken)
     {
         var settings = Settings(collection, mode, caller);
+        var guardrails = collection.Settings.Guardrails; // a change of policy changes the generation, so the cache scope
         var restricted = Restrict(filter, caller);
         var generation = collection.Generation;
         var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, options.MinCoverage, _llm?.Model, _llm?.Prompt.Version), caller);
@@ -84,7 +85,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             }
 
             var pipeline = _answering.Create(
-                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), new AnswerOptions(_llm, options.Llm, options.MinScore, options.MinCoverage));
+                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), new AnswerOptions(_llm, options.Llm, options.MinScore, options.MinCoverage, Guardrails: guardrails));
             var record = WithoutServerPaths(await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false));
             // Degraded answers are not cached: the next request should try the LLM again.
             if (cache is not null && !record.Flags.Degraded)

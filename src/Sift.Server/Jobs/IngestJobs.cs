@@ -259,7 +259,7 @@ public sealed partial class IngestJobs : BackgroundService
             var collection = _collections.FindOrCreate(job.Collection);
             // Uploads are chunked like the rest of the collection (e.g. a corpus ingested with --chunker document).
             var chunker = ChunkerFactory.FromFingerprint(collection.ChunkerFingerprint);
-            var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder);
+            var pipeline = new IngestPipeline(LoaderRegistry.Default, chunker, collection, collection.Embedder, GuardrailDetectors.IngestScreen(collection.Settings.Guardrails));
             var lastSaved = DateTimeOffset.MinValue;
             var progress = new Core.InlineProgress<IngestProgress>(p =>
             {

@@ -142,7 +142,7 @@ internal static class CollectionsPage
             <div class="scroll"><table class="documents">
             <thead><tr><th scope="col">Document</th><th scope="col">Title</th><th scope="col" class="num">Chunks</th><th scope="col">Ingested</th>{Html.If(canDelete, () => Html.Of($"<th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th>"))}</tr></thead>
             <tbody>{Html.Each(visible.Take(ShownDocuments), d => Html.Of($"""
-                <tr><td><a href="/console/passage?c={Uri.EscapeDataString(c)}&amp;doc={Uri.EscapeDataString(d.Id)}">{d.Id}</a></td><td>{d.Title}</td><td class="num">{d.ChunkCount}</td><td>{d.IngestedAt}</td>
+                <tr><td><a href="/console/passage?c={Uri.EscapeDataString(c)}&amp;doc={Uri.EscapeDataString(d.Id)}">{d.Id}</a></td><td>{d.Title}{Html.If(d.Metadata.ContainsKey(Guardrails.IngestScreen.InjectionKey), () => Html.Of($" <span class=\"flag warn\" title=\"{d.Metadata[Guardrails.IngestScreen.InjectionKey]}\">possible prompt injection</span>"))}</td><td class="num">{d.ChunkCount}</td><td>{d.IngestedAt}</td>
                 {Html.If(canDelete, () => Html.Of($"<td><button type=\"button\" class=\"danger\" data-delete=\"/v1/collections/{Uri.EscapeDataString(c)}/documents/{Uri.EscapeDataString(d.Id)}\" data-confirm=\"Delete {d.Id}?\">Delete</button></td>"))}</tr>
                 """))}</tbody>
             </table></div>

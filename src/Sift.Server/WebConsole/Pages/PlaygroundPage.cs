@@ -235,6 +235,27 @@ internal static partial class PlaygroundPage
             badges.Add(Html.Of($"<li class=\"flag\">{flags.UncitedSentences} uncited sentence(s)</li>"));
         }
 
+        // Guardrails never act silently: what was withheld, flagged or refused, and why.
+        foreach (var passage in flags.Withheld ?? [])
+        {
+            badges.Add(Html.Of($"<li class=\"flag warn\">withheld from the model: {passage.DocumentId} ({passage.Reason})</li>"));
+        }
+
+        foreach (var passage in flags.Flagged ?? [])
+        {
+            badges.Add(Html.Of($"<li class=\"flag warn\">possible prompt injection: {passage.DocumentId} ({passage.Reason})</li>"));
+        }
+
+        if (flags.Refused is { } refused)
+        {
+            badges.Add(Html.Of($"<li class=\"flag warn\">refused: {refused}</li>"));
+        }
+
+        foreach (var pii in flags.Pii ?? [])
+        {
+            badges.Add(Html.Of($"<li class=\"flag\">personal data: {pii.Type} in the {pii.Where}</li>"));
+        }
+
         return Html.Of($"""
             <article class="answer card" data-answer-id="{answer.Id}">
             <div class="answer-text">{LinkMarkers(answer.Answer)}</div>
