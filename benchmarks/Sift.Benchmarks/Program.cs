@@ -42,8 +42,8 @@ using Sift.Evaluation.Metrics;
 //                                 a labelled personal-data set for sift eval pii, generated with Bogus in several
 //                                 locales, with hard negatives and checksum look-alikes
 //   guardrails-latency DATASET_DIR
-//                                 the rule injection detector over a corpus: ms per passage and per answer, and how
-//                                 many ordinary documents it flags
+//                                 the guardrails over a corpus: ms per passage, per query and per ingested chunk, how
+//                                 many ordinary documents the injection rules flag, and the personal data found
 //   rerank STORE COLLECTION DATASET_DIR
 //                                 a trained collection's rerank stage alone, per test query on one thread (p50, p99)
 //   console-pages BASE_URL KEY COLLECTION [TRAFFIC]

@@ -24,6 +24,13 @@ public static class SiftCli
         }
     }
 
+    /// <summary>A parser message with .NET type names said in words ("expected type 'System.Nullable`1[System.Int32]'").</summary>
+    private static string Plain(string message) => message
+        .Replace("expected type 'System.Nullable`1[System.Int32]'", "a whole number", StringComparison.Ordinal)
+        .Replace("expected type 'System.Int32'", "a whole number", StringComparison.Ordinal)
+        .Replace("expected type 'System.Nullable`1[System.Double]'", "a number", StringComparison.Ordinal)
+        .Replace("expected type 'System.Double'", "a number", StringComparison.Ordinal);
+
     /// <summary>The library's option names as this CLI's flags (see <see cref="InvalidOptionException"/>).</summary>
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
     {
@@ -33,6 +40,10 @@ public static class SiftCli
         ["expansion"] = "--expand",
         ["detectors"] = "--detectors",
         ["dense weight"] = "--dense-weight",
+        ["fusion depth"] = "--fusion-depth",
+        ["injection policy"] = "--injection",
+        ["PII policy"] = "--pii",
+        ["split"] = "--split",
         ["rerank depth"] = "--rerank-depth",
         ["BM25 k1"] = "--bm25-k1",
         ["BM25 b"] = "--bm25-b",
@@ -89,7 +100,7 @@ public static class SiftCli
                     names.Insert(0, result.Command == root ? "sift" : result.Command.Name);
                 }
 
-                var messages = parsed.Errors.Select(e => string.Join(' ', e.Message.Split(['\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim())));
+                var messages = parsed.Errors.Select(e => Plain(string.Join(' ', e.Message.Split(['\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()))));
                 await Console.Error.WriteLineAsync($"error: {string.Join("; ", messages)}");
                 await Console.Error.WriteLineAsync($"usage: see '{string.Join(' ', names)} --help'");
                 return UserError;

@@ -36,6 +36,12 @@ public static class FusionTuning
             throw new SiftException($"'{collection.Name}' has no vectors (embedder {collection.EmbedderSpec ?? "none"}): hybrid search needs a collection embedded with an embedder");
         }
 
+        // As many judged queries as a learned ranker needs: fewer choose a setting by noise.
+        if (data.Queries.Count < LearnedRankers.MinQueries)
+        {
+            throw new SiftException($"{data.Name} ({data.Split}) has {data.Queries.Count} judged queries: tuning needs at least {LearnedRankers.MinQueries}");
+        }
+
         var started = Stopwatch.StartNew();
         var lexical = RetrieverFactory.Lexical(collection, analyzer, RetrievalSettings.For(collection));
         var dense = new DenseRanker(collection);
@@ -49,9 +55,10 @@ public static class FusionTuning
                 await dense.RankAsync(text, pool, null, cancellationToken).ConfigureAwait(false)));
         }
 
-        if (rankings.Count == 0)
+        var found = rankings.Count(r => r.Lexical.Concat(r.Dense).Any(c => r.Judged.GetValueOrDefault(c.DocumentId) > 0));
+        if (found * 2 < rankings.Count)
         {
-            throw new SiftException($"{data.Name} ({data.Split}) has no judged queries to tune on");
+            throw new SiftException($"fewer than half of {data.Name}'s {data.Split} queries find a relevant document in the top {pool} of '{collection.Name}': tune on the collection that holds the dataset's corpus");
         }
 
         double Mean(Func<JudgedRankings, IReadOnlyList<ChunkScore>> ranked) =>

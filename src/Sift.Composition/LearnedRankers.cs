@@ -90,6 +90,19 @@ public static class LearnedRankers
     public static bool Fits(RetrievalSettings settings) =>
         settings.Mode == "bm25" && (settings.Bm25 is null || settings.Bm25 == Bm25Parameters.Default) && settings.Expansion == RetrievalSettings.NoExpansion;
 
+    /// <summary>True when the ranker <paramref name="json"/> learned from <paramref name="dataset"/>'s <paramref name="split"/>.</summary>
+    public static bool TrainedOn(string? json, string dataset, string split)
+    {
+        try
+        {
+            return json is not null && RankerModel.Parse(json).Provenance is var trained && trained.Dataset == dataset && trained.Split == split;
+        }
+        catch (SiftException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A ranker document in a line: what it was trained on and when (for diffs); "none" without one.</summary>
     public static string Describe(string? json)
     {
@@ -109,6 +122,9 @@ public static class LearnedRankers
         }
     }
 
+    /// <summary>Judged queries a ranker needs: ten per cross-validation fold.</summary>
+    public const int MinQueries = Folds * 10;
+
     /// <summary>
     /// Trains a ranker on <paramref name="data"/>'s judged queries over <paramref name="collection"/> (which must hold
     /// the dataset's corpus): each query's BM25 top 100 with their grades, three folds by query to measure it, then
@@ -117,10 +133,15 @@ public static class LearnedRankers
     public static async Task<RankerTraining> TrainAsync(IChunkStore collection, ITextAnalyzer analyzer, BeirDataset data, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var (examples, lengths) = await ExamplesAsync(collection, analyzer, data, null, cancellationToken).ConfigureAwait(false);
-        if (examples.Count < Folds * 10)
+        if (data.Queries.Count < MinQueries)
         {
-            throw new SiftException($"{data.Name} ({data.Split}) has {examples.Count} judged queries: a ranker needs at least {Folds * 10} to learn from and be measured on");
+            throw new SiftException($"{data.Name} ({data.Split}) has {data.Queries.Count} judged queries: a ranker needs at least {MinQueries} to learn from and be measured on");
+        }
+
+        var (examples, lengths) = await ExamplesAsync(collection, analyzer, data, null, cancellationToken).ConfigureAwait(false);
+        if (examples.Count < MinQueries)
+        {
+            throw new SiftException($"{data.Name} ({data.Split}) has {examples.Count} judged queries: a ranker needs at least {MinQueries} to learn from and be measured on");
         }
 
         if (examples.Count(e => e.Grades.Any(g => g > 0)) * 2 < examples.Count)

@@ -55,7 +55,8 @@ internal static class CollectionsCommand
             var settings = collection.Settings;
             if (result.GetValue(CommonOptions.Json))
             {
-                JsonOutput.Write(new { collection = details, settings });
+                // The ranker is a model (tens of KiB): described, not dumped.
+                JsonOutput.Write(new { collection = details, settings = settings with { Ranker = settings.Ranker is null ? null : LearnedRankers.Describe(settings.Ranker) } });
                 return 0;
             }
 
@@ -155,6 +156,10 @@ internal static class CollectionsCommand
                 IngestAlias = result.GetValue(ingestTo) ?? current.IngestAlias,
             };
             collection.Configure(updated);
+            if (updated.Ranker is not null && RankerIdle(updated) is { } idle)
+            {
+                Console.Error.WriteLine($"note: the learned ranker reranks plain BM25 only, so with {idle} searches skip it (--mode bm25 --expand none uses it again)");
+            }
             var recorded = VersionsCommand.Record(result, collection, "settings", string.Join("; ", SettingsRows(updated).Select(r => $"{r.Key} {r.Value}")), to: null);
             if (result.GetValue(CommonOptions.Json))
             {
@@ -174,12 +179,17 @@ internal static class CollectionsCommand
         };
     }
 
+    /// <summary>Why a collection's default retrieval skips its learned ranker (trained on plain BM25), or null when it does not.</summary>
+    private static string? RankerIdle(CollectionSettings settings) =>
+        settings.Mode is not (null or "bm25") ? $"mode {settings.Mode}" : settings.Expansion == "rm3" ? "expansion rm3" : null;
+
     /// <summary>A collection's retrieval and index settings as <c>info</c> and <c>configure</c> show them.</summary>
     private static (string Key, string Value)[] SettingsRows(CollectionSettings settings) =>
     [
         ("mode", settings.Mode ?? $"{Retrieval.RetrievalSettings.DefaultMode} (default)"),
         ("expansion", settings.Expansion ?? $"{Retrieval.RetrievalSettings.NoExpansion} (default)"),
         ("fusion", $"{settings.Fusion ?? "rrf (default)"}, dense weight {(settings.DenseWeight is { } weight ? weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "0.5 (default)")}, pool {(settings.FusionDepth is { } depth ? depth.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Retrieval.RetrievalSettings.DefaultFusionDepth} (default)")}"),
+        ("learned ranker", settings.Ranker is null ? "none" : LearnedRankers.Describe(settings.Ranker) + (RankerIdle(settings) is { } idle ? $" (idle: {idle})" : "")),
         ("guardrails", $"injection {settings.Injection ?? "block (default)"}, PII {settings.Pii ?? "flag (default)"}"),
         ("vector index", $"HNSW m={settings.M}, ef_construction={settings.EfConstruction}, ef_search={settings.EfSearch}{(settings.Quantize ? ", int8" : "")}"),
         ("changes go to", settings.IngestAlias ?? $"{VersionAliases.Production} (default)"),

@@ -72,6 +72,11 @@ internal static class EvalCommand
             var evaluated = named is null ? null : VersionsCommand.Record(result, target, "ingest", data.CorpusPath!, to: null);
 
             var retriever = retrievalOptions.Build(result, target, bm25);
+            if (retriever.Name.EndsWith("+rerank", StringComparison.Ordinal) && LearnedRankers.TrainedOn(target.Settings.Ranker, data.Name, data.Split))
+            {
+                await Console.Error.WriteLineAsync($"note: '{target.Name}' reranks with a ranker trained on {data.Name} {data.Split}: scores on the split it learned from are optimistic (evaluate on test, or add --no-ranker)");
+            }
+
             var (evaluation, report) = await RetrievalReports.EvaluateAsync(
                 data, target, retriever, specs, retrieveDepth, null, ingest.Elapsed, result.GetValue(redact), cancellation);
 

@@ -65,6 +65,11 @@ internal sealed class RetrievalOptions
             Bm25 = bm25,
             Expansion = result.GetValue(_expand) ?? defaults.Expansion,
         };
+        if (settings.Mode == "dense" && result.GetValue(_expand) == RetrievalSettings.Rm3)
+        {
+            throw new Core.InvalidOptionException("expansion", "expands BM25's query: mode dense has no BM25 stage (use --mode bm25 or hybrid)");
+        }
+
         // A cross-encoder named here replaces the collection's learned ranker; --no-ranker leaves it out.
         settings = result.GetValue(_rerank) is { } folder ? settings with { Reranker = new OnnxCrossEncoder(OnnxModelFolder.Open(folder)) }
             : result.GetValue(_noRanker) ? settings

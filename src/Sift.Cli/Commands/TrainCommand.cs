@@ -44,6 +44,12 @@ internal static class TrainCommand
                 using var trained = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
                 trained.Configure(trained.Settings with { Ranker = null });
                 var made = VersionsCommand.Record(result, trained, "remove-ranker", "", to: null);
+                if (result.GetValue(CommonOptions.Json))
+                {
+                    JsonOutput.Write(new { collection = trained.Name, ranker = (string?)null, version = made?.Version.Id });
+                    return 0;
+                }
+
                 AnsiConsole.MarkupLineInterpolated($"'{trained.Name}' ranks by its first stage again{VersionsCommand.Made(made)}");
                 return 0;
             }
@@ -53,6 +59,12 @@ internal static class TrainCommand
                 using var chosen = CommonOptions.OpenStore(result).Open(result.GetValue(collection)!);
                 chosen.Configure(chosen.Settings with { Ranker = Models.Learned.RankerModel.GeneralJson });
                 var made = VersionsCommand.Record(result, chosen, "train-ranker", "general", to: null);
+                if (result.GetValue(CommonOptions.Json))
+                {
+                    JsonOutput.Write(new { collection = chosen.Name, ranker = LearnedRankers.Describe(chosen.Settings.Ranker), depth = LearnedRankers.Depth, version = made?.Version.Id });
+                    return 0;
+                }
+
                 AnsiConsole.MarkupLineInterpolated($"'{chosen.Name}' now reranks its top {LearnedRankers.Depth} with Sift's general ranker ({LearnedRankers.Describe(chosen.Settings.Ranker)}){VersionsCommand.Made(made)}");
                 return 0;
             }
@@ -62,7 +74,14 @@ internal static class TrainCommand
             if (data is null)
             {
                 using var log = SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(result.GetValue(CommonOptions.Store)), CommonOptions.HomeFolder(result));
-                data = LearnedRankers.FeedbackJudgments(log.Read(), target.Name);
+                var answers = log.Read();
+                data = LearnedRankers.FeedbackJudgments(answers, target.Name);
+                if (data.Queries.Count < LearnedRankers.MinQueries)
+                {
+                    var rated = answers.Count(a => a.Collection == target.Name && a.Feedback.Count > 0);
+                    throw new Core.SiftException(
+                        $"the query log holds {rated} rated answer(s) from '{target.Name}', {data.Queries.Count} usable (rated helpful on balance and citing documents: abstentions and uncited answers teach nothing); a ranker needs at least {LearnedRankers.MinQueries}");
+                }
             }
 
             if (!result.GetValue(CommonOptions.Json))

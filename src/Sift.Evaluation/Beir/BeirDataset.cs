@@ -49,6 +49,12 @@ public sealed class BeirDataset
 
     private static BeirDataset Load(string folder, string split, bool requireCorpus)
     {
+        // A split is a name under qrels/, never a path: "../qrels/test" would read test while the caller checked for "test".
+        if (split.Length == 0 || split.IndexOfAny(['/', '\\']) >= 0 || split.Contains("..", StringComparison.Ordinal))
+        {
+            throw new InvalidOptionException("split", $"must be the name of a qrels file such as train, dev or test, not a path (got '{split}')");
+        }
+
         folder = Path.GetFullPath(folder);
         if (!Directory.Exists(folder))
         {

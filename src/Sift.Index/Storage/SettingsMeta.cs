@@ -55,10 +55,18 @@ public static class SettingsMeta
     /// <summary>Refuses settings no search could use, naming them as options (mode, fusion, dense weight, M, ...).</summary>
     public static void Validate(string collection, CollectionSettings settings)
     {
-        if (settings.Mode is not (null or "bm25" or "dense" or "hybrid") || settings.Fusion is not (null or "rrf" or "weighted")
-            || settings.DenseWeight is < 0 or > 1 || settings.FusionDepth is < 1 or > 10_000 || settings.Expansion is not (null or "none" or "rm3"))
+        var (option, problem) = settings switch
         {
-            throw new SiftException($"invalid settings for collection '{collection}': mode must be bm25|dense|hybrid, fusion rrf|weighted, dense weight 0..1, fusion depth 1..10000, expansion none|rm3");
+            { Mode: not (null or "bm25" or "dense" or "hybrid") } => ("mode", $"must be bm25, dense or hybrid (got '{settings.Mode}')"),
+            { Fusion: not (null or "rrf" or "weighted") } => ("fusion", $"must be rrf or weighted (got '{settings.Fusion}')"),
+            { DenseWeight: < 0 or > 1 } => ("dense weight", $"must be between 0 and 1 (got {settings.DenseWeight})"),
+            { FusionDepth: < 1 or > 10_000 } => ("fusion depth", $"must be between 1 and 10000 (got {settings.FusionDepth})"),
+            { Expansion: not (null or "none" or "rm3") } => ("expansion", $"must be none or rm3 (got '{settings.Expansion}')"),
+            _ => ((string?)null, ""),
+        };
+        if (option is not null)
+        {
+            throw new InvalidOptionException(option, $"{problem} for collection '{collection}'");
         }
 
         _ = settings.Guardrails; // names the policy that is none

@@ -12,7 +12,7 @@ namespace Sift.Retrieval.Fusion;
 /// </summary>
 public sealed class HybridRanker(IReadOnlyList<IChunkRanker> rankers, IReadOnlyList<double> weights, IRankFusion fusion, int depth = RetrievalSettings.DefaultFusionDepth) : IChunkRanker
 {
-    public string Name => $"hybrid-{fusion.Name}";
+    public string Name => $"hybrid-{fusion.Name}{(rankers.Any(r => r.Name.EndsWith("+rm3", StringComparison.Ordinal)) ? "+rm3" : "")}";
 
     /// <summary>The fusion and its weights, e.g. "rrf k=60, weights bm25 0.5 / dense 0.5", for run provenance.</summary>
     public string Settings => $"{fusion.Settings}, weights {string.Join(" / ", rankers.Select((r, i) => FormattableString.Invariant($"{r.Name} {weights[i]:0.###}")))}, pool {depth}";
