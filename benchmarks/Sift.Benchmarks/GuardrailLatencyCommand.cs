@@ -61,7 +61,8 @@ internal static class GuardrailLatencyCommand
         }
 
         var flagged = texts.Where(t => Flagged(t.Text)).Select(t => t.Id).ToList();
-        var personal = texts.Select(t => pii.Find(t.Text)).SelectMany(m => m).GroupBy(m => m.Type).ToDictionary(g => g.Key, g => g.Count());
+        var found = texts.SelectMany(t => pii.Find(t.Text).Select(m => (m.Type, Value: m.ValueIn(t.Text), t.Id))).ToList();
+        var personal = found.GroupBy(m => m.Type).ToDictionary(g => g.Key, g => g.Count());
         var passage = Time(texts.Count, i => Flagged(texts[i].Text));
         var query = Time(Math.Min(questions.Count * 3, texts.Count), Query);
         var ingest = Time(chunks.Count, i => screen.Screen(chunks[i].DocumentId, [chunks[i]]));
@@ -73,6 +74,10 @@ internal static class GuardrailLatencyCommand
         Console.WriteLine($"  per ingested chunk (injection + PII):    {ingest}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  flagged as injection: {flagged.Count} ({(double)flagged.Count / texts.Count:P2}){(flagged.Count > 0 ? ": " + string.Join(", ", flagged.Take(10)) : "")}"));
         Console.WriteLine($"  personal data found: {(personal.Count == 0 ? "none" : string.Join(", ", personal.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}")))}");
+        foreach (var group in found.GroupBy(m => m.Type).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Console.WriteLine($"    {group.Key}: {string.Join("; ", group.Take(4).Select(m => $"\"{m.Value}\" ({m.Id})"))}");
+        }
         return 0;
     }
 

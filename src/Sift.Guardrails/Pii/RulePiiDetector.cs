@@ -32,6 +32,7 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
         Add(found, SinCandidate(), text, "sin", v => Digits(v) is var d && d[0] is not ('0' or '8') && Checksums.Luhn(d), checksummed: true);
         Add(found, Ssn(), text, "ssn", _ => true, checksummed: false);
         Add(found, Nino(), text, "nino", _ => true, checksummed: false);
+        Add(found, CompactNino(), text, "nino", _ => true, checksummed: false);
         Add(found, Ipv4(), text, "ip", v => IPAddress.TryParse(v, out _), checksummed: false);
         Add(found, Ipv6(), text, "ip", v => v.Count(c => c == ':') >= 2 && IPAddress.TryParse(v, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6, checksummed: false);
         Add(found, KnownSecret(), text, "secret", _ => true, checksummed: false);
@@ -87,7 +88,8 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
 
     /// <summary>
     /// A parsed number reads as a phone number in running text: seven to fifteen digits (E.164), at most twelve
-    /// without a country code unless grouped, and not part of a longer code ("SKU AB-02666-15", "build 5.2.9759.1684").
+    /// without a country code unless grouped, ten or more when written as one run ("PD 0332991" is a drug's code), and
+    /// not part of a longer code ("SKU AB-02666-15", "build 5.2.9759.1684").
     /// </summary>
     private static bool IsPhone(string text, int start, int length)
     {
@@ -99,8 +101,10 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
         }
 
         var before = start > 0 ? text[start - 1] : ' ';
-        return digits is >= 7 and <= 15
-            && (value[0] == '+' || digits <= 12 || value.ContainsAny(' ', '-'))
+        var grouped = value[0] == '+' || value.ContainsAny(" -().");
+        var decimalNumber = !value.ContainsAny(" -()+") && value.Count('.') == 1; // "0.408730"
+        return digits is >= 7 and <= 15 && !decimalNumber
+            && (grouped ? value[0] == '+' || digits <= 12 || value.ContainsAny(' ', '-') : digits >= 10)
             && !char.IsLetterOrDigit(before) && before is not ('-' or '.' or '/' or '#');
     }
 
@@ -158,7 +162,8 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     [GeneratedRegex(@"(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.[A-Za-z]{2,24}\b")]
     private static partial Regex Email();
 
-    [GeneratedRegex(@"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w]|-\d)")]
+    // Not inside a word, a URL or a path ("/vs/5309904231178427" is an identifier in a link, not a card number).
+    [GeneratedRegex(@"(?<![\w/=.-])(?:\d[ -]?){12,18}\d(?![\w/]|-\d)")]
     private static partial Regex CardCandidate();
 
     [GeneratedRegex(@"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")]
@@ -174,8 +179,13 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     private static partial Regex Ssn();
 
     // Prefix letters exclude D, F, I, Q, U, V (first) and O too (second), and BG, GB, NK, KN, TN, NT, ZZ are never issued.
-    [GeneratedRegex(@"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")]
+    // Written spaced ("AB 12 34 56 C"); run together only after words that name it, since drug and part codes look the
+    // same ("SR141716A").
+    [GeneratedRegex(@"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] \d{2} \d{2} \d{2} [A-D]\b")]
     private static partial Regex Nino();
+
+    [GeneratedRegex(@"(?<=(?i:national insurance(?: number)?|NI number|NINO)\W{1,5})(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]\b")]
+    private static partial Regex CompactNino();
 
     [GeneratedRegex(@"(?<![\d.]|[vV]|version |release )(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])")]
     private static partial Regex Ipv4();
@@ -190,8 +200,9 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     [GeneratedRegex(@"(?i:api[_-]?key|secret|token|password|passwd|pwd|access[_-]?key)[""']?\s*[:=]\s*[""']?(?<value>[A-Za-z0-9+/_\-.=!@#$%^&*]{16,})")]
     private static partial Regex AssignedSecret();
 
-    // USPS street suffixes (each also plural), after a house number and one to three capitalised words.
-    [GeneratedRegex(@"\b\d{1,6}[A-Za-z]?\s+(?:[A-Z][\p{L}'-]+\s+){1,3}(?:Alley|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluff|Bottom|Boulevard|Blvd|Branch|Bridge|Brook|Burg|Bypass|Camp|Canyon|Cape|Causeway|Center|Centre|Circle|Cir|Cliff|Club|Common|Corner|Course|Court|Ct|Cove|Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drive|Dr|Estate|Expressway|Extension|Fall|Ferry|Field|Flat|Ford|Forest|Forge|Fork|Fort|Freeway|Garden|Gateway|Glen|Green|Grove|Harbor|Harbour|Haven|Heights|Highway|Hwy|Hill|Hollow|Inlet|Island|Isle|Junction|Key|Knoll|Lake|Landing|Lane|Ln|Light|Loaf|Lock|Lodge|Loop|Mall|Manor|Meadow|Mews|Mill|Mission|Motorway|Mount|Mountain|Neck|Orchard|Oval|Overpass|Park|Parkway|Pkwy|Pass|Passage|Path|Pike|Pine|Place|Pl|Plain|Plaza|Point|Port|Prairie|Radial|Ramp|Ranch|Rapid|Rest|Ridge|River|Road|Rd|Route|Row|Rue|Run|Shoal|Shore|Skyway|Spring|Spur|Square|Sq|Station|Stravenue|Stream|Street|St|Summit|Terrace|Throughway|Trace|Track|Trafficway|Trail|Tunnel|Turnpike|Underpass|Union|Valley|Via|Viaduct|View|Village|Ville|Vista|Walk|Wall|Way|Well)s?\b")]
+    // USPS street suffixes (each also plural), after a house number (not a year: "2012 International Union") and one to
+    // three capitalised words.
+    [GeneratedRegex(@"\b(?!(?:19|20)\d\d\b)\d{1,6}[A-Za-z]?\s+(?:[A-Z][\p{L}'-]+\s+){1,3}(?:Alley|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluff|Bottom|Boulevard|Blvd|Branch|Bridge|Brook|Burg|Bypass|Camp|Canyon|Cape|Causeway|Center|Centre|Circle|Cir|Cliff|Club|Common|Corner|Course|Court|Ct|Cove|Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drive|Dr|Estate|Expressway|Extension|Fall|Ferry|Field|Flat|Ford|Forest|Forge|Fork|Fort|Freeway|Garden|Gateway|Glen|Green|Grove|Harbor|Harbour|Haven|Heights|Highway|Hwy|Hill|Hollow|Inlet|Island|Isle|Junction|Key|Knoll|Lake|Landing|Lane|Ln|Light|Loaf|Lock|Lodge|Loop|Mall|Manor|Meadow|Mews|Mill|Mission|Motorway|Mount|Mountain|Neck|Orchard|Oval|Overpass|Park|Parkway|Pkwy|Pass|Passage|Path|Pike|Pine|Place|Pl|Plain|Plaza|Point|Port|Prairie|Radial|Ramp|Ranch|Rapid|Rest|Ridge|River|Road|Rd|Route|Row|Rue|Run|Shoal|Shore|Skyway|Spring|Spur|Square|Sq|Station|Stravenue|Stream|Street|St|Summit|Terrace|Throughway|Trace|Track|Trafficway|Trail|Tunnel|Turnpike|Underpass|Union|Valley|Via|Viaduct|View|Village|Ville|Vista|Walk|Wall|Way|Well)s?\b")]
     private static partial Regex StreetAddress();
 
     [GeneratedRegex(@"(?:\d\D?){7}")]

@@ -70,6 +70,9 @@ public sealed class PiiDetectorTests
     [InlineData("SKU AB-02666-15 is back in stock.")]
     [InlineData("SIN 046 454 286 on the form.")] // passes Luhn, but no SIN begins with 0
     [InlineData("The MAC is 00:1A:2B:3C:4D:5E.")]
+    [InlineData("The slides are at http://example.org/vs/5309904231178427.")] // passes Luhn, but an id in a link
+    [InlineData("Oral PD 0332991 and SR141716A were given; the odds ratio was 0.408730.")] // drug codes, a decimal
+    [InlineData("In 2012 International Union guidelines changed.")] // a year, not a house number
     public void PassesLookAlikes(string text) => Assert.Empty(Detector.Find(text));
 
     [Fact]

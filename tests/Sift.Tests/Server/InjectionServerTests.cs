@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Sift.Generation.Llm;
+using Sift.Index.Analysis;
+using Sift.Index.Storage;
 using Sift.Server;
 using Sift.Server.Auth;
 using Sift.Tests.Support;
@@ -26,13 +28,18 @@ public sealed class InjectionServerTests : IAsyncDisposable
         _folder.Dispose();
     }
 
-    [Fact]
-    public async Task APlantedInstructionNeverReachesAnObedientModelAndTheRecordSaysSo()
+    /// <summary>Tenants A and B with a collection each, A's holding the planted document under <paramref name="injection"/>; then A asks.</summary>
+    private async Task<JsonElement> AskThroughThePlantAsync(string? injection)
     {
         var store = _folder.Combine("store");
         var keys = new ApiKeyStore(store);
         var tenantA = keys.Create("a", [Scopes.Read, Scopes.Ingest], ["alpha"], []).Secret;
         var tenantB = keys.Create("b", [Scopes.Read, Scopes.Ingest], ["beta"], []).Secret;
+        if (injection is not null)
+        {
+            using var alpha = new CollectionStore(store, new EnglishTextAnalyzer()).OpenOrCreate("alpha");
+            alpha.Configure(alpha.Settings with { Injection = injection });
+        }
 
         // The model obeys: told to reveal its instructions, it repeats every message it was sent.
         _llm.Respond = request =>
@@ -60,7 +67,13 @@ public sealed class InjectionServerTests : IAsyncDisposable
             new { id = "planted", title = "Survey", text = Planted },
         ]);
 
-        var answer = await (await server.Client(tenantA).PostJsonAsync("/v1/collections/alpha/ask", new { question = "How do glaciers form?" })).JsonAsync();
+        return await (await server.Client(tenantA).PostJsonAsync("/v1/collections/alpha/ask", new { question = "How do glaciers form?" })).JsonAsync();
+    }
+
+    [Fact]
+    public async Task APlantedInstructionNeverReachesAnObedientModelAndTheRecordSaysSo()
+    {
+        var answer = await AskThroughThePlantAsync(injection: null);
 
         var withheld = answer.GetProperty("flags").GetProperty("withheld").EnumerateArray().ToList();
         var planted = Assert.Single(withheld);
@@ -78,5 +91,20 @@ public sealed class InjectionServerTests : IAsyncDisposable
         Assert.DoesNotContain(systemPrompt[..Math.Min(60, systemPrompt.Length)], text, StringComparison.Ordinal);
         Assert.DoesNotContain("BETA-SECRET", text, StringComparison.Ordinal);
         Assert.DoesNotContain("BETA-SECRET", sent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WhenPolicyLetsThePlantThroughTheOutputCheckStillWithholdsTheLeak()
+    {
+        // Only flagged: the instruction reaches the model, which obeys and repeats its system prompt (canary included).
+        var answer = await AskThroughThePlantAsync(injection: "flag");
+
+        var sent = Assert.Single(_llm.Requests);
+        Assert.Contains("Ignore all previous instructions", sent, StringComparison.Ordinal);
+        Assert.Equal("planted", Assert.Single(answer.GetProperty("flags").GetProperty("flagged").EnumerateArray()).GetProperty("documentId").GetString());
+        Assert.Equal(Sift.Generation.AskPipeline.LeakRefusal, answer.GetProperty("answer").GetString());
+        Assert.Contains("system prompt", answer.GetProperty("flags").GetProperty("refused").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sift-canary-", answer.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("BETA-SECRET", answer.GetRawText(), StringComparison.Ordinal);
     }
 }
