@@ -78,6 +78,7 @@ public static class SiftServer
         QueryEndpoints.Map(app);
         DocumentEndpoints.Map(app);
         VersionEndpoints.Map(app);
+        ChatCompletionEndpoints.Map(app);
         ConsoleEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -102,6 +103,7 @@ public static class SiftServer
         services.AddSingleton(_ => Composition.SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(options.Store ?? options.StoreRoot), options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();
+        services.AddSingleton(_ => new Generation.Conversation.QuestionRewriter(options.Llm?.CreateChatClient(), options.Llm?.Model));
         services.AddSingleton<Rollout.Webhooks>();
         services.AddSingleton<Rollout.Canaries>();
         services.AddSingleton<Rollout.DriftWatch>();

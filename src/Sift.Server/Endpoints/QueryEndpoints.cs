@@ -120,11 +120,33 @@ internal static class QueryEndpoints
     /// </summary>
     internal static async Task<IResult> AskAsync(string reference, AskRequest request, HttpContext context, bool stream, Func<AnswerResult, (string Event, object Data)> final)
     {
+        var (problem, ask) = Asker(reference, request, context);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!stream)
+        {
+            return Results.Ok(await ask!(null));
+        }
+
+        await StreamAsync(context, context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions, onToken => ask!(onToken), final);
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// The checks every answer passes (the caller's access to <paramref name="reference"/>, the request's fields), and
+    /// then the answer itself, to run with or without a token callback: the problem that refuses it, or the asker.
+    /// The ask endpoint, the console and the OpenAI-compatible endpoint all answer through here.
+    /// </summary>
+    internal static (IResult? Problem, Func<Action<string>?, Task<AnswerResult>>? Ask) Asker(string reference, AskRequest request, HttpContext context)
+    {
         var services = context.RequestServices;
         var (host, canaries, queries, options) = (services.GetRequiredService<CollectionHost>(), services.GetRequiredService<Canaries>(), services.GetRequiredService<QueryService>(), services.GetRequiredService<ServerOptions>());
         if (Guard.CheckRead(context, reference, host, canaries, out var caller, out var served) is { } denied)
         {
-            return denied;
+            return (denied, null);
         }
 
         var errors = Validation.Check(request.Question, "question", request.K, request.Mode, options.Limits);
@@ -136,7 +158,7 @@ internal static class QueryEndpoints
 
         if (errors.Count > 0)
         {
-            return Problems.Invalid(errors);
+            return (Problems.Invalid(errors), null);
         }
 
         var question = request.Question!;
@@ -152,13 +174,7 @@ internal static class QueryEndpoints
             return new AnswerResult(record, answered.Cached, answered.AnswerId, served.Version);
         }
 
-        if (!stream)
-        {
-            return Results.Ok(await Ask(null));
-        }
-
-        await StreamAsync(context, services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions, onToken => Ask(onToken), final);
-        return Results.Empty;
+        return (null, Ask);
     }
 
     private static (string Event, object Data) Final(AnswerResult result) => ("answer", result);
