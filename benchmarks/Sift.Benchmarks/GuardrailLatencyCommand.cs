@@ -56,7 +56,7 @@ internal static class GuardrailLatencyCommand
         foreach (var (i, chunk) in chunks.Index())
         {
             Flagged(chunk.Text);
-            screen.Screen(chunk.DocumentId, [chunk]);
+            screen.Screen(chunk.DocumentId, "", [chunk]);
             Query(i);
         }
 
@@ -65,7 +65,7 @@ internal static class GuardrailLatencyCommand
         var personal = found.GroupBy(m => m.Type).ToDictionary(g => g.Key, g => g.Count());
         var passage = Time(texts.Count, i => Flagged(texts[i].Text));
         var query = Time(Math.Min(questions.Count * 3, texts.Count), Query);
-        var ingest = Time(chunks.Count, i => screen.Screen(chunks[i].DocumentId, [chunks[i]]));
+        var ingest = Time(chunks.Count, i => screen.Screen(chunks[i].DocumentId, "", [chunks[i]]));
 
         var name = Path.GetFileName(datasetFolder.TrimEnd('/'));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {texts.Count} documents, {questions.Count} questions"));

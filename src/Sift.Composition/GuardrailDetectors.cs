@@ -22,6 +22,10 @@ public static class GuardrailDetectors
     /// <summary>The personal-data detector (stateless: one serves every caller).</summary>
     public static IPiiDetector Pii { get; } = new RulePiiDetector();
 
+    /// <summary>A question or query as records keep it: its personal data replaced under the "redact" policy.</summary>
+    public static string AsRecorded(GuardrailPolicy policy, string text) =>
+        policy.Pii == PiiAction.Redact ? PiiRedaction.Redact(text, Pii.Find(text)) : text;
+
     /// <summary>A collection's guardrails at ingest, under its policy.</summary>
     public static IChunkScreen IngestScreen(GuardrailPolicy policy) => new IngestScreen(policy, Injection(), Pii);
 }

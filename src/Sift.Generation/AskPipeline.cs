@@ -124,11 +124,13 @@ public sealed class AskPipeline(
         timings["retrieve"] = Lap(stopwatch);
 
         IReadOnlyList<WithheldPassage> flagged = [];
-        if (guardrails is { ScreensInjection: true })
+        IReadOnlyList<PiiFound> passagePii = [];
+        if (guardrails is { ScreensInjection: true } or { Policy.Pii: PiiAction.Redact })
         {
             using (SiftTelemetry.Start("screen"))
             {
                 (retrieved, flagged) = guardrails.ScreenPassages(retrieved);
+                (retrieved, passagePii) = guardrails.RedactPassages(retrieved);
             }
 
             timings["screen"] = Lap(stopwatch);
@@ -213,7 +215,7 @@ public sealed class AskPipeline(
                 Withheld: guardrails?.Policy.Injection == InjectionAction.Block && flagged.Count > 0 ? flagged : null,
                 Flagged: guardrails?.Policy.Injection == InjectionAction.Flag && flagged.Count > 0 ? flagged : null,
                 QuestionFlag: questionFlag,
-                Pii: pii.Count + answerPii.Count > 0 ? [.. pii, .. answerPii] : null,
+                Pii: pii.Count + passagePii.Count + answerPii.Count > 0 ? [.. pii, .. passagePii, .. answerPii] : null,
                 Refused: refused));
     }
 

@@ -173,10 +173,10 @@ public sealed class IngestPipeline(
                     var chunks = chunker.Split(document);
                     if (screen is not null)
                     {
-                        var screened = screen.Screen(document.Id, chunks);
+                        var screened = screen.Screen(document.Id, document.Title, chunks);
                         chunks = screened.Chunks;
                         notices.AddRange(screened.Notices);
-                        document = document with { Metadata = new Dictionary<string, string>(document.Metadata.Concat(screened.Flags), StringComparer.Ordinal) };
+                        document = document with { Title = screened.Title, Metadata = new Dictionary<string, string>(document.Metadata.Concat(screened.Flags), StringComparer.Ordinal) };
                     }
 
                     chunkCount += chunks.Count;
@@ -253,7 +253,7 @@ public sealed class IngestPipeline(
             }
 
             // Guardrail flags are the screen's to write: a source claiming them (front matter saying "clean") is ignored.
-            foreach (var key in metadata.Keys.Where(k => k.StartsWith(IChunkScreen.MetadataPrefix, StringComparison.Ordinal)).ToList())
+            foreach (var key in metadata.Keys.Where(IChunkScreen.IsReserved).ToList())
             {
                 metadata.Remove(key);
             }

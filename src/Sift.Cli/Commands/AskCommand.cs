@@ -119,7 +119,7 @@ internal static class AskCommand
 
             if (flags.Refused is { } refused)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]refused: {refused}[/]");
+                AnsiConsole.MarkupLineInterpolated($"[yellow]refused: {refused}{(flags.QuestionFlag is null ? "" : $" (the collection's policy; sift collections configure {target.Name} --injection flag answers such questions and records the flag)")}[/]");
             }
 
             if (flags.Pii is { Count: > 0 } pii)
@@ -130,7 +130,7 @@ internal static class AskCommand
 
             var source = flags.Degraded ? $"degraded: {flags.Note}" : flags.Extractive ? "extractive answer (no LLM configured)" : $"{answer.Model}, prompt {answer.PromptVersion}, {answer.TokensIn} in / {answer.TokensOut} out tokens, ~${answer.EstimatedCost:0.0000}";
             AnsiConsole.MarkupLineInterpolated(
-                $"[grey]{source}{(flags.Abstained ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down{CommonOptions.StoreHint(result)})")}[/]");
+                $"[grey]{source}{(flags.Abstained && flags.Refused is null ? "; abstained: the sources do not answer this" : "")}{(flags.InvalidCitations > 0 ? $"; {flags.InvalidCitations} invalid citation(s) removed" : "")}{(flags.UncitedSentences > 0 ? $"; {flags.UncitedSentences} uncited sentence(s)" : "")}{(flags.UnsupportedCitations > 0 ? $"; {flags.UnsupportedCitations} sentence(s) not supported by the passage they cite" : "")}; {answer.TimingsMs.Values.Sum():0.0} ms{(answerId is null ? "" : $"; answer id {answerId} (rate it: sift feedback {answerId} --up|--down{CommonOptions.StoreHint(result)})")}[/]");
             return 0;
         });
         return command;

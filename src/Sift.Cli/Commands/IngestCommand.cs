@@ -221,7 +221,7 @@ internal static class IngestCommand
             throw new SiftException($"'{AccessScope.MetadataKey}' is reserved for access lists: use --acl");
         }
 
-        if (metadata.Keys.FirstOrDefault(k => k.StartsWith(IChunkScreen.MetadataPrefix, StringComparison.Ordinal)) is { } flag)
+        if (metadata.Keys.FirstOrDefault(IChunkScreen.IsReserved) is { } flag)
         {
             throw new SiftException($"--meta '{flag}': keys starting '{IChunkScreen.MetadataPrefix}' are reserved for the guardrails' flags");
         }

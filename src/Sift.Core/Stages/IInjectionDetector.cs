@@ -19,3 +19,11 @@ public interface IInjectionDetector
 
     GuardrailFinding Inspect(string text);
 }
+
+/// <summary>Where one chunk of a document meets the next: an instruction split across the two reads whole here.</summary>
+public static class InjectionBoundary
+{
+    /// <summary>The end of the first chunk and the start of the second, enough for a sentence either side.</summary>
+    public static string Of(string first, string second, int window = 300) =>
+        first[Math.Max(0, first.Length - window)..] + " " + second[..Math.Min(window, second.Length)];
+}

@@ -52,7 +52,7 @@ public static class GuardrailDataset
                 : !ids.Add(id) ? $"id \"{id}\" appears twice"
                 : text is null ? "\"text\" is missing or not a string"
                 : label is not ("injection" or "benign") ? $"\"label\" must be \"injection\" or \"benign\" (got {(label is null ? "nothing" : $"\"{label}\"")})"
-                : string.IsNullOrWhiteSpace(category) ? "\"category\" is missing or empty"
+                : string.IsNullOrWhiteSpace(category) ? "\"category\" is missing, empty or not a string"
                 : null;
             if (problem is not null)
             {

@@ -19,8 +19,15 @@ public sealed class AnswerGuardrails(GuardrailPolicy policy, IReadOnlyList<IInje
 
     public bool ScreensInjection => Policy.Injection != InjectionAction.Off && injection.Count > 0;
 
-    /// <summary>The strongest flag any detector raises on the question, or null (also when injection screening is off).</summary>
-    public GuardrailFinding? ScreenQuestion(string question) => ScreensInjection ? Strongest(question) : null;
+    /// <summary>
+    /// A question may steer its own answer ("reply in French") and address the assistant: only what overrides the
+    /// model's instructions, changes its role or asks for them scores this high.
+    /// </summary>
+    public const double QuestionThreshold = 0.85;
+
+    /// <summary>The strongest flag on the question that reaches <see cref="QuestionThreshold"/>, or null (also when injection screening is off).</summary>
+    public GuardrailFinding? ScreenQuestion(string question) =>
+        ScreensInjection && Strongest(question) is { Score: >= QuestionThreshold } finding ? finding : null;
 
     /// <summary>
     /// The passages to give the model and those flagged: under "block" flagged passages are withheld, under "flag"
@@ -34,10 +41,24 @@ public sealed class AnswerGuardrails(GuardrailPolicy policy, IReadOnlyList<IInje
         }
 
         var flagged = new List<WithheldPassage>();
-        var kept = new List<RetrievedChunk>();
-        foreach (var passage in retrieved)
+        var findings = retrieved.Select(p => Strongest(p.Chunk.Title + "\n" + p.Chunk.Text)).ToArray();
+        // An instruction split across two chunks of a document reads whole where they meet: both are flagged.
+        var ids = retrieved.Select((p, i) => (p.Chunk.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        for (var i = 0; i < retrieved.Count; i++)
         {
-            if (Strongest(passage.Chunk.Title + "\n" + passage.Chunk.Text) is { } finding)
+            if (ids.TryGetValue(retrieved[i].Chunk.Id + 1, out var next) && retrieved[next].Chunk.DocumentId == retrieved[i].Chunk.DocumentId
+                && (findings[i] ?? findings[next]) is null
+                && Strongest(InjectionBoundary.Of(retrieved[i].Chunk.Text, retrieved[next].Chunk.Text)) is { } across)
+            {
+                findings[i] = findings[next] = across with { Reason = $"{across.Reason} (across two passages)" };
+            }
+        }
+
+        var kept = new List<RetrievedChunk>();
+        for (var i = 0; i < retrieved.Count; i++)
+        {
+            var passage = retrieved[i];
+            if (findings[i] is { } finding)
             {
                 flagged.Add(new WithheldPassage(passage.Chunk.Id, passage.Chunk.DocumentId, finding.Detector, finding.Score, finding.Reason, finding.Evidence));
                 if (Policy.Injection == InjectionAction.Block)
@@ -52,6 +73,38 @@ public sealed class AnswerGuardrails(GuardrailPolicy policy, IReadOnlyList<IInje
         return flagged.Count == 0 || Policy.Injection == InjectionAction.Flag
             ? (retrieved, flagged)
             : (new RetrievalResults(kept, retrieved.Degraded, retrieved.QueryCoverage), flagged);
+    }
+
+    /// <summary>
+    /// Under "redact", the passages with their personal data replaced (text, title and headings) before the model or a
+    /// citation sees them: chunks stored before the policy changed are redacted here until the next ingest does it.
+    /// </summary>
+    public (RetrievalResults Passages, IReadOnlyList<PiiFound> Found) RedactPassages(RetrievalResults retrieved)
+    {
+        if (Policy.Pii != PiiAction.Redact)
+        {
+            return (retrieved, []);
+        }
+
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        string Redact(string text)
+        {
+            var matches = pii.Find(text);
+            foreach (var match in matches)
+            {
+                counts[match.Type] = counts.GetValueOrDefault(match.Type) + 1;
+            }
+
+            return PiiRedaction.Redact(text, matches);
+        }
+
+        var redacted = retrieved.Select(r => r with
+        {
+            Chunk = r.Chunk with { Text = Redact(r.Chunk.Text), Title = Redact(r.Chunk.Title), HeadingPath = [.. r.Chunk.HeadingPath.Select(Redact)] },
+        }).ToList();
+        return counts.Count == 0
+            ? (retrieved, [])
+            : (new RetrievalResults(redacted, retrieved.Degraded, retrieved.QueryCoverage), [.. counts.Select(c => new PiiFound("passages", c.Key, c.Value))]);
     }
 
     /// <summary>The text as policy lets it pass (redacted under "redact") and the personal data found in it, by type.</summary>

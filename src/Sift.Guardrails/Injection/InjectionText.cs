@@ -10,12 +10,15 @@ namespace Sift.Guardrails.Injection;
 /// letters inside words, lower case, runs of white space as one space; and the hidden readings an attacker uses:
 /// Base64 runs decoded, and the text reversed.
 /// </summary>
-public static class InjectionText
+public static partial class InjectionText
 {
     private static readonly Dictionary<char, char> LookAlikes = new()
     {
         ['а'] = 'a', ['е'] = 'e', ['о'] = 'o', ['р'] = 'p', ['с'] = 'c', ['у'] = 'y', ['х'] = 'x', ['і'] = 'i', ['ј'] = 'j', ['ѕ'] = 's',
         ['α'] = 'a', ['ε'] = 'e', ['ο'] = 'o', ['ρ'] = 'p', ['ι'] = 'i', ['κ'] = 'k', ['ν'] = 'v', ['τ'] = 't', ['υ'] = 'u',
+        ['ı'] = 'i', ['ɡ'] = 'g', ['ɑ'] = 'a', ['ȷ'] = 'j', ['ℊ'] = 'g', ['ℎ'] = 'h', ['ℓ'] = 'l', ['ℯ'] = 'e', ['ℴ'] = 'o',
+        ['ℬ'] = 'b', ['ℰ'] = 'e', ['ℱ'] = 'f', ['ℋ'] = 'h', ['ℐ'] = 'i', ['ℒ'] = 'l', ['ℳ'] = 'm', ['ℛ'] = 'r', ['ℭ'] = 'c', ['ℌ'] = 'h',
+        ['ℑ'] = 'i', ['ℜ'] = 'r', ['ℨ'] = 'z', ['ℂ'] = 'c', ['ℍ'] = 'h', ['ℕ'] = 'n', ['ℙ'] = 'p', ['ℚ'] = 'q', ['ℝ'] = 'r', ['ℤ'] = 'z',
     };
 
     private static readonly Dictionary<char, char> Leet = new()
@@ -32,7 +35,10 @@ public static class InjectionText
         for (var i = 0; i < compatible.Length; i++)
         {
             var c = compatible[i];
-            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+            // Invisible: format characters (zero-width, bidirectional controls), combining accents ("i\u0301gnore"),
+            // and the Hangul fillers that render as blanks.
+            if (CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
+                || c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0')
             {
                 continue;
             }
@@ -63,10 +69,20 @@ public static class InjectionText
         return result.ToString();
     }
 
-    /// <summary>The normalised text, then each hidden reading of it: Base64 runs decoded to text, and the text reversed.</summary>
+    /// <summary>
+    /// The normalised text, then each hidden reading of it: single dots, hyphens, underscores and asterisks between
+    /// letters removed ("i.g.n.o.r.e", "prev-ious"), Base64 runs decoded to text, and the text reversed.
+    /// </summary>
     public static IEnumerable<string> Readings(string text)
     {
-        yield return Normalize(text);
+        var normalized = Normalize(text);
+        yield return normalized;
+        var joined = SplitLetters().Replace(normalized, "");
+        if (joined != normalized)
+        {
+            yield return joined;
+        }
+
         foreach (var decoded in Base64Runs(text))
         {
             yield return Normalize(decoded);
@@ -87,6 +103,10 @@ public static class InjectionText
             if (value is >= 0xFF01 and <= 0xFF5E)
             {
                 folded.Append((char)(value - 0xFEE0));
+            }
+            else if (value is >= 0xE0000 and <= 0xE007F)
+            {
+                // Tag characters: invisible, and a pair of surrogates, so the per-character check above never sees them.
             }
             else if (value is >= 0x1D400 and <= 0x1D6A3)
             {
@@ -125,7 +145,8 @@ public static class InjectionText
             {
                 var run = text[start..i];
                 start = -1;
-                if (run.Length >= 16 && Decode(run) is { } decoded)
+                // A character or three glued in front ("x" + Base64) shift the alignment: try each start.
+                if (run.Length >= 16 && Enumerable.Range(0, 4).Select(skip => Decode(run[skip..])).FirstOrDefault(d => d is not null) is { } decoded)
                 {
                     yield return decoded;
                 }
@@ -147,4 +168,7 @@ public static class InjectionText
         var printable = decoded.Count(c => !char.IsControl(c) || char.IsWhiteSpace(c));
         return printable >= decoded.Length * 0.9 && decoded.Any(char.IsLetter) ? decoded : null;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=\p{L})[.\-_*](?=\p{L})")]
+    private static partial System.Text.RegularExpressions.Regex SplitLetters();
 }

@@ -17,7 +17,7 @@ public sealed partial class RuleInjectionDetector : IInjectionDetector
     private static readonly (Regex Pattern, double Weight, string Reason)[] Rules =
     [
         (Override(), 0.95, "overrides earlier instructions"),
-        (Role(), 0.8, "changes the model's role"),
+        (Role(), 0.85, "changes the model's role"),
         (Response(), 0.8, "steers the model's response"),
         (Extraction(), 0.9, "asks for the system prompt or hidden instructions"),
         (Assistant(), 0.6, "addresses the assistant"),
@@ -42,17 +42,22 @@ public sealed partial class RuleInjectionDetector : IInjectionDetector
         return best;
     }
 
-    [GeneratedRegex(@"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b.{0,20}\b(instructions?|directions?|prompts?|rules|guidelines|context)\b")]
+    // Earlier instructions named as the model's ("previous", "your", "system"), or all of them: not "ignore the rules in
+    // .gitignore" or "override the default rules", which manuals say.
+    [GeneratedRegex(@"\b(ignore|disregard|forget|override|bypass)\b.{0,30}\b(previous|prior|above|earlier|preceding|initial|original|system|your)\b.{0,20}\b(instructions?|directions?|prompts?|rules|guidelines|context)\b|\b(ignore|disregard|forget)\b (all|any|everything)\b.{0,12}\b(instructions?|directions?|prompts?)\b")]
     private static partial Regex Override();
 
-    // "Act as" only toward an assistant persona: proteins "act as a scaffold" in half a percent of scientific abstracts.
-    [GeneratedRegex(@"\b(you are now|from now on,? you|pretend (to be|you are)|act as (my|an? (ai|assistant|chatbot|language model|unrestricted|unfiltered|uncensored|jailbroken|evil))\b|roleplay as|developer mode|jailbreak|do anything now)")]
+    // "Act as" only toward an assistant persona: proteins "act as a scaffold" in half a percent of scientific abstracts;
+    // "developer mode" and "jailbreak" alone are phone settings and iOS history.
+    [GeneratedRegex(@"\b(you are now|from now on,? you|pretend (to be|you are)|act as (my|an? (ai|assistant|chatbot|language model|unrestricted|unfiltered|uncensored|jailbroken|evil))\b|roleplay as|you are in developer mode|do anything now)")]
     private static partial Regex Role();
 
-    [GeneratedRegex(@"\b(your|the) (response|answer|reply|output|summary)\b.{0,40}\b(must|should|shall|needs? to)\b|\b(translate|rewrite|end|begin|start|finish|format|write|add|append|insert|include|respond|reply|answer)\b.{0,40}\b(your|the) (response|answer|reply|output)\b|\b(in|to|into) your (response|answer|reply|output|implementation|solution)\b")]
+    // The model's own response ("your"): documentation says "the response must include a header" of HTTP responses.
+    [GeneratedRegex(@"\byour (response|answer|reply|output|summary)\b.{0,40}\b(must|should|shall|needs? to)\b|\b(translate|rewrite|end|begin|start|finish|format|write|add|append|insert|include|respond|reply|answer)\b.{0,40}\byour (response|answer|reply|output)\b|\b(in|to|into) your (response|answer|reply|output|implementation|solution)\b")]
     private static partial Regex Response();
 
-    [GeneratedRegex(@"\b(reveal|print|show|repeat|output|leak|tell me|what (is|are))\b.{0,30}\b(system prompt|hidden (instructions?|prompt)|initial instructions?|your instructions)\b")]
+    // The model's instructions ("your", or hidden/initial ones): "print the system prompt" of a shell is not one.
+    [GeneratedRegex(@"\b(reveal|print|show|repeat|output|leak|tell me|what (is|are))\b.{0,30}\b(your (system prompt|prompt|instructions|initial instructions|hidden instructions|rules)|(the|this) (hidden|initial|original|secret) (instructions?|prompt)|system prompt you)\b")]
     private static partial Regex Extraction();
 
     [GeneratedRegex(@"\b(dear|hey|hi|attention),? (ai|assistant|chatbot|language model|llm|gpt)\b|\b(as an? )?(ai|language model),? you (must|should|will)\b")]

@@ -134,13 +134,14 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     /// <summary>Separated digits read as one card number only when grouped as cards print them (4-4-4-4, 4-6-5, 4-4-4-4-3), one kind of separator.</summary>
     private static bool ConsistentGroups(string value)
     {
-        var groups = value.Split(' ', '-');
-        return value.Contains(' ') != value.Contains('-') && groups[0].Length == 4 && groups.Skip(1).All(g => g.Length is >= 2 and <= 6);
+        var groups = value.Split(' ', '-', '.');
+        var kinds = (value.Contains(' ') ? 1 : 0) + (value.Contains('-') ? 1 : 0) + (value.Contains('.') ? 1 : 0);
+        return kinds == 1 && groups[0].Length == 4 && groups.Skip(1).All(g => g.Length is >= 2 and <= 6);
     }
 
     private static bool IsIban(string value)
     {
-        var compact = value.Replace(" ", "", StringComparison.Ordinal);
+        var compact = value.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToUpperInvariant();
         return Checksums.IbanLength(compact.AsSpan(0, 2)) == compact.Length && Checksums.Iban(compact);
     }
 
@@ -163,10 +164,11 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     private static partial Regex Email();
 
     // Not inside a word, a URL or a path ("/vs/5309904231178427" is an identifier in a link, not a card number).
-    [GeneratedRegex(@"(?<![\w/=.-])(?:\d[ -]?){12,18}\d(?![\w/]|-\d)")]
+    [GeneratedRegex(@"(?<![\w/=.-])(?:\d[ .-]?){12,18}\d(?![\w/]|[.-]\d)")]
     private static partial Regex CardCandidate();
 
-    [GeneratedRegex(@"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")]
+    // Run together, or printed in groups of four (the last shorter) split by spaces or hyphens.
+    [GeneratedRegex(@"\b[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?:[ -][A-Za-z0-9]{4}){2,7}(?:[ -][A-Za-z0-9]{1,4})?)\b")]
     private static partial Regex IbanCandidate();
 
     [GeneratedRegex(@"(?<![\d.-])\d{3}\.\d{3}\.\d{3}-\d{2}(?!\d|[.-]\d)")]
@@ -187,14 +189,14 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     [GeneratedRegex(@"(?<=(?i:national insurance(?: number)?|NI number|NINO)\W{1,5})(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]\b")]
     private static partial Regex CompactNino();
 
-    [GeneratedRegex(@"(?<![\d.]|[vV]|version |release )(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])")]
+    [GeneratedRegex(@"(?<![\d.]|[vV]|(?i:version |release ))(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)")]
     private static partial Regex Ipv4();
 
     [GeneratedRegex(@"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")]
     private static partial Regex Ipv6();
 
     // AWS access keys, GitHub, Slack, Stripe, OpenAI-style and Google API keys, JSON web tokens, PEM private keys.
-    [GeneratedRegex(@"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})|-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----")]
+    [GeneratedRegex(@"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|xox[abprs]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})|-----BEGIN (?:RSA |EC |OPENSSH |DSA |ENCRYPTED )?PRIVATE KEY-----(?:[\s\S]{0,16000}?-----END (?:RSA |EC |OPENSSH |DSA |ENCRYPTED )?PRIVATE KEY-----)?")]
     private static partial Regex KnownSecret();
 
     [GeneratedRegex(@"(?i:api[_-]?key|secret|token|password|passwd|pwd|access[_-]?key)[""']?\s*[:=]\s*[""']?(?<value>[A-Za-z0-9+/_\-.=!@#$%^&*]{16,})")]

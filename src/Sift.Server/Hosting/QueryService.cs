@@ -56,7 +56,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             ? (await Run(cancellationToken).ConfigureAwait(false), false)
             : await cache.GetOrCreateAsync("search", Scope(collection.Name, generation, Options(settings.Mode, k, Describe(filter)), caller), query, Run, cancellationToken).ConfigureAwait(false);
         var id = log.RecordSearch(
-            query, collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            GuardrailDetectors.AsRecorded(collection.Settings.Guardrails, query), collection.Name, generation, response.Results.Select(r => r.DocumentId), Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             caller.Subject, options.RedactQueries, cached, response.Results.Count == 0 ? null : response.Results.Max(r => r.Score));
         return (response, cached, id);
     }
@@ -106,8 +106,10 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
             onToken?.Invoke(answer.Answer);
         }
 
-        var id = log.RecordAnswer(answer with { Question = question }, collection.Name, generation, caller.Subject, options.RedactQueries, cached);
-        return (answer with { Question = question }, cached, id);
+        // A cached answer may be another caller's wording of the question: record this one's (redacted as the policy says).
+        var asked = answer with { Question = GuardrailDetectors.AsRecorded(guardrails, question) };
+        var id = log.RecordAnswer(asked, collection.Name, generation, caller.Subject, options.RedactQueries, cached);
+        return (asked, cached, id);
     }
 
     /// <summary>

@@ -52,6 +52,12 @@ public sealed class PiiDetectorTests
     [InlineData("key AKIAIOSFODNN7EXAMPLE leaked", "secret", "AKIAIOSFODNN7EXAMPLE")]
     [InlineData("api_key = \"q8Zr2LmX9vT4pW7kN3bY6cJ1\"", "secret", "q8Zr2LmX9vT4pW7kN3bY6cJ1")]
     [InlineData("Ship to 742 Evergreen Terrace, Springfield.", "address", "742 Evergreen Terrace")]
+    [InlineData("Card 4111.1111.1111.1111 is on file.", "card", "4111.1111.1111.1111")]
+    [InlineData("Pay into gb82 west 1234 5698 7654 32 please.", "iban", "gb82 west 1234 5698 7654 32")]
+    [InlineData("Pay into GB82-WEST-1234-5698-7654-32 please.", "iban", "GB82-WEST-1234-5698-7654-32")]
+    [InlineData("The server is at 10.0.0.12.", "ip", "10.0.0.12")]
+    [InlineData("Key:\n-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEAAoIB\n-----END ENCRYPTED PRIVATE KEY-----\nEnd.", "secret",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEAAoIB\n-----END ENCRYPTED PRIVATE KEY-----")]
     public void FindsEachType(string text, string type, string value)
     {
         var match = Assert.Single(Detector.Find(text));
@@ -65,6 +71,7 @@ public sealed class PiiDetectorTests
     [InlineData("SIN 130 692 545 on the form.")]
     [InlineData("ISBN 978-0-306-40615-7, second edition.")]
     [InlineData("Upgrade to version 10.0.19045.3803 tonight.")]
+    [InlineData("Version 5.4.3.2 released.")]
     [InlineData("The build of 2024-03-15 at 12:30:45 passed.")]
     [InlineData("password = aaaaaaaaaaaaaaaaaaaa")] // long, but no entropy
     [InlineData("SKU AB-02666-15 is back in stock.")]

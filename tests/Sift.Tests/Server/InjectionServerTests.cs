@@ -107,4 +107,31 @@ public sealed class InjectionServerTests : IAsyncDisposable
         Assert.DoesNotContain("sift-canary-", answer.GetRawText(), StringComparison.Ordinal);
         Assert.DoesNotContain("BETA-SECRET", answer.GetRawText(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task UnderRedactTheServerNeitherReturnsNorLogsAQuestionsPersonalData()
+    {
+        var store = _folder.Combine("store");
+        var key = new ApiKeyStore(store).Create("a", [Scopes.Read, Scopes.Ingest], ["alpha"], []).Secret;
+        using (var alpha = new CollectionStore(store, new EnglishTextAnalyzer()).OpenOrCreate("alpha"))
+        {
+            alpha.Configure(alpha.Settings with { Pii = "redact" });
+        }
+
+        await using var server = await RunningServer.StartAsync(new ServerOptions { StoreRoot = store, Cache = false });
+        var client = server.Client(key);
+        var upload = await client.PostJsonAsync("/v1/collections/alpha/documents", new { documents = new[] { new { id = "lead", title = "Project lead", text = "The alpha project lead answers mail within a day." } } });
+        await client.WaitForJobAsync(upload.Headers.Location!.ToString());
+
+        var answer = await (await client.PostJsonAsync("/v1/collections/alpha/ask", new { question = "Who leads alpha? Ask jane.roe@example.com" })).JsonAsync();
+        Assert.Equal("Who leads alpha? Ask [EMAIL]", answer.GetProperty("question").GetString());
+        Assert.Equal("email", answer.GetProperty("flags").GetProperty("pii")[0].GetProperty("type").GetString());
+        var search = await client.PostJsonAsync("/v1/collections/alpha/search", new { query = "alpha lead jane.roe@example.com" });
+        Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+        await server.StopAsync(); // the query log is written behind a queue: flushed on stop
+
+        var logged = Directory.GetFiles(store, "querylog.db*").Select(f => System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(f))).ToList();
+        Assert.Contains(logged, bytes => bytes.Contains("Who leads alpha? Ask [EMAIL]", StringComparison.Ordinal));
+        Assert.All(logged, bytes => Assert.DoesNotContain("jane.roe", bytes, StringComparison.Ordinal));
+    }
 }
