@@ -2,7 +2,8 @@
 # The test command: installs what the tests need on a bare Debian machine, then runs the whole suite.
 # Tests drive Debian's headless Chromium (HTML report; the console through Playwright, which downloads nothing), start their own redis-server (shared cache) and their own
 # PostgreSQL 15 clusters with pgvector (the PostgreSQL store), and ingest real third-party documents: the SQLite HTML
-# manual (sqlite3-doc) and the gnuplot PDF manual (gnuplot-doc). All come from Debian packages, installed here when
+# manual (sqlite3-doc) and the gnuplot PDF manual (gnuplot-doc); the MCP tests drive npm's @modelcontextprotocol/sdk
+# client with Node. All come from Debian packages, installed here when
 # missing (with sudo when not root), except pgvector, which no registry packages for Debian 12: it is built from
 # ../shared/vendor by tools/postgres/install-pgvector.sh (about 15 s, once). When everything is present nothing is
 # downloaded. A package that cannot be installed is named in SIFT_UNINSTALLABLE, and only the tests that need it skip,
@@ -41,6 +42,13 @@ fi
 # pgvector: built from the vendored source against the installed server's headers (idempotent).
 if ! ./tools/postgres/install-pgvector.sh; then
   echo "warning: pgvector could not be installed; the PostgreSQL store tests will fail" >&2
+fi
+
+# The MCP client the agent tests drive (the official TypeScript SDK, pinned in tests/agents/package-lock.json).
+if [ ! -d tests/agents/node_modules/@modelcontextprotocol/sdk ]; then
+  if ! (cd tests/agents && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "warning: npm could not install tests/agents; the MCP client tests will fail" >&2
+  fi
 fi
 
 exec dotnet test "$@"

@@ -73,6 +73,7 @@ public static class SiftCli
         root.Subcommands.Add(AskCommand.Create());
         root.Subcommands.Add(FeedbackCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(McpCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(PromptsCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());

@@ -79,6 +79,20 @@ public static class SiftServer
         DocumentEndpoints.Map(app);
         VersionEndpoints.Map(app);
         ChatCompletionEndpoints.Map(app);
+        // MCP over streamable HTTP, stateless (each request stands alone, so the request's key is the caller of its
+        // tool calls); a request without valid credentials is refused before the protocol starts.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/mcp"), mcp => mcp.Use(async (context, next) =>
+        {
+            if (Caller.Of(context) is null)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await Problems.Unauthorized().ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
+        }));
+        app.MapMcp("/mcp");
         ConsoleEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -103,6 +117,12 @@ public static class SiftServer
         services.AddSingleton(_ => Composition.SiftStores.OpenQueryLog(Core.Storage.StoreLocation.Resolve(options.Store ?? options.StoreRoot), options.StoreRoot));
         services.AddSingleton(_ => new CircuitBreaker());
         services.AddSingleton<QueryService>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<Agents.IAgentGateway, Agents.HttpAgentGateway>();
+        services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "sift", Version = SiftBuild.Version })
+            .WithHttpTransport(http => http.Stateless = true)
+            .WithTools<Agents.SiftTools>(Agents.SiftTools.Json)
+            .WithResources<Agents.SiftResources>();
         services.AddSingleton(_ => new Generation.Conversation.QuestionRewriter(options.Llm?.CreateChatClient(), options.Llm?.Model));
         services.AddSingleton<Rollout.Webhooks>();
         services.AddSingleton<Rollout.Canaries>();

@@ -58,17 +58,17 @@ internal static class DocumentsCommand
             if (result.GetValue(span) is { } text)
             {
                 var (start, end) = ParseSpan(text);
-                var cited = SpanText(chunks, start, end) ?? throw new SiftException(
+                var (cited, holder) = DocumentSpans.TextOf(chunks, start, end) ?? throw new SiftException(
                     $"span {start}-{end} is not inside one chunk of '{id}' (its chunks cover {string.Join(", ", chunks.Select(c => $"{c.Start}-{c.End}"))})");
                 if (result.GetValue(CommonOptions.Json))
                 {
-                    JsonOutput.Write(new { document = id, start, end, cited.HeadingPath, cited.Page, text = cited.Text });
+                    JsonOutput.Write(new { document = id, start, end, holder.HeadingPath, holder.Page, text = cited });
                     return 0;
                 }
 
-                var where = Place.Of(cited.HeadingPath, cited.Page);
+                var where = Place.Of(holder.HeadingPath, holder.Page);
                 AnsiConsole.MarkupLineInterpolated($"[grey]{id}, characters {start}-{end} of the extracted text{(where.Length > 0 ? $", {where}" : "")}[/]");
-                Console.Out.WriteLine(cited.Text);
+                Console.Out.WriteLine(cited);
                 return 0;
             }
 
@@ -153,10 +153,4 @@ internal static class DocumentsCommand
             ? (start, end)
             : throw new SiftException($"--span '{text}' is not of the form START-END with START < END (e.g. 4907-5194)");
     }
-
-    /// <summary>The text of [start, end) from the chunk that holds it, with that chunk's section and page.</summary>
-    private static (string Text, IReadOnlyList<string> HeadingPath, int? Page)? SpanText(IReadOnlyList<StoredChunk> chunks, int start, int end) =>
-        chunks.FirstOrDefault(c => c.Start <= start && end <= c.End) is { } chunk
-            ? (chunk.Text[(start - chunk.Start)..(end - chunk.Start)], chunk.HeadingPath, chunk.Page)
-            : null;
 }

@@ -19,3 +19,13 @@ public static class ModelText
 
     public static string Of(StoredChunk chunk) => Of(chunk.Title, chunk.Text);
 }
+
+/// <summary>Spans of a document's extracted text, as citations name them.</summary>
+public static class DocumentSpans
+{
+    /// <summary>The text of [start, end) from the chunk that holds it whole, with that chunk; null when no chunk does.</summary>
+    public static (string Text, StoredChunk Chunk)? TextOf(IReadOnlyList<StoredChunk> chunks, int start, int end) =>
+        start >= 0 && end > start && chunks.FirstOrDefault(c => c.Start <= start && end <= c.End) is { } chunk
+            ? (chunk.Text[(start - chunk.Start)..(end - chunk.Start)], chunk)
+            : null;
+}

@@ -75,7 +75,8 @@ internal static class Guard
             return Problems.NotFound($"version '{version}' of collection '{name}'");
         }
 
-        if (served.Version is { } answered)
+        // (An MCP tool call runs inside a response already streaming: its result names the version instead.)
+        if (served.Version is { } answered && !context.Response.HasStarted)
         {
             context.Response.Headers["Sift-Version"] = answered.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (answered.Alias is { } named)

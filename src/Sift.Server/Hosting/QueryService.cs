@@ -143,14 +143,14 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
     public static SortedDictionary<string, string[]> Describe(MetadataFilter? filter) =>
         new(filter?.Conditions.ToDictionary(c => c.Key, c => c.Value.Order(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal) ?? [], StringComparer.Ordinal);
 
-    private static SearchHit Hit(RetrievedChunk r, Snippet snippet) => new(
+    internal static SearchHit Hit(RetrievedChunk r, Snippet snippet) => new(
         r.Rank, r.Score, r.Chunk.Id, r.Chunk.DocumentId, r.Chunk.Title, SourceName(r.Chunk.Source), r.Chunk.HeadingPath, r.Chunk.Page, r.Chunk.Text, snippet.Text);
 
     /// <summary>
     /// A source as clients see it: the original file's name, never the server's path (an upload folder, or the path
     /// the CLI ingested from), which would tell callers how the server is laid out.
     /// </summary>
-    private static string SourceName(string source) => Path.GetFileName(source);
+    internal static string SourceName(string source) => Path.GetFileName(source);
 
     private static AnswerRecord WithoutServerPaths(AnswerRecord record) =>
         record with { Citations = [.. record.Citations.Select(c => c with { Source = SourceName(c.Source) })] };

@@ -7,7 +7,8 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);
 /// <summary>Runs the real <c>sift</c> CLI as a child process against a store folder of the test's own.</summary>
 public static class SiftProcess
 {
-    private static readonly string CliPath = Path.Combine(AppContext.BaseDirectory, "sift.dll");
+    /// <summary>The CLI the tests run (built beside them), for tests that start it through another program.</summary>
+    public static string CliPath { get; } = Path.Combine(AppContext.BaseDirectory, "sift.dll");
 
     public static Process Start(string store, params string[] args) => Start(store, new Dictionary<string, string>(), args);
 
