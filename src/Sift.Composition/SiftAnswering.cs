@@ -1,3 +1,4 @@
+using Sift.Core.Filtering;
 using Sift.Core.Stages;
 using Sift.Generation;
 using Sift.Generation.Citations;
@@ -5,6 +6,7 @@ using Sift.Generation.Context;
 using Sift.Generation.Extractive;
 using Sift.Generation.Guardrails;
 using Sift.Generation.Llm;
+using Sift.Generation.Steps;
 
 namespace Sift.Composition;
 
@@ -37,6 +39,38 @@ public sealed class SiftAnswering(ITextAnalyzer analyzer, CircuitBreaker? breake
     private readonly CitationChecker _checker = new(new CitationSupport(analyzer));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ContextAssembler> _assemblers = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<IInjectionDetector> _injection = GuardrailDetectors.Injection();
+
+    /// <summary>
+    /// A multi-step answer: the model plans further searches within <paramref name="limits"/> (<see cref="StepPlanner"/>),
+    /// then the one ask pipeline answers from every passage found. The record carries the steps, the planner's tokens
+    /// and cost added to the answer's, and why planning stopped when a limit ended it. Without an LLM there is no one
+    /// to plan: the answer is a one-step answer saying so.
+    /// </summary>
+    public async Task<AnswerRecord> AskInStepsAsync(
+        IRetriever retriever, AnswerOptions options, string question, int topK, int budgetTokens, MetadataFilter? filter, StepLimits limits,
+        Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        if (options.Llm is null)
+        {
+            var single = await Create(retriever, options).AskAsync(question, topK, budgetTokens, filter, onToken, cancellationToken).ConfigureAwait(false);
+            return single with { Flags = single.Flags with { Stopped = "steps need an LLM to plan them: answered in one step" } };
+        }
+
+        var gathered = await new StepPlanner(options.Llm.Client, options.Endpoint)
+            .GatherAsync(question, retriever, topK, filter, limits, Guardrails(options), cancellationToken).ConfigureAwait(false);
+        var record = await Create(new GatheredRetriever(gathered.Passages), options)
+            .AskAsync(question, gathered.Passages.Count, budgetTokens, filter, onToken, cancellationToken).ConfigureAwait(false);
+        return record with
+        {
+            TokensIn = record.TokensIn + gathered.TokensIn,
+            TokensOut = record.TokensOut + gathered.TokensOut,
+            EstimatedCost = record.EstimatedCost + gathered.Cost,
+            Flags = record.Flags with { Stopped = gathered.Stopped },
+            Steps = gathered.Steps,
+        };
+    }
+
+    private AnswerGuardrails Guardrails(AnswerOptions options) => new(options.Guardrails ?? GuardrailPolicy.Default, _injection, GuardrailDetectors.Pii);
 
     public AskPipeline Create(IRetriever retriever, AnswerOptions? options = null)
     {

@@ -18,13 +18,15 @@ namespace Sift.Generation;
 /// <param name="QuestionFlag">The prompt-injection finding on the question itself, when a detector flagged it.</param>
 /// <param name="Pii">Personal data found in the question and the answer, by type (redacted when the policy says so).</param>
 /// <param name="Refused">Why the answer was refused by a guardrail (a flagged question, the model repeating its instructions).</param>
+/// <param name="Stopped">Why a multi-step answer stopped searching before the model was done (a step, token, time or cost limit).</param>
 public sealed record AnswerFlags(
     bool Abstained, bool Degraded, bool Extractive, int UncitedSentences, int InvalidCitations, string? Note = null, int UnsupportedCitations = 0,
     IReadOnlyList<WithheldPassage>? Withheld = null,
     IReadOnlyList<WithheldPassage>? Flagged = null,
     GuardrailFinding? QuestionFlag = null,
     IReadOnlyList<PiiFound>? Pii = null,
-    string? Refused = null);
+    string? Refused = null,
+    string? Stopped = null);
 
 /// <summary>One item of a streamed answer: a token as the model produced it, or (last) the finished record.</summary>
 public sealed record AskUpdate(string? Token, AnswerRecord? Record);
@@ -48,7 +50,11 @@ public record AnswerRecord(
     int TokensIn,
     int TokensOut,
     decimal EstimatedCost,
-    AnswerFlags Flags);
+    AnswerFlags Flags)
+{
+    /// <summary>The steps of a multi-step answer (what the model searched for, in order); null for a one-step answer.</summary>
+    public IReadOnlyList<Steps.AnswerStep>? Steps { get; init; }
+}
 
 /// <summary>
 /// Ask: retrieve, withhold passages a guardrail flags as instructions to the model (indirect prompt injection), assemble

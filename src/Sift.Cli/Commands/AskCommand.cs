@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sift.Cli.Output;
+using Sift.Generation.Steps;
 using Sift.Composition;
 using Sift.Generation.Llm;
 using Sift.Generation.Logging;
@@ -21,10 +22,14 @@ internal static class AskCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: cl100k | o200k", DefaultValueFactory = _ => "cl100k" };
         var filter = CommonOptions.Filter();
         var noLog = new Option<bool>("--no-log") { Description = "Do not record this answer in the store's answer log (used by sift feedback and sift eval mine)" };
+        var steps = new Option<int?>("--steps") { Description = $"Let the model search again with refined queries, at most N times (1-{StepLimits.HardCap}), before it answers (needs an LLM)" };
+        var stepTokens = new Option<int?>("--step-tokens") { Description = $"Most tokens the model may spend planning steps (default {StepLimits.DefaultMaxTokens})" };
+        var stepSeconds = new Option<double?>("--step-seconds") { Description = $"Most seconds spent planning steps (default {StepLimits.DefaultMaxTime.TotalSeconds:0})" };
+        var stepCost = new Option<decimal?>("--step-cost") { Description = "Most estimated cost (dollars, with --price-in/--price-out) spent planning steps" };
         var retrieval = new RetrievalOptions();
         var command = new Command("ask", "Answer a question from a collection, citing the passages used (offline: extractive)")
         {
-            question, collection, k, budget, tokenizer, filter, noLog,
+            question, collection, k, budget, tokenizer, filter, noLog, steps, stepTokens, stepSeconds, stepCost,
         };
         retrieval.AddTo(command);
         var llmOptions = new LlmOptions();
@@ -45,19 +50,21 @@ internal static class AskCommand
 
             var json = result.GetValue(CommonOptions.Json);
             var (answerer, endpoint) = llmOptions.Build(result);
-            var pipeline = new SiftAnswering(CommonOptions.Analyzer).Create(
-                retrieval.Build(result, target),
-                new AnswerOptions(answerer, endpoint, llmOptions.MinScore(result), llmOptions.MinCoverage(result), result.GetValue(tokenizer)!, target.Settings.Guardrails));
+            var answering = new SiftAnswering(CommonOptions.Analyzer);
+            var options = new AnswerOptions(answerer, endpoint, llmOptions.MinScore(result), llmOptions.MinCoverage(result), result.GetValue(tokenizer)!, target.Settings.Guardrails);
             var streamed = false;
-            var answer = await pipeline.AskAsync(
-                result.GetValue(question)!, result.GetValue(k), result.GetValue(budget), CommonOptions.ParseFilter(result.GetValue(filter)),
-                json ? null : token =>
-                {
-                    streamed = true;
-                    Console.Out.Write(token);
-                    Console.Out.Flush();
-                },
-                cancellation);
+            Action<string>? onToken = json ? null : token =>
+            {
+                streamed = true;
+                Console.Out.Write(token);
+                Console.Out.Flush();
+            };
+            var (asked, filters) = (result.GetValue(question)!, CommonOptions.ParseFilter(result.GetValue(filter)));
+            var answer = result.GetValue(steps) is { } maxSteps
+                ? await answering.AskInStepsAsync(
+                    retrieval.Build(result, target), options, asked, result.GetValue(k), result.GetValue(budget), filters,
+                    StepLimits.Create(maxSteps, result.GetValue(stepTokens), result.GetValue(stepSeconds), result.GetValue(stepCost)), onToken, cancellation)
+                : await answering.Create(retrieval.Build(result, target), options).AskAsync(asked, result.GetValue(k), result.GetValue(budget), filters, onToken, cancellation);
             string? answerId = null;
             if (reading.Collection.IsReadOnly && !result.GetValue(noLog)) // the store, not the version read (versions are read-only)
             {
@@ -115,6 +122,16 @@ internal static class AskCommand
             if (flags.QuestionFlag is { } questionFlag)
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]the question reads as prompt injection ({questionFlag.Detector}: {questionFlag.Reason}: \"{questionFlag.Evidence}\")[/]");
+            }
+
+            foreach (var step in answer.Steps ?? [])
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]step {step.Step}: {step.Action}{(step.Query is null ? "" : $" \"{step.Query}\" (+{step.NewPassages} passages)")}, {step.TokensIn + step.TokensOut} tokens, {step.Ms:0} ms[/]");
+            }
+
+            if (flags.Stopped is { } stopped)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]steps stopped: {stopped}[/]");
             }
 
             if (flags.Refused is { } refused)

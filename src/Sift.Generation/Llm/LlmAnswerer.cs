@@ -76,6 +76,9 @@ public sealed class LlmAnswerer(IChatClient client, PromptTemplate prompt, strin
 
     public PromptTemplate Prompt { get; } = prompt;
 
+    /// <summary>The chat client, for the other calls an answer may make (planning its steps).</summary>
+    public IChatClient Client { get; } = client;
+
     /// <summary>The marker in the system message that no answer should ever hold.</summary>
     public string Canary { get; } = "sift-canary-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
 
@@ -96,7 +99,7 @@ public sealed class LlmAnswerer(IChatClient client, PromptTemplate prompt, strin
         var text = new StringBuilder();
         var leaking = false;
         UsageDetails? usage = null;
-        await foreach (var update in client.GetStreamingResponseAsync(messages, new ChatOptions { Temperature = 0 }, cancellationToken).ConfigureAwait(false))
+        await foreach (var update in Client.GetStreamingResponseAsync(messages, new ChatOptions { Temperature = 0 }, cancellationToken).ConfigureAwait(false))
         {
             if (update.Text is { Length: > 0 } token)
             {

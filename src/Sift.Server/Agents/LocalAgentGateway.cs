@@ -4,6 +4,7 @@ using Sift.Core.Documents;
 using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Generation;
+using Sift.Generation.Steps;
 using Sift.Retrieval;
 using Sift.Retrieval.Snippets;
 using Sift.Server.Http;
@@ -45,9 +46,11 @@ public sealed class LocalAgentGateway(IStore store, AnswerOptions answers) : IAg
     {
         using var reading = Read(collection);
         var question = Require(request.Question, "question");
-        var pipeline = _answering.Create(Retriever(reading.Target, request.Mode), answers with { Guardrails = reading.Target.Settings.Guardrails });
-        var record = await pipeline.AskAsync(
-            question, request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens, Filters(request.Filters), cancellationToken: cancellationToken);
+        var options = answers with { Guardrails = reading.Target.Settings.Guardrails };
+        var (retriever, k, budget, filter) = (Retriever(reading.Target, request.Mode), request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens, Filters(request.Filters));
+        var record = request.MaxSteps is { } steps
+            ? await _answering.AskInStepsAsync(retriever, options, question, k, budget, filter, StepLimits.Create(steps), null, cancellationToken)
+            : await _answering.Create(retriever, options).AskAsync(question, k, budget, filter, cancellationToken: cancellationToken);
         return new AnswerResult(record, cached: false, id: "");
     }
 

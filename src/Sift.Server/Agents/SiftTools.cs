@@ -69,10 +69,11 @@ public sealed class SiftTools(IAgentGateway sift)
         [Description("How many passages to retrieve for the answer, 1 to 100. Default 10.")] int k = 10,
         [Description("Retrieval mode: \"bm25\", \"dense\" or \"hybrid\". Default: the collection's own.")] string? mode = null,
         [Description("Only documents whose metadata matches: {\"key\": \"value\"}.")] Dictionary<string, JsonElement>? filters = null,
+        [Description("For a question needing several pieces of evidence: let Sift's model search again with refined queries, at most this many times (1 to 10), before answering. Default: one search.")] int? maxSteps = null,
         CancellationToken cancellationToken = default) =>
         RunAsync(async () =>
         {
-            var answer = await sift.AskAsync(collection, new AskRequest(question, k, null, mode, filters), cancellationToken);
+            var answer = await sift.AskAsync(collection, new AskRequest(question, k, null, mode, filters, maxSteps), cancellationToken);
             return new AgentAnswer(
                 answer.Answer,
                 [.. answer.Citations.Select(c => new AgentCitation(c.Label, c.DocumentId, c.ChunkId, c.Start, c.End, c.Quote, c.HeadingPath, c.Page))],

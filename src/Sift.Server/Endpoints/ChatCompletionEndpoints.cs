@@ -70,7 +70,7 @@ internal static class ChatCompletionEndpoints
             return Error(StatusCodes.Status400BadRequest, ex.Message, "messages");
         }
 
-        var (problem, ask) = QueryEndpoints.Asker(request.Model, new AskRequest(rewritten.Question, null, null, null, null), context);
+        var (problem, ask) = QueryEndpoints.Asker(request.Model, new AskRequest(rewritten.Question, null, null, null, null, request.MaxSteps), context);
         if (problem is not null)
         {
             return OpenAiError(problem);

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Sift.Composition;
 using Sift.Core;
 using Sift.Generation.Logging;
+using Sift.Generation.Steps;
 using Sift.Server.Auth;
 using Sift.Server.Http;
 using Sift.Server.Rollout;
@@ -156,10 +157,18 @@ internal static class QueryEndpoints
             errors["budget"] = [$"must be between 100 and 100000 tokens (got {budget})"];
         }
 
+        if (request.MaxSteps is < 1 or > StepLimits.HardCap)
+        {
+            errors["maxSteps"] = [$"must be between 1 and {StepLimits.HardCap} (got {request.MaxSteps})"];
+        }
+
         if (errors.Count > 0)
         {
             return (Problems.Invalid(errors), null);
         }
+
+        // Steps are bounded by the server's own limits too: tokens, and the request's timeout less a margin to answer.
+        var steps = request.MaxSteps is { } maxSteps ? new StepLimits(maxSteps, MaxTime: options.Limits.RequestTimeout / 2) : null;
 
         var question = request.Question!;
         var (k, tokens) = (request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens);
@@ -167,7 +176,7 @@ internal static class QueryEndpoints
         async Task<AnswerResult> Ask(Action<string>? onToken)
         {
             var answered = await Observed(canaries, served, started, () =>
-                queries.AskAsync(served.Target, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted));
+                queries.AskAsync(served.Target, caller, question, k, tokens, request.Mode, filter, onToken, context.RequestAborted, steps));
             var record = answered.Record;
             Observe(canaries, served, started, new CanaryOutcome(
                 false, 0, record.Retrieved.Count == 0 ? 0 : record.Retrieved[0].Score, record.Flags.Abstained, record.Flags.UnsupportedCitations + record.Flags.InvalidCitations > 0), answered.AnswerId);

@@ -5,6 +5,7 @@ using Sift.Core.Stages;
 using Sift.Core.Storage;
 using Sift.Generation;
 using Sift.Generation.Llm;
+using Sift.Generation.Steps;
 using Sift.Generation.Logging;
 using Sift.Index.Storage;
 using Sift.Models.Static;
@@ -63,11 +64,12 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
 
     /// <summary>
     /// Answers a question: from the exact cache, else the semantic cache, else the pipeline (streaming tokens to
-    /// <paramref name="onToken"/>). Returns the record, whether it came from a cache, and its answer id.
+    /// <paramref name="onToken"/>). Returns the record, whether it came from a cache, and its answer id. With
+    /// <paramref name="steps"/>, a multi-step answer within those limits, never from or into a cache.
     /// </summary>
     public async Task<(AnswerRecord Record, bool Cached, string AnswerId)> AskAsync(
         IChunkStore collection, Caller caller, string question, int k, int budget, string? mode, MetadataFilter? filter,
-        Action<string>? onToken, CancellationToken cancellationToken)
+        Action<string>? onToken, CancellationToken cancellationToken, StepLimits? steps = null)
     {
         var settings = Settings(collection, mode, caller);
         var guardrails = collection.Settings.Guardrails; // a change of policy changes the generation, so the cache scope
@@ -76,6 +78,14 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
         var scope = Scope(collection.Name, generation, Options(settings.Mode, k, budget, Describe(filter), options.MinScore, options.MinCoverage, _llm?.Model, _llm?.Prompt.Version), caller);
         var embedder = collection.Embedder ?? StaticWordEmbedder.Default;
         var similarHit = false;
+        var answerOptions = new AnswerOptions(_llm, options.Llm, options.MinScore, options.MinCoverage, Guardrails: guardrails);
+        if (steps is not null)
+        {
+            var stepped = WithoutServerPaths(await _answering.AskInStepsAsync(
+                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), answerOptions, question, k, budget, restricted, steps, onToken, cancellationToken).ConfigureAwait(false));
+            return (stepped, false, log.RecordAnswer(stepped, collection.Name, generation, caller.Subject, options.RedactQueries));
+        }
+
         async Task<AnswerRecord> Run(CancellationToken cancel)
         {
             if (cache is not null && await cache.FindSimilarAsync<AnswerRecord>(scope, question, embedder, cancel).ConfigureAwait(false) is { } similar)
@@ -84,8 +94,7 @@ public sealed class QueryService(ServerOptions options, ResponseCache? cache, Qu
                 return similar;
             }
 
-            var pipeline = _answering.Create(
-                RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), new AnswerOptions(_llm, options.Llm, options.MinScore, options.MinCoverage, Guardrails: guardrails));
+            var pipeline = _answering.Create(RetrieverFactory.Create(collection, CollectionHost.Analyzer, settings), answerOptions);
             var record = WithoutServerPaths(await pipeline.AskAsync(question, k, budget, restricted, onToken, cancel).ConfigureAwait(false));
             // Degraded answers are not cached: the next request should try the LLM again.
             if (cache is not null && !record.Flags.Degraded)

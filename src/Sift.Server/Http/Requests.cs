@@ -10,7 +10,8 @@ namespace Sift.Server.Http;
 public sealed record SearchRequest(string? Query, int? K, string? Mode, Dictionary<string, JsonElement>? Filters);
 
 /// <summary>POST /v1/collections/{c}/ask.</summary>
-public sealed record AskRequest(string? Question, int? K, int? Budget, string? Mode, Dictionary<string, JsonElement>? Filters);
+/// <param name="MaxSteps">Let the model search again with refined queries, at most this many times (1-10; with an LLM), before it answers.</param>
+public sealed record AskRequest(string? Question, int? K, int? Budget, string? Mode, Dictionary<string, JsonElement>? Filters, int? MaxSteps = null);
 
 /// <summary>POST /v1/feedback.</summary>
 public sealed record FeedbackRequest(string? AnswerId, string? Rating, string? Comment);

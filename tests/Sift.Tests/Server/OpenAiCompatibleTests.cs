@@ -40,6 +40,13 @@ public sealed class OpenAiCompatibleTests : IAsyncLifetime
                 return "How do glaciers move downhill?";
             }
 
+            if (system.StartsWith("You plan the research", StringComparison.Ordinal))
+            {
+                return request.GetProperty("messages")[1].GetProperty("content").GetString()!.Contains("basal sliding", StringComparison.Ordinal)
+                    ? "ANSWER"
+                    : "SEARCH: how glaciers move";
+            }
+
             var question = request.GetProperty("messages")[1].GetProperty("content").GetString()!.Split("Question:")[^1];
             return question.Contains("move", StringComparison.Ordinal)
                 ? "Glaciers move downhill by internal deformation and basal sliding [1]."
@@ -154,5 +161,19 @@ public sealed class OpenAiCompatibleTests : IAsyncLifetime
 
         var anonymous = await Assert.ThrowsAsync<ClientResultException>(() => Client("not-a-key").GetChatClient("geo").CompleteChatAsync([new UserChatMessage("hi")], cancellationToken: Cancel));
         Assert.Equal(401, anonymous.Status);
+    }
+
+    [Fact]
+    public async Task MaxStepsLetsTheModelSearchAgainThroughTheApiAndIsBounded()
+    {
+        var client = _server.Client(_reader);
+        var answer = await (await client.PostJsonAsync("/v1/collections/geo/ask", new { question = "How do glaciers form and move?", k = 1, maxSteps = 3 })).JsonAsync();
+        var steps = answer.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("action").GetString()).ToList();
+        Assert.Equal(["search", "answer"], steps);
+        Assert.Equal(JsonValueKind.Null, answer.GetProperty("flags").GetProperty("stopped").ValueKind);
+
+        var refused = await client.PostJsonAsync("/v1/collections/geo/ask", new { question = "How do glaciers form?", maxSteps = 11 });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("must be between 1 and 10 (got 11)", await refused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
     }
 }
