@@ -28,47 +28,19 @@ public sealed record GuardrailPrediction(string Id, bool Flagged, double Score, 
 /// <summary>Labelled sets for guardrails: JSONL lines <c>{id, text, label: injection|benign, category}</c> (other fields ignored).</summary>
 public static class GuardrailDataset
 {
-    public static IReadOnlyList<GuardrailItem> Read(string path)
+    public static IReadOnlyList<GuardrailItem> Read(string path) => JsonLines.ReadItems(path, "guardrail dataset", Parse, item => item.Id);
+
+    private static (GuardrailItem? Item, string? Problem) Parse(JsonElement line)
     {
-        if (!File.Exists(path))
-        {
-            throw new SiftException($"{path}: no such file");
-        }
-
-        var (items, errors, ids) = (new List<GuardrailItem>(), new List<string>(), new HashSet<string>(StringComparer.Ordinal));
-        foreach (var line in JsonLines.Read(path))
-        {
-            string? Text(string property) => line.Value.ValueKind == JsonValueKind.Object && line.Value.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            var where = $"{path}:{line.Number}";
-            if (line.Error is not null)
-            {
-                errors.Add($"{where}: {line.Error}");
-                continue;
-            }
-
-            var id = JsonLines.Id(line.Value, "id");
-            var (text, label, category) = (Text("text"), Text("label"), Text("category"));
-            var problem = id is null ? "\"id\" is missing (a string or a number)"
-                : !ids.Add(id) ? $"id \"{id}\" appears twice"
-                : text is null ? "\"text\" is missing or not a string"
-                : label is not ("injection" or "benign") ? $"\"label\" must be \"injection\" or \"benign\" (got {(label is null ? "nothing" : $"\"{label}\"")})"
-                : string.IsNullOrWhiteSpace(category) ? "\"category\" is missing, empty or not a string"
-                : null;
-            if (problem is not null)
-            {
-                errors.Add($"{where}: {problem}");
-                continue;
-            }
-
-            items.Add(new GuardrailItem(id!, text!, label == "injection", category!));
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new SiftException($"{errors.Count} invalid line(s) in the guardrail dataset:\n  {string.Join("\n  ", errors.Take(10))}{(errors.Count > 10 ? $"\n  ... and {errors.Count - 10} more" : "")}");
-        }
-
-        return items.Count > 0 ? items : throw new SiftException($"{path}: no items");
+        string? Text(string property) => line.ValueKind == JsonValueKind.Object && line.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var id = JsonLines.Id(line, "id");
+        var (text, label, category) = (Text("text"), Text("label"), Text("category"));
+        var problem = id is null ? "\"id\" is missing (a string or a number)"
+            : text is null ? "\"text\" is missing or not a string"
+            : label is not ("injection" or "benign") ? $"\"label\" must be \"injection\" or \"benign\" (got {(label is null ? "nothing" : $"\"{label}\"")})"
+            : string.IsNullOrWhiteSpace(category) ? "\"category\" is missing, empty or not a string"
+            : null;
+        return problem is null ? (new GuardrailItem(id!, text!, label == "injection", category!), null) : (null, problem);
     }
 }
 

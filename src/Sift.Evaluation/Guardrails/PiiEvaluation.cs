@@ -24,45 +24,7 @@ public sealed record PiiTypeReport(string Type, bool Checksummed, Proportion Pre
 /// <summary>Labelled PII sets: JSONL lines <c>{id, text, pii: [{type, value}], category}</c> (category optional; other fields ignored).</summary>
 public static class PiiDataset
 {
-    public static IReadOnlyList<PiiItem> Read(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new SiftException($"{path}: no such file");
-        }
-
-        var (items, errors, ids) = (new List<PiiItem>(), new List<string>(), new HashSet<string>(StringComparer.Ordinal));
-        foreach (var line in JsonLines.Read(path))
-        {
-            var where = $"{path}:{line.Number}";
-            if (line.Error is not null)
-            {
-                errors.Add($"{where}: {line.Error}");
-                continue;
-            }
-
-            var (item, problem) = Parse(line.Value);
-            if (problem is null && !ids.Add(item!.Id))
-            {
-                problem = $"id \"{item.Id}\" appears twice";
-            }
-
-            if (problem is not null)
-            {
-                errors.Add($"{where}: {problem}");
-                continue;
-            }
-
-            items.Add(item!);
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new SiftException($"{errors.Count} invalid line(s) in the PII dataset:\n  {string.Join("\n  ", errors.Take(10))}{(errors.Count > 10 ? $"\n  ... and {errors.Count - 10} more" : "")}");
-        }
-
-        return items.Count > 0 ? items : throw new SiftException($"{path}: no items");
-    }
+    public static IReadOnlyList<PiiItem> Read(string path) => JsonLines.ReadItems(path, "PII dataset", Parse, item => item.Id);
 
     private static (PiiItem? Item, string? Problem) Parse(JsonElement line)
     {

@@ -5,11 +5,6 @@ using Sift.Core.Telemetry;
 using Sift.Generation.Llm;
 using Sift.Generation.Prompts;
 using Sift.Generation.Steps;
-using Sift.Index.Analysis;
-using Sift.Index.Storage;
-using Sift.Ingest;
-using Sift.Ingest.Chunking;
-using Sift.Ingest.Loading;
 using Sift.Retrieval;
 using Sift.Tests.Support;
 
@@ -23,25 +18,16 @@ public sealed class MultiStepAnswerTests : IAsyncDisposable
 {
     private const string PlannerMarker = "You plan the research";
 
-    private static readonly EnglishTextAnalyzer Analyzer = new();
-    private readonly TempFolder _folder = new();
     private readonly LoopbackChatServer _llm = new();
-    private readonly Collection _collection;
-
-    public MultiStepAnswerTests()
-    {
-        _folder.File("docs/founding.txt", "The Nordhavn observatory was founded by Ingrid Holm in 1911.");
-        _folder.File("docs/holm.txt", "Ingrid Holm was born in Bergen and studied astronomy in Uppsala.");
-        _folder.File("docs/telescope.txt", "The observatory's refractor telescope has a lens of 60 centimetres.");
-        _collection = new CollectionStore(_folder.Combine("store"), Analyzer).OpenOrCreate("c");
-        new IngestPipeline(LoaderRegistry.Default, new WholeDocumentChunker(), _collection, _collection.Embedder).RunAsync(new IngestRequest(_folder.Combine("docs"))).GetAwaiter().GetResult();
-    }
+    private readonly TinyCorpus _corpus = new(
+        ("founding.txt", "The Nordhavn observatory was founded by Ingrid Holm in 1911."),
+        ("holm.txt", "Ingrid Holm was born in Bergen and studied astronomy in Uppsala."),
+        ("telescope.txt", "The observatory's refractor telescope has a lens of 60 centimetres."));
 
     public async ValueTask DisposeAsync()
     {
         await _llm.DisposeAsync();
-        _collection.Dispose();
-        _folder.Dispose();
+        _corpus.Dispose();
     }
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -53,8 +39,8 @@ public sealed class MultiStepAnswerTests : IAsyncDisposable
     {
         var endpoint = new LlmEndpoint(LlmProvider.OpenAiCompatible, _llm.BaseUrl, "planner", null, TimeSpan.FromSeconds(10), 0, 1m, 2m);
         var options = new AnswerOptions(new LlmAnswerer(endpoint.CreateChatClient(), PromptLibrary.Get(PromptLibrary.DefaultId), endpoint.Model), endpoint);
-        var retriever = RetrieverFactory.Create(_collection, Analyzer, new RetrievalSettings("bm25"));
-        return new SiftAnswering(Analyzer).AskInStepsAsync(retriever, options, question, 1, 3000, null, limits, null, Cancel);
+        var retriever = RetrieverFactory.Create(_corpus.Collection, TinyCorpus.Analyzer, new RetrievalSettings("bm25"));
+        return new SiftAnswering(TinyCorpus.Analyzer).AskInStepsAsync(retriever, options, question, 1, 3000, null, limits, null, Cancel);
     }
 
     [Fact]
