@@ -68,7 +68,8 @@ public static class SiftServer
             }
         });
         builder.Logging.ClearProviders().AddJsonConsole(o => o.IncludeScopes = true).AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-            .AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None); // client errors are answered, not logged as failures; HandleExceptionAsync logs 5xx
+            .AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None) // client errors are answered, not logged as failures; HandleExceptionAsync logs 5xx
+            .AddFilter("ModelContextProtocol", LogLevel.Critical); // a tool's refusal (not found, bad argument) goes back to the caller, not into the error log
         ConfigureServices(builder.Services, options, keys);
 
         var app = builder.Build();

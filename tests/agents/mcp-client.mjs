@@ -12,7 +12,7 @@ const [mode, ...rest] = process.argv.slice(2);
 let transport, calls;
 if (mode === "stdio") {
   const [command, ...args] = JSON.parse(rest[0]);
-  transport = new StdioClientTransport({ command, args, env: { ...process.env }, stderr: "pipe" });
+  transport = new StdioClientTransport({ command, args, env: { ...process.env }, stderr: "inherit" });
   calls = JSON.parse(rest[1]);
 } else if (mode === "http") {
   const [url, key, json] = rest;

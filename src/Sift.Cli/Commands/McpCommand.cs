@@ -22,10 +22,18 @@ internal static class McpCommand
         command.SetAction(async (result, cancellation) =>
         {
             using var store = CommonOptions.OpenStore(result);
+            if (store.List().Count == 0)
+            {
+                // Said where an MCP client shows a server's output: a mistyped store path is otherwise an empty list.
+                await Console.Error.WriteLineAsync($"warning: the store {store.Location} has no collections (sift ingest FOLDER -c NAME --store {store.Location})");
+            }
+
             var (answerer, endpoint) = llm.Build(result);
             var gateway = new LocalAgentGateway(store, new AnswerOptions(answerer, endpoint, llm.MinScore(result), llm.MinCoverage(result)));
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+            // Warnings and worse, on stderr; a tool's refusal (not found, bad argument) goes to the client, not the log.
+            builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddFilter("ModelContextProtocol", LogLevel.Critical)
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Services.AddSingleton<IAgentGateway>(gateway);
             builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "sift", Version = SiftBuild.Version })
                 .WithStdioServerTransport()

@@ -13,7 +13,8 @@ public sealed record RewrittenQuestion(string Question, string Method);
 /// <summary>
 /// Conversation-aware query rewriting: a follow-up ("and its side effects?") is made a standalone question before
 /// retrieval. With a chat model, the model rewrites it from the conversation; without one (or when it fails), a
-/// follow-up that refers back (a pronoun, or three words or fewer) is searched together with the previous question.
+/// follow-up that refers back (a pronoun, a leading "and", "but", "also", "what about", or three words or fewer) is searched
+/// together with the previous question.
 /// </summary>
 public sealed partial class QuestionRewriter(IChatClient? client = null, string? model = null)
 {
@@ -64,6 +65,6 @@ public sealed partial class QuestionRewriter(IChatClient? client = null, string?
             : new RewrittenQuestion(question, "as asked");
     }
 
-    [GeneratedRegex(@"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|there|the same|the former|the latter)\b", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|there|the same|the former|the latter)\b|^\s*(and|but|also|so|then|what about|how about)\b", RegexOptions.IgnoreCase)]
     private static partial Regex RefersBack();
 }

@@ -111,6 +111,12 @@ public sealed class StepPlanner(IChatClient client, LlmEndpoint? endpoint = null
                     stopped = $"time limit reached ({limits.Time.TotalSeconds:0.#} s)";
                     break;
                 }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    // A model that fails (down, refusing, rate-limited) ends the planning; the answer falls back as any answer does.
+                    stopped = $"the model failed while planning ({ex.Message.Split('\n', 2)[0].Trim()})";
+                    break;
+                }
             }
 
             var (usedIn, usedOut) = ((int?)reply.Usage?.InputTokenCount ?? 0, (int?)reply.Usage?.OutputTokenCount ?? 0);

@@ -33,7 +33,7 @@ public sealed class LocalAgentGateway(IStore store, AnswerOptions answers) : IAg
     public async Task<SearchResult> SearchAsync(string collection, SearchRequest request, CancellationToken cancellationToken)
     {
         using var reading = Read(collection);
-        var query = Require(request.Query, "query");
+        var query = Require(request.Query, "query", request.K, request.Mode);
         var retriever = Retriever(reading.Target, request.Mode);
         var results = await retriever.RetrieveAsync(new RetrievalQuery(query, request.K ?? SiftAnswering.DefaultTopK, Filters(request.Filters)), cancellationToken);
         var snippet = _snippets.For(query);
@@ -45,7 +45,7 @@ public sealed class LocalAgentGateway(IStore store, AnswerOptions answers) : IAg
     public async Task<AnswerResult> AskAsync(string collection, AskRequest request, CancellationToken cancellationToken)
     {
         using var reading = Read(collection);
-        var question = Require(request.Question, "question");
+        var question = Require(request.Question, "question", request.K, request.Mode);
         var options = answers with { Guardrails = reading.Target.Settings.Guardrails };
         var (retriever, k, budget, filter) = (Retriever(reading.Target, request.Mode), request.K ?? SiftAnswering.DefaultTopK, request.Budget ?? SiftAnswering.DefaultBudgetTokens, Filters(request.Filters));
         var record = request.MaxSteps is { } steps
@@ -57,7 +57,8 @@ public sealed class LocalAgentGateway(IStore store, AnswerOptions answers) : IAg
     public (DocumentRecord Document, IReadOnlyList<StoredChunk> Chunks) Document(string collection, string documentId)
     {
         using var reading = Read(collection);
-        return reading.Target.Document(documentId) ?? throw new SiftException($"collection '{collection}' has no document '{documentId}'");
+        var (document, chunks) = reading.Target.Document(documentId) ?? throw new SiftException($"collection '{collection}' has no document '{documentId}'");
+        return (document with { Source = QueryService.SourceName(document.Source) }, chunks); // a file name, as over HTTP
     }
 
     /// <summary>A collection ("name", "name@alias", "name@7") as its version reads, and its store handle to close after.</summary>
@@ -92,8 +93,14 @@ public sealed class LocalAgentGateway(IStore store, AnswerOptions answers) : IAg
         return errors.Count == 0 ? filter : throw new SiftException(string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}")));
     }
 
-    private static string Require(string? value, string name) =>
-        string.IsNullOrWhiteSpace(value) ? throw new SiftException($"{name} is empty") : value;
+    /// <summary>The text, checked with k and mode as the server checks them (the same limits, the same messages).</summary>
+    private static string Require(string? value, string name, int? k, string? mode)
+    {
+        var errors = Validation.Check(value, name, k, mode, Limits);
+        return errors.Count == 0 ? value! : throw new SiftException(string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}")));
+    }
+
+    private static readonly ServerLimits Limits = new();
 
     /// <summary>A version's view lives as long as its collection: closing the collection closes both (as the CLI's readers do).</summary>
     private sealed record Reading(IChunkStore Collection, IChunkStore Target) : IDisposable

@@ -49,7 +49,7 @@ public sealed class SiftTools(IAgentGateway sift)
     [McpServerTool(Name = "search", Title = "Search a collection", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Finds the passages of a collection most relevant to a query, best first (BM25 keyword ranking by default, reranked by the collection's learned ranker when it has one). Returns each passage's document id, chunk id, title, section headings, page and text. Use specific keywords from the subject; cite document ids when you use a passage; read more with get_passage or get_document.")]
     public Task<IReadOnlyList<AgentHit>> Search(
-        [Description("The collection's name, as list_collections gives it (or NAME@ALIAS for a named version, e.g. docs@prod).")] string collection,
+        [Description("The collection's name, as list_collections gives it (or NAME@ALIAS, NAME@7 for a named version: over HTTP that needs an admin key).")] string collection,
         [Description("What to look for: keywords or a question in natural language.")] string query,
         [Description("How many passages to return, 1 to 100. Default 10.")] int k = 10,
         [Description("Retrieval mode: \"bm25\" (keywords), \"dense\" (meaning, needs a collection with vectors) or \"hybrid\" (both fused). Default: the collection's own.")] string? mode = null,
@@ -64,7 +64,7 @@ public sealed class SiftTools(IAgentGateway sift)
     [McpServerTool(Name = "ask", Title = "Answer from a collection", ReadOnly = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Answers a question from a collection's documents only, with numbered citations [n] that point at the passages used, and flags: abstained (the documents do not answer it: say so rather than guess), degraded, uncited or unsupported sentences, passages withheld by the guardrails. Prefer it for a direct question; use search to explore.")]
     public Task<AgentAnswer> Ask(
-        [Description("The collection's name, as list_collections gives it (or NAME@ALIAS).")] string collection,
+        [Description("The collection's name, as list_collections gives it (or NAME@ALIAS: over HTTP that needs an admin key).")] string collection,
         [Description("The question, self-contained (name the subject rather than 'it').")] string question,
         [Description("How many passages to retrieve for the answer, 1 to 100. Default 10.")] int k = 10,
         [Description("Retrieval mode: \"bm25\", \"dense\" or \"hybrid\". Default: the collection's own.")] string? mode = null,
@@ -90,12 +90,17 @@ public sealed class SiftTools(IAgentGateway sift)
         [Description("The first chunk to return, from 0. Default 0.")] int fromChunk = 0) =>
         Run(() =>
         {
+            if (fromChunk < 0)
+            {
+                throw new SiftException($"fromChunk must be 0 or more (got {fromChunk})");
+            }
+
             var (document, chunks) = sift.Document(collection, documentId);
-            var shown = chunks.Skip(Math.Max(0, fromChunk)).Take(MaxChunksPerCall);
+            var shown = chunks.Skip(fromChunk).Take(MaxChunksPerCall);
             return new AgentDocument(
                 document.Id, document.Title, document.Source,
                 document.Metadata.Where(m => m.Key != AccessScope.MetadataKey).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal), // who else may read it is not the reader's business
-                chunks.Count, Math.Max(0, fromChunk),
+                chunks.Count, fromChunk,
                 [.. shown.Select(c => new AgentChunk(c.Id, c.Start, c.End, c.HeadingPath, c.Page, c.Text))]);
         });
 
@@ -140,12 +145,12 @@ public sealed class SiftTools(IAgentGateway sift)
     }
 }
 
-/// <summary>Documents as MCP resources: <c>sift://documents/{collection}/{documentId}</c>, the document's extracted text.</summary>
+/// <summary>Documents as MCP resources: <c>sift://documents/{collection}/{documentId}</c>, the title and the chunks' text.</summary>
 [McpServerResourceType]
 public sealed class SiftResources(IAgentGateway sift)
 {
     [McpServerResource(UriTemplate = "sift://documents/{collection}/{+documentId}", Name = "document", Title = "A document's text", MimeType = "text/plain")]
-    [Description("The extracted text of a document of a collection, chunk by chunk in order.")]
+    [Description("A document of a collection to read: its title, then its chunks in order, separated by blank lines (for citation offsets use get_passage).")]
     public string Document(string collection, string documentId)
     {
         try

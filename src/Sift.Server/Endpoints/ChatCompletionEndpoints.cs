@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sift.Core;
 using Sift.Generation.Conversation;
 using Sift.Server.Auth;
@@ -24,8 +25,9 @@ internal static class ChatCompletionEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/chat/completions", (ChatCompletionRequest request, HttpContext context) => CompleteAsync(request, context))
+        app.MapPost("/v1/chat/completions", (Func<HttpContext, Task<IResult>>)ReadAsync)
             .WithName("ChatCompletions").WithTags("openai")
+            .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletion>(StatusCodes.Status200OK, "application/json", "text/event-stream")
             .WithDescription("OpenAI-compatible: 'model' names a collection ('name' or 'name@alias'); 'stream': true answers in OpenAI's chunk events ending 'data: [DONE]'. Errors use OpenAI's {error: {message, type, code}} shape.");
 
@@ -38,6 +40,39 @@ internal static class ChatCompletionEndpoints
 
             return Results.Json(new ModelList("list", [.. host.Names.Where(caller.CanUse).Select(name => new ModelEntry(name, "model", 0, "sift"))]), Json);
         }).WithName("ListModels").WithTags("openai").Produces<ModelList>();
+
+        app.MapGet("/v1/models/{model}", (string model, HttpContext context, CollectionHost host) =>
+        {
+            if (Guard.Check(context, Scopes.Read, out var caller) is { } denied)
+            {
+                return OpenAiError(denied);
+            }
+
+            return caller.CanUse(model) && host.Find(model) is not null
+                ? Results.Json(new ModelEntry(model, "model", 0, "sift"), Json)
+                : Error(StatusCodes.Status404NotFound, $"the model '{model}' does not exist", "model");
+        }).WithName("GetModel").WithTags("openai").Produces<ModelEntry>();
+    }
+
+    /// <summary>The body read here rather than bound, so a malformed one is refused in OpenAI's error shape too.</summary>
+    private static async Task<IResult> ReadAsync(HttpContext context)
+    {
+        if (!context.Request.HasJsonContentType())
+        {
+            return Error(StatusCodes.Status415UnsupportedMediaType, "the body must be JSON (Content-Type: application/json)", null);
+        }
+
+        ChatCompletionRequest? request;
+        try
+        {
+            request = await context.Request.ReadFromJsonAsync<ChatCompletionRequest>(Json, context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the body is not a chat completion request: {ex.Message.Split('.')[0]}{(ex.Path is { } at ? $" (at {at})" : "")}", ex.Path?.TrimStart('$', '.'));
+        }
+
+        return request is null ? Error(StatusCodes.Status400BadRequest, "the body is empty", null) : await CompleteAsync(request, context);
     }
 
     private static async Task<IResult> CompleteAsync(ChatCompletionRequest request, HttpContext context)
@@ -51,6 +86,16 @@ internal static class ChatCompletionEndpoints
         if (turns.Count == 0 || turns.All(t => t.Role != "user"))
         {
             return Error(StatusCodes.Status400BadRequest, "'messages' needs at least one user message", "messages");
+        }
+
+        if (request.Messages!.Select((m, i) => (m, i)).FirstOrDefault(x => x.m.Content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array)) is { m: not null } bad)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"'messages[{bad.i}].content' must be text or an array of content parts", $"messages[{bad.i}].content");
+        }
+
+        if (request.MaxSteps is < 1 or > Generation.Steps.StepLimits.HardCap)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"'max_steps' must be between 1 and {Generation.Steps.StepLimits.HardCap} (got {request.MaxSteps})", "max_steps");
         }
 
         // Before any model call: a caller who may not read the collection learns nothing, not even the rewrite.
@@ -145,9 +190,17 @@ internal static class ChatCompletionEndpoints
                 await Send(Chunk(null, null, Usage(answer)));
             }
         }
-        catch (SiftException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            await response.WriteAsync($"data: {JsonSerializer.Serialize(new { error = new { message = ex.Message, type = "invalid_request_error" } }, Json)}\n\n", context.RequestAborted);
+            // Headers are sent: the stream still ends as OpenAI's does, with an error event the client can read.
+            var (message, type) = ex is SiftException ? (ex.Message, "invalid_request_error") : ("the answer failed on the server", "server_error");
+            if (ex is not SiftException)
+            {
+                context.RequestServices.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Sift.ChatCompletions")
+                    .LogError(ex, "streamed chat completion failed");
+            }
+
+            await response.WriteAsync($"data: {JsonSerializer.Serialize(new { error = new { message, type } }, Json)}\n\n", context.RequestAborted);
         }
 
         await response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
@@ -163,7 +216,7 @@ internal static class ChatCompletionEndpoints
         }
 
         var text = new StringBuilder("\n\nSources:");
-        foreach (var citation in answer.Citations)
+        foreach (var citation in answer.Citations.DistinctBy(c => c.Label))
         {
             text.Append($"\n[{citation.Label}] {citation.DocumentId}{(citation.HeadingPath is { Count: > 0 } path ? " > " + string.Join(" > ", path) : "")}{(citation.Page is { } page ? $", page {page}" : "")}");
         }

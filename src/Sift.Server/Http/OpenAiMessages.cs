@@ -19,7 +19,7 @@ public sealed record ChatMessageIn([property: JsonPropertyName("role")] string? 
     public string Text => Content.ValueKind switch
     {
         JsonValueKind.String => Content.GetString() ?? "",
-        JsonValueKind.Array => string.Concat(Content.EnumerateArray()
+        JsonValueKind.Array => string.Join(" ", Content.EnumerateArray()
             .Where(part => part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
             .Select(part => part.GetProperty("text").GetString())),
         _ => "",

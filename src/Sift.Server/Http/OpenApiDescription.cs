@@ -74,6 +74,10 @@ internal static class OpenApiSchemas
         [typeof(FeedbackRequest)] = ["answerId", "rating"],
         [typeof(DocumentsUpload)] = ["documents"],
         [typeof(DocumentRecord)] = ["id", "text"],
+        [typeof(ChatCompletionRequest)] = ["model", "messages"],
+        [typeof(ChatMessageIn)] = ["role", "content"],
+        [typeof(ChatChoice)] = ["index", "finish_reason"],
+        [typeof(ChatMessageOut)] = [],
     };
 
     public static Task Describe(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
@@ -104,6 +108,13 @@ internal static class OpenApiSchemas
                 filters.AdditionalProperties = StringArray();
                 filters.Description = "Metadata key to the values a document may have, e.g. {\"team\": [\"a\", \"b\"]}; a single string is also accepted.";
             }
+        }
+
+        if (type == typeof(ChatMessageIn) && schema.Properties is { } message)
+        {
+            // Documented as text: generators make an unusable class of "a string or an array of parts" (OpenAI's parts are also accepted).
+            message["content"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The message's text (OpenAI's array of content parts is also accepted; its text parts are read)." };
+            Enumerate(Property(schema, "role"), ["system", "developer", "user", "assistant", "tool"]);
         }
 
         if (type == typeof(FeedbackRequest))

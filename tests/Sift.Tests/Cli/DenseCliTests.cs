@@ -117,7 +117,7 @@ public sealed class DenseCliTests : IDisposable
 
         var invalid = await Sift("collections", "configure", "pets", "--dense-weight", "3");
         Assert.Equal(1, invalid.ExitCode);
-        Assert.Contains("dense weight 0..1", invalid.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--dense-weight must be between 0 and 1 (got 3)", invalid.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -118,6 +118,20 @@ public sealed class MultiStepAnswerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AFailingModelEndsThePlanningAndTheAnswerFallsBack()
+    {
+        _llm.Failures.Enqueue((500, null)); // the planning call
+        _llm.Failures.Enqueue((500, null)); // the answer's call
+
+        var record = await AskAsync("When was the Nordhavn observatory founded?", new StepLimits(3));
+
+        Assert.StartsWith("the model failed while planning", record.Flags.Stopped, StringComparison.Ordinal);
+        Assert.Empty(record.Steps!);
+        Assert.True(record.Flags.Degraded && record.Flags.Extractive);
+        Assert.Contains("1911", record.Answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LimitsAreCheckedWhereTheyAreGiven()
     {
         Assert.Equal("steps must be between 1 and 10 (got 11)", Assert.Throws<Sift.Core.InvalidOptionException>(() => StepLimits.Create(11)).Message);

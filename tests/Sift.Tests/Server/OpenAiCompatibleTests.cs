@@ -176,4 +176,33 @@ public sealed class OpenAiCompatibleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("must be between 1 and 10 (got 11)", await refused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MalformedRequestsAreRefusedInOpenAisErrorShape()
+    {
+        var client = _server.Client(_reader);
+        async Task<(HttpStatusCode Status, JsonElement Error)> PostAsync(string body, string type = "application/json")
+        {
+            var response = await client.PostAsync("/v1/chat/completions", new StringContent(body, System.Text.Encoding.UTF8, type), Cancel);
+            var text = await response.Content.ReadAsStringAsync(Cancel);
+            using var json = JsonDocument.Parse(text);
+            Assert.True(json.RootElement.TryGetProperty("error", out var error), $"{(int)response.StatusCode}: {text}");
+            return (response.StatusCode, error.Clone());
+        }
+
+        var broken = await PostAsync("""{"model": """);
+        Assert.Equal(HttpStatusCode.BadRequest, broken.Status);
+        Assert.Equal("invalid_request_error", broken.Error.GetProperty("type").GetString());
+        var content = await PostAsync("""{"model": "geo", "messages": [{"role": "user", "content": 42}]}""");
+        Assert.Equal("messages[0].content", content.Error.GetProperty("param").GetString());
+        var steps = await PostAsync("""{"model": "geo", "max_steps": 11, "messages": [{"role": "user", "content": "hi"}]}""");
+        Assert.Equal("max_steps", steps.Error.GetProperty("param").GetString());
+
+        // Content as OpenAI's array of parts: the text parts, joined with spaces.
+        var parts = await client.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model": "geo", "messages": [{"role": "user", "content": [{"type": "text", "text": "How do glaciers"}, {"type": "text", "text": "form?"}]}]}""",
+            System.Text.Encoding.UTF8, "application/json"), Cancel);
+        using var answer = JsonDocument.Parse(await parts.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("How do glaciers form?", answer.RootElement.GetProperty("sift").GetProperty("question").GetString());
+    }
 }

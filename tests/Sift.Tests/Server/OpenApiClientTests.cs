@@ -124,6 +124,19 @@ public sealed class OpenApiClientTests : IDisposable
         feedback.Comment = "through the generated client";
         await client.FeedbackAsync(feedback);
 
+        // The OpenAI-compatible endpoints are documented as well (a collection as a model).
+        Assert.Contains("notes", ((IEnumerable<dynamic>)(await client.ListModelsAsync()).Data).Select(m => (string)m.Id));
+        Assert.Equal("notes", (string)(await client.GetModelAsync("notes")).Id);
+        dynamic chat = New("ChatCompletionRequest");
+        chat.Model = "notes";
+        dynamic message = New("ChatMessageIn");
+        message.Role = Enum("ChatMessageInRole", "User");
+        message.Content = "What does the ocelot hunt at night?";
+        chat.Messages.Add(message);
+        dynamic completion = await client.ChatCompletionsAsync(chat);
+        Assert.Equal("chat.completion", (string)completion.Object);
+        Assert.Contains("ocelot", (string)completion.Choices[0].Message.Content, StringComparison.OrdinalIgnoreCase);
+
         dynamic ready = await client.GetReadinessAsync();
         Assert.Equal(("ready", "ready"), ((string)ready.Status, (string)ready.Collections["notes"]));
         Assert.Equal("ready", (string)(await client.GetCollectionReadinessAsync("notes")).Status);
