@@ -123,6 +123,7 @@ public static class SiftServer
         services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "sift", Version = SiftBuild.Version })
             .WithHttpTransport(http => http.Stateless = true)
             .WithTools<Agents.SiftTools>(Agents.SiftTools.Json)
+            .WithRequestFilters(filters => filters.AddCallToolFilter(Agents.ToolArguments.Filter))
             .WithResources<Agents.SiftResources>();
         services.AddSingleton(_ => new Generation.Conversation.QuestionRewriter(options.Llm?.CreateChatClient(), options.Llm?.Model));
         services.AddSingleton<Rollout.Webhooks>();

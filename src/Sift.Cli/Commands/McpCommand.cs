@@ -38,6 +38,7 @@ internal static class McpCommand
             builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "sift", Version = SiftBuild.Version })
                 .WithStdioServerTransport()
                 .WithTools<SiftTools>(SiftTools.Json)
+                .WithRequestFilters(filters => filters.AddCallToolFilter(ToolArguments.Filter))
                 .WithResources<SiftResources>();
             using var host = builder.Build();
             await host.RunAsync(cancellation);

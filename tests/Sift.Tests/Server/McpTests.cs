@@ -47,6 +47,9 @@ public sealed class McpTests : IDisposable
             Call("get_passage", new { collection = "geo", documentId = "docs/glaciers.md", start = 12, end = 39 }),
             Call("search", new { collection = "nowhere", query = "x" }),
             new { resource = "sift://documents/geo/docs/rivers.md" },
+            Call("search", new { collection = "geo" }),
+            Call("search", new { collection = "geo", query = "glaciers", k = 2.5 }),
+            Call("get_passage", new { collection = "geo", documentId = "docs/glaciers.md", start = 0, end = 99_999_999_999 }),
         ]);
 
         Assert.False(output.TryGetProperty("connectError", out var connect), connect.ToString());
@@ -72,6 +75,12 @@ public sealed class McpTests : IDisposable
         Assert.True(unknown.GetProperty("isError").GetBoolean());
         Assert.Contains("unknown collection 'nowhere'", unknown.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.Contains("Rivers carry meltwater", Result(output, 6).GetProperty("text").GetString(), StringComparison.Ordinal);
+
+        // Bad arguments say what is wrong, so a model can correct its call.
+        string Refusal(int i) => Result(output, i) is var r && r.GetProperty("isError").GetBoolean() ? r.GetProperty("text").GetString()! : $"not an error: {r}";
+        Assert.StartsWith("search: the argument 'query' is required: What to look for", Refusal(7), StringComparison.Ordinal);
+        Assert.Equal("search: the argument 'k' must be integer, not the number 2.5", Refusal(8));
+        Assert.Equal("get_passage: the argument 'end' must be integer, not 99999999999 (too large)", Refusal(9));
     }
 
     [Fact]
