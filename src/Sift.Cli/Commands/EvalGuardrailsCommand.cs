@@ -26,6 +26,12 @@ internal static class EvalGuardrailsCommand
         {
             var items = PiiDataset.Read(result.GetValue(dataset)!);
             var (reports, predicted) = PiiEvaluation.Evaluate(items, GuardrailDetectors.Pii);
+            var unknown = PiiEvaluation.UnknownTypes(items, GuardrailDetectors.Pii);
+            if (unknown.Count > 0)
+            {
+                Console.Error.WriteLine($"warning: the detector reports no type {string.Join(", ", unknown.Select(t => $"'{t}'"))} (it knows {string.Join(", ", GuardrailDetectors.Pii.Types.Keys)}): those labels count as missed");
+            }
+
             if (result.GetValue(predictions) is { } path)
             {
                 File.WriteAllLines(path, predicted.Select(p => JsonSerializer.Serialize(new { id = p.Id, pii = p.Found.Select(e => new { type = e.Type, value = e.Value }) })));
@@ -36,6 +42,7 @@ internal static class EvalGuardrailsCommand
                 JsonOutput.Write(new
                 {
                     items = items.Count,
+                    unknownTypes = unknown,
                     types = reports.Select(r => new { type = r.Type, checksummed = r.Checksummed, precision = Json(r.Precision), recall = Json(r.Recall), falsePositives = r.FalsePositives }),
                 });
                 return 0;

@@ -12,5 +12,8 @@ public sealed record PiiMatch(string Type, int Start, int Length, bool Checksumm
 /// <summary>A detector of personal data and secrets: every match in a text, in order, none overlapping.</summary>
 public interface IPiiDetector
 {
+    /// <summary>Every type the detector reports, and which of them a checksum confirms.</summary>
+    IReadOnlyDictionary<string, bool> Types { get; }
+
     IReadOnlyList<PiiMatch> Find(string text);
 }

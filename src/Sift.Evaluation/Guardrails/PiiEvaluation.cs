@@ -67,13 +67,12 @@ public static class PiiEvaluation
     public static (IReadOnlyList<PiiTypeReport> Reports, IReadOnlyList<(string Id, IReadOnlyList<PiiEntity> Found)> Predictions) Evaluate(
         IReadOnlyList<PiiItem> items, IPiiDetector detector)
     {
-        var (hits, reported, labelled, checksummed) = (new Dictionary<string, int>(), new Dictionary<string, int>(), new Dictionary<string, int>(), new HashSet<string>());
+        var (hits, reported, labelled) = (new Dictionary<string, int>(), new Dictionary<string, int>(), new Dictionary<string, int>());
         var predictions = new List<(string, IReadOnlyList<PiiEntity>)>();
         foreach (var item in items)
         {
             var matches = detector.Find(item.Text);
             var found = matches.Select(m => new PiiEntity(m.Type, m.ValueIn(item.Text).Trim())).ToList();
-            checksummed.UnionWith(matches.Where(m => m.Checksummed).Select(m => m.Type));
             predictions.Add((item.Id, found));
             var open = item.Entities.ToList();
             foreach (var entity in item.Entities)
@@ -96,10 +95,14 @@ public static class PiiEvaluation
         var reports = labelled.Keys.Union(reported.Keys).Order(StringComparer.Ordinal)
             .Select(type => new PiiTypeReport(
                 type,
-                checksummed.Contains(type),
+                detector.Types.GetValueOrDefault(type),
                 Proportion.Of(hits.GetValueOrDefault(type), reported.GetValueOrDefault(type)),
                 Proportion.Of(hits.GetValueOrDefault(type), labelled.GetValueOrDefault(type))))
             .ToList();
         return (reports, predictions);
     }
+
+    /// <summary>Labelled types the detector never reports (a misspelt label, or a type it does not know): their recall is 0 by construction.</summary>
+    public static IReadOnlyList<string> UnknownTypes(IReadOnlyList<PiiItem> items, IPiiDetector detector) =>
+        [.. items.SelectMany(i => i.Entities).Select(e => e.Type).Distinct(StringComparer.Ordinal).Where(t => !detector.Types.ContainsKey(t)).Order(StringComparer.Ordinal)];
 }

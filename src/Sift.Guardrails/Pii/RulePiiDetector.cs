@@ -19,6 +19,12 @@ public sealed partial class RulePiiDetector(IReadOnlyList<string>? phoneRegions 
     public static IReadOnlyList<string> DefaultPhoneRegions { get; } = ["US", "GB", "DE", "FR"];
 
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
+
+    public IReadOnlyDictionary<string, bool> Types { get; } = new Dictionary<string, bool>(StringComparer.Ordinal)
+    {
+        ["email"] = false, ["card"] = true, ["iban"] = true, ["cpf"] = true, ["sin"] = true, ["ssn"] = false, ["nino"] = false,
+        ["ip"] = false, ["secret"] = false, ["address"] = false, ["phone"] = false,
+    };
     private readonly IReadOnlyList<string> _phoneRegions = phoneRegions ?? DefaultPhoneRegions;
 
     public IReadOnlyList<PiiMatch> Find(string text)

@@ -127,6 +127,7 @@ public sealed class GuardrailsCliTests : IDisposable
             """{"id": "2", "text": "Card 4111 1111 1111 1112 was mistyped.", "pii": []}""",
             """{"id": "3", "text": "Mail bob@example.org, not labelled.", "pii": []}""",
             """{"id": "4", "text": "A phone nobody finds: call me maybe", "pii": [{"type": "phone", "value": "call me maybe"}]}""",
+            """{"id": "5", "text": "Account XX00 INVALID, mail later", "pii": [{"type": "iban", "value": "XX00 INVALID"}, {"type": "emial", "value": "mail later"}]}""",
         ], TestContext.Current.CancellationToken);
 
         var run = await SiftProcess.RunAsync(_folder.Combine("store"), "--json", "eval", "pii", "--dataset", dataset, "--predictions", _folder.Combine("out.jsonl"));
@@ -139,6 +140,10 @@ public sealed class GuardrailsCliTests : IDisposable
         Assert.Equal((1, 2, 1, 1), Counts(types["email"]));
         Assert.Equal(1, types["email"].GetProperty("falsePositives").GetInt32());
         Assert.Equal((0, 0, 0, 1), Counts(types["phone"]));
+        Assert.True(types["iban"].GetProperty("checksummed").GetBoolean()); // a checksummed type, though nothing was found
+        Assert.Equal((0, 0, 0, 1), Counts(types["iban"]));
+        Assert.Equal(["emial"], report.RootElement.GetProperty("unknownTypes").EnumerateArray().Select(t => t.GetString()));
+        Assert.Contains("warning: the detector reports no type 'emial'", run.Stderr, StringComparison.Ordinal);
 
         var bad = _folder.Combine("bad.jsonl");
         await File.WriteAllLinesAsync(bad, ["""{"id": "1", "text": "x", "pii": [{"type": "email", "value": "y"}]}"""], TestContext.Current.CancellationToken);
