@@ -32,9 +32,8 @@ public sealed class McpTests : IDisposable
     public async Task StdioListsAndCallsEveryToolAsTheLocalUser()
     {
         var docs = _folder.Combine("docs");
-        Directory.CreateDirectory(docs);
-        await File.WriteAllTextAsync(Path.Combine(docs, "glaciers.md"), "# Glaciers\n\nGlaciers form where snow outlasts the summer and slowly turns to ice.", TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(docs, "rivers.md"), "# Rivers\n\nRivers carry meltwater from glaciers to the sea.", TestContext.Current.CancellationToken);
+        _folder.File("docs/glaciers.md", "# Glaciers\n\nGlaciers form where snow outlasts the summer and slowly turns to ice.");
+        _folder.File("docs/rivers.md", "# Rivers\n\nRivers carry meltwater from glaciers to the sea.");
         var store = _folder.Combine("store");
         Assert.Equal(0, (await SiftProcess.RunAsync(store, "ingest", docs, "-c", "geo", "--embedder", "none", "--acl", "group:staff")).ExitCode);
 
